@@ -1,0 +1,187 @@
+"""Reads from the registry. Every function takes the actor and goes through gaoqi.accounts.scope."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.utils import timezone
+
+from gaoqi.accounts.scope import can, scope_enterprises, scope_related
+from gaoqi.policy.facts import EnterpriseFacts
+from gaoqi.registry.models import (
+    FACT_FIELDS,
+    MONEY_FIELDS,
+    AnnualReport,
+    Certificate,
+    Department,
+    IntellectualProperty,
+)
+
+STATUSES = ("hte", "tech_sme", "candidate")
+CREDIT_CODE_PREFIX = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{6,18}$")
+PER_PAGE_MAX = 100
+
+
+@dataclass(frozen=True)
+class EnterpriseFilter:
+    city: str | None = None
+    county: str | None = None
+    tech_field: str | None = None
+    status: str | None = None
+    q: str | None = None
+
+
+def _apply_filter(qs, f: EnterpriseFilter, today: date):
+    if f.city:
+        qs = qs.filter(city_id=f.city)
+    if f.county:
+        qs = qs.filter(county_id=f.county)
+    if f.tech_field:
+        # A top-level field (two digits) matches its sub-fields too.
+        qs = qs.filter(Q(tech_field_id=f.tech_field) | Q(tech_field__parent_id=f.tech_field))
+    if f.status == "hte":
+        qs = qs.filter(hte_valid_until__gte=today)
+    elif f.status == "tech_sme":
+        qs = qs.filter(tech_sme_valid_until__gte=today)
+    elif f.status == "candidate":
+        qs = qs.exclude(hte_valid_until__gte=today).exclude(tech_sme_valid_until__gte=today)
+    if f.q:
+        term = f.q.strip()
+        if CREDIT_CODE_PREFIX.match(term.upper()):
+            qs = qs.filter(credit_code__startswith=term.upper())
+        else:
+            qs = qs.filter(name__contains=term)
+    return qs
+
+
+def enterprise_list(*, actor, filters: EnterpriseFilter | None = None, page: int = 1, per_page: int = 20):
+    """A page of the enterprises the actor may see, filtered, ordered by name. Two queries: count + page."""
+    today = timezone.localdate()
+    qs = _apply_filter(scope_enterprises(actor), filters or EnterpriseFilter(), today)
+    qs = qs.select_related("county", "city", "tech_field").order_by("name", "id")
+    paginator = Paginator(qs, max(1, min(per_page, PER_PAGE_MAX)))
+    return paginator.get_page(page)
+
+
+def enterprise_status(enterprise, today: date | None = None) -> str:
+    today = today or timezone.localdate()
+    if enterprise.hte_valid_until and enterprise.hte_valid_until >= today:
+        return "hte"
+    if enterprise.tech_sme_valid_until and enterprise.tech_sme_valid_until >= today:
+        return "tech_sme"
+    return "candidate"
+
+
+def annual_reports_for(*, actor, enterprise):
+    can(actor, "view", enterprise).require()
+    return scope_related(actor, AnnualReport.objects.filter(enterprise=enterprise)).select_related("source")
+
+
+def ip_items_for(*, actor, enterprise):
+    can(actor, "view", enterprise).require()
+    return IntellectualProperty.objects.filter(enterprise=enterprise)
+
+
+def certificates_for(*, actor, enterprise):
+    can(actor, "view", enterprise).require()
+    return Certificate.objects.filter(enterprise=enterprise)
+
+
+# Which department is trusted first for a field when several report it (then the most recent import).
+FINANCIAL_PRIORITY = (Department.TAX, Department.FINANCE, Department.MARKET_REGISTRY, Department.INDUSTRY_IT,
+                      Department.DEVELOPMENT_REFORM, Department.SCIENCE_TECH, Department.IP_OFFICE,
+                      Department.ENTERPRISE_SELF)
+DEFAULT_PRIORITY = (Department.SCIENCE_TECH, Department.IP_OFFICE, Department.INDUSTRY_IT, Department.TAX,
+                    Department.FINANCE, Department.DEVELOPMENT_REFORM, Department.MARKET_REGISTRY,
+                    Department.ENTERPRISE_SELF)
+FIELD_PRIORITY = {f: (FINANCIAL_PRIORITY if f in (*MONEY_FIELDS, "net_assets") else DEFAULT_PRIORITY)
+                  for f in FACT_FIELDS}
+
+
+@dataclass(frozen=True)
+class MergedValue:
+    value: object
+    source: object  # DataSource
+    source_row: int | None
+
+
+def merge_reports(reports) -> dict[int, dict[str, MergedValue]]:
+    """Per year and field, the value from the most trusted source that reported it (ties: latest import)."""
+    by_year: dict[int, list] = {}
+    for report in reports:
+        by_year.setdefault(report.year, []).append(report)
+    merged: dict[int, dict[str, MergedValue]] = {}
+    for year, year_reports in sorted(by_year.items()):
+        fields: dict[str, MergedValue] = {}
+        for field in FACT_FIELDS:
+            rank = FIELD_PRIORITY[field]
+            candidates = [r for r in year_reports if getattr(r, field) is not None]
+            if not candidates:
+                continue
+            best = min(candidates, key=lambda r: (rank.index(r.source.department), -r.source.imported_at.timestamp(),
+                                                  -r.source_id))
+            fields[field] = MergedValue(getattr(best, field), best.source, best.source_row)
+        merged[year] = fields
+    return merged
+
+
+def merged_facts(*, actor, enterprise) -> dict[int, dict[str, MergedValue]]:
+    return merge_reports(annual_reports_for(actor=actor, enterprise=enterprise))
+
+
+def facts_for_policy(*, actor, enterprise, as_of: date) -> EnterpriseFacts:
+    """The engine's input for `enterprise`: the three accounting years before `as_of`, merged across sources."""
+    merged = merged_facts(actor=actor, enterprise=enterprise)
+    y3 = as_of.year - 1
+    years = {1: y3 - 2, 2: y3 - 1, 3: y3}
+
+    def value(year: int, field: str):
+        item = merged.get(year, {}).get(field)
+        return item.value if item else None
+
+    latest = {f: value(y3, f) for f in FACT_FIELDS}
+    conversions = [value(years[i], "achievement_conversions") for i in (1, 2, 3)]
+    certificate = Certificate.objects.filter(enterprise=enterprise, kind="hte", issued_on__lte=as_of,
+                                             expires_on__gte=as_of).exists()
+    return EnterpriseFacts(
+        credit_code=enterprise.credit_code,
+        name=enterprise.name,
+        region_code=enterprise.county_id,
+        founded_on=enterprise.founded_on,
+        tech_field=enterprise.tech_field_id,
+        employees=latest["employees"],
+        tech_staff=latest["tech_staff"],
+        revenue_y1=value(years[1], "revenue"),
+        revenue_y2=value(years[2], "revenue"),
+        revenue_y3=latest["revenue"],
+        total_income=latest["total_income"],
+        hitech_revenue=latest["hitech_revenue"],
+        total_cost=latest["total_cost"],
+        total_assets=latest["total_assets"],
+        net_assets_y1=value(years[1], "net_assets"),
+        net_assets_y2=value(years[2], "net_assets"),
+        net_assets_y3=latest["net_assets"],
+        rnd_expense_y1=value(years[1], "rnd_expense"),
+        rnd_expense_y2=value(years[2], "rnd_expense"),
+        rnd_expense_y3=latest["rnd_expense"],
+        rnd_expense_domestic_y1=value(years[1], "rnd_expense_domestic"),
+        rnd_expense_domestic_y2=value(years[2], "rnd_expense_domestic"),
+        rnd_expense_domestic_y3=latest["rnd_expense_domestic"],
+        ip_class1=latest["ip_class1"],
+        ip_class2=latest["ip_class2"],
+        ip_self_developed=latest["ip_self_developed"],
+        achievement_conversions=sum(c for c in conversions if c is not None) if any(
+            c is not None for c in conversions) else None,
+        standards_led=latest["standards_led"],
+        major_incident=latest["major_incident"],
+        bad_credit=latest["bad_credit"],
+        restricted_industry=latest["restricted_industry"],
+        has_hte_certificate=certificate,
+        national_award_top3=latest["national_award_top3"],
+        provincial_rnd_institution=latest["provincial_rnd_institution"],
+        led_standard_5y=latest["led_standard_5y"],
+    )

@@ -1,0 +1,174 @@
+"""Writes to the registry. Each service validates, writes in one transaction and records an audit event."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import IntegrityError, transaction
+from django.forms.models import model_to_dict
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from gaoqi.accounts.scope import can, can_create_enterprise_in
+from gaoqi.audit.models import AuditAction
+from gaoqi.audit.services import audit_record, changed_fields
+from gaoqi.errors import PermissionDenied, ValidationFailed
+from gaoqi.regions.models import Level, Region
+from gaoqi.registry.models import (
+    FACT_FIELDS,
+    AnnualReport,
+    Certificate,
+    CertificateKind,
+    DataSource,
+    Enterprise,
+    TechField,
+)
+from gaoqi.registry.validation import (
+    credit_code_errors,
+    date_not_future_errors,
+    normalise_credit_code,
+    report_errors,
+)
+
+ENTERPRISE_EDITABLE = ("name", "founded_on", "tech_field_id", "above_scale", "in_hitech_zone", "talent_founded")
+
+
+def _county(code: str | None) -> tuple[Region | None, list[dict]]:
+    region = Region.objects.filter(code=code or "").first()
+    if region is None:
+        return None, [{"field": "region_code", "reason": _("未知的行政区划代码 %(c)s") % {"c": code}}]
+    if region.level != Level.COUNTY:
+        return None, [{"field": "region_code", "reason": _("%(c)s 不是县级区划代码") % {"c": code}}]
+    return region, []
+
+
+def _tech_field_errors(code: str | None) -> list[dict]:
+    if code and not TechField.objects.filter(code=code).exists():
+        return [{"field": "tech_field", "reason": _("未知的技术领域代码 %(c)s") % {"c": code}}]
+    return []
+
+
+def enterprise_create(
+    *,
+    actor,
+    credit_code: str,
+    name: str,
+    region_code: str,
+    founded_on: date,
+    tech_field: str | None = None,
+    above_scale: bool = False,
+    in_hitech_zone: bool = False,
+    talent_founded: bool = False,
+) -> Enterprise:
+    county, errors = _county(region_code)
+    errors += credit_code_errors(credit_code)
+    if not (name or "").strip():
+        errors.append({"field": "name", "reason": _("企业名称不能为空")})
+    errors += date_not_future_errors("founded_on", founded_on, timezone.localdate())
+    errors += _tech_field_errors(tech_field)
+    if errors:
+        raise ValidationFailed(_("企业信息有误"), errors)
+    decision = can_create_enterprise_in(actor, county)
+    if not decision:
+        raise PermissionDenied(decision.reason)
+    code = normalise_credit_code(credit_code)
+    with transaction.atomic():
+        if Enterprise.objects.filter(credit_code=code).exists():
+            raise ValidationFailed(_("企业已存在"), [{"field": "credit_code", "reason": _("该信用代码已登记")}])
+        enterprise = Enterprise.objects.create(
+            credit_code=code, name=name.strip(), county=county, city_id=county.city_code, founded_on=founded_on,
+            tech_field_id=tech_field or None, above_scale=above_scale, in_hitech_zone=in_hitech_zone,
+            talent_founded=talent_founded,
+        )
+        audit_record(actor=actor, action=AuditAction.CREATE, target=enterprise, enterprise=enterprise,
+                     new=model_to_dict(enterprise))
+    return enterprise
+
+
+def enterprise_update(*, actor, enterprise: Enterprise, reason: str = "", **changes) -> Enterprise:
+    unknown = set(changes) - set(ENTERPRISE_EDITABLE)
+    if unknown:
+        raise ValidationFailed(_("字段不可修改"), [{"field": f, "reason": _("不可修改")} for f in sorted(unknown)])
+    can(actor, "edit", enterprise).require()
+    errors = date_not_future_errors("founded_on", changes.get("founded_on"), timezone.localdate())
+    errors += _tech_field_errors(changes.get("tech_field_id"))
+    if "name" in changes and not (changes["name"] or "").strip():
+        errors.append({"field": "name", "reason": _("企业名称不能为空")})
+    if errors:
+        raise ValidationFailed(_("企业信息有误"), errors)
+    with transaction.atomic():
+        before = {f: getattr(enterprise, f) for f in changes}
+        for field, value in changes.items():
+            setattr(enterprise, field, value)
+        enterprise.save(update_fields=[*changes, "updated_at"])
+        old, new = changed_fields(before, changes)
+        if new:
+            audit_record(actor=actor, action=AuditAction.UPDATE, target=enterprise, enterprise=enterprise,
+                         old=old, new=new, reason=reason)
+    return enterprise
+
+
+def annual_report_record(
+    *, actor, enterprise: Enterprise, year: int, source: DataSource, values: dict, source_row: int | None = None
+) -> AnnualReport:
+    """Record (or replace) one source's figures for one year. Replacing keeps the old values in the audit."""
+    can(actor, "record_facts", enterprise).require()
+    unknown = set(values) - set(FACT_FIELDS)
+    errors = [{"field": f, "reason": _("未知字段")} for f in sorted(unknown)]
+    errors += report_errors({k: v for k, v in values.items() if k not in unknown}, year=year,
+                            today=timezone.localdate())
+    if errors:
+        raise ValidationFailed(_("年度数据有误"), errors)
+    with transaction.atomic():
+        report = AnnualReport.objects.filter(enterprise=enterprise, year=year, source=source).first()
+        before = {f: getattr(report, f) for f in values} if report else {}
+        if report is None:
+            report = AnnualReport(enterprise=enterprise, year=year, source=source)
+        for field, value in values.items():
+            setattr(report, field, value)
+        report.source_row = source_row
+        try:
+            with transaction.atomic():
+                report.save()
+        except IntegrityError as exc:  # a database constraint the validator missed: still a clear error
+            raise ValidationFailed(_("年度数据违反约束"), [{"field": "", "reason": str(exc)}]) from exc
+        old, new = changed_fields(before, values)
+        audit_record(actor=actor, action=AuditAction.UPDATE if before else AuditAction.CREATE, target=report,
+                     enterprise=enterprise, old=old or None, new=new or None,
+                     reason=_("年度 %(y)s，来源：%(s)s") % {"y": year, "s": source})
+    return report
+
+
+def certificate_record(
+    *, actor, enterprise: Enterprise, kind: str, number: str, issued_on: date, expires_on: date,
+    source: DataSource | None = None,
+) -> Certificate:
+    """Record a certificate and refresh the enterprise's status dates (date-correct, no nightly job)."""
+    can(actor, "edit", enterprise).require()
+    errors = []
+    if kind not in CertificateKind.values:
+        errors.append({"field": "kind", "reason": _("未知证书类型")})
+    if expires_on <= issued_on:
+        errors.append({"field": "expires_on", "reason": _("有效期至应晚于发证日期")})
+    errors += date_not_future_errors("issued_on", issued_on, timezone.localdate())
+    if errors:
+        raise ValidationFailed(_("证书信息有误"), errors)
+    with transaction.atomic():
+        cert = Certificate.objects.create(enterprise=enterprise, kind=kind, number=number, issued_on=issued_on,
+                                          expires_on=expires_on, source=source)
+        enterprise_refresh_status(enterprise)
+        audit_record(actor=actor, action=AuditAction.CREATE, target=cert, enterprise=enterprise,
+                     new=model_to_dict(cert, exclude=["enterprise"]))
+    return cert
+
+
+def enterprise_refresh_status(enterprise: Enterprise) -> None:
+    latest = {kind: None for kind in CertificateKind.values}
+    for kind, expires in Certificate.objects.filter(enterprise=enterprise).values_list("kind", "expires_on"):
+        if latest[kind] is None or expires > latest[kind]:
+            latest[kind] = expires
+    Enterprise.objects.filter(pk=enterprise.pk).update(
+        hte_valid_until=latest[CertificateKind.HTE], tech_sme_valid_until=latest[CertificateKind.TECH_SME]
+    )
+    enterprise.hte_valid_until = latest[CertificateKind.HTE]
+    enterprise.tech_sme_valid_until = latest[CertificateKind.TECH_SME]

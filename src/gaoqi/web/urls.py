@@ -1,0 +1,15 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from gaoqi.web import views
+
+app_name = "web"
+
+urlpatterns = [
+    path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", views.home, name="home"),
+    path("enterprises/", views.enterprise_list, name="enterprise_list"),
+    path("enterprises/<str:credit_code>/", views.enterprise_detail, name="enterprise_detail"),
+    path("my-enterprise/", views.my_enterprise, name="my_enterprise"),
+]
