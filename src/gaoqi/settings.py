@@ -23,6 +23,7 @@ INSTALLED_APPS = [
     "gaoqi.accounts",
     "gaoqi.audit",
     "gaoqi.registry",
+    "gaoqi.demo",
     "gaoqi.web",
 ]
 
