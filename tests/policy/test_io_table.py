@@ -1,0 +1,99 @@
+"""The columnar reader gives exactly what the row reader gives: same values, same errors."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date, datetime
+from pathlib import Path
+
+import polars as pl
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tests.policy.fixtures.firms import credit_code, write_csv, write_xlsx
+
+from gaoqi.policy.io import read_table, read_template
+
+HEADER = ["credit_code", "name", "region_code", "founded_on", "tech_field", "employees", "tech_staff",
+          "revenue_y1", "net_assets_y1", "rnd_expense_y1（万元）", "rnd_expense_domestic_y1（万元）",
+          "ip_class1", "bad_credit"]
+
+TEXT_JUNK = ["", " ", "\x1c", "abc", "１２３", "-", "1e3", "NaN", "12.50", "0.0", "-0", "+5", "1,2,3", "\x1c7"]
+CELLS = {
+    "credit_code": [credit_code(1), credit_code(2).lower(), credit_code(3)[:-1] + "0", "", "12345",
+                    f" {credit_code(4)} "],
+    "name": ["某公司", " 空格 ", "123.0", "true"],
+    "region_code": ["320505", "320505.0", "32050", "abcdef", " 320506 "],
+    "founded_on": ["2015-06-01", "2015/6/1", "2015年6月1日", "2015-02-30", "1899-12-31", "2015-06-01 00:00:00",
+                   "20150601"],
+    "tech_field": ["101", "101.0", "x"],
+    "count": ["0", "7", "7.0", "7.5", "-1", "1,000", "999999999", "1000000000", "１２"],
+    "money": ["0", "1234", "1,234", "1，234", "1234.00", "-1234", "12.5", "9999999999999", "10000000000000",
+              "1.5e6", " 42 "],
+    "wan": ["1", "123.4567", "123.45678", "0.0001", "-1", "999999999.9999", "1,000.5"],
+    "bool": ["1", "0", "是", "否", "TRUE", "false", "Yes", "n", "2", "1.0", "0.0"],
+}
+KIND_OF = {"employees": "count", "tech_staff": "count", "ip_class1": "count", "revenue_y1": "money",
+           "net_assets_y1": "money", "rnd_expense_y1（万元）": "wan", "rnd_expense_domestic_y1（万元）": "wan",
+           "bad_credit": "bool"}
+
+XLSX_VALUES = {
+    "count": [3.0, 3.5, -2.0, 10.0],
+    "money": [1e9, 12.5, 1e13, 0.0, -7.0],
+    "wan": [123.4567, 0.00005, 1.0],
+    "bool": [True, False, 1.0, 2.0],
+    "founded_on": [date(2014, 2, 3), datetime(2014, 2, 3), datetime(2014, 2, 3, 12, 30), 41000.0],
+    "region_code": [320505.0, 320505.5],
+    "name": [12.0, True],
+}
+
+
+def cell_strategy(column: str, xlsx: bool):
+    kind = KIND_OF.get(column, column)
+    options = CELLS[kind] + TEXT_JUNK
+    if xlsx:
+        options = options + XLSX_VALUES.get(kind, [])
+    return st.sampled_from(options)
+
+
+def rows_strategy(xlsx: bool):
+    row = st.tuples(*[cell_strategy(h, xlsx) for h in HEADER]).map(list)
+    return st.lists(row, min_size=1, max_size=8)
+
+
+def assert_same(path: Path):
+    slow = read_template(path)
+    fast = read_table(path)
+    assert sorted(fast.errors, key=lambda e: (e.row, e.column)) == sorted(slow.errors, key=lambda e: (e.row, e.column))
+    expected = [{"_row": r.row, **r.facts.as_dict()} for r in slow.records if r.facts is not None]
+    assert fast.df.to_dicts() == expected
+    assert fast.n_rows == len(slow.records)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=rows_strategy(xlsx=False))
+def test_csv_fast_reader_equals_row_reader(rows):
+    with tempfile.TemporaryDirectory() as tmp:
+        assert_same(write_csv(Path(tmp) / "t.csv", HEADER, rows))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=rows_strategy(xlsx=True))
+def test_xlsx_fast_reader_equals_row_reader(rows):
+    with tempfile.TemporaryDirectory() as tmp:
+        assert_same(write_xlsx(Path(tmp) / "t.xlsx", HEADER, rows))
+
+
+def test_fast_reader_types_and_missing_columns(tmp_path):
+    path = write_csv(tmp_path / "t.csv", ["credit_code", "employees"], [[credit_code(1), "5"]])
+    df = read_table(path).df
+    assert df.schema["employees"] == pl.Int64 and df.schema["founded_on"] == pl.Date
+    assert df.row(0, named=True)["employees"] == 5 and df.row(0, named=True)["revenue_y1"] is None
+
+
+def test_fast_reader_on_many_clean_rows_reads_all_without_fallback(tmp_path):
+    rows = [[credit_code(i), "320505", "2015-01-01", str(i % 50 + 10), "3", f"{i * 1000:,}"] for i in range(1, 2001)]
+    path = write_csv(tmp_path / "t.csv", ["credit_code", "region_code", "founded_on", "employees", "tech_staff",
+                                          "revenue_y1"], rows)
+    result = read_table(path)
+    assert result.errors == [] and result.df.height == 2000
+    assert result.df.get_column("revenue_y1").to_list() == [i * 1000 for i in range(1, 2001)]
