@@ -8,7 +8,7 @@ from gaoqi.web.navigation import navigation_for
 def shell(request):
     user = getattr(request, "user", None)
     return {
-        "nav_items": navigation_for(user) if user and user.is_authenticated else [],
+        "nav_items": navigation_for(user, request.path) if user and user.is_authenticated else [],
         "synthetic_data": _synthetic(),
     }
 

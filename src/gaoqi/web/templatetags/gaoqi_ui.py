@@ -1,0 +1,87 @@
+"""Display helpers: money in 万元, region and field names in the active language, status badges."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from gaoqi.registry.selectors import enterprise_status
+
+register = template.Library()
+
+STATUS_LABELS = {
+    "hte": _("高企"),
+    "tech_sme": _("科技型中小企业"),
+    "candidate": _("培育对象"),
+}
+STATUS_CLASS = {"hte": "badge-hte", "tech_sme": "badge-sme", "candidate": "badge-candidate"}
+
+
+def _english() -> bool:
+    return (get_language() or "").startswith("en")
+
+
+@register.filter
+def wan(yuan) -> str:
+    """Integer CNY yuan → 万元 with two decimals and thousands separators ("" when unknown)."""
+    if yuan is None or yuan == "":
+        return ""
+    amount = (Decimal(yuan) / Decimal(10000)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return f"{amount:,.2f}"
+
+
+@register.filter
+def fact(value, kind: str) -> str:
+    """A fact value as shown in tables: money in 万元, counts with separators, flags as 是/否."""
+    if value is None:
+        return "—"
+    if kind == "money":
+        return wan(value)
+    if kind == "flag":
+        return str(_("是")) if value else str(_("否"))
+    return f"{value:,}"
+
+
+@register.filter
+def local_name(obj) -> str:
+    """A region's or tech field's name in the active language (English where the reference data has one)."""
+    if obj is None:
+        return ""
+    if _english() and getattr(obj, "name_en", ""):
+        return obj.name_en
+    return obj.name
+
+
+@register.filter
+def status_of(enterprise) -> str:
+    return enterprise_status(enterprise)
+
+
+@register.simple_tag
+def status_badge(enterprise_or_code) -> str:
+    code = enterprise_or_code if isinstance(enterprise_or_code, str) else enterprise_status(enterprise_or_code)
+    return format_html('<span class="badge {}">{}</span>', STATUS_CLASS[code], STATUS_LABELS[code])
+
+
+@register.filter
+def status_label(code: str) -> str:
+    return STATUS_LABELS.get(code, code)
+
+
+@register.filter
+def source_title(source, row=None) -> str:
+    """The provenance of a value, for a title attribute: department · file · row · import date."""
+    if source is None:
+        return ""
+    parts = [str(source.get_department_display()), source.file_name]
+    if row:
+        parts.append(str(_("第%(row)s行")) % {"row": row})
+    parts.append(str(_("导入于 %(date)s")) % {"date": timezone.localtime(source.imported_at).date().isoformat()})
+    if source.synthetic:
+        parts.append(str(_("合成数据")))
+    return " · ".join(parts)
