@@ -1,0 +1,83 @@
+"""The demo accounts, one per role, with fixed documented passwords (a local demo only).
+
+`ensure_demo_accounts()` is idempotent: a second run changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from gaoqi.accounts.models import AgencyAssignment, Role, ServiceAgency, User
+from gaoqi.registry.models import Enterprise
+
+AGENCY_NAME = "苏州科创企业服务中心（演示）"
+AGENCY_FIRMS = 20
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    password: str
+    role: Role
+    label: str  # shown in the start-up table
+    region: str | None = None
+    path: str = "/enterprises/"
+
+
+DEMO_ACCOUNTS = (
+    DemoAccount("province", "province-demo", Role.PROVINCE_OFFICER, "省级管理员（江苏省）", "320000"),
+    DemoAccount("suzhou", "suzhou-demo", Role.CITY_OFFICER, "市级管理员（苏州市）", "320500"),
+    DemoAccount("kunshan", "kunshan-demo", Role.COUNTY_OFFICER, "县级管理员（昆山市）", "320583"),
+    DemoAccount("enterprise", "enterprise-demo", Role.ENTERPRISE, "企业用户（昆山一家合成企业）", path="/my-enterprise/"),
+    DemoAccount("expert", "expert-demo", Role.EXPERT, "评审专家", path="/"),
+    DemoAccount("agency", "agency-demo", Role.SERVICE_AGENCY, f"服务机构（{AGENCY_NAME}）"),
+)
+DEMO_USERNAMES = tuple(a.username for a in DEMO_ACCOUNTS)
+
+
+def _demo_firm() -> Enterprise | None:
+    """A Kunshan firm without a valid HTE certificate, with three years of facts: a cultivation candidate."""
+    today = timezone.localdate()
+    kunshan = Enterprise.objects.filter(county_id="320583").order_by("id")
+    candidate = kunshan.exclude(hte_valid_until__gte=today).filter(
+        founded_on__lt=date(today.year - 3, 1, 1)).first()
+    return candidate or kunshan.first() or Enterprise.objects.order_by("id").first()
+
+
+def _agency_firms() -> list[Enterprise]:
+    today = timezone.localdate()
+    suzhou = Enterprise.objects.filter(city_id="320500").order_by("id")
+    firms = list(suzhou.filter(Q(hte_valid_until__isnull=True) | Q(hte_valid_until__lt=today))[:AGENCY_FIRMS])
+    return firms or list(suzhou[:AGENCY_FIRMS])
+
+
+def ensure_demo_accounts() -> list[tuple[DemoAccount, User]]:
+    """Create the demo accounts that are missing; leave existing ones as they are."""
+    out = []
+    with transaction.atomic():
+        agency, _ = ServiceAgency.objects.get_or_create(name=AGENCY_NAME, defaults={"region_id": "320500"})
+        if not AgencyAssignment.objects.filter(agency=agency).exists():
+            AgencyAssignment.objects.bulk_create([
+                AgencyAssignment(agency=agency, enterprise=f, assigned_on=timezone.localdate())
+                for f in _agency_firms()
+            ])
+        for account in DEMO_ACCOUNTS:
+            user = User.objects.filter(username=account.username).first()
+            if user is None:
+                binding = {"region_id": account.region}
+                if account.role == Role.ENTERPRISE:
+                    firm = _demo_firm()
+                    if firm is None:
+                        continue  # no enterprises yet: nothing to bind an enterprise user to
+                    binding = {"enterprise": firm}
+                elif account.role == Role.SERVICE_AGENCY:
+                    binding = {"agency": agency}
+                user = User.objects.create_user(username=account.username, password=account.password,
+                                                role=account.role, display_name=account.label, **binding)
+            out.append((account, user))
+    return out
