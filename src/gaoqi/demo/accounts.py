@@ -33,7 +33,7 @@ DEMO_ACCOUNTS = (
     DemoAccount("province", "province-demo", Role.PROVINCE_OFFICER, "省级管理员（江苏省）", "320000"),
     DemoAccount("suzhou", "suzhou-demo", Role.CITY_OFFICER, "市级管理员（苏州市）", "320500"),
     DemoAccount("kunshan", "kunshan-demo", Role.COUNTY_OFFICER, "县级管理员（昆山市）", "320583"),
-    DemoAccount("enterprise", "enterprise-demo", Role.ENTERPRISE, "企业用户（昆山一家合成企业）", path="/my-enterprise/"),
+    DemoAccount("enterprise", "enterprise-demo", Role.ENTERPRISE, "企业用户（昆山）", path="/my-enterprise/"),
     DemoAccount("expert", "expert-demo", Role.EXPERT, "评审专家", path="/"),
     DemoAccount("agency", "agency-demo", Role.SERVICE_AGENCY, f"服务机构（{AGENCY_NAME}）"),
 )
