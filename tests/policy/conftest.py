@@ -11,7 +11,6 @@ so a misspelt expectation can never pass silently.
 from __future__ import annotations
 
 from dataclasses import fields
-from datetime import date
 from decimal import Decimal
 
 import pytest
