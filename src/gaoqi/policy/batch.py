@@ -1,0 +1,90 @@
+"""Bulk evaluation: the same rules over a whole table, as Polars expressions, with identical results.
+
+`evaluate_table(df, policy, as_of)` returns one row per input row with `outcome`, `eligible`,
+`score`, `score_min`, `score_max`, the input's `_row` / `credit_code` when present, `errors` (the
+fields that make a row unevaluable, as the per-firm `validate_facts` reports them; such rows have a
+null outcome) and per criterion `<criterion_id>__passed` and `__points` (and `__value` / `__band`
+where meaningful). Thresholds are read from the same `Policy` parameters as the per-firm engine.
+
+The per-firm engine (`gaoqi.policy.engine.evaluate`) is the source of truth; property tests check
+that both agree on every criterion, the outcome and the score. Gaps (对标找差) are per-firm only:
+callers compute them for the rows they need with the per-firm path (see `gaoqi.policy.cli`).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from gaoqi.policy.facts import FIELD_SPECS, Kind
+from gaoqi.policy.model import Policy
+
+c = pl.col
+
+KEY_COLUMNS = ("_row", "credit_code")
+RESULT_COLUMNS = ("outcome", "eligible", "score", "score_min", "score_max")
+
+
+def _modules() -> dict:
+    """Policy name -> module with `stages(policy, as_of)` (and optionally `extra_errors`)."""
+    import importlib
+
+    found = {}
+    for name in ("tech_sme", "hte", "pool"):
+        try:
+            found[name] = importlib.import_module(f"gaoqi.policy.batch_{name}")
+        except ImportError:  # pragma: no cover - a policy without a bulk path
+            continue
+    return found
+
+
+def supported(policy_name: str) -> bool:
+    return policy_name in _modules()
+
+
+def error_expr(policy: Policy, as_of: date) -> pl.Expr:
+    """Comma-joined fields in error (null when the row can be evaluated), mirroring validate_facts:
+    missing required fields, negative amounts, and the template's cross-field rules."""
+    parts: list[pl.Expr] = []
+    for name in policy.requires:
+        parts.append(pl.when(c(name).is_null()).then(pl.lit(name)))
+    for spec in FIELD_SPECS:
+        if spec.kind in (Kind.MONEY, Kind.COUNT) and not spec.signed:
+            parts.append(pl.when(c(spec.name) < 0).then(pl.lit(spec.name)))
+    parts.append(pl.when(c("tech_staff") > c("employees")).then(pl.lit("tech_staff")))
+    for y in (1, 2, 3):
+        parts.append(pl.when(c(f"rnd_expense_domestic_y{y}") > c(f"rnd_expense_y{y}"))
+                     .then(pl.lit(f"rnd_expense_domestic_y{y}")))
+    parts.append(pl.when(c("hitech_revenue") > c("total_income")).then(pl.lit("hitech_revenue")))
+    module = _modules()[policy.name]
+    if hasattr(module, "extra_errors"):
+        parts += module.extra_errors(policy, as_of)
+    joined = pl.concat_list([p.cast(pl.String) for p in parts]).list.drop_nulls().list.unique(maintain_order=True)
+    return pl.when(joined.list.len() > 0).then(joined.list.join(","))
+
+
+def evaluate_table(df: pl.DataFrame | pl.LazyFrame, policy: Policy, as_of: date, *,
+                   keep: tuple[str, ...] = KEY_COLUMNS) -> pl.DataFrame:
+    """Evaluate every row of `df` (columns named like EnterpriseFacts fields) under `policy`."""
+    modules = _modules()
+    if policy.name not in modules:
+        raise ValueError(f"no bulk evaluation for policy {policy.name!r}")
+    lf = df.lazy()
+    present = set(lf.collect_schema().names())
+    from gaoqi.policy.io_table import DTYPES
+
+    missing = [pl.lit(None, DTYPES[s.kind]).alias(s.name) for s in FIELD_SPECS if s.name not in present]
+    if missing:
+        lf = lf.with_columns(missing)
+    before = set(lf.collect_schema().names())
+    lf = lf.with_columns(error_expr(policy, as_of).alias("errors"))
+    for stage in modules[policy.name].stages(policy, as_of):
+        lf = lf.with_columns(stage)
+    names = lf.collect_schema().names()
+    criteria = [n for n in names if "__" in n and n not in before]
+    head = [k for k in keep if k in present]
+    bad = c("errors").is_not_null()
+    results = [pl.when(~bad).then(c(n)).alias(n) for n in (*RESULT_COLUMNS, "direct_pass_reason") if n in names]
+    crit_cols = [pl.when(~bad).then(c(n)).alias(n) for n in criteria]
+    return lf.select(*[c(k) for k in head], *results, c("errors"), *crit_cols).collect()
