@@ -82,7 +82,7 @@ def evaluate_table(df: pl.DataFrame | pl.LazyFrame, policy: Policy, as_of: date,
     for stage in modules[policy.name].stages(policy, as_of):
         lf = lf.with_columns(stage)
     names = lf.collect_schema().names()
-    criteria = [n for n in names if "__" in n and n not in before]
+    criteria = [n for n in names if "__" in n and n not in before and n.startswith(policy.name + ".")]
     head = [k for k in keep if k in present]
     bad = c("errors").is_not_null()
     results = [pl.when(~bad).then(c(n)).alias(n) for n in (*RESULT_COLUMNS, "direct_pass_reason") if n in names]
