@@ -187,7 +187,7 @@ def generate(n: int, seed: int, as_of: date | None = None) -> Dataset:
     industrial = rng.random(n) < np.vectorize(cal.INDUSTRIAL_PROB.get)(top)
     ds.firm = {
         "county": county, "city": city, "founded_on": founded, "tech_field": sub, "tech_top": top,
-        "above_scale": industrial & (revenue3 >= 2e7),
+        "above_scale": industrial & (ds.yearly["revenue"][:, 2] >= 20_000_000),
         "in_hitech_zone": rng.random(n) < cal.RATES["in_hitech_zone"] * (1 + 0.3 * z.clip(-1, 1)),
         "talent_founded": rng.random(n) < cal.RATES["talent_founded"],
         "ip_self_developed": ((ip1_3 + ip2_3) > 0) & (rng.random(n) < 0.92),

@@ -254,7 +254,7 @@ def delete_synthetic() -> int:
     deleted = 0
     with transaction.atomic():
         for lo, hi in ranges:
-            bound = User.objects.filter(enterprise_id__range=(lo, hi))
+            bound = User.objects.filter(enterprise__gte=lo, enterprise__lte=hi)
             if bound.exclude(username__in=DEMO_USERNAMES).exists():
                 raise DemoDataError("有非演示用户绑定到合成企业，无法替换；请先处理这些用户")
             bound.delete()
