@@ -64,7 +64,11 @@ def _hard_gaps(f: EnterpriseFacts, p: Policy, as_of: date, failed: set[str]) -> 
     if "hte.rnd_domestic_ratio" in failed:
         r = p.value("rnd.domestic_min_ratio")
         y = min_add_for_ratio(dom + x, rnd + x, r, coupled=True)
-        if y > 0:
+        if y == 0:
+            out.append(Gap("hte.rnd_domestic_ratio", "rnd_expense_domestic_y3", dom, dom + x, 0, "CNY",
+                           f"按上条增加境内研发费用后，境内研发费用占比即可达到{pct_text(r)}",
+                           "met by the domestic R&D added for the R&D ratio"))
+        else:
             out.append(Gap("hte.rnd_domestic_ratio", "rnd_expense_domestic_y3", dom + x, dom + x + y, y, "CNY",
                            f"境内研发费用需再增加 {wan(y)} 万元（占全部研发费用达到{pct_text(r)}）",
                            f"spend {y} CNY more on domestic R&D (share reaches {pct_text(r)})",
