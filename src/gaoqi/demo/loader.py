@@ -160,8 +160,12 @@ def _validate_reports(ds: Dataset, today) -> None:
                 raise DemoDataError(f"generated report fails validation: {errors}")
 
 
-def load(ds: Dataset, *, replace: bool = False, ip_items: str = "all", progress: bool = True) -> LoadResult:
-    """Load `ds`. Refuses a database holding enterprises unless `replace` (then synthetic data goes first)."""
+def load(ds: Dataset, *, replace: bool = False, ip_items: str = "all", facts: bool = True,
+         progress: bool = True) -> LoadResult:
+    """Load `ds`. Refuses a database holding enterprises unless `replace` (then synthetic data goes first).
+
+    `facts=False` (benchmarks of list pages only) loads firms and certificates without yearly reports
+    and IP items."""
     if Enterprise.objects.exists():
         if not replace:
             raise DemoDataError("数据库中已有企业数据；如需替换以前生成的合成数据，请加 --replace")
@@ -172,10 +176,10 @@ def load(ds: Dataset, *, replace: bool = False, ip_items: str = "all", progress:
     _check(ds)
     today = timezone.localdate()
     _validate_reports(ds, today)
-    ip = items.ip_items(ds) if ip_items == "all" else None
+    ip = items.ip_items(ds) if ip_items == "all" and facts else None
     certs = items.certificates(ds)
     n_ip = 0 if ip is None else len(ip["firm"])
-    total = ds.n + 2 * int(ds.active.sum()) + len(certs["firm"]) + n_ip
+    total = ds.n + 2 * int(ds.active.sum()) * facts + len(certs["firm"]) + n_ip
     writer = _Writer(total, progress)
     now = writer.now
     result = LoadResult()
@@ -201,6 +205,9 @@ def load(ds: Dataset, *, replace: bool = False, ip_items: str = "all", progress:
         report_columns = ["enterprise", "year", "source", "source_row", *FACT_FIELDS, "recorded_at"]
         counts = {}
         for source, fields in ((tax, TAX_FIELDS), (sci, SCI_FIELDS)):
+            if not facts:
+                counts[source.pk] = 0
+                continue
             counts[source.pk] = writer.insert(AnnualReport, report_columns,
                                               _report_rows(ds, source, fields, ids, now))
         result.reports = sum(counts.values())
@@ -216,6 +223,7 @@ def load(ds: Dataset, *, replace: bool = False, ip_items: str = "all", progress:
                 ip["title"].tolist(), _dates(ip["granted_on"]), _dates(ip["expires_on"]),
                 ip["self_developed"].tolist(), [False] * n_ip, [sci.pk] * n_ip, strict=True))
         _reset_sequences()
+        _analyze()
         for source, extra in ((tax, {}), (sci, {"certificates": result.certificates, "ip_items": result.ip_items})):
             audit_record(actor=None, action=AuditAction.IMPORT, target=source, new={
                 "enterprises": result.enterprises, "reports": counts[source.pk], "synthetic": True,
@@ -233,6 +241,14 @@ def _reset_sequences() -> None:
     with connection.cursor() as cursor:
         for statement in sql:
             cursor.execute(statement)
+
+
+def _analyze() -> None:
+    """Fresh planner statistics after a bulk load (PostgreSQL's autovacuum would take a while)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for model in (Enterprise, AnnualReport, Certificate, IntellectualProperty):
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
 def synthetic_enterprise_ids() -> list[tuple[int, int]]:

@@ -40,6 +40,8 @@ class Command(BaseCommand):
         parser.add_argument("--replace", action="store_true", help="先删除以前生成的合成数据（仅合成数据）")
         parser.add_argument("--ip-items", choices=("all", "none"), default="all",
                             help="是否生成知识产权明细（默认 all）")
+        parser.add_argument("--no-facts", action="store_true",
+                            help="只载入企业和证书，不载入年度数据和知识产权（用于列表页基准测试）")
         parser.add_argument("--no-progress", action="store_true", help="不显示进度条")
 
     def handle(self, *args, **opts):
@@ -57,7 +59,8 @@ class Command(BaseCommand):
         from gaoqi.demo.loader import DemoDataError, load
 
         try:
-            result = load(ds, replace=opts["replace"], ip_items=opts["ip_items"], progress=not opts["no_progress"])
+            result = load(ds, replace=opts["replace"], ip_items=opts["ip_items"], facts=not opts["no_facts"],
+                          progress=not opts["no_progress"])
         except DemoDataError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(
