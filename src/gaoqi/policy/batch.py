@@ -85,6 +85,8 @@ def evaluate_table(df: pl.DataFrame | pl.LazyFrame, policy: Policy, as_of: date,
     criteria = [n for n in names if "__" in n and n not in before and n.startswith(policy.name + ".")]
     head = [k for k in keep if k in present]
     bad = c("errors").is_not_null()
-    results = [pl.when(~bad).then(c(n)).alias(n) for n in (*RESULT_COLUMNS, "direct_pass_reason") if n in names]
+    results = [pl.when(~bad).then(c(n)).alias(n) for n in RESULT_COLUMNS]
+    results.append(pl.when(~bad).then(c("direct_pass_reason")).alias("direct_pass_reason")
+                   if "direct_pass_reason" in names else pl.lit(None, pl.String).alias("direct_pass_reason"))
     crit_cols = [pl.when(~bad).then(c(n)).alias(n) for n in criteria]
     return lf.select(*[c(k) for k in head], *results, c("errors"), *crit_cols).collect()

@@ -9,14 +9,14 @@ yields either its values or its `RowError`s. Tests compare both readers on gener
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import zip_longest
 from pathlib import Path
 
 import polars as pl
 
 from gaoqi.policy.facts import FIELD_SPECS, FieldSpec, Kind
-from gaoqi.policy.io_cells import FALSE_WORDS, TRUE_WORDS, WAN
+from gaoqi.policy.io_cells import FALSE_WORDS, TRUE_WORDS, WAN, is_blank
 from gaoqi.policy.io_read import Column, RowError, data_rows, find_layout, parse_row, read_raw
 
 ROW = "_row"
@@ -35,6 +35,9 @@ class TableResult:
     errors: list[RowError]
     unknown_headers: list[str]
     n_rows: int  # non-blank data rows read (valid + invalid)
+    headers: dict[str, str] = field(default_factory=dict)  # field name -> header as written
+    rows: list[int] = field(default_factory=list)  # every non-blank data row number, in order
+    raw_names: dict[int, tuple[str | None, str | None]] = field(default_factory=dict)  # failed rows: code, name
 
 
 def _uscc_valid(code: pl.Expr) -> pl.Expr:
@@ -104,10 +107,11 @@ def read_table(path: str | Path) -> TableResult:
     rows = read_raw(path)
     layout = find_layout(rows)
     file = Path(path).name
+    headers = {col.spec.name: col.header for col in layout.columns}
     numbered = list(data_rows(rows, layout))
     n = len(numbered)
     if n == 0:
-        return TableResult(pl.DataFrame(schema=SCHEMA), [], layout.unknown_headers, 0)
+        return TableResult(pl.DataFrame(schema=SCHEMA), [], layout.unknown_headers, 0, headers)
     numbers = [num for num, _ in numbered]
     cells = [c for _, c in numbered]
     by_index = list(zip_longest(*cells))  # columns, padded with None for short CSV rows
@@ -142,6 +146,7 @@ def read_table(path: str | Path) -> TableResult:
     good = out.filter(~pl.col("__bad")).select(list(SCHEMA))
     slow_rows = out.filter(pl.col("__bad")).get_column(ROW).to_list()
     errors: list[RowError] = []
+    raw_names: dict[int, tuple] = {}
     recovered = []
     if slow_rows:
         position = {num: i for i, num in enumerate(numbers)}
@@ -149,8 +154,18 @@ def read_table(path: str | Path) -> TableResult:
             record = parse_row(cells[position[num]], layout.columns, file, num)
             if record.facts is None:
                 errors.extend(record.errors)
+                raw_names[num] = tuple(_raw_text(cells[position[num]], layout.columns, f)
+                                       for f in ("credit_code", "name"))
             else:
                 recovered.append({ROW: num, **record.facts.as_dict()})
     if recovered:
         good = pl.concat([good, pl.DataFrame(recovered, schema=SCHEMA)]).sort(ROW)
-    return TableResult(good.cast(SCHEMA), errors, layout.unknown_headers, n)
+    return TableResult(good.cast(SCHEMA), errors, layout.unknown_headers, n, headers, numbers, raw_names)
+
+
+def _raw_text(cells, columns: list[Column], name: str) -> str | None:
+    """A cell of a failed row as text, to name the firm in error reports."""
+    for col in columns:
+        if col.spec.name == name and col.index < len(cells) and not is_blank(cells[col.index]):
+            return str(cells[col.index]).strip()
+    return None

@@ -1,0 +1,177 @@
+"""Writing evaluation results: JSON lines, flat CSV, and an .xlsx officers can read."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import polars as pl
+
+from gaoqi.policy.model import ENGINE_VERSION
+from gaoqi.policy.results import POLICY_ZH, PolicyResult, ResultSet, iter_json_lines
+
+OUTCOME_ZH = {"pass": "符合", "fail": "不符合", "undetermined": "待专家评审"}
+
+
+def write(rs: ResultSet, fmt: str, out: str | None) -> None:
+    if fmt == "jsonl":
+        write_jsonl(rs, out)
+    elif fmt == "csv":
+        frame = flat_frame(rs)
+        if out:
+            frame.write_csv(out, include_bom=True)
+        else:
+            sys.stdout.write(frame.write_csv())
+    else:
+        write_xlsx(rs, out)
+
+
+def write_jsonl(rs: ResultSet, out: str | None) -> None:
+    stream = open(out, "w", encoding="utf-8") if out else sys.stdout
+    try:
+        batch: list[str] = []
+        for line in iter_json_lines(rs):
+            batch.append(line)
+            if len(batch) >= 10_000:
+                stream.write("\n".join(batch) + "\n")
+                batch.clear()
+        if batch:
+            stream.write("\n".join(batch) + "\n")
+    finally:
+        if out:
+            stream.close()
+        else:
+            stream.flush()
+
+
+def _errors_text(res: PolicyResult, row: int) -> str | None:
+    errs = res.errors.get(row)
+    return "；".join(f"{e.column}：{e.reason}" for e in errs) if errs else None
+
+
+def _gaps_text(res: PolicyResult, row: int) -> str | None:
+    ev = res.evaluations.get(row)
+    return "；".join(g.message_zh for g in ev.gaps) if ev is not None and ev.gaps else None
+
+
+def policy_frame(rs: ResultSet, res: PolicyResult) -> pl.DataFrame:
+    """One policy's rows (evaluated and failed) with text columns for errors and gaps."""
+    t = res.table
+    rows = t.get_column("_row").to_list()
+    t = t.drop("errors").with_columns(
+        pl.lit(res.policy.name).alias("policy"),
+        pl.Series("gaps", [_gaps_text(res, r) for r in rows], dtype=pl.String) if rs.detail == "full"
+        else pl.lit(None, pl.String).alias("gaps"),
+        pl.Series("errors", [_errors_text(res, r) for r in rows], dtype=pl.String),
+    )
+    evaluated = set(rows)
+    missing = [r for r in res.errors if r not in evaluated]
+    if missing:
+        extra = pl.DataFrame({
+            "_row": missing, "policy": [res.policy.name] * len(missing),
+            "credit_code": [rs.names.get(r, (None, None))[0] for r in missing],
+            "errors": [_errors_text(res, r) for r in missing],
+        }, schema_overrides={"_row": pl.Int64, "credit_code": pl.String})
+        t = pl.concat([t, extra], how="diagonal_relaxed")
+    t = t.with_columns(pl.when(pl.col("errors").is_not_null()).then(None).otherwise(pl.col(c)).alias(c)
+                       for c in t.columns if "__" in c or c in ("outcome", "eligible", "score", "score_min",
+                                                                "score_max", "direct_pass_reason"))
+    return t.sort("_row")
+
+
+def flat_frame(rs: ResultSet) -> pl.DataFrame:
+    frames = [policy_frame(rs, res).with_columns(pl.lit(i).alias("_p")) for i, res in enumerate(rs.results)]
+    frame = pl.concat(frames, how="diagonal_relaxed").sort("_row", "_p").drop("_p")
+    first = ["_row", "credit_code", "name", "policy", "outcome", "eligible", "score", "score_min", "score_max",
+             "direct_pass_reason", "errors", "gaps"]
+    head = [c for c in first if c in frame.columns]
+    return frame.select(head + [c for c in frame.columns if c not in head]).rename({"_row": "row"})
+
+
+# --- xlsx ------------------------------------------------------------------------------------------------
+
+
+def _cell_text(row: dict, cid: str) -> str | None:
+    """What an officer sees for one criterion: the ratio or points, else 符合/不符合."""
+    passed = row.get(f"{cid}__passed")
+    value = row.get(f"{cid}__value")
+    pts, lo, hi = row.get(f"{cid}__points"), row.get(f"{cid}__points_min"), row.get(f"{cid}__points_max")
+    parts = []
+    if isinstance(value, float):
+        parts.append(f"{value * 100:.2f}%" if cid.endswith(("ratio", "_score")) and value <= 10 else f"{value:g}")
+    elif value is not None:
+        parts.append(str(value))
+    if pts is not None:
+        parts.append(f"{pts}分")
+    elif lo is not None:
+        parts.append(f"{lo}分" if lo == hi else f"{lo}–{hi}分")
+    if not parts and passed is not None:
+        parts.append("符合" if passed else "不符合")
+    return " ".join(parts) or None
+
+
+def write_xlsx(rs: ResultSet, out: str | Path) -> None:
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(str(out), {"constant_memory": True})
+    head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"})
+    red = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
+    green = wb.add_format({"bg_color": "#C6EFCE", "font_color": "#006100"})
+    amber = wb.add_format({"bg_color": "#FFEB9C", "font_color": "#9C5700"})
+    wrap = wb.add_format({"text_wrap": False})
+    outcome_fmt = {"pass": green, "fail": red, "undetermined": amber}
+    for res in rs.results:
+        _sheet(wb, rs, res, head, red, outcome_fmt, wrap)
+    info = wb.add_worksheet("说明")
+    lines = [("评价日期", rs.as_of.isoformat()), ("说明详细程度", "逐家完整说明（含差距）" if rs.detail == "full"
+              else "批量结果（差距未计算，需逐家说明请用 --detail full）"), ("引擎版本", ENGINE_VERSION)]
+    for res in rs.results:
+        lines.append((POLICY_ZH.get(res.policy.name, res.policy.name),
+                      f"{res.policy.title_zh} 版本 {res.policy.version}，参数哈希 {res.policy.param_hash[:16]}"))
+    lines.append(("颜色", "红色：不符合的条件；绿色：符合；黄色：待专家评审"))
+    for i, (k, v) in enumerate(lines):
+        info.write_row(i, 0, [k, v])
+    info.set_column(0, 0, 18)
+    info.set_column(1, 1, 90)
+    wb.close()
+
+
+def _sheet(wb, rs: ResultSet, res: PolicyResult, head, red, outcome_fmt, wrap) -> None:
+    ws = wb.add_worksheet(POLICY_ZH.get(res.policy.name, res.policy.name)[:31])
+    crits = list(res.policy.criteria.items())
+    fixed = ["行号", "统一社会信用代码", "企业名称", "结果", "得分", "差距（对标找差）", "错误"]
+    headers = fixed[:5] + [d.label_zh for _, d in crits] + fixed[5:]
+    ws.set_row(0, 48)
+    ws.write_row(0, 0, headers, head)
+    widths = [6, 21, 28, 11, 9] + [max(9, min(16, len(d.label_zh) + 2)) for _, d in crits] + [60, 40]
+    for i, w in enumerate(widths):
+        ws.set_column(i, i, w)
+    ws.freeze_panes(1, 3)
+    frame = policy_frame(rs, res)
+    n = 0
+    gap_col = 5 + len(crits)
+    for n, row in enumerate(frame.iter_rows(named=True), start=1):
+        outcome = row.get("outcome")
+        lo, hi = row.get("score_min"), row.get("score_max")
+        score = row.get("score")
+        score_text = str(score) if score is not None else (f"{lo}–{hi}" if lo is not None else None)
+        ws.write_number(n, 0, row["_row"])
+        ws.write_string(n, 1, row.get("credit_code") or "")
+        ws.write_string(n, 2, row.get("name") or rs.names.get(row["_row"], (None, None))[1] or "")
+        if outcome:
+            ws.write_string(n, 3, OUTCOME_ZH.get(outcome, outcome), outcome_fmt.get(outcome))
+        else:
+            ws.write_string(n, 3, "无法评价", red)
+        if score_text:
+            ws.write_string(n, 4, score_text)
+        for j, (cid, _) in enumerate(crits, start=5):
+            text = _cell_text(row, cid)
+            if row.get(f"{cid}__passed") is False:
+                ws.write_string(n, j, text or "不符合", red)
+            elif text is not None:
+                ws.write_string(n, j, text)
+        if row.get("gaps"):
+            ws.write_string(n, gap_col, row["gaps"], wrap)
+        if row.get("errors"):
+            ws.write_string(n, gap_col + 1, row["errors"], red)
+    ws.autofilter(0, 0, max(n, 1), len(headers) - 1)
