@@ -81,7 +81,7 @@ def summary_frame(res: PolicyResult, as_of: date) -> pl.DataFrame:
 def error_object(rs: ResultSet, res: PolicyResult, row: int) -> dict:
     code, name = rs.names.get(row, (None, None))
     return {"row": row, "credit_code": code, "name": name, "policy": res.policy.name, "outcome": None,
-            "eligible": None, "criteria": [], "gaps": [],
+            "eligible": None, "score": None, "score_min": None, "score_max": None, "criteria": [], "gaps": [],
             "errors": [e.to_dict() for e in res.errors[row]]}
 
 
