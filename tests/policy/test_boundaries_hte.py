@@ -169,3 +169,13 @@ def test_ip_indicator_is_capped_at_thirty_at_both_ends():
     generous = policy("hte", overrides={"score.ip.acquisition_self": [6, 6], "score.ip.standards_bonus": [2, 2]})
     c = _crit(facts, "hte.ip_score", p=generous)
     assert (c.points_min, c.points_max) == (30, 30)  # 8+8+7+6+2 = 31 capped to 30
+
+
+def test_a_firm_founded_in_the_evaluation_year_has_no_accounting_year_and_fails_cleanly():
+    blank = {f"{stem}_y{k}": None for stem in ("revenue", "net_assets", "rnd_expense", "rnd_expense_domestic")
+             for k in (1, 2, 3)}
+    ev = evaluate(hte(founded_on=date(2024, 1, 10), **blank), P, AS_OF)
+    assert ev.outcome == "fail"
+    assert {c.id for c in ev.failed_conditions} == {"hte.registered_one_year", "hte.rnd_ratio",
+                                                    "hte.rnd_domestic_ratio"}
+    assert ev.criterion("hte.conversion_score").detail["years"] == 1

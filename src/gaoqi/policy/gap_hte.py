@@ -51,7 +51,7 @@ def _hard_gaps(f: EnterpriseFacts, p: Policy, as_of: date, failed: set[str]) -> 
     dom = year_sum(f, "rnd_expense_domestic", years)
     x = 0
     if "hte.rnd_ratio" in failed:
-        need = hte.rnd_required(p, f.revenue_y3)
+        need = hte.rnd_required(p, hte.last_revenue(f, as_of))
         if rev <= 0:
             out.append(Gap("hte.rnd_ratio", "revenue_y3", rev, None, None, "CNY", "近年无销售收入，无法计算研发费用占比",
                            "no sales revenue: the R&D ratio cannot be met"))
@@ -142,7 +142,7 @@ def _growth_option(f: EnterpriseFacts, p: Policy, as_of: date, stem: str, cid: s
     vals = [getattr(f, f"{stem}_y{k}") for k in years]
     rate, g_lo, g_hi, _ = hte.growth_points(f, p, as_of, stem)
     bands = p.value("score.growth.bands")
-    i = bands.rows.index(bands.rows[-1]) if rate is None else bands.index_for(rate)
+    i = len(bands.rows) - 1 if rate is None else bands.index_for(rate)
     if i == 0 or any(v < 0 for v in vals[:-1]):
         return []
     row = bands.rows[i - 1]

@@ -146,6 +146,11 @@ def growth_points(f: EnterpriseFacts, p: Policy, as_of: date, stem: str) -> tupl
     return rate, row.points_min, row.points_max, f"{row.label}（{how}）" if rate is None else row.label
 
 
+def last_revenue(f: EnterpriseFacts, as_of: date) -> int:
+    """Last year's sales revenue, 0 for a firm founded in the evaluation year (it has no last year)."""
+    return (f.revenue_y3 or 0) if 3 in operating_years(f.founded_on, as_of) else 0
+
+
 def rnd_required(p: Policy, revenue_y3: int) -> Fraction:
     for tier in p.value("rnd.ratio_tiers"):
         if tier.up_to is None or revenue_y3 <= tier.up_to:
@@ -163,7 +168,8 @@ def _hard(f: EnterpriseFacts, p: Policy, as_of: date) -> list[CriterionResult]:
     ts_min = v("tech_staff.min_ratio")
     rnd, rev = year_sum(f, "rnd_expense", years), year_sum(f, "revenue", years)
     dom = year_sum(f, "rnd_expense_domestic", years)
-    need = rnd_required(p, f.revenue_y3)
+    last = last_revenue(f, as_of)
+    need = rnd_required(p, last)
     dom_min, hi_min = v("rnd.domestic_min_ratio"), v("hitech_income.min_ratio")
     yrs = {"years": [as_of.year - 4 + k for k in years]}
     return [
@@ -180,8 +186,8 @@ def _hard(f: EnterpriseFacts, p: Policy, as_of: date) -> list[CriterionResult]:
              f.employees > 0 and ratio_ge(f.tech_staff, f.employees, ts_min), ("tech_staff.min_ratio",),
              detail=ratio_detail(f.tech_staff, f.employees)),
         crit(p, "hte.rnd_ratio", "condition", ratio_value(rnd, rev), "ratio",
-             Threshold(">=", need, f"近{len(years)}个会计年度研发费用占同期销售收入比例不低于{pct(need)}"
-                       f"（最近一年销售收入{f.revenue_y3 // 10**4}万元）"),
+             Threshold(">=", need, f"近{len(years) or '0'}个会计年度研发费用占同期销售收入比例不低于{pct(need)}"
+                       f"（最近一年销售收入{last // 10**4}万元）"),
              rev > 0 and ratio_ge(rnd, rev, need), ("rnd.ratio_tiers",), detail={**ratio_detail(rnd, rev), **yrs}),
         crit(p, "hte.rnd_domestic_ratio", "condition", ratio_value(dom, rnd), "ratio",
              Threshold(">=", dom_min, f"境内研发费用占全部研发费用比例不低于{pct(dom_min)}"),

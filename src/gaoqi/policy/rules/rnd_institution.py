@@ -33,6 +33,10 @@ PARAMS = {
 CRITERIA = tuple(f"rnd_institution.{d}" for d in DIMENSIONS) + ("rnd_institution.total",)
 
 
+def _pts(value: Fraction) -> str:
+    return format(shown_fraction(value).normalize(), "f")
+
+
 def validate(facts: RndInstitutionFacts, policy: Policy, as_of: date | None = None) -> list[FieldError]:
     errors = required_errors(facts, policy.requires, policy.name)
     for name in RND_COUNT_FIELDS:
@@ -89,8 +93,8 @@ def gaps(f: RndInstitutionFacts, p: Policy, as_of: date, core: Core) -> list[Gap
     missing = target.lower - core.extra["total"]
     out = [Gap("rnd_institution.total", None, shown_fraction(core.extra["total"]), target.lower,
                shown_fraction(missing), "points",
-               f"绩效总分 {shown_fraction(core.extra['total'])} 分，达到“{target.label}”还差 {shown_fraction(missing)} 分",
-               f"total short of '{target.label}' by {shown_fraction(missing)}")]
+               f"绩效总分 {_pts(core.extra['total'])} 分，达到“{target.label}”还差 {_pts(missing)} 分",
+               f"total short of '{target.label}' by {_pts(missing)}")]
     for d, what in (("funding", "经费投入"), ("staff", "人员投入"), ("ip", "知识产权创造"), ("breakthroughs", "关键技术突破")):
         bands = v(f"{d}.bands")
         pts = core.criteria[DIMENSIONS.index(d)].points
@@ -99,8 +103,8 @@ def gaps(f: RndInstitutionFacts, p: Policy, as_of: date, core: Core) -> list[Gap
             r = better[-1]
             gain = Fraction(v(f"weights.{d}") * (r.points_min - pts), 100)
             out.append(Gap(f"rnd_institution.{d}", None, pts, r.points_min, r.points_min - pts, "points",
-                           f"{what}达到{r.label}档可得 {r.points_min} 分（总分 +{shown_fraction(gain)}）",
-                           f"{d}: reach {r.label} for {r.points_min} (+{shown_fraction(gain)} total)"))
+                           f"{what}达到“{r.label}”档可得 {r.points_min} 分（总分 +{_pts(gain)}）",
+                           f"{d}: reach {r.label} for {r.points_min} (+{_pts(gain)} total)"))
     return out
 
 
