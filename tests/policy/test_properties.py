@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gaoqi.policy import EnterpriseFacts, apply_gaps, evaluate, load_policy
+from gaoqi.policy.rules.common import operating_years
 from gaoqi.policy.rules.hte import HARD
 
 AS_OF = date(2024, 6, 30)
@@ -34,8 +35,9 @@ def hte_facts(draw):
     rnd = [draw(st.integers(0, 20_000_000)) for _ in range(3)]
     dom = [draw(st.integers(0, r)) for r in rnd]
     total_income = draw(st.integers(1, 400_000_000))
-    return EnterpriseFacts(
-        credit_code="91320505000000008X", founded_on=date(2010, 1, 1), tech_field="101",
+    founded = draw(st.sampled_from([date(2010, 1, 1), date(2021, 5, 1), date(2022, 7, 1), date(2023, 2, 1)]))
+    facts = EnterpriseFacts(
+        credit_code="91320505000000008X", founded_on=founded, tech_field="101",
         employees=employees, tech_staff=draw(st.integers(0, employees)),
         revenue_y1=draw(st.integers(0, 400_000_000)), revenue_y2=draw(st.integers(0, 400_000_000)),
         revenue_y3=draw(st.integers(1, 400_000_000)), total_income=total_income,
@@ -49,6 +51,10 @@ def hte_facts(draw):
         achievement_conversions=draw(st.integers(0, 20)), standards_led=draw(st.integers(0, 2)),
         major_incident=False,
     )
+    # Years before the founding year are not reported (the firm did not exist): "actual years if fewer".
+    missing = [k for k in (1, 2, 3) if k not in operating_years(founded, AS_OF)]
+    stems = ("revenue", "net_assets", "rnd_expense", "rnd_expense_domestic")
+    return replace(facts, **{f"{stem}_y{k}": None for stem in stems for k in missing})
 
 
 def _sme_score(f):
