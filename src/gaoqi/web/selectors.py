@@ -92,6 +92,9 @@ def filter_options(*, actor) -> FilterOptions:
     regions = list(regions_for_filter(actor).order_by("code"))
     cities = [r for r in regions if r.level == Level.CITY]
     counties = [r for r in regions if r.level == Level.COUNTY]
+    # A single choice (a city officer's own city, a county officer's own county) is no filter at all.
+    cities = cities if len(cities) > 1 else []
+    counties = counties if len(counties) > 1 else []
     fields = list(TechField.objects.filter(parent__isnull=True).order_by("code"))
     return FilterOptions(cities=cities, counties=counties, tech_fields=fields)
 
