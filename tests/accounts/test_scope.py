@@ -4,7 +4,13 @@ from datetime import date
 
 import pytest
 
-from gaoqi.accounts.scope import can, get_enterprise_for_actor, regions_for_filter, scope_enterprises, scope_related
+from gaoqi.accounts.scope import (
+    can,
+    get_enterprise_for_actor,
+    regions_for_filter,
+    scope_enterprises,
+    scope_related,
+)
 from gaoqi.errors import NotFound
 from gaoqi.registry.models import AnnualReport, Certificate, IntellectualProperty
 from gaoqi.registry.services import annual_report_record, certificate_record

@@ -1,6 +1,6 @@
 """Merging several departments' reports with provenance, and building the engine's input from it."""
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -11,7 +11,7 @@ from tests import factories
 
 
 def _dt(day):
-    return datetime(2025, 1, day, tzinfo=timezone.utc)
+    return datetime(2025, 1, day, tzinfo=UTC)
 
 
 @pytest.fixture
