@@ -54,7 +54,7 @@ def _fast(s: pl.Expr, spec: FieldSpec, scale: int) -> pl.Expr:
     """Expression: the parsed value, or null where the shortcut does not accept the cell."""
     kind = spec.kind
     if kind in (Kind.MONEY, Kind.COUNT):
-        t = s.str.replace_all("[,，]", "")
+        t = s.str.replace_all(",", "", literal=True).str.replace_all("，", "", literal=True)
         sign = "-?" if spec.signed else ""
         if kind is Kind.COUNT:
             pattern = r"^[0-9]{1,9}(\.0*)?$"
@@ -115,24 +115,28 @@ def read_table(path: str | Path) -> TableResult:
     numbers = [num for num, _ in numbered]
     cells = [c for _, c in numbered]
     by_index = list(zip_longest(*cells))  # columns, padded with None for short CSV rows
-    raw_cols, parsed, bad = {}, [], []
+    raw_cols, non_str_cols = {}, []
     for col in layout.columns:
         values = by_index[col.index] if col.index < len(by_index) else (None,) * n
         raw, non_str = _column_series(col, values)
         raw_cols[col.spec.name] = raw
-        s = pl.col(col.spec.name).str.strip_chars()
-        s = pl.when(s != "").then(s)
-        value = _fast(s, col.spec, col.scale)
-        parsed.append(value.alias(col.spec.name))
-        miss = s.is_not_null() & (value.is_null() | pl.col(col.spec.name).str.contains(_PY_ONLY_SPACE))
         if non_str is not None:
             raw_cols[f"__nonstr_{col.spec.name}"] = non_str
-            miss = miss | pl.col(f"__nonstr_{col.spec.name}")
-        bad.append(miss)
+            non_str_cols.append(f"__nonstr_{col.spec.name}")
     frame = pl.DataFrame(raw_cols).with_columns(pl.Series(ROW, numbers, dtype=pl.Int64))
+    names = [col.spec.name for col in layout.columns]
+    # Stage by stage, so that no expression is evaluated twice: strip, parse, then compare.
+    py_space = pl.any_horizontal([pl.col(n).str.contains(_PY_ONLY_SPACE) for n in names]).fill_null(False)
+    stripped = [pl.col(n).str.strip_chars() for n in names]
+    frame = frame.with_columns(py_space.alias("__py_space")).with_columns(
+        pl.when(s != "").then(s).alias(n) for s, n in zip(stripped, names, strict=True))
+    frame = frame.with_columns(_fast(pl.col(c.spec.name), c.spec, c.scale).alias(f"__v_{c.spec.name}")
+                               for c in layout.columns)
+    bad = [pl.col(n).is_not_null() & pl.col(f"__v_{n}").is_null() for n in names]
+    bad += [pl.col("__py_space"), *[pl.col(n) for n in non_str_cols]]
     present = {c.spec.name for c in layout.columns}
     out = frame.select(
-        pl.col(ROW), *parsed,
+        pl.col(ROW), *[pl.col(f"__v_{n}").alias(n) for n in names],
         *[pl.lit(None, dtype=DTYPES[s.kind]).alias(s.name) for s in FIELD_SPECS if s.name not in present],
         pl.any_horizontal(bad).alias("__bad"),
     )
@@ -143,7 +147,8 @@ def read_table(path: str | Path) -> TableResult:
         if {f"rnd_expense_y{y}", f"rnd_expense_domestic_y{y}"} <= present:
             cross = cross | (pl.col(f"rnd_expense_domestic_y{y}") > pl.col(f"rnd_expense_y{y}")).fill_null(False)
     out = out.with_columns((pl.col("__bad") | cross | pl.col("credit_code").is_null()).alias("__bad"))
-    good = out.filter(~pl.col("__bad")).select(list(SCHEMA))
+    # EnterpriseFacts.name defaults to "" (not None): keep the table equal to the row reader's facts
+    good = out.filter(~pl.col("__bad")).select(list(SCHEMA)).with_columns(pl.col("name").fill_null(""))
     slow_rows = out.filter(pl.col("__bad")).get_column(ROW).to_list()
     errors: list[RowError] = []
     raw_names: dict[int, tuple] = {}
