@@ -116,3 +116,15 @@ def test_policy_evaluate_is_the_same_as_evaluate():
 def test_the_tech_sme_score_reads_the_most_recent_year_only():
     p = policy("tech_sme")
     assert evaluate(sme(rnd_expense_y1=10**8, revenue_y1=1), p, AS_OF).score == evaluate(sme(), p, AS_OF).score
+
+
+def test_policies_pickle_hash_and_stay_read_only():
+    import pickle
+
+    p = policy("pool", overrides={"reward.admission_amount": 200_000})
+    q = pickle.loads(pickle.dumps(p))
+    assert q.param_hash == p.param_hash and q.value("reward.admission_amount") == 200_000
+    assert evaluate(sme(), q.subpolicies["tech_sme"], AS_OF) == evaluate(sme(), p.subpolicies["tech_sme"], AS_OF)
+    assert hash(q) == hash(p) and {p: 1}[q] == 1
+    with pytest.raises(TypeError):
+        p.params["reward.admission_amount"] = None

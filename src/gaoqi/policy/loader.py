@@ -16,11 +16,10 @@ from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 from gaoqi.policy.errors import PolicyFileError, PolicyNotFound, PolicyOverrideError
-from gaoqi.policy.model import CriterionDef, Note, Parameter, Policy, Source
+from gaoqi.policy.model import CriterionDef, FrozenMap, Note, Parameter, Policy, Source
 from gaoqi.policy.ptypes import TYPES
 from gaoqi.policy.rules import RULES
 from gaoqi.policy.yamlio import LineDict, load_yaml
@@ -273,8 +272,8 @@ def _parse_text(path: str, text: str) -> PolicyFile:
         raise chk.fail(found[pname][0] if pname in found else doc, message)
     return PolicyFile(path, name, str(doc["version"]), chk.text(doc, "title_zh", "file"),
                       chk.text(doc, "title_en", "file"), effective_from, effective_to,
-                      MappingProxyType(citations), MappingProxyType(criteria), tuple(requires),
-                      tuple(notes), MappingProxyType(leaves))
+                      FrozenMap(citations), FrozenMap(criteria), tuple(requires),
+                      tuple(notes), FrozenMap(leaves))
 
 
 @lru_cache(maxsize=64)
@@ -334,8 +333,8 @@ def load_policy(name: str, as_of: date, overrides: Mapping[str, Any] | None = No
     policy = Policy(
         name=pf.name, version=pf.version, title_zh=pf.title_zh, title_en=pf.title_en,
         effective_from=pf.effective_from, effective_to=pf.effective_to, citations=pf.citations,
-        criteria=pf.criteria, params=MappingProxyType(params), requires=pf.requires, notes=pf.notes,
-        source_file=pf.path, as_of=as_of, param_hash="", subpolicies=MappingProxyType(subs),
+        criteria=pf.criteria, params=FrozenMap(params), requires=pf.requires, notes=pf.notes,
+        source_file=pf.path, as_of=as_of, param_hash="", subpolicies=FrozenMap(subs),
     )
     policy = replace(policy, param_hash=param_hash(policy))
     if overrides:
@@ -361,7 +360,7 @@ def apply_overrides(policy: Policy, overrides: Mapping[str, Any]) -> Policy:
         applied[pname] = TYPES[base.type].dump(value)
     for pname, message in RULES[policy.name].check_params(params):
         raise PolicyOverrideError(f"override makes {pname} invalid: {message}")
-    out = replace(policy, params=MappingProxyType(params), overrides=MappingProxyType(applied), param_hash="")
+    out = replace(policy, params=FrozenMap(params), overrides=FrozenMap(applied), param_hash="")
     return replace(out, param_hash=param_hash(out))
 
 

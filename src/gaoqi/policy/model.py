@@ -44,6 +44,23 @@ def jsonable(value: Any) -> Any:
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
+class FrozenMap(dict):
+    """A read-only dict that still pickles (policies travel to worker processes)."""
+
+    __slots__ = ()
+
+    def _readonly(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("policy mappings are read-only; use Policy.with_overrides for a what-if")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _readonly  # type: ignore[assignment]
+
+    def __reduce__(self):
+        return (FrozenMap, (dict(self),))
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(sorted(self.items(), key=lambda kv: str(kv[0]))))
+
+
 @dataclass(frozen=True, slots=True)
 class Source:
     """Where a parameter value comes from. `illustrative` marks a placeholder awaiting an officer."""
@@ -142,6 +159,9 @@ class Policy:
     overrides: Mapping[str, Any] = field(default_factory=dict)
     subpolicies: Mapping[str, Policy] = field(default_factory=dict)
     compiled: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.version, self.as_of, self.param_hash))
 
     def value(self, name: str) -> Any:
         return self.params[name].value
