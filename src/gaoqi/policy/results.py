@@ -43,39 +43,54 @@ class ResultSet:
         return {r for res in self.results for r in res.errors}
 
 
+ERROR_TYPE = pl.List(pl.Struct({"row": pl.Int64, "column": pl.String, "reason": pl.String}))
+
+
 def _criteria_struct(res: PolicyResult) -> pl.Expr:
-    """The bulk criterion columns as a list of structs {id, label_zh, citation, passed, points, ...}."""
+    """The bulk criterion columns as a list of compact structs {id, passed, points_min, points_max, value,
+    band}. Labels and citations are per policy, not per row: `--detail full` (or the policy file) has them;
+    repeating them on every row made a 100,000-row file's output 1 GB."""
     cols = set(res.table.columns)
     items = []
-    for cid, d in res.policy.criteria.items():
+    for cid in res.policy.criteria:
         def col(suffix: str, dtype: pl.DataType, cid: str = cid) -> pl.Expr:
             name = f"{cid}__{suffix}"
             return pl.col(name).cast(dtype) if name in cols else pl.lit(None, dtype)
 
         points = col("points", pl.Int64)
-        pmin = pl.coalesce(col("points_min", pl.Int64), points)
-        pmax = pl.coalesce(col("points_max", pl.Int64), points)
         items.append(pl.struct(
-            pl.lit(cid).alias("id"), pl.lit(d.label_zh).alias("label_zh"), pl.lit(d.citation).alias("citation"),
-            col("passed", pl.Boolean).alias("passed"), points.alias("points"), pmin.alias("points_min"),
-            pmax.alias("points_max"), col("value", pl.Float64).alias("value"), col("band", pl.String).alias("band"),
+            pl.lit(cid).alias("id"), col("passed", pl.Boolean).alias("passed"),
+            pl.coalesce(col("points_min", pl.Int64), points).alias("points_min"),
+            pl.coalesce(col("points_max", pl.Int64), points).alias("points_max"),
+            col("value", pl.Float64).alias("value"), col("band", pl.String).alias("band"),
         ))
     return pl.concat_list(items).alias("criteria")
 
 
-def summary_frame(res: PolicyResult, as_of: date) -> pl.DataFrame:
-    """JSON-ready rows (bulk path) for the evaluated rows of one policy."""
+def summary_frame(rs: ResultSet, index: int) -> pl.DataFrame:
+    """JSON-ready rows (bulk path) of one policy: evaluated rows and rows with errors, by row."""
+    res = rs.results[index]
+    meta = [pl.lit(res.policy.name).alias("policy"), pl.lit(res.policy.version).alias("policy_version"),
+            pl.lit(rs.as_of.isoformat()).alias("as_of")]
     t = res.table.filter(pl.col("errors").is_null())
-    return t.select(
-        pl.col("_row").alias("row"), pl.col("credit_code"), pl.col("name"),
-        pl.lit(res.policy.name).alias("policy"), pl.lit(res.policy.version).alias("policy_version"),
-        pl.lit(as_of.isoformat()).alias("as_of"), pl.col("outcome"), pl.col("eligible"), pl.col("score"),
-        pl.col("score_min"), pl.col("score_max"), pl.col("direct_pass_reason"),
-        _criteria_struct(res), pl.lit(None, pl.List(pl.String)).alias("gaps"),
-        pl.lit([], dtype=pl.List(pl.String)).alias("errors"),
-        pl.lit("summary").alias("detail"), pl.lit(ENGINE_VERSION).alias("engine_version"),
-        pl.lit(res.policy.param_hash).alias("param_hash"),
+    good = t.select(
+        pl.col("_row").alias("row"), pl.col("credit_code"), pl.col("name"), *meta,
+        pl.col("outcome"), pl.col("eligible"), pl.col("score"), pl.col("score_min"), pl.col("score_max"),
+        pl.col("direct_pass_reason"), _criteria_struct(res), pl.lit(None, pl.List(pl.String)).alias("gaps"),
+        pl.lit([], dtype=ERROR_TYPE).alias("errors"), pl.lit("summary").alias("detail"),
+        pl.lit(ENGINE_VERSION).alias("engine_version"), pl.lit(res.policy.param_hash).alias("param_hash"),
     )
+    if not res.errors:
+        return good.with_columns(pl.lit(index).alias("_p"))
+    rows = sorted(res.errors)
+    bad = pl.DataFrame({
+        "row": rows, "credit_code": [rs.names.get(r, (None, None))[0] for r in rows],
+        "name": [rs.names.get(r, (None, None))[1] for r in rows],
+        "errors": [[e.to_dict() for e in res.errors[r]] for r in rows],
+    }, schema={"row": pl.Int64, "credit_code": pl.String, "name": pl.String, "errors": ERROR_TYPE})
+    bad = bad.with_columns(*meta, pl.lit([], dtype=good.schema["criteria"]).alias("criteria"),
+                           pl.lit([], dtype=pl.List(pl.String)).alias("gaps"))
+    return pl.concat([good, bad], how="diagonal_relaxed").select(good.columns).with_columns(pl.lit(index).alias("_p"))
 
 
 def error_object(rs: ResultSet, res: PolicyResult, row: int) -> dict:
@@ -92,31 +107,15 @@ def full_object(rs: ResultSet, res: PolicyResult, row: int) -> dict:
     return out
 
 
-def iter_json_lines(rs: ResultSet):
-    """One JSON text per input row per policy, rows in file order, policies in the order asked."""
-    if rs.detail == "full":
-        for row in rs.rows:
-            for res in rs.results:
-                obj = error_object(rs, res, row) if row in res.errors else full_object(rs, res, row)
-                yield json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-        return
-    frames = []
-    for i, res in enumerate(rs.results):
-        frame = summary_frame(res, rs.as_of).with_columns(pl.lit(i).alias("_p"))
-        frames.append(frame)
-    good = pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame()
-    good = good.sort("row", "_p", maintain_order=True)
-    errors = sorted((row, i) for i, res in enumerate(rs.results) for row in res.errors)
-    lines = good.drop("_p").write_ndjson().splitlines() if good.height else []
-    positions = good.select("row", "_p").iter_rows() if good.height else iter(())
-    # merge the (sorted) good lines and error objects by (row, policy index)
-    pending = iter(errors)
-    nxt = next(pending, None)
-    for key, line in zip(positions, lines, strict=True):
-        while nxt is not None and nxt < key:
-            yield json.dumps(error_object(rs, rs.results[nxt[1]], nxt[0]), ensure_ascii=False, separators=(",", ":"))
-            nxt = next(pending, None)
-        yield line
-    while nxt is not None:
-        yield json.dumps(error_object(rs, rs.results[nxt[1]], nxt[0]), ensure_ascii=False, separators=(",", ":"))
-        nxt = next(pending, None)
+def iter_full_lines(rs: ResultSet):
+    """Detail "full": one JSON text per input row per policy from the per-firm evaluations."""
+    for row in rs.rows:
+        for res in rs.results:
+            obj = error_object(rs, res, row) if row in res.errors else full_object(rs, res, row)
+            yield json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+def summary_table(rs: ResultSet) -> pl.DataFrame:
+    """Detail "summary": every row x policy, ordered by row then policy, ready for write_ndjson."""
+    frames = [summary_frame(rs, i) for i in range(len(rs.results))]
+    return pl.concat(frames, how="vertical_relaxed").sort("row", "_p", maintain_order=True).drop("_p")

@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 
 from gaoqi.policy.model import ENGINE_VERSION
-from gaoqi.policy.results import POLICY_ZH, PolicyResult, ResultSet, iter_json_lines
+from gaoqi.policy.results import POLICY_ZH, PolicyResult, ResultSet, iter_full_lines, summary_table
 
 OUTCOME_ZH = {"pass": "符合", "fail": "不符合", "undetermined": "待专家评审"}
 
@@ -27,16 +27,17 @@ def write(rs: ResultSet, fmt: str, out: str | None) -> None:
 
 
 def write_jsonl(rs: ResultSet, out: str | None) -> None:
+    """Summary: Polars writes the JSON lines (in slices, so stdout output starts early and memory stays
+    bounded); full: one json.dumps per per-firm evaluation."""
     stream = open(out, "w", encoding="utf-8") if out else sys.stdout
     try:
-        batch: list[str] = []
-        for line in iter_json_lines(rs):
-            batch.append(line)
-            if len(batch) >= 10_000:
-                stream.write("\n".join(batch) + "\n")
-                batch.clear()
-        if batch:
-            stream.write("\n".join(batch) + "\n")
+        if rs.detail == "full":
+            for line in iter_full_lines(rs):
+                stream.write(line + "\n")
+        else:
+            table = summary_table(rs)
+            for start in range(0, table.height, 20_000):
+                stream.write(table.slice(start, 20_000).write_ndjson())
     finally:
         if out:
             stream.close()
