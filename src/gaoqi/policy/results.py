@@ -43,13 +43,18 @@ class ResultSet:
         return {r for res in self.results for r in res.errors}
 
 
-ERROR_TYPE = pl.List(pl.Struct({"row": pl.Int64, "column": pl.String, "reason": pl.String}))
+def _json_list(items: list[pl.Expr]) -> pl.Expr:
+    """A JSON array text from JSON texts (Polars' list-of-struct building is ~100x slower)."""
+    parts: list[pl.Expr] = [pl.lit("[")]
+    for i, item in enumerate(items):
+        parts += [pl.lit(","), item] if i else [item]
+    return pl.concat_str([*parts, pl.lit("]")])
 
 
-def _criteria_struct(res: PolicyResult) -> pl.Expr:
-    """The bulk criterion columns as a list of compact structs {id, passed, points_min, points_max, value,
-    band}. Labels and citations are per policy, not per row: `--detail full` (or the policy file) has them;
-    repeating them on every row made a 100,000-row file's output 1 GB."""
+def _criteria_json(res: PolicyResult) -> pl.Expr:
+    """The bulk criterion columns as a JSON list of compact objects {id, passed, points_min, points_max,
+    value, band}. Labels and citations are per policy, not per row: `--detail full` (or the policy file)
+    has them; repeating them on every row made the output of a 100,000-row file 1 GB."""
     cols = set(res.table.columns)
     items = []
     for cid in res.policy.criteria:
@@ -63,34 +68,36 @@ def _criteria_struct(res: PolicyResult) -> pl.Expr:
             pl.coalesce(col("points_min", pl.Int64), points).alias("points_min"),
             pl.coalesce(col("points_max", pl.Int64), points).alias("points_max"),
             col("value", pl.Float64).alias("value"), col("band", pl.String).alias("band"),
-        ))
-    return pl.concat_list(items).alias("criteria")
+        ).struct.json_encode())
+    return _json_list(items)
 
 
-def summary_frame(rs: ResultSet, index: int) -> pl.DataFrame:
-    """JSON-ready rows (bulk path) of one policy: evaluated rows and rows with errors, by row."""
+def summary_lines(rs: ResultSet, index: int) -> pl.DataFrame:
+    """(row, _p, line): the JSON line of every row of one policy, evaluated rows built by Polars."""
     res = rs.results[index]
-    meta = [pl.lit(res.policy.name).alias("policy"), pl.lit(res.policy.version).alias("policy_version"),
-            pl.lit(rs.as_of.isoformat()).alias("as_of")]
     t = res.table.filter(pl.col("errors").is_null())
-    good = t.select(
-        pl.col("_row").alias("row"), pl.col("credit_code"), pl.col("name"), *meta,
+    head = pl.struct(
+        pl.col("_row").alias("row"), pl.col("credit_code"), pl.col("name"), pl.lit(res.policy.name).alias("policy"),
+        pl.lit(res.policy.version).alias("policy_version"), pl.lit(rs.as_of.isoformat()).alias("as_of"),
         pl.col("outcome"), pl.col("eligible"), pl.col("score"), pl.col("score_min"), pl.col("score_max"),
-        pl.col("direct_pass_reason"), _criteria_struct(res), pl.lit(None, pl.List(pl.String)).alias("gaps"),
-        pl.lit([], dtype=ERROR_TYPE).alias("errors"), pl.lit("summary").alias("detail"),
-        pl.lit(ENGINE_VERSION).alias("engine_version"), pl.lit(res.policy.param_hash).alias("param_hash"),
-    )
-    if not res.errors:
-        return good.with_columns(pl.lit(index).alias("_p"))
+        pl.col("direct_pass_reason"),
+    ).struct.json_encode()
+    tail = json.dumps({"gaps": None, "errors": [], "detail": "summary", "engine_version": ENGINE_VERSION,
+                       "param_hash": res.policy.param_hash}, ensure_ascii=False, separators=(",", ":"))
+    line = pl.concat_str([head.str.head(-1), pl.lit(',"criteria":'), _criteria_json(res), pl.lit("," + tail[1:])])
+    good = t.select(pl.col("_row").alias("row"), pl.lit(index).alias("_p"), line.alias("line"))
     rows = sorted(res.errors)
     bad = pl.DataFrame({
-        "row": rows, "credit_code": [rs.names.get(r, (None, None))[0] for r in rows],
-        "name": [rs.names.get(r, (None, None))[1] for r in rows],
-        "errors": [[e.to_dict() for e in res.errors[r]] for r in rows],
-    }, schema={"row": pl.Int64, "credit_code": pl.String, "name": pl.String, "errors": ERROR_TYPE})
-    bad = bad.with_columns(*meta, pl.lit([], dtype=good.schema["criteria"]).alias("criteria"),
-                           pl.lit([], dtype=pl.List(pl.String)).alias("gaps"))
-    return pl.concat([good, bad], how="diagonal_relaxed").select(good.columns).with_columns(pl.lit(index).alias("_p"))
+        "row": rows, "_p": [index] * len(rows),
+        "line": [json.dumps(error_object(rs, res, r), ensure_ascii=False, separators=(",", ":")) for r in rows],
+    }, schema={"row": pl.Int64, "_p": pl.Int32, "line": pl.String})
+    return pl.concat([good.cast({"_p": pl.Int32}), bad])
+
+
+def summary_table(rs: ResultSet) -> pl.DataFrame:
+    """Detail "summary": the JSON line of every row x policy, ordered by row then policy."""
+    frames = [summary_lines(rs, i) for i in range(len(rs.results))]
+    return pl.concat(frames).sort("row", "_p", maintain_order=True).select("line")
 
 
 def error_object(rs: ResultSet, res: PolicyResult, row: int) -> dict:
@@ -113,9 +120,3 @@ def iter_full_lines(rs: ResultSet):
         for res in rs.results:
             obj = error_object(rs, res, row) if row in res.errors else full_object(rs, res, row)
             yield json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-
-
-def summary_table(rs: ResultSet) -> pl.DataFrame:
-    """Detail "summary": every row x policy, ordered by row then policy, ready for write_ndjson."""
-    frames = [summary_frame(rs, i) for i in range(len(rs.results))]
-    return pl.concat(frames, how="vertical_relaxed").sort("row", "_p", maintain_order=True).drop("_p")

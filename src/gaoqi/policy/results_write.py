@@ -35,9 +35,9 @@ def write_jsonl(rs: ResultSet, out: str | None) -> None:
             for line in iter_full_lines(rs):
                 stream.write(line + "\n")
         else:
-            table = summary_table(rs)
-            for start in range(0, table.height, 20_000):
-                stream.write(table.slice(start, 20_000).write_ndjson())
+            lines = summary_table(rs).get_column("line")
+            for start in range(0, lines.len(), 20_000):
+                stream.write("\n".join(lines.slice(start, 20_000).to_list()) + "\n")
     finally:
         if out:
             stream.close()
