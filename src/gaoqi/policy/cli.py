@@ -87,11 +87,12 @@ def evaluate_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _progress(total: int, desc: str, disable: bool):
+def _progress(total: int, desc: str, rows: int, disable: bool, unit: str = "行"):
+    """A tqdm bar on stderr, shown only on a terminal and for large files."""
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, unit="行", file=sys.stderr, leave=False,
-                disable=disable or not sys.stderr.isatty() or total < PROGRESS_MIN_ROWS)
+    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=False,
+                disable=disable or not sys.stderr.isatty() or rows < PROGRESS_MIN_ROWS)
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
@@ -106,7 +107,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     policies = load_policies(names, as_of)
     try:
         rs, warnings = evaluate_file(args.file, policies, as_of, detail=args.detail,
-                                     full_limit=FULL_AUTO_LIMIT, progress=lambda n, d: _progress(n, d, args.no_progress))
+                                     full_limit=FULL_AUTO_LIMIT, progress=lambda n, d, rows, unit="行": _progress(n, d, rows, args.no_progress, unit))
     except TemplateError as exc:
         raise UsageError(f"{args.file}: {exc}") from None
     for w in warnings:
