@@ -223,13 +223,14 @@ def load(ds: Dataset, *, replace: bool = False, ip_items: str = "all", facts: bo
                 ip["title"].tolist(), _dates(ip["granted_on"]), _dates(ip["expires_on"]),
                 ip["self_developed"].tolist(), [False] * n_ip, [sci.pk] * n_ip, strict=True))
         _reset_sequences()
-        _analyze()
         for source, extra in ((tax, {}), (sci, {"certificates": result.certificates, "ip_items": result.ip_items})):
             audit_record(actor=None, action=AuditAction.IMPORT, target=source, new={
                 "enterprises": result.enterprises, "reports": counts[source.pk], "synthetic": True,
                 "seed": ds.seed, "as_of": ds.as_of.isoformat(), **extra,
             }, reason=f"合成演示数据导入：{source}")
     writer.bar.close()
+    if not connection.in_atomic_block:
+        _analyze()
     result.sources = tuple(sources)
     return result
 
@@ -244,11 +245,20 @@ def _reset_sequences() -> None:
 
 
 def _analyze() -> None:
-    """Fresh planner statistics after a bulk load (PostgreSQL's autovacuum would take a while)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            for model in (Enterprise, AnnualReport, Certificate, IntellectualProperty):
-                cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+    """Fresh planner statistics after a bulk load (outside any transaction).
+
+    SQLite without statistics sorts a province officer's whole scope for the first list page (0.6 s at
+    300,000 firms) instead of walking the name index (0.1 ms). On PostgreSQL, VACUUM also sets the
+    visibility map so that counts can be index-only scans instead of heap scans.
+    """
+    tables = [connection.ops.quote_name(m._meta.db_table)
+              for m in (Enterprise, AnnualReport, Certificate, IntellectualProperty)]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            for table in tables:
+                cursor.execute(f"VACUUM ANALYZE {table}")
+        elif connection.vendor == "sqlite":
+            cursor.execute("ANALYZE")
 
 
 def synthetic_enterprise_ids() -> list[tuple[int, int]]:

@@ -1,0 +1,158 @@
+"""The enterprise list page, server-side, with 300,000 synthetic firms loaded: SQLite always, PostgreSQL
+when 127.0.0.1:5432 answers (a temporary database `gaoqi_bench_<pid>`, user postgres, dropped after).
+
+Each case is GET /enterprises/?… through django.test.Client, logged in as a city officer (Suzhou) and a
+province officer: median and p95 of REPEAT requests (target median ≤ 50 ms, p95 ≤ 150 ms). For a case
+over target, the SQL of its request and the database's plan (EXPLAIN) are printed.
+
+`python -m bench enterprise_list`; BENCH_LIST_N=<n> changes the number of firms.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+GAOQI = [sys.executable, "-c", "import sys; from gaoqi.cli import main; sys.exit(main())"]
+REPEAT = 30
+TARGET_MEDIAN, TARGET_P95 = 0.050, 0.150
+CASES = (
+    ("unfiltered, page 1", {}),
+    ("county", {"county": "@county"}),
+    ("tech field 80 (with sub-fields)", {"tech_field": "80"}),
+    ("tech sub-field 801", {"tech_field": "801"}),
+    ("status=hte", {"status": "hte"}),
+    ("status=candidate", {"status": "candidate"}),
+    ("name fragment 智能", {"q": "智能"}),
+    ("name fragment 恒瑞 (rarer)", {"q": "恒瑞"}),
+    ("credit-code prefix", {"q": "@prefix"}),
+    ("deep page 400", {"page": "400"}),
+)
+ACTORS = (("city officer 320500", "city_officer", "320500", "320583"),
+          ("province officer 320000", "province_officer", "320000", "320115"))
+
+
+def _gaoqi(args: list[str], env: dict) -> str:
+    done = subprocess.run([*GAOQI, *args], env=env, cwd=ROOT, capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise RuntimeError(f"gaoqi {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+    return done.stdout
+
+
+def _prepare(env: dict, n: int) -> None:
+    _gaoqi(["migrate", "-v0"], env)
+    start = time.perf_counter()
+    _gaoqi(["demo-data", "--enterprises", str(n), "--seed", "2019", "--no-facts", "--no-progress"], env)
+    print(f"  loaded {n:,} firms (no yearly facts) in {time.perf_counter() - start:.1f} s", flush=True)
+
+
+def _measure(env: dict) -> None:
+    """Run the timing part in a subprocess whose settings point at the benchmark database."""
+    done = subprocess.run([sys.executable, "-m", "bench.enterprise_list", "--measure"], env=env, cwd=ROOT,
+                          capture_output=True, text=True, check=False)
+    print(done.stdout, end="", flush=True)
+    if done.returncode:
+        raise RuntimeError(done.stderr[-3000:])
+
+
+def _postgres_up() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def run() -> None:
+    n = int(os.environ.get("BENCH_LIST_N", "300000"))
+    base = {**os.environ, "GAOQI_DEBUG": "0", "GAOQI_LOG_LEVEL": "ERROR"}
+    with tempfile.TemporaryDirectory(prefix="gaoqi-bench-list-") as tmp:
+        print(f"SQLite ({n:,} firms)", flush=True)
+        env = {**base, "DATABASE_URL": f"sqlite:///{tmp}/list.sqlite3", "GAOQI_VAR_DIR": tmp}
+        _prepare(env, n)
+        _measure(env)
+        if not _postgres_up():
+            print("PostgreSQL: 127.0.0.1:5432 does not answer; skipped")
+            return
+        import psycopg
+
+        name = f"gaoqi_bench_{os.getpid()}"
+        admin = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        try:
+            print(f"PostgreSQL ({n:,} firms, database {name})", flush=True)
+            env = {**base, "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{name}", "GAOQI_VAR_DIR": tmp}
+            _prepare(env, n)
+            _measure(env)
+        finally:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# --- the measuring subprocess ---------------------------------------------------------------------
+
+
+def _explain(sql: str) -> list[str]:
+    from django.db import connection
+
+    prefix = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN ANALYZE "
+    with connection.cursor() as cursor:
+        cursor.execute(prefix + sql)
+        return [" | ".join(str(c) for c in row) for row in cursor.fetchall()]
+
+
+def _measure_here() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gaoqi.settings")
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from gaoqi.accounts.models import User
+    from gaoqi.registry.models import Enterprise
+
+    prefix = Enterprise.objects.filter(county_id="320583").values_list("credit_code", flat=True).first()[:10]
+    for label, role, region, county in ACTORS:
+        user, _ = User.objects.get_or_create(username=f"bench-{role}", defaults={"role": role, "region_id": region})
+        client = Client()
+        client.force_login(user)
+        print(f"  {label}:")
+        for case, params in CASES:
+            params = {k: {"@county": county, "@prefix": prefix}.get(v, v) for k, v in params.items()}
+            times = []
+            for _ in range(REPEAT + 2):
+                start = time.perf_counter()
+                response = client.get("/enterprises/", params)
+                times.append(time.perf_counter() - start)
+                assert response.status_code == 200, response.status_code
+            times = sorted(times[2:])  # the first two warm caches
+            median, p95 = statistics.median(times), times[int(0.95 * (len(times) - 1))]
+            flag = "" if median <= TARGET_MEDIAN and p95 <= TARGET_P95 else "   << over target"
+            print(f"    {case:<34} median {median * 1000:7.1f} ms   p95 {p95 * 1000:7.1f} ms{flag}", flush=True)
+            if flag:
+                with CaptureQueriesContext(connection) as ctx:
+                    client.get("/enterprises/", params)
+                for q in ctx.captured_queries:
+                    if "registry_enterprise" in q["sql"]:
+                        print(f"      {q['time']}s  {q['sql'][:300]}")
+                        for line in _explain(q["sql"]):
+                            print(f"        {line}")
+
+
+if __name__ == "__main__":
+    if "--measure" in sys.argv:
+        sys.path.insert(0, str(ROOT))
+        _measure_here()
+    else:
+        run()
