@@ -1,0 +1,85 @@
+"""Pinned query counts: pages cost the same whether a page shows 2 rows or 20 (no N+1).
+
+Every logged-in page pays 3 fixed queries: session, user, synthetic-data label. On top of that:
+list = actor region + filter regions + tech fields + count + page; firm page = firm + the tab's rows.
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from gaoqi.registry.models import Department, IntellectualProperty
+from gaoqi.registry.services import annual_report_record, certificate_record
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def crowded(rich_world):
+    """rich_world plus 30 more Wuzhong firms (two pages), more facts, IP and certificates for ks."""
+    w = rich_world
+    for i in range(30):
+        factories.enterprise("320506", name=f"吴中计数企业{i:02d}", tech_field="101" if i % 2 else "201")
+    finance = factories.source(Department.FINANCE, "财政.xlsx")
+    today = timezone.localdate()
+    for year in range(today.year - 5, today.year):
+        annual_report_record(actor=w["province"], enterprise=w["ks"], year=year, source=finance, source_row=year,
+                             values={"total_assets": 9_000_000, "net_assets": -5_000})
+    for i in range(5):
+        IntellectualProperty.objects.create(enterprise=w["ks"], ip_class=2, kind="software_copyright",
+                                            number=f"2023SR{i:06d}", granted_on=today - timedelta(days=100 + i))
+        certificate_record(actor=w["province"], enterprise=w["ks"], kind="tech_sme", number=f"SME{i}",
+                           issued_on=today - timedelta(days=400 + i), expires_on=today + timedelta(days=10))
+    return w
+
+
+@pytest.mark.parametrize("params", [{}, {"status": "candidate", "q": "吴中"}, {"page": 2}, {"tech_field": "10"}])
+def test_enterprise_list_queries(as_user, crowded, django_assert_num_queries, params):
+    client = as_user(crowded["suzhou"])
+    with django_assert_num_queries(8):
+        response = client.get("/enterprises/", params)
+    assert response.status_code == 200
+
+
+def test_enterprise_list_queries_enterprise_user(as_user, crowded, django_assert_num_queries):
+    client = as_user(crowded["ks_user"])
+    with django_assert_num_queries(7):  # no filter regions to load
+        client.get("/enterprises/")
+
+
+def test_enterprise_list_htmx_fragment_queries(as_user, crowded, django_assert_num_queries):
+    client = as_user(crowded["province"])
+    with django_assert_num_queries(8):
+        client.get("/enterprises/", {"city": "320500"}, HTTP_HX_REQUEST="true")
+
+
+@pytest.mark.parametrize("tab", ["", "facts/", "ip/", "certificates/", "audit/"])
+def test_enterprise_page_queries_officer(as_user, crowded, django_assert_num_queries, tab):
+    client = as_user(crowded["suzhou"])
+    with django_assert_num_queries(6):
+        response = client.get(f"/enterprises/{crowded['ks'].credit_code}/{tab}")
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("tab", ["", "facts/", "ip/", "certificates/"])
+def test_enterprise_page_queries_enterprise_user(as_user, crowded, django_assert_num_queries, tab):
+    client = as_user(crowded["ks_user"])
+    with django_assert_num_queries(6):
+        client.get(f"/enterprises/{crowded['ks'].credit_code}/{tab}")
+
+
+def test_enterprise_page_queries_agency(as_user, crowded, django_assert_num_queries):
+    # The agency's assignment is checked twice (audit-tab visibility and the selector): two more queries.
+    client = as_user(crowded["agency"])
+    with django_assert_num_queries(8):
+        client.get(f"/enterprises/{crowded['wz'].credit_code}/facts/")
+
+
+def test_home_queries(as_user, crowded, django_assert_num_queries):
+    officer, firm_user = as_user(crowded["suzhou"]), as_user(crowded["ks_user"])
+    with django_assert_num_queries(7):  # + region, figures, sub-region counts, child regions
+        officer.get("/")
+    with django_assert_num_queries(5):  # + enterprise for the top bar, the firm card
+        firm_user.get("/")
