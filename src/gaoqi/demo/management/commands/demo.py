@@ -13,6 +13,7 @@ import unicodedata
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
+from django.utils import timezone
 
 from gaoqi.demo.management.commands.demo_data import add_generation_arguments, check_n
 
@@ -44,7 +45,7 @@ class Command(BaseCommand):
             started = time.perf_counter()
             self.stdout.write(f"数据库中没有企业：生成 {opts['enterprises']} 家合成企业（seed={opts['seed']}）…")
             try:
-                result = load(generate(opts["enterprises"], opts["seed"], opts["as_of"]))
+                result = load(generate(opts["enterprises"], opts["seed"], opts["as_of"] or timezone.localdate()))
             except DemoDataError as exc:
                 raise CommandError(str(exc)) from exc
             self.stdout.write(f"已载入 {result.enterprises} 家企业、{result.reports} 条年度数据"

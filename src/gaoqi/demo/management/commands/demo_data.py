@@ -11,6 +11,7 @@ import time
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from gaoqi.demo.generator import generate
 
@@ -47,7 +48,7 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         check_n(opts["enterprises"])
         started = time.perf_counter()
-        ds = generate(opts["enterprises"], opts["seed"], opts["as_of"])
+        ds = generate(opts["enterprises"], opts["seed"], opts["as_of"] or timezone.localdate())
         generated = time.perf_counter()
         if opts["parquet"] or opts["csv"]:
             from gaoqi.demo.template import write
