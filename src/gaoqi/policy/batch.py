@@ -43,25 +43,35 @@ def supported(policy_name: str) -> bool:
     return policy_name in _modules()
 
 
-def error_expr(policy: Policy, as_of: date) -> pl.Expr:
-    """Comma-joined fields in error (null when the row can be evaluated), mirroring validate_facts:
-    missing required fields, negative amounts, and the template's cross-field rules."""
-    parts: list[pl.Expr] = []
+def error_conditions(policy: Policy, as_of: date) -> dict[str, pl.Expr]:
+    """Field -> condition under which it is in error, mirroring validate_facts: missing required
+    fields, negative amounts, the template's cross-field rules, and the policy's own checks."""
+    conds: dict[str, list[pl.Expr]] = {}
+
+    def add(name: str, cond: pl.Expr) -> None:
+        conds.setdefault(name, []).append(cond)
+
     for name in policy.requires:
-        parts.append(pl.when(c(name).is_null()).then(pl.lit(name)))
+        add(name, c(name).is_null())
     for spec in FIELD_SPECS:
         if spec.kind in (Kind.MONEY, Kind.COUNT) and not spec.signed:
-            parts.append(pl.when(c(spec.name) < 0).then(pl.lit(spec.name)))
-    parts.append(pl.when(c("tech_staff") > c("employees")).then(pl.lit("tech_staff")))
+            add(spec.name, c(spec.name) < 0)
+    add("tech_staff", c("tech_staff") > c("employees"))
     for y in (1, 2, 3):
-        parts.append(pl.when(c(f"rnd_expense_domestic_y{y}") > c(f"rnd_expense_y{y}"))
-                     .then(pl.lit(f"rnd_expense_domestic_y{y}")))
-    parts.append(pl.when(c("hitech_revenue") > c("total_income")).then(pl.lit("hitech_revenue")))
+        add(f"rnd_expense_domestic_y{y}", c(f"rnd_expense_domestic_y{y}") > c(f"rnd_expense_y{y}"))
+    add("hitech_revenue", c("hitech_revenue") > c("total_income"))
     module = _modules()[policy.name]
-    if hasattr(module, "extra_errors"):
-        parts += module.extra_errors(policy, as_of)
-    joined = pl.concat_list([p.cast(pl.String) for p in parts]).list.drop_nulls().list.unique(maintain_order=True)
-    return pl.when(joined.list.len() > 0).then(joined.list.join(","))
+    for name, cond in getattr(module, "extra_errors", lambda p, d: [])(policy, as_of):
+        add(name, cond)
+    return {name: pl.any_horizontal(parts).fill_null(False) for name, parts in conds.items()}
+
+
+def error_expr(policy: Policy, as_of: date) -> pl.Expr:
+    """Comma-joined fields in error, null when the row can be evaluated (string ops, not lists: fast)."""
+    conds = error_conditions(policy, as_of)
+    text = pl.concat_str([pl.when(cond).then(pl.lit(name)) for name, cond in conds.items()],
+                         separator=",", ignore_nulls=True)
+    return pl.when(pl.any_horizontal(list(conds.values()))).then(text)
 
 
 def evaluate_table(df: pl.DataFrame | pl.LazyFrame, policy: Policy, as_of: date, *,
@@ -77,6 +87,9 @@ def evaluate_table(df: pl.DataFrame | pl.LazyFrame, policy: Policy, as_of: date,
     missing = [pl.lit(None, DTYPES[s.kind]).alias(s.name) for s in FIELD_SPECS if s.name not in present]
     if missing:
         lf = lf.with_columns(missing)
+    from gaoqi.policy.batch_hte import operating_count
+
+    lf = lf.with_columns(operating_count(as_of).alias("_n_op"))  # years the firm existed in (of _y1.._y3)
     before = set(lf.collect_schema().names())
     lf = lf.with_columns(error_expr(policy, as_of).alias("errors"))
     for stage in modules[policy.name].stages(policy, as_of):

@@ -7,7 +7,6 @@ exactly in Int128: (v2/v1 + v3/v2)/2 - 1 >= t  <=>  v2*v2 + v1*v3 >= 2*(1+t)*v1*
 from __future__ import annotations
 
 from datetime import date
-from fractions import Fraction
 
 import polars as pl
 
@@ -36,57 +35,47 @@ def year_sum(stem: str) -> pl.Expr:
                               for k in (1, 2, 3)])
 
 
-def extra_errors(policy: Policy, as_of: date) -> list[pl.Expr]:
-    n_op = operating_count(as_of)
+def extra_errors(policy: Policy, as_of: date) -> list[tuple[str, pl.Expr]]:
+    n_op = c("_n_op")  # computed by batch.evaluate_table before the error check
     out = []
     for stem in YEAR_STEMS:
         for k in (1, 2, 3):
             name = f"{stem}_y{k}"
-            out.append(pl.when((n_op >= 4 - k) & c(name).is_null()).then(pl.lit(name)))
+            out.append((name, (n_op >= 4 - k) & c(name).is_null()))
     for fname, pname in EXPERT_MAX.items():
         top = policy.value(pname)
-        out.append(pl.when((c(fname) < 0) | (c(fname) > top)).then(pl.lit(fname)))
+        out.append((fname, (c(fname) < 0) | (c(fname) > top)))
     return out
 
 
-def _growth_band(bands: Bands, stem: str, two_year_rule: str) -> pl.Expr:
-    """Band index of the growth rate over the operating years (rules.hte.growth_rate); None -> last."""
-    last = len(bands.rows) - 1
+def growth_terms(stem: str, two_year_rule: str) -> list[pl.Expr]:
+    """Columns `_g_<stem>_num`, `_g_<stem>_den` (Int128) with rate >= t  <=>  num/den >= 1 + t, and
+    `_g_<stem>_none` when the rate is None (0 points), per rules.hte.growth_rate:
+    3 years: (y2/y1 + y3/y2)/2 = (y2*y2 + y1*y3) / (2*y1*y2); y1 = 0 -> y3/y2; y2 = 0 -> None.
+    2 years: y3/y2 under the "ratio" rule (None if y2 = 0), else None. Fewer years or a negative value: None.
+    """
     y1, y2, y3 = (c(f"{stem}_y{k}").cast(I128) for k in (1, 2, 3))
     n = c("_n_op")
     negative = pl.any_horizontal([operates(k) & (c(f"{stem}_y{k}") < 0) for k in (1, 2, 3)]).fill_null(False)
+    simple = ((n == 3) & (y1 == 0)) | (n == 2)
+    num = pl.when(simple).then(y3).otherwise(y2 * y2 + y1 * y3)
+    den = pl.when(simple).then(y2).otherwise(2 * y1 * y2)
+    none = negative | (n < 2) | (y2 == 0) | ((n == 2) & pl.lit(two_year_rule != "ratio"))
+    return [num.alias(f"_g_{stem}_num"), den.alias(f"_g_{stem}_den"), none.alias(f"_g_{stem}_none")]
 
-    def chain(cond_for) -> pl.Expr:
-        expr = None
-        for i, row in enumerate(bands.rows):
-            if row.lower is None:
-                break
-            cond = cond_for(row.lower, row.strict)
-            expr = pl.when(cond).then(pl.lit(i)) if expr is None else expr.when(cond).then(pl.lit(i))
-        return pl.lit(last) if expr is None else expr.otherwise(pl.lit(last))
 
-    def cmp(left: pl.Expr, right: pl.Expr, strict: bool) -> pl.Expr:
-        return left > right if strict else left >= right
-
-    def three(t: Fraction, strict: bool) -> pl.Expr:  # (y2/y1 + y3/y2)/2 - 1 >= t
-        k = 2 * (1 + t)
-        return cmp((y2 * y2 + y1 * y3) * k.denominator, y1 * y2 * k.numerator, strict)
-
-    def ratio(a: pl.Expr, b: pl.Expr):  # a/b - 1 >= t, b > 0
-        def cond(t: Fraction, strict: bool) -> pl.Expr:
-            k = 1 + t
-            return cmp(a * k.denominator, b * k.numerator, strict)
-        return cond
-
-    three_years = (pl.when(y2 == 0).then(pl.lit(last))
-                   .when(y1 == 0).then(chain(ratio(y3, y2)))
-                   .otherwise(chain(three)))
-    two_years = pl.lit(last) if two_year_rule != "ratio" else (
-        pl.when(y2 == 0).then(pl.lit(last)).otherwise(chain(ratio(y3, y2))))
-    return (pl.when(negative).then(pl.lit(last))
-            .when(n == 3).then(three_years)
-            .when(n == 2).then(two_years)
-            .otherwise(pl.lit(last))).cast(pl.Int32)
+def _growth_band(bands: Bands, stem: str) -> pl.Expr:
+    """Band index of the growth rate from the precomputed terms; None -> the last band."""
+    last = len(bands.rows) - 1
+    num, den = c(f"_g_{stem}_num"), c(f"_g_{stem}_den")
+    expr = pl.when(c(f"_g_{stem}_none")).then(pl.lit(last))
+    for i, row in enumerate(bands.rows):
+        if row.lower is None:
+            break
+        k = 1 + row.lower
+        left, right = num * k.denominator, den * k.numerator
+        expr = expr.when(left > right if row.strict else left >= right).then(pl.lit(i))
+    return expr.otherwise(pl.lit(last)).cast(pl.Int32)
 
 
 def stages(policy: Policy, as_of: date) -> list[list[pl.Expr]]:
@@ -107,9 +96,11 @@ def stages(policy: Policy, as_of: date) -> list[list[pl.Expr]]:
         rnd_ok = pl.when(c("_need") == i).then(ratio_ge(c("_rnd"), c("_rev"), tier.required)).otherwise(rnd_ok)
     ts_min, dom_min, hi_min = v("tech_staff.min_ratio"), v("rnd.domestic_min_ratio"), v("hitech_income.min_ratio")
 
-    first = [operating_count(as_of).alias("_n_op"), need_idx.alias("_need"), (c("ip_class1") + c("ip_class2")).alias("_ip_n")]
+    first = [need_idx.alias("_need"), (c("ip_class1") + c("ip_class2")).alias("_ip_n")]
+    rule = v("score.growth.two_year_rule")
     second = [year_sum("rnd_expense").alias("_rnd"), year_sum("revenue").alias("_rev"),
-              year_sum("rnd_expense_domestic").alias("_dom")]
+              year_sum("rnd_expense_domestic").alias("_dom"),
+              *growth_terms("net_assets", rule), *growth_terms("revenue", rule)]
     hard = [
         (since <= as_of).alias(p + "registered_one_year__passed"),
         (c("_ip_n") >= v("ip.min_count")).alias(p + "core_ip__passed"),
@@ -168,7 +159,6 @@ def _score_stages(policy: Policy, as_of: date) -> list[list[pl.Expr]]:
     divisor = pl.max_horizontal(pl.lit(1), pl.min_horizontal(pl.lit(v("score.conversion.years")), c("_n_op")))
     conv_idx = _fraction_band(cb, c("achievement_conversions"), divisor)
     gb = v("score.growth.bands")
-    rule = v("score.growth.two_year_rule")
     mg = c("expert_rnd_management")
     other = [
         *_range(p + "conversion_score", pick(conv_idx, [r.points_min for r in cb.rows]),
@@ -176,7 +166,7 @@ def _score_stages(policy: Policy, as_of: date) -> list[list[pl.Expr]]:
         *_range(p + "rnd_management_score", mg.fill_null(0), mg.fill_null(v("score.rnd_management.max"))),
     ]
     for cid, stem in (("growth_net_assets_score", "net_assets"), ("growth_revenue_score", "revenue")):
-        idx = _growth_band(gb, stem, rule)
+        idx = _growth_band(gb, stem)
         other += _range(p + cid, pick(idx, [r.points_min for r in gb.rows]), pick(idx, [r.points_max for r in gb.rows]))
     keys = list(items)
     ip_total = _range(p + "ip_score",

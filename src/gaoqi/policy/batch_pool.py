@@ -9,17 +9,17 @@ import polars as pl
 
 from gaoqi.policy import batch_tech_sme
 from gaoqi.policy.batch_exprs import ratio_ge, shown_ratio
-from gaoqi.policy.batch_hte import operating_count, year_sum
+from gaoqi.policy.batch_hte import year_sum
 from gaoqi.policy.model import Policy
 
 c = pl.col
 
 
-def extra_errors(policy: Policy, as_of: date) -> list[pl.Expr]:
-    n_op = operating_count(as_of)
-    out = [pl.when((n_op >= 4 - k) & c(f"{stem}_y{k}").is_null()).then(pl.lit(f"{stem}_y{k}"))
+def extra_errors(policy: Policy, as_of: date) -> list[tuple[str, pl.Expr]]:
+    n_op = c("_n_op")  # computed by batch.evaluate_table before the error check
+    out = [(f"{stem}_y{k}", (n_op >= 4 - k) & c(f"{stem}_y{k}").is_null())
            for stem in ("revenue", "rnd_expense") for k in (1, 2, 3)]
-    out += [pl.when(c(n).is_null()).then(pl.lit(n)) for n in policy.subpolicies["tech_sme"].requires]
+    out += [(n, c(n).is_null()) for n in policy.subpolicies["tech_sme"].requires]
     return out
 
 
@@ -30,7 +30,7 @@ def stages(policy: Policy, as_of: date) -> list[list[pl.Expr]]:
     smin = v("tech_sme.score_min")
     first = [
         c("eligible").alias("_sme_eligible"), c("score").alias("_sme_score"),
-        operating_count(as_of).alias("_n_op"), (c("ip_class1") + c("ip_class2")).alias("_ip_n"),
+        (c("ip_class1") + c("ip_class2")).alias("_ip_n"),
     ]
     second = [year_sum("rnd_expense").alias("_rnd"), year_sum("revenue").alias("_rev")]
     conditions = [

@@ -27,17 +27,21 @@ def write(rs: ResultSet, fmt: str, out: str | None) -> None:
 
 
 def write_jsonl(rs: ResultSet, out: str | None) -> None:
-    """Summary: Polars writes the JSON lines (in slices, so stdout output starts early and memory stays
-    bounded); full: one json.dumps per per-firm evaluation."""
+    """Summary: the lines are built and written by Polars (no Python string per row); full: one
+    json.dumps per per-firm evaluation."""
+    if rs.detail != "full":
+        lines = summary_table(rs)
+        if out:
+            lines.write_csv(out, include_header=False, quote_style="never")
+        else:
+            sys.stdout.flush()
+            lines.write_csv(sys.stdout.buffer, include_header=False, quote_style="never")
+            sys.stdout.buffer.flush()
+        return
     stream = open(out, "w", encoding="utf-8") if out else sys.stdout
     try:
-        if rs.detail == "full":
-            for line in iter_full_lines(rs):
-                stream.write(line + "\n")
-        else:
-            lines = summary_table(rs).get_column("line")
-            for start in range(0, lines.len(), 20_000):
-                stream.write("\n".join(lines.slice(start, 20_000).to_list()) + "\n")
+        for line in iter_full_lines(rs):
+            stream.write(line + "\n")
     finally:
         if out:
             stream.close()
