@@ -23,10 +23,11 @@ POLICIES = ("tech_sme", "hte", "pool")
 
 
 def _bulk(path, policies):
-    from gaoqi.policy.batch import evaluate_table
+    """Parquet → per-criterion results of every policy: one lazy scan (only the columns the rules use),
+    the three policies' queries collected together."""
+    from gaoqi.policy.batch import evaluate_tables
 
-    df = pl.read_parquet(path)
-    return {p.name: evaluate_table(df, p, AS_OF) for p in policies}
+    return evaluate_tables(pl.scan_parquet(path), policies, AS_OF)
 
 
 def _loop(rows, policies):
@@ -68,7 +69,9 @@ def run() -> None:
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
     _bulk(path, policies)  # warm-up (imports, file cache)
+    cpu0 = time.process_time()
     wall, times, out = median_time(lambda: _bulk(path, policies), touch_gib=1.0)
+    cpu = (time.process_time() - cpu0) / len(times)
     df = pl.read_parquet(path)
     per_policy = {}
     for p in policies:
@@ -76,7 +79,7 @@ def run() -> None:
     compute, ctimes, _ = median_time(lambda: [evaluate_table(df, p, AS_OF) for p in policies], touch_gib=0.5)
     n_cols = sum(len([c for c in o.columns if "__" in c]) for o in out.values())
     print(f"bulk, Parquet → results (3 policies, {n_cols} per-criterion columns): median {wall:.3f} s "
-          f"[{fmt_times(times)}]  (target ≤ 1.5 s)")
+          f"[{fmt_times(times)}]  (target ≤ 1.5 s); CPU time {cpu:.2f} s per run over all threads")
     print(f"bulk, compute only (DataFrame in memory): median {compute:.3f} s [{fmt_times(ctimes)}]; per policy: "
           + ", ".join(f"{k} {v:.3f} s" for k, v in per_policy.items()))
 

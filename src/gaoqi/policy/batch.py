@@ -74,21 +74,20 @@ def error_expr(policy: Policy, as_of: date) -> pl.Expr:
     return pl.when(pl.any_horizontal(list(conds.values()))).then(text)
 
 
-def evaluate_table(df: pl.DataFrame | pl.LazyFrame, policy: Policy, as_of: date, *,
-                   keep: tuple[str, ...] = KEY_COLUMNS) -> pl.DataFrame:
-    """Evaluate every row of `df` (columns named like EnterpriseFacts fields) under `policy`."""
+def plan(source: pl.DataFrame | pl.LazyFrame, policy: Policy, as_of: date, *,
+         keep: tuple[str, ...] = KEY_COLUMNS) -> pl.LazyFrame:
+    """The lazy query that evaluates every row of `source` under `policy` (see evaluate_table)."""
     modules = _modules()
     if policy.name not in modules:
         raise ValueError(f"no bulk evaluation for policy {policy.name!r}")
-    lf = df.lazy()
+    lf = source.lazy()
     present = set(lf.collect_schema().names())
+    from gaoqi.policy.batch_hte import operating_count
     from gaoqi.policy.io_table import DTYPES
 
     missing = [pl.lit(None, DTYPES[s.kind]).alias(s.name) for s in FIELD_SPECS if s.name not in present]
     if missing:
         lf = lf.with_columns(missing)
-    from gaoqi.policy.batch_hte import operating_count
-
     lf = lf.with_columns(operating_count(as_of).alias("_n_op"))  # years the firm existed in (of _y1.._y3)
     before = set(lf.collect_schema().names())
     lf = lf.with_columns(error_expr(policy, as_of).alias("errors"))
@@ -102,4 +101,18 @@ def evaluate_table(df: pl.DataFrame | pl.LazyFrame, policy: Policy, as_of: date,
     results.append(pl.when(~bad).then(c("direct_pass_reason")).alias("direct_pass_reason")
                    if "direct_pass_reason" in names else pl.lit(None, pl.String).alias("direct_pass_reason"))
     crit_cols = [pl.when(~bad).then(c(n)).alias(n) for n in criteria]
-    return lf.select(*[c(k) for k in head], *results, c("errors"), *crit_cols).collect()
+    return lf.select(*[c(k) for k in head], *results, c("errors"), *crit_cols)
+
+
+def evaluate_table(df: pl.DataFrame | pl.LazyFrame, policy: Policy, as_of: date, *,
+                   keep: tuple[str, ...] = KEY_COLUMNS) -> pl.DataFrame:
+    """Evaluate every row of `df` (columns named like EnterpriseFacts fields) under `policy`."""
+    return plan(df, policy, as_of, keep=keep).collect()
+
+
+def evaluate_tables(source: pl.DataFrame | pl.LazyFrame, policies: list[Policy], as_of: date, *,
+                    keep: tuple[str, ...] = KEY_COLUMNS) -> dict[str, pl.DataFrame]:
+    """Several policies over the same rows in one go (`collect_all`: one scan of a lazy source, read
+    only for the columns the rules use, and the policies' queries run in parallel)."""
+    frames = pl.collect_all([plan(source, p, as_of, keep=keep) for p in policies])
+    return {p.name: f for p, f in zip(policies, frames, strict=True)}

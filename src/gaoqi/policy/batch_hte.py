@@ -6,13 +6,14 @@ exactly in Int128: (v2/v1 + v3/v2)/2 - 1 >= t  <=>  v2*v2 + v1*v3 >= 2*(1+t)*v1*
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import polars as pl
 
 from gaoqi.policy.bands import Bands
 from gaoqi.policy.batch_exprs import band_index, pick, ratio_ge, shown_ratio
 from gaoqi.policy.model import Policy
+from gaoqi.policy.rules.common import anniversary
 from gaoqi.policy.rules.hte import EXPERT_MAX, YEAR_STEMS
 
 c = pl.col
@@ -78,14 +79,23 @@ def _growth_band(bands: Bands, stem: str) -> pl.Expr:
     return expr.otherwise(pl.lit(last)).cast(pl.Int32)
 
 
+def latest_founding(as_of: date, years: int) -> date:
+    """The last founding date whose `years`-th anniversary (rules.common.anniversary, the rule's own
+    function) is on or before as_of. Anniversaries never decrease as the founding date increases, so
+    "registered long enough" is exactly founded_on <= this date (a comparison, not a date per row)."""
+    guess = date(as_of.year - years, as_of.month, 28 if (as_of.month, as_of.day) == (2, 29) else as_of.day)
+    day = timedelta(days=1)
+    while anniversary(guess, years) <= as_of:
+        guess += day
+    while anniversary(guess, years) > as_of:
+        guess -= day
+    return guess
+
+
 def stages(policy: Policy, as_of: date) -> list[list[pl.Expr]]:
     v = policy.value
     p = "hte."
-    n_years = v("registration.min_years")
-    yr = c("founded_on").dt.year() + n_years
-    leap = ((yr % 4 == 0) & (yr % 100 != 0)) | (yr % 400 == 0)
-    month, day = c("founded_on").dt.month(), c("founded_on").dt.day()
-    since = pl.date(yr, month, pl.when((month == 2) & (day == 29) & ~leap).then(28).otherwise(day))
+    cutoff = latest_founding(as_of, v("registration.min_years"))
     tiers = v("rnd.ratio_tiers")
     need_idx = pl.lit(len(tiers) - 1)
     for i, tier in reversed(list(enumerate(tiers))):
@@ -102,7 +112,7 @@ def stages(policy: Policy, as_of: date) -> list[list[pl.Expr]]:
               year_sum("rnd_expense_domestic").alias("_dom"),
               *growth_terms("net_assets", rule), *growth_terms("revenue", rule)]
     hard = [
-        (since <= as_of).alias(p + "registered_one_year__passed"),
+        (c("founded_on") <= cutoff).alias(p + "registered_one_year__passed"),
         (c("_ip_n") >= v("ip.min_count")).alias(p + "core_ip__passed"),
         c("_ip_n").alias(p + "core_ip__value"),
         c("tech_field").is_in(list(v("tech_field.codes"))).fill_null(False).alias(p + "tech_field__passed"),
@@ -116,8 +126,17 @@ def stages(policy: Policy, as_of: date) -> list[list[pl.Expr]]:
         .alias(p + "hitech_income_ratio__passed"),
         shown_ratio(c("hitech_revenue"), c("total_income")).alias(p + "hitech_income_ratio__value"),
         (~c("major_incident")).alias(p + "no_major_incident__passed"),
+        *_score_indices(policy),
     ]
     return [first, second, hard, *_score_stages(policy, as_of)]
+
+
+def _score_indices(policy: Policy) -> list[pl.Expr]:
+    """Band indices used for both ends of a points range: computed once."""
+    v = policy.value
+    divisor = pl.max_horizontal(pl.lit(1), pl.min_horizontal(pl.lit(v("score.conversion.years")), c("_n_op")))
+    return [_fraction_band(v("score.conversion.bands"), c("achievement_conversions"), divisor).alias("_conv_idx"),
+            *[_growth_band(v("score.growth.bands"), stem).alias(f"_g_{stem}_idx") for stem in ("net_assets", "revenue")]]
 
 
 def _range(cid: str, lo: pl.Expr, hi: pl.Expr) -> list[pl.Expr]:
@@ -156,8 +175,7 @@ def _score_stages(policy: Policy, as_of: date) -> list[list[pl.Expr]]:
         ip_stage += _range(p + key, pl.when(no_ip).then(0).otherwise(lo), pl.when(no_ip).then(0).otherwise(hi))
     cap = v("score.ip.max")
     cb = v("score.conversion.bands")
-    divisor = pl.max_horizontal(pl.lit(1), pl.min_horizontal(pl.lit(v("score.conversion.years")), c("_n_op")))
-    conv_idx = _fraction_band(cb, c("achievement_conversions"), divisor)
+    conv_idx = c("_conv_idx")
     gb = v("score.growth.bands")
     mg = c("expert_rnd_management")
     other = [
@@ -166,7 +184,7 @@ def _score_stages(policy: Policy, as_of: date) -> list[list[pl.Expr]]:
         *_range(p + "rnd_management_score", mg.fill_null(0), mg.fill_null(v("score.rnd_management.max"))),
     ]
     for cid, stem in (("growth_net_assets_score", "net_assets"), ("growth_revenue_score", "revenue")):
-        idx = _growth_band(gb, stem)
+        idx = c(f"_g_{stem}_idx")
         other += _range(p + cid, pick(idx, [r.points_min for r in gb.rows]), pick(idx, [r.points_max for r in gb.rows]))
     keys = list(items)
     ip_total = _range(p + "ip_score",

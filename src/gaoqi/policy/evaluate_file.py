@@ -14,7 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
-from gaoqi.policy.batch import evaluate_table
+from gaoqi.policy.batch import evaluate_tables
 from gaoqi.policy.engine import evaluate, validate_facts
 from gaoqi.policy.facts import EnterpriseFacts
 from gaoqi.policy.io_read import RowError
@@ -53,19 +53,20 @@ def evaluate_file(path: str | Path, policies: list[Policy], as_of: date, *, deta
     names = {**table.raw_names, **{r: (c, n) for r, c, n in df.select(ROW, "credit_code", "name").iter_rows()}}
     if detail == "auto":
         detail = "full" if df.height * len(policies) <= full_limit else "summary"
+    bulk = evaluate_tables(df, policies, as_of, keep=(ROW, "credit_code"))  # all policies in one parallel pass
     results = []
-    steps = progress(len(policies), "批量评价", df.height, "项政策") if progress else contextlib.nullcontext()
+    steps = progress(len(policies), "整理结果", df.height, "项政策") if progress else contextlib.nullcontext()
     with steps as step_bar:
         for policy in policies:
-            results.append(_one_policy(df, policy, as_of, detail, read_errors, file, table.headers, progress))
+            results.append(_one_policy(df, bulk[policy.name], policy, as_of, detail, read_errors, file,
+                                       table.headers, progress))
             if step_bar is not None:
                 step_bar.update(1)
     return ResultSet(as_of, detail, results, table.rows, names), warnings
 
 
-def _one_policy(df: pl.DataFrame, policy: Policy, as_of: date, detail: str, read_errors: dict, file: str,
-                headers: dict[str, str], progress: Callable | None) -> PolicyResult:
-    bulk = evaluate_table(df, policy, as_of, keep=(ROW, "credit_code"))
+def _one_policy(df: pl.DataFrame, bulk: pl.DataFrame, policy: Policy, as_of: date, detail: str, read_errors: dict,
+                file: str, headers: dict[str, str], progress: Callable | None) -> PolicyResult:
     bulk = bulk.with_columns(df.get_column("name"))
     errors = {**read_errors, **_validation_errors(df, bulk, policy, as_of, file, headers)}
     res = PolicyResult(policy, bulk, dict(sorted(errors.items())))
