@@ -33,6 +33,7 @@ def test_chinese_by_default_and_english_on_request(as_user, world):
                   "Suzhou", "Search"):
         assert label in page, label
     assert "企业库" not in page
+    assert ">Candidate</span>" in page  # one firm's status badge: singular
     client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
     assert "企业库" in client.get("/").content.decode()
 

@@ -9,12 +9,12 @@ OFFICERS = {Role.PROVINCE_OFFICER, Role.CITY_OFFICER, Role.COUNTY_OFFICER}
 EVERYONE = OFFICERS | {Role.ENTERPRISE, Role.EXPERT, Role.SERVICE_AGENCY}
 
 NAVIGATION = (
-    # (url name, label, icon, roles)
-    ("web:home", _("工作台"), "⌂", EVERYONE),
-    ("web:enterprise_list", _("企业库"), "▤", OFFICERS),
-    ("web:enterprise_list", _("服务企业"), "▤", {Role.SERVICE_AGENCY}),
-    ("web:my_enterprise", _("本企业"), "▣", {Role.ENTERPRISE}),
-    ("api-1.0.0:openapi-view", _("接口文档"), "⚙", OFFICERS),
+    # (url name, label, icon (gaoqi_ui.ICONS), roles)
+    ("web:home", _("工作台"), "home", EVERYONE),
+    ("web:enterprise_list", _("企业库"), "list", OFFICERS),
+    ("web:enterprise_list", _("服务企业"), "list", {Role.SERVICE_AGENCY}),
+    ("web:my_enterprise", _("本企业"), "firm", {Role.ENTERPRISE}),
+    ("api-1.0.0:openapi-view", _("接口文档"), "api", OFFICERS),
 )
 
 

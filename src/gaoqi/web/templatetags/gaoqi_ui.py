@@ -7,19 +7,35 @@ from decimal import ROUND_HALF_UP, Decimal
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from gaoqi.registry.selectors import enterprise_status
 
 register = template.Library()
 
+# One firm's status (singular in English, unlike the home page's counts): a translation context keeps them apart.
 STATUS_LABELS = {
-    "hte": _("高企"),
-    "tech_sme": _("科技型中小企业"),
-    "candidate": _("培育对象"),
+    "hte": pgettext_lazy("status", "高企"),
+    "tech_sme": pgettext_lazy("status", "科技型中小企业"),
+    "candidate": pgettext_lazy("status", "培育对象"),
 }
 STATUS_CLASS = {"hte": "badge-hte", "tech_sme": "badge-sme", "candidate": "badge-candidate"}
+
+
+# Menu icons: tiny inline SVG paths (24x24 grid), so no icon font or external file is needed.
+ICONS = {
+    "home": "M3 11l9-7 9 7v9a1 1 0 0 1-1 1h-5v-6h-6v6H4a1 1 0 0 1-1-1z",
+    "list": "M4 5h16v2H4zm0 6h16v2H4zm0 6h16v2H4z",
+    "firm": "M4 21V5l8-3v6l8 3v10zm3-12v2h2V9zm0 4v2h2v-2zm4 0v2h2v-2zm4 0v2h2v-2z",
+    "api": "M8 7l-5 5 5 5 1.4-1.4L5.8 12l3.6-3.6zm8 0l-1.4 1.4 3.6 3.6-3.6 3.6L16 17l5-5z",
+}
+
+
+@register.simple_tag
+def icon(name: str) -> str:
+    return format_html('<svg class="ico" viewBox="0 0 24 24" width="16" height="16" aria-hidden="true">'
+                       '<path d="{}" fill="currentColor"/></svg>', ICONS.get(name, ""))
 
 
 def _english() -> bool:
