@@ -52,23 +52,26 @@ def _json_list(items: list[pl.Expr]) -> pl.Expr:
 
 
 def _criteria_json(res: PolicyResult) -> pl.Expr:
-    """The bulk criterion columns as a JSON list of compact objects {id, passed, points_min, points_max,
-    value, band}. Labels and citations are per policy, not per row: `--detail full` (or the policy file)
-    has them; repeating them on every row made the output of a 100,000-row file 1 GB."""
+    """The bulk criterion columns as a JSON list of compact objects: `id` plus those of `passed`,
+    `points_min`, `points_max`, `value`, `band` that the criterion has (a key that is absent does not
+    apply to it; `--detail full` gives every key). Labels and citations are per policy, not per row:
+    repeating them on every row made the output of a 100,000-row file 1 GB."""
     cols = set(res.table.columns)
     items = []
     for cid in res.policy.criteria:
-        def col(suffix: str, dtype: pl.DataType, cid: str = cid) -> pl.Expr:
-            name = f"{cid}__{suffix}"
-            return pl.col(name).cast(dtype) if name in cols else pl.lit(None, dtype)
-
-        points = col("points", pl.Int64)
-        items.append(pl.struct(
-            pl.lit(cid).alias("id"), col("passed", pl.Boolean).alias("passed"),
-            pl.coalesce(col("points_min", pl.Int64), points).alias("points_min"),
-            pl.coalesce(col("points_max", pl.Int64), points).alias("points_max"),
-            col("value", pl.Float64).alias("value"), col("band", pl.String).alias("band"),
-        ).struct.json_encode())
+        fields = [pl.lit(cid).alias("id")]
+        if f"{cid}__passed" in cols:
+            fields.append(pl.col(f"{cid}__passed").alias("passed"))
+        if f"{cid}__points" in cols:
+            fields += [pl.col(f"{cid}__points").alias("points_min"), pl.col(f"{cid}__points").alias("points_max")]
+        elif f"{cid}__points_min" in cols:
+            fields += [pl.col(f"{cid}__points_min").alias("points_min"),
+                       pl.col(f"{cid}__points_max").alias("points_max")]
+        if f"{cid}__value" in cols:
+            fields.append(pl.col(f"{cid}__value").alias("value"))
+        if f"{cid}__band" in cols:
+            fields.append(pl.col(f"{cid}__band").alias("band"))
+        items.append(pl.struct(fields).struct.json_encode())
     return _json_list(items)
 
 
