@@ -96,23 +96,30 @@ def flat_frame(rs: ResultSet) -> pl.DataFrame:
 # --- xlsx ------------------------------------------------------------------------------------------------
 
 
-def _cell_text(row: dict, cid: str) -> str | None:
-    """What an officer sees for one criterion: the ratio or points, else 符合/不符合."""
-    passed = row.get(f"{cid}__passed")
-    value = row.get(f"{cid}__value")
-    pts, lo, hi = row.get(f"{cid}__points"), row.get(f"{cid}__points_min"), row.get(f"{cid}__points_max")
-    parts = []
-    if isinstance(value, float):
-        parts.append(f"{value * 100:.2f}%" if cid.endswith(("ratio", "_score")) and value <= 10 else f"{value:g}")
-    elif value is not None:
-        parts.append(str(value))
-    if pts is not None:
-        parts.append(f"{pts}分")
-    elif lo is not None:
-        parts.append(f"{lo}分" if lo == hi else f"{lo}–{hi}分")
-    if not parts and passed is not None:
-        parts.append("符合" if passed else "不符合")
-    return " ".join(parts) or None
+def _cell_expr(cid: str, cols: set[str]) -> pl.Expr:
+    """What an officer sees for one criterion (a ratio as %, a count, points or a points range; else
+    符合/不符合), built for the whole column at once."""
+    parts: list[pl.Expr] = []
+    value = f"{cid}__value"
+    if value in cols:
+        v = pl.col(value)
+        if cid.endswith(("ratio", "_score")):
+            hundredths = (v * 10_000).round().cast(pl.Int64)  # percent with two decimals: 5.00%
+            pct = (hundredths // 100).cast(pl.String) + "." + (hundredths % 100).cast(pl.String).str.zfill(2) + "%"
+            parts.append(pl.when(v <= 10).then(pct).otherwise(v.cast(pl.String)))
+        else:
+            parts.append(v.cast(pl.Int64, strict=False).cast(pl.String))
+    if f"{cid}__points" in cols:
+        parts.append(pl.col(f"{cid}__points").cast(pl.String) + "分")
+    elif f"{cid}__points_min" in cols:
+        lo, hi = pl.col(f"{cid}__points_min"), pl.col(f"{cid}__points_max")
+        parts.append(pl.when(lo == hi).then(lo.cast(pl.String) + "分")
+                     .otherwise(lo.cast(pl.String) + "–" + hi.cast(pl.String) + "分"))
+    text = pl.concat_str(parts, separator=" ", ignore_nulls=True) if parts else pl.lit(None, pl.String)
+    if f"{cid}__passed" in cols:
+        verdict = pl.when(pl.col(f"{cid}__passed")).then(pl.lit("符合")).otherwise(pl.lit("不符合"))
+        text = pl.when(text.is_null() | (text == "")).then(verdict).otherwise(text)
+    return text
 
 
 def write_xlsx(rs: ResultSet, out: str | Path) -> None:
@@ -153,30 +160,40 @@ def _sheet(wb, rs: ResultSet, res: PolicyResult, head, red, outcome_fmt, wrap) -
         ws.set_column(i, i, w)
     ws.freeze_panes(1, 3)
     frame = policy_frame(rs, res)
+    cols = set(frame.columns)
+    lo, hi = pl.col("score_min").cast(pl.String), pl.col("score_max").cast(pl.String)
+    frame = frame.with_columns(
+        pl.coalesce(pl.col("score").cast(pl.String), lo + "–" + hi).alias("__score"),
+        *[_cell_expr(cid, cols).alias(f"__text_{j}") for j, (cid, _) in enumerate(crits)],
+        *[(pl.col(f"{cid}__passed") == False).fill_null(False).alias(f"__red_{j}")  # noqa: E712
+          for j, (cid, _) in enumerate(crits) if f"{cid}__passed" in cols],
+    )
+    reds = [f"__red_{j}" if f"__red_{j}" in frame.columns else None for j in range(len(crits))]
+    names = [rs.names.get(r, (None, None))[1] for r in frame.get_column("_row").to_list()]
+    view = frame.select("_row", "credit_code", "outcome", "__score", *[f"__text_{j}" for j in range(len(crits))],
+                        *[r for r in reds if r], "gaps", "errors")
+    k = len(crits)
+    red_pos = {j: 4 + k + i for i, j in enumerate(j for j, r in enumerate(reds) if r)}
+    gap_col = 5 + k
     n = 0
-    gap_col = 5 + len(crits)
-    for n, row in enumerate(frame.iter_rows(named=True), start=1):
-        outcome = row.get("outcome")
-        lo, hi = row.get("score_min"), row.get("score_max")
-        score = row.get("score")
-        score_text = str(score) if score is not None else (f"{lo}–{hi}" if lo is not None else None)
-        ws.write_number(n, 0, row["_row"])
-        ws.write_string(n, 1, row.get("credit_code") or "")
-        ws.write_string(n, 2, row.get("name") or rs.names.get(row["_row"], (None, None))[1] or "")
-        if outcome:
-            ws.write_string(n, 3, OUTCOME_ZH.get(outcome, outcome), outcome_fmt.get(outcome))
-        else:
-            ws.write_string(n, 3, "无法评价", red)
-        if score_text:
-            ws.write_string(n, 4, score_text)
-        for j, (cid, _) in enumerate(crits, start=5):
-            text = _cell_text(row, cid)
-            if row.get(f"{cid}__passed") is False:
-                ws.write_string(n, j, text or "不符合", red)
-            elif text is not None:
-                ws.write_string(n, j, text)
-        if row.get("gaps"):
-            ws.write_string(n, gap_col, row["gaps"], wrap)
-        if row.get("errors"):
-            ws.write_string(n, gap_col + 1, row["errors"], red)
+    write_string = ws.write_string
+    for n, (t, name) in enumerate(zip(view.iter_rows(), names, strict=True), start=1):
+        ws.write_number(n, 0, t[0])
+        write_string(n, 1, t[1] or "")
+        write_string(n, 2, name or "")
+        outcome = t[2]
+        write_string(n, 3, OUTCOME_ZH.get(outcome, outcome) if outcome else "无法评价",
+                     outcome_fmt.get(outcome, red))
+        if t[3] is not None:
+            write_string(n, 4, t[3])
+        for j in range(k):
+            text = t[4 + j]
+            if j in red_pos and t[red_pos[j]]:
+                write_string(n, 5 + j, text, red)
+            elif text is not None and outcome is not None:
+                write_string(n, 5 + j, text)
+        if t[-2]:
+            write_string(n, gap_col, t[-2], wrap)
+        if t[-1]:
+            write_string(n, gap_col + 1, t[-1], red)
     ws.autofilter(0, 0, max(n, 1), len(headers) - 1)
