@@ -257,6 +257,9 @@ def _analyze() -> None:
         if connection.vendor == "postgresql":
             for table in tables:
                 cursor.execute(f"VACUUM ANALYZE {table}")
+            # Also the small tables loaded by migrations (regions, tech fields): without statistics the
+            # planner takes "province_code = X" for 1 region instead of all 109 and nests loops badly.
+            cursor.execute("ANALYZE")
         elif connection.vendor == "sqlite":
             cursor.execute("ANALYZE")
 
