@@ -144,3 +144,15 @@ def test_top_bar_shows_name_role_and_region(as_user, world):
     page = as_user(world["kunshan"]).get(reverse("web:home")).content.decode()
     assert "县级管理员" in page and "昆山市" in page
     assert 'action="/logout/"' in page and 'action="/i18n/setlang/"' in page
+
+
+def test_menu_marks_the_current_task(as_user, world):
+    from gaoqi.web.navigation import navigation_for
+
+    def active(user, path):
+        return [i["label"] for i in navigation_for(user, path) if i["active"]]
+
+    assert active(world["suzhou"], "/") == ["工作台"]
+    assert active(world["suzhou"], f"/enterprises/{world['ks'].credit_code}/facts/") == ["企业库"]
+    assert active(world["ks_user"], f"/enterprises/{world['ks'].credit_code}/") == ["本企业"]
+    assert active(world["agency"], "/enterprises/") == ["服务企业"]

@@ -52,6 +52,12 @@ def wan(yuan) -> str:
 
 
 @register.filter
+def thousands(n) -> str:
+    """A count with "," separators, whatever the active locale's grouping."""
+    return "" if n is None else f"{n:,}"
+
+
+@register.filter
 def fact(value, kind: str) -> str:
     """A fact value as shown in tables: money in 万元, counts with separators, flags as 是/否."""
     if value is None:
