@@ -83,6 +83,37 @@ def test_xlsx_fast_reader_equals_row_reader(rows):
         assert_same(write_xlsx(Path(tmp) / "t.xlsx", HEADER, rows))
 
 
+TYPED = {
+    "count": [0.0, 3.0, 3.5, -2.0, 999_999_999.0, 1e9, None],
+    "money": [0.0, 1e9, 12.5, 9_999_999_999_999.0, 1e13, -7.0, None],
+    "wan": [1.0, 123.4567, 0.00005, None],
+    "bool": [True, False, None],
+    "founded_on": [date(2014, 2, 3), datetime(2014, 2, 3), datetime(2014, 2, 3, 12, 30), None],
+    "region_code": [320505.0, 320505.5, 99999.0, None],
+    "tech_field": [101.0, 7.0, None],
+    "name": [12.0, 12.5, None],
+    "credit_code": [credit_code(1), credit_code(2)],
+}
+TYPED_FLOAT_BOOL = [1.0, 0.0, 2.0, None]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_xlsx_columns_of_one_type_take_the_typed_shortcut_with_the_same_result(data):
+    """Excel columns holding only numbers / dates / booleans (no text, blanks as empty cells)."""
+    n = data.draw(st.integers(1, 6))
+    rows = [[None] * len(HEADER) for _ in range(n)]
+    for j, h in enumerate(HEADER):
+        kind = KIND_OF.get(h, h)
+        options = TYPED[kind] + (TYPED_FLOAT_BOOL if kind == "bool" and data.draw(st.booleans()) else [])
+        if kind == "bool" and options[-1] is None and len(options) > 3:
+            options = TYPED_FLOAT_BOOL  # all floats in a boolean column
+        for i in range(n):
+            rows[i][j] = data.draw(st.sampled_from(options))
+    with tempfile.TemporaryDirectory() as tmp:
+        assert_same(write_xlsx(Path(tmp) / "t.xlsx", HEADER, rows))
+
+
 def test_fast_reader_types_and_missing_columns(tmp_path):
     path = write_csv(tmp_path / "t.csv", ["credit_code", "employees"], [[credit_code(1), "5"]])
     df = read_table(path).df

@@ -10,13 +10,14 @@ yields either its values or its `RowError`s. Tests compare both readers on gener
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import time
 from itertools import zip_longest
 from pathlib import Path
 
 import polars as pl
 
 from gaoqi.policy.facts import FIELD_SPECS, FieldSpec, Kind
-from gaoqi.policy.io_cells import FALSE_WORDS, TRUE_WORDS, WAN, is_blank
+from gaoqi.policy.io_cells import COUNT_LIMIT, FALSE_WORDS, MONEY_LIMIT, TRUE_WORDS, WAN, is_blank
 from gaoqi.policy.io_read import Column, RowError, data_rows, find_layout, parse_row, read_raw
 
 ROW = "_row"
@@ -102,6 +103,50 @@ def _column_series(col: Column, values: tuple) -> tuple[pl.Series, pl.Series | N
     return raw, non_str
 
 
+def _typed(col: Column, values: tuple) -> tuple[pl.Series, pl.Series] | None:
+    """Shortcut for a column Excel stored as one type (all numbers, all dates, all booleans, blanks as
+    None): (values, cells to leave to the row reader), or None to take the string path. Each rule
+    matches io_cells exactly: e.g. a float is integral yuan iff Decimal(repr(x)) is, for |x| < 2^53."""
+    kind, name = col.spec.kind, col.spec.name
+    types = set(map(type, values)) - {type(None)}
+    if str in types or (bool in types and kind is not Kind.BOOL):
+        return None  # strings need the string rules; a boolean where a number belongs is an error
+    try:
+        s = pl.Series(name, values, strict=False)
+    except Exception:  # values Polars cannot type (huge ints, objects): the string path decides
+        return None
+    dt = s.dtype
+    if dt in (pl.Float64, pl.Int64) and not (kind is Kind.MONEY and col.scale != 1):
+        x = s.cast(pl.Float64)
+        integral = x.is_finite() & (x == x.floor())
+        if kind in (Kind.MONEY, Kind.COUNT):
+            limit = MONEY_LIMIT if kind is Kind.MONEY else COUNT_LIMIT
+            ok = integral & (x.abs() < limit)
+            if not (kind is Kind.MONEY and col.spec.signed):
+                ok = ok & (x >= 0)
+            value = pl.select(pl.when(ok).then(x).cast(pl.Int64)).to_series()
+        elif kind is Kind.BOOL:
+            ok = (x == 1) | (x == 0)
+            value = pl.select(pl.when(ok).then(x == 1)).to_series()
+        elif kind is Kind.TEXT and name in ("name", "region_code", "tech_field"):
+            ok = integral & (x.abs() < 10**15)
+            if name == "region_code":
+                ok = ok & (x >= 100_000) & (x <= 999_999)
+            value = pl.select(pl.when(ok).then(x).cast(pl.Int64).cast(pl.String)).to_series()
+        else:
+            return None
+    elif dt == pl.Date and kind is Kind.DATE:
+        value, ok = s, s.is_not_null()
+    elif isinstance(dt, pl.Datetime) and kind is Kind.DATE:
+        ok = s.dt.time() == time(0)
+        value = pl.select(pl.when(ok).then(s.dt.date())).to_series()
+    elif dt == pl.Boolean and kind is Kind.BOOL:
+        value, ok = s, s.is_not_null()
+    else:
+        return None
+    return value.alias(name), (s.is_not_null() & ~ok.fill_null(False))
+
+
 def read_table(path: str | Path) -> TableResult:
     """Read a template file into a typed DataFrame of its valid rows plus the errors of the others."""
     rows = read_raw(path)
@@ -115,28 +160,35 @@ def read_table(path: str | Path) -> TableResult:
     numbers = [num for num, _ in numbered]
     cells = [c for _, c in numbered]
     by_index = list(zip_longest(*cells))  # columns, padded with None for short CSV rows
-    raw_cols, non_str_cols = {}, []
+    raw_cols, non_str_cols, typed = {}, [], {}
     for col in layout.columns:
         values = by_index[col.index] if col.index < len(by_index) else (None,) * n
+        shortcut = _typed(col, values)
+        if shortcut is not None:
+            typed[col.spec.name] = col
+            raw_cols[f"__v_{col.spec.name}"], raw_cols[f"__bad_{col.spec.name}"] = shortcut
+            continue
         raw, non_str = _column_series(col, values)
         raw_cols[col.spec.name] = raw
         if non_str is not None:
             raw_cols[f"__nonstr_{col.spec.name}"] = non_str
             non_str_cols.append(f"__nonstr_{col.spec.name}")
     frame = pl.DataFrame(raw_cols).with_columns(pl.Series(ROW, numbers, dtype=pl.Int64))
-    names = [col.spec.name for col in layout.columns]
+    names = [col.spec.name for col in layout.columns if col.spec.name not in typed]
     # Stage by stage, so that no expression is evaluated twice: strip, parse, then compare.
-    py_space = pl.any_horizontal([pl.col(n).str.contains(_PY_ONLY_SPACE) for n in names]).fill_null(False)
+    py_space = pl.any_horizontal([pl.lit(False), *[pl.col(n).str.contains(_PY_ONLY_SPACE) for n in names]])
+    py_space = py_space.fill_null(False)
     stripped = [pl.col(n).str.strip_chars() for n in names]
     frame = frame.with_columns(py_space.alias("__py_space")).with_columns(
         pl.when(s != "").then(s).alias(n) for s, n in zip(stripped, names, strict=True))
     frame = frame.with_columns(_fast(pl.col(c.spec.name), c.spec, c.scale).alias(f"__v_{c.spec.name}")
-                               for c in layout.columns)
+                               for c in layout.columns if c.spec.name not in typed)
     bad = [pl.col(n).is_not_null() & pl.col(f"__v_{n}").is_null() for n in names]
+    bad += [pl.col(f"__bad_{n}") for n in typed]
     bad += [pl.col("__py_space"), *[pl.col(n) for n in non_str_cols]]
     present = {c.spec.name for c in layout.columns}
     out = frame.select(
-        pl.col(ROW), *[pl.col(f"__v_{n}").alias(n) for n in names],
+        pl.col(ROW), *[pl.col(f"__v_{c.spec.name}").alias(c.spec.name) for c in layout.columns],
         *[pl.lit(None, dtype=DTYPES[s.kind]).alias(s.name) for s in FIELD_SPECS if s.name not in present],
         pl.any_horizontal(bad).alias("__bad"),
     )
