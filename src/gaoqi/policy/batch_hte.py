@@ -97,10 +97,12 @@ def stages(policy: Policy, as_of: date) -> list[list[pl.Expr]]:
     p = "hte."
     cutoff = latest_founding(as_of, v("registration.min_years"))
     tiers = v("rnd.ratio_tiers")
+    # rules.hte.last_revenue: last year's revenue, 0 for a firm founded in the evaluation year
+    last_revenue = pl.when(c("_n_op") >= 1).then(c("revenue_y3").fill_null(0)).otherwise(0)
     need_idx = pl.lit(len(tiers) - 1)
     for i, tier in reversed(list(enumerate(tiers))):
         if tier.up_to is not None:
-            need_idx = pl.when(c("revenue_y3") <= tier.up_to).then(pl.lit(i)).otherwise(need_idx)
+            need_idx = pl.when(last_revenue <= tier.up_to).then(pl.lit(i)).otherwise(need_idx)
     rnd_ok = pl.lit(False)
     for i, tier in enumerate(tiers):
         rnd_ok = pl.when(c("_need") == i).then(ratio_ge(c("_rnd"), c("_rev"), tier.required)).otherwise(rnd_ok)
