@@ -31,7 +31,9 @@ def main(argv: list[str]) -> int:
     chosen = argv or available
     unknown = [n for n in chosen if n not in available]
     if unknown:
-        print(f"unknown benchmark(s): {', '.join(unknown)}; available: {', '.join(available)}", file=sys.stderr)
+        print(
+            f"unknown benchmark(s): {', '.join(unknown)}; available: {', '.join(available)}", file=sys.stderr
+        )
         return 2
     failed = 0
     for name in chosen:

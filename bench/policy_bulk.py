@@ -35,7 +35,9 @@ def _loop(rows, policies):
     from gaoqi.policy.facts import EnterpriseFacts
 
     facts = [EnterpriseFacts(**r) for r in rows]
-    return {p.name: [evaluate(f, p, AS_OF, on_error="report", with_gaps=False) for f in facts] for p in policies}
+    return {
+        p.name: [evaluate(f, p, AS_OF, on_error="report", with_gaps=False) for f in facts] for p in policies
+    }
 
 
 def compare(bulk: pl.DataFrame, evaluations) -> int:
@@ -47,7 +49,11 @@ def compare(bulk: pl.DataFrame, evaluations) -> int:
             bad += row["outcome"] is not None
             continue
         same = (row["outcome"], row["eligible"], row["score_min"], row["score_max"]) == (
-            ev.outcome, ev.eligible, ev.score_min, ev.score_max)
+            ev.outcome,
+            ev.eligible,
+            ev.score_min,
+            ev.score_max,
+        )
         for c in ev.criteria:
             if f"{c.id}__passed" in cols and row[f"{c.id}__passed"] != c.passed:
                 same = False
@@ -65,8 +71,10 @@ def run() -> None:
 
     path = ensure(N, "parquet")
     policies = [load_policy(n, AS_OF) for n in POLICIES]
-    print(f"{N:,} synthetic firms from {path.name}; policies {', '.join(POLICIES)}; as of {AS_OF}; "
-          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(
+        f"{N:,} synthetic firms from {path.name}; policies {', '.join(POLICIES)}; as of {AS_OF}; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
 
     _bulk(path, policies)  # warm-up (imports, file cache)
     cpus: list[float] = []
@@ -85,10 +93,14 @@ def run() -> None:
         per_policy[p.name], _, _ = median_time(lambda p=p: evaluate_table(df, p, AS_OF), touch_gib=0.5)
     compute, ctimes, _ = median_time(lambda: [evaluate_table(df, p, AS_OF) for p in policies], touch_gib=0.5)
     n_cols = sum(len([c for c in o.columns if "__" in c]) for o in out.values())
-    print(f"bulk, Parquet → results (3 policies, {n_cols} per-criterion columns): median {wall:.3f} s "
-          f"[{fmt_times(times)}]  (target ≤ 1.5 s); CPU time (all threads) median {cpu:.2f} s")
-    print(f"bulk, compute only (DataFrame in memory): median {compute:.3f} s [{fmt_times(ctimes)}]; per policy: "
-          + ", ".join(f"{k} {v:.3f} s" for k, v in per_policy.items()))
+    print(
+        f"bulk, Parquet → results (3 policies, {n_cols} per-criterion columns): median {wall:.3f} s "
+        f"[{fmt_times(times)}]  (target ≤ 1.5 s); CPU time (all threads) median {cpu:.2f} s"
+    )
+    print(
+        f"bulk, compute only (DataFrame in memory): median {compute:.3f} s [{fmt_times(ctimes)}]; per policy: "
+        + ", ".join(f"{k} {v:.3f} s" for k, v in per_policy.items())
+    )
 
     sample = df.slice(0, SAMPLE)
     rows = sample.iter_rows(named=True)
@@ -98,14 +110,20 @@ def run() -> None:
     loop = _loop(rows, policies)
     loop_time = time.perf_counter() - start
     est = loop_time * N / SAMPLE
-    print(f"per-firm engine in a plain Python loop: {SAMPLE:,} firms x 3 policies in {loop_time:.2f} s "
-          f"({loop_time / SAMPLE / 3 * 1e6:.0f} µs per firm and policy) → extrapolated to {N:,}: {est:.0f} s "
-          f"(ESTIMATE from the sample, not measured on all rows)")
-    print(f"ratio loop / bulk (Parquet → results): {est / wall:.0f}x (target ≥ 20x); "
-          f"vs bulk compute only: {est / compute:.0f}x")
+    print(
+        f"per-firm engine in a plain Python loop: {SAMPLE:,} firms x 3 policies in {loop_time:.2f} s "
+        f"({loop_time / SAMPLE / 3 * 1e6:.0f} µs per firm and policy) → extrapolated to {N:,}: {est:.0f} s "
+        f"(ESTIMATE from the sample, not measured on all rows)"
+    )
+    print(
+        f"ratio loop / bulk (Parquet → results): {est / wall:.0f}x (target ≥ 20x); "
+        f"vs bulk compute only: {est / compute:.0f}x"
+    )
     for p in policies:
         bulk_sample = out[p.name].slice(0, SAMPLE)
         bad = compare(bulk_sample, loop[p.name])
         counts = dict(out[p.name].get_column("outcome").value_counts().iter_rows())
-        print(f"  {p.name}: {bad} of {SAMPLE:,} sample rows differ between bulk and per-firm; outcomes over "
-              f"{N:,}: {counts}")
+        print(
+            f"  {p.name}: {bad} of {SAMPLE:,} sample rows differ between bulk and per-firm; outcomes over "
+            f"{N:,}: {counts}"
+        )

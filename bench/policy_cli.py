@@ -56,8 +56,10 @@ def _breakdown(path: Path) -> str:
     t4 = time.perf_counter()
     lines.write_csv(OUT / "cli_out.jsonl", include_header=False, quote_style="never")
     t5 = time.perf_counter()
-    return (f"read {t1 - t0:.2f} s, bulk evaluation {t2 - t1:.2f} s, JSON lines built {t4 - t3:.2f} s, "
-            f"written {t5 - t4:.2f} s")
+    return (
+        f"read {t1 - t0:.2f} s, bulk evaluation {t2 - t1:.2f} s, JSON lines built {t4 - t3:.2f} s, "
+        f"written {t5 - t4:.2f} s"
+    )
 
 
 def run() -> None:
@@ -65,15 +67,21 @@ def run() -> None:
     csv = ensure(N, "csv")
     out = OUT / "cli_out.jsonl"
     common = ["--policy", ",".join(POLICIES), "--as-of", "2024-06-30", "--no-progress"]
-    print(f"gaoqi evaluate, {N:,} rows, 3 policies; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(
+        f"gaoqi evaluate, {N:,} rows, 3 policies; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
     CPU.clear()
     med, times, _ = median_time(lambda: _run(["evaluate", str(xlsx), *common, "--out", str(out)]))
     size = Path(out).stat().st_size / 1e6
-    print(f"  .xlsx in → JSON lines out ({size:.0f} MB): median {med:.2f} s [{fmt_times(times)}]  (target ≤ 8 s); "
-          f"CPU time (user+sys) median {sorted(CPU)[1]:.2f} s")
+    print(
+        f"  .xlsx in → JSON lines out ({size:.0f} MB): median {med:.2f} s [{fmt_times(times)}]  (target ≤ 8 s); "
+        f"CPU time (user+sys) median {sorted(CPU)[1]:.2f} s"
+    )
     CPU.clear()
     med, times, _ = median_time(lambda: _run(["evaluate", str(csv), *common, "--out", str(out)]))
-    print(f"  .csv in → JSON lines out: median {med:.2f} s [{fmt_times(times)}]; CPU time median {sorted(CPU)[1]:.2f} s")
+    print(
+        f"  .csv in → JSON lines out: median {med:.2f} s [{fmt_times(times)}]; CPU time median {sorted(CPU)[1]:.2f} s"
+    )
     print(f"  where the time goes (.xlsx, in-process, one run): {_breakdown(xlsx)}")
     # The officers' .xlsx report is written cell by cell by XlsxWriter (pure Python, ~10-40 µs a cell):
     # measured on 10,000 rows; 100,000 rows x 3 policies took ~3 minutes in a trial run.

@@ -28,8 +28,21 @@ DIVISIONS = ROOT / "src/gaoqi/regions/fixtures/jiangsu_divisions.csv"
 TECH_FIELDS = ROOT / "src/gaoqi/registry/fixtures/tech_fields.csv"
 AS_OF = date(2024, 6, 30)
 # Rough shares of firms by city (PLAN / public statistics: Suzhou ~30%, Nanjing ~20%, north smallest).
-CITY_WEIGHT = {"320500": 30, "320100": 20, "320200": 10, "320400": 7, "321100": 3, "320600": 7,
-               "321000": 4, "321200": 4, "320300": 5, "320700": 2, "320800": 2, "320900": 4, "321300": 2}
+CITY_WEIGHT = {
+    "320500": 30,
+    "320100": 20,
+    "320200": 10,
+    "320400": 7,
+    "321100": 3,
+    "320600": 7,
+    "321000": 4,
+    "321200": 4,
+    "320300": 5,
+    "320700": 2,
+    "320800": 2,
+    "320900": 4,
+    "321300": 2,
+}
 
 
 class _Rng:
@@ -56,8 +69,9 @@ def _choice(u: pl.Expr, values: list, weights: list[float] | None = None) -> pl.
     cum, chain = 0.0, None
     for value, w in zip(values[:-1], weights[:-1], strict=True):
         cum += w / total
-        chain = (pl.when(u < cum).then(pl.lit(value)) if chain is None
-                 else chain.when(u < cum).then(pl.lit(value)))
+        chain = (
+            pl.when(u < cum).then(pl.lit(value)) if chain is None else chain.when(u < cum).then(pl.lit(value))
+        )
     last = pl.lit(values[-1])
     return last if chain is None else chain.otherwise(last)
 
@@ -87,7 +101,9 @@ def _credit_codes(region: pl.Expr, seq: pl.Expr) -> pl.Expr:
     body = pl.concat_str([pl.lit("91"), region, seq.cast(pl.String).str.zfill(9)])
     total = pl.sum_horizontal([body.str.slice(i, 1).cast(pl.Int64) * w for i, w in enumerate(weights)])
     check = (31 - total % 31) % 31
-    return pl.concat_str([body, check.replace_strict(list(range(31)), list(alphabet), return_dtype=pl.String)])
+    return pl.concat_str(
+        [body, check.replace_strict(list(range(31)), list(alphabet), return_dtype=pl.String)]
+    )
 
 
 def generate(n: int, seed: int = 2019, as_of: date = AS_OF) -> pl.DataFrame:
@@ -102,44 +118,64 @@ def generate(n: int, seed: int = 2019, as_of: date = AS_OF) -> pl.DataFrame:
     anniversary = pl.lit(date(as_of.year - 1, as_of.month, as_of.day))
     df = df.with_columns(
         region_code=_choice(c("u1"), counties, cweights),
-        employees=pl.when(edge).then((c("u2") * 25 + 1).floor().cast(pl.Int64) * 20)
+        employees=pl.when(edge)
+        .then((c("u2") * 25 + 1).floor().cast(pl.Int64) * 20)
         .otherwise((4.1 + 1.0 * _normal(c("u2"), c("u3"))).exp().round().clip(1, 3000).cast(pl.Int64)),
-        tech_share=pl.when(edge).then(_choice(c("u4"), [0.10, 0.15, 0.20, 0.25, 0.30]))
+        tech_share=pl.when(edge)
+        .then(_choice(c("u4"), [0.10, 0.15, 0.20, 0.25, 0.30]))
         .otherwise(c("u4") * 0.6),
-        revenue_y3=pl.when(c("u5") < 0.03).then(pl.lit(50_000_000))
-        .when(c("u5") < 0.05).then(pl.lit(200_000_000))
+        revenue_y3=pl.when(c("u5") < 0.03)
+        .then(pl.lit(50_000_000))
+        .when(c("u5") < 0.05)
+        .then(pl.lit(200_000_000))
         .otherwise(((16.5 + 1.3 * _normal(c("u5"), c("u6"))).exp() / 100).round().clip(0, 5e10) * 100)
         .cast(pl.Int64),
-        rnd_ratio=pl.when(edge).then(_choice(c("u7"), [0.02, 0.03, 0.04, 0.05, 0.06]))
+        rnd_ratio=pl.when(edge)
+        .then(_choice(c("u7"), [0.02, 0.03, 0.04, 0.05, 0.06]))
         .otherwise(c("u7") * 0.09),
         growth=(c("u8") * 0.9 - 0.2),
-        founded_on=pl.when(c("u9") < 0.04).then(anniversary)
-        .when(c("u9") < 0.06).then(anniversary + pl.duration(days=1))
+        founded_on=pl.when(c("u9") < 0.04)
+        .then(anniversary)
+        .when(c("u9") < 0.06)
+        .then(anniversary + pl.duration(days=1))
         .otherwise(pl.lit(date(1995, 1, 1)) + pl.duration(days=(c("u10") * 10_700).cast(pl.Int64))),
     )
     df = df.with_columns(
         credit_code=_credit_codes(c("region_code"), c("seq")),
         name=pl.concat_str([pl.lit("合成企业"), c("seq").cast(pl.String), pl.lit("（SYNTHETIC）")]),
-        tech_field=pl.when(c("u11") < 0.15).then(pl.lit(None, pl.String))
+        tech_field=pl.when(c("u11") < 0.15)
+        .then(pl.lit(None, pl.String))
         .otherwise(_choice(c("u11"), fields)),
         tech_staff=(c("employees") * c("tech_share")).floor().cast(pl.Int64),
         revenue_y2=(c("revenue_y3") / (1 + c("growth"))).round().cast(pl.Int64),
         revenue_y1=(c("revenue_y3") / (1 + c("growth")) ** 2).round().cast(pl.Int64),
         total_income=c("revenue_y3") + (c("revenue_y3") * c("u12") * 0.1).round().cast(pl.Int64),
         total_cost=(c("revenue_y3") * (0.6 + c("u13") * 0.5)).round().cast(pl.Int64),
-        total_assets=pl.when(c("u14") < 0.03).then(pl.lit(200_000_000))
-        .otherwise((c("revenue_y3") * (0.5 + c("u14") * 2.5)).round()).cast(pl.Int64),
+        total_assets=pl.when(c("u14") < 0.03)
+        .then(pl.lit(200_000_000))
+        .otherwise((c("revenue_y3") * (0.5 + c("u14") * 2.5)).round())
+        .cast(pl.Int64),
     )
     share_60 = pl.when(c("u15") < 0.2).then(0.6).otherwise(c("u15"))
     df = df.with_columns(
-        *[(c(f"revenue_y{y}") // 100 * 100 * c("rnd_ratio")).round().cast(pl.Int64).alias(f"rnd_expense_y{y}")
-          for y in (1, 2, 3)],
+        *[
+            (c(f"revenue_y{y}") // 100 * 100 * c("rnd_ratio"))
+            .round()
+            .cast(pl.Int64)
+            .alias(f"rnd_expense_y{y}")
+            for y in (1, 2, 3)
+        ],
         hitech_revenue=(c("total_income") // 10 * 10 * share_60).round().cast(pl.Int64),
         net_assets_y3=(c("revenue_y3") * (c("u16") * 0.8 - 0.05)).round().cast(pl.Int64),
     )
     df = df.with_columns(
-        *[(c(f"rnd_expense_y{y}") // 10 * 10 * share_60).round().cast(pl.Int64)
-          .alias(f"rnd_expense_domestic_y{y}") for y in (1, 2, 3)],
+        *[
+            (c(f"rnd_expense_y{y}") // 10 * 10 * share_60)
+            .round()
+            .cast(pl.Int64)
+            .alias(f"rnd_expense_domestic_y{y}")
+            for y in (1, 2, 3)
+        ],
         net_assets_y2=(c("net_assets_y3") / (1 + c("growth") * c("u17") * 1.5)).round().cast(pl.Int64),
         net_assets_y1=(c("net_assets_y3") / (1 + c("growth")) ** 2).round().cast(pl.Int64),
         ip_class1=pl.when(c("u18") < 0.5).then(0).otherwise((c("u18") * 12 - 5).floor()).cast(pl.Int64),
@@ -180,7 +216,9 @@ def write_xlsx(df: pl.DataFrame, path: Path, chinese: bool = True) -> Path:
     wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "default_date_format": "yyyy-mm-dd"})
     ws = wb.add_worksheet("企业数据")
     ws.write_row(0, 0, [FIELDS_BY_NAME[c].label_zh if chinese else c for c in df.columns])
-    out = df.with_columns(pl.col(pl.Boolean).replace_strict({True: "是", False: "否"}, return_dtype=pl.String))
+    out = df.with_columns(
+        pl.col(pl.Boolean).replace_strict({True: "是", False: "否"}, return_dtype=pl.String)
+    )
     for i, row in enumerate(out.iter_rows(), start=1):
         ws.write_row(i, 0, row)
     wb.close()
@@ -194,8 +232,11 @@ def ensure(n: int, fmt: str, seed: int = 2019) -> Path:
     if not path.exists():
         df = generate(n, seed)
         tmp = path.with_suffix(".tmp." + fmt)
-        {"parquet": lambda: df.write_parquet(tmp), "csv": lambda: write_csv(df, tmp),
-         "xlsx": lambda: write_xlsx(df, tmp)}[fmt]()
+        {
+            "parquet": lambda: df.write_parquet(tmp),
+            "csv": lambda: write_csv(df, tmp),
+            "xlsx": lambda: write_xlsx(df, tmp),
+        }[fmt]()
         tmp.rename(path)
     return path
 
@@ -208,8 +249,12 @@ def run() -> None:
         for fmt in fmts:
             start = time.perf_counter()
             path = ensure(n, fmt)
-            print(f"  {path.relative_to(ROOT)}: {path.stat().st_size / 1e6:.1f} MB "
-                  f"({time.perf_counter() - start:.1f} s, cached when it already existed)")
+            print(
+                f"  {path.relative_to(ROOT)}: {path.stat().st_size / 1e6:.1f} MB "
+                f"({time.perf_counter() - start:.1f} s, cached when it already existed)"
+            )
     edge = df.filter(pl.col("tech_staff") * 10 == pl.col("employees")).height
-    print(f"  of {n:,}: {edge:,} firms with tech staff exactly 10% of employees; "
-          f"{df.filter(pl.col('revenue_y3') == 50_000_000).height:,} with revenue exactly 50,000,000")
+    print(
+        f"  of {n:,}: {edge:,} firms with tech staff exactly 10% of employees; "
+        f"{df.filter(pl.col('revenue_y3') == 50_000_000).height:,} with revenue exactly 50,000,000"
+    )

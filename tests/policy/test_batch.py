@@ -64,44 +64,82 @@ def pair(draw, edges: list[Fraction], b_max: int):
 def firms(draw, edges: list[Fraction]):
     employees_ts = draw(pair(edges, 600))
     tech_staff, employees = min(employees_ts), max(employees_ts)
-    rev3 = draw(st.sampled_from([50_000_000, 50_000_001, 200_000_000, 200_000_001, 0]) | st.integers(0, 5 * 10**9))
+    rev3 = draw(
+        st.sampled_from([50_000_000, 50_000_001, 200_000_000, 200_000_001, 0]) | st.integers(0, 5 * 10**9)
+    )
     rnd3, rev3b = draw(pair(edges, 10**9))
     rev3 = draw(st.sampled_from([rev3, rev3b]))
     rnd3 = min(rnd3, MONEY)
     cost_rnd = draw(pair(edges, 10**9))
-    growth = draw(st.lists(st.integers(-10**6, 10**9), min_size=3, max_size=3))
-    revs = draw(st.sampled_from([
-        [draw(st.integers(0, 10**9)), draw(st.integers(0, 10**9)), rev3],
-        [100, 110, 121], [0, 100, 150], [100, 0, 50], [100, 135, 182], [100, 125, 157],
-    ]))
+    growth = draw(st.lists(st.integers(-(10**6), 10**9), min_size=3, max_size=3))
+    revs = draw(
+        st.sampled_from(
+            [
+                [draw(st.integers(0, 10**9)), draw(st.integers(0, 10**9)), rev3],
+                [100, 110, 121],
+                [0, 100, 150],
+                [100, 0, 50],
+                [100, 135, 182],
+                [100, 125, 157],
+            ]
+        )
+    )
     net = draw(st.sampled_from([growth, [100, 135, 182], [0, 5, 7], [-1, 5, 9], [10, 0, 3]]))
     rnd = [draw(st.integers(0, 10**8)), draw(st.integers(0, 10**8)), rnd3]
     dom = [draw(st.integers(0, r)) if draw(st.booleans()) else r * 3 // 5 for r in rnd]
     income_hi = draw(pair(edges, 10**9))
     anniversary = date(AS_OF.year - 1, AS_OF.month, AS_OF.day)
-    founded = draw(st.sampled_from([anniversary, anniversary + timedelta(days=1), date(2020, 2, 29),
-                                    date(2023, 2, 28), date(2022, 1, 1), date(2021, 12, 31), date(2024, 1, 1)])
-                   | st.dates(date(1990, 1, 1), AS_OF))
+    founded = draw(
+        st.sampled_from(
+            [
+                anniversary,
+                anniversary + timedelta(days=1),
+                date(2020, 2, 29),
+                date(2023, 2, 28),
+                date(2022, 1, 1),
+                date(2021, 12, 31),
+                date(2024, 1, 1),
+            ]
+        )
+        | st.dates(date(1990, 1, 1), AS_OF)
+    )
     maybe = st.none() | st.booleans()
     expert = draw(st.booleans())
     return EnterpriseFacts(
-        credit_code="91320505MA1XXXXXXX", region_code="320505", founded_on=founded,
+        credit_code="91320505MA1XXXXXXX",
+        region_code="320505",
+        founded_on=founded,
         tech_field=draw(st.sampled_from(["101", "102", "999", None, "801"])),
-        employees=employees, tech_staff=tech_staff,
-        revenue_y1=revs[0], revenue_y2=revs[1], revenue_y3=rev3,
-        total_income=max(income_hi), hitech_revenue=min(income_hi),
-        total_cost=max(cost_rnd[1], 0), total_assets=draw(st.sampled_from([200_000_000, 200_000_001])
-                                                          | st.integers(0, 10**10)),
-        net_assets_y1=net[0], net_assets_y2=net[1], net_assets_y3=net[2],
-        rnd_expense_y1=rnd[0], rnd_expense_y2=rnd[1], rnd_expense_y3=rnd[2],
-        rnd_expense_domestic_y1=dom[0], rnd_expense_domestic_y2=dom[1], rnd_expense_domestic_y3=dom[2],
-        ip_class1=draw(st.integers(0, 3)), ip_class2=draw(st.integers(0, 8)),
-        ip_self_developed=draw(maybe), achievement_conversions=draw(st.integers(0, 20)),
+        employees=employees,
+        tech_staff=tech_staff,
+        revenue_y1=revs[0],
+        revenue_y2=revs[1],
+        revenue_y3=rev3,
+        total_income=max(income_hi),
+        hitech_revenue=min(income_hi),
+        total_cost=max(cost_rnd[1], 0),
+        total_assets=draw(st.sampled_from([200_000_000, 200_000_001]) | st.integers(0, 10**10)),
+        net_assets_y1=net[0],
+        net_assets_y2=net[1],
+        net_assets_y3=net[2],
+        rnd_expense_y1=rnd[0],
+        rnd_expense_y2=rnd[1],
+        rnd_expense_y3=rnd[2],
+        rnd_expense_domestic_y1=dom[0],
+        rnd_expense_domestic_y2=dom[1],
+        rnd_expense_domestic_y3=dom[2],
+        ip_class1=draw(st.integers(0, 3)),
+        ip_class2=draw(st.integers(0, 8)),
+        ip_self_developed=draw(maybe),
+        achievement_conversions=draw(st.integers(0, 20)),
         standards_led=draw(st.none() | st.integers(0, 2)),
-        major_incident=draw(st.booleans()), bad_credit=draw(st.booleans()),
+        major_incident=draw(st.booleans()),
+        bad_credit=draw(st.booleans()),
         restricted_industry=draw(st.booleans()),
-        has_hte_certificate=draw(maybe), national_award_top3=draw(maybe),
-        provincial_rnd_institution=draw(maybe), led_standard_5y=draw(maybe),
+        has_hte_certificate=draw(maybe),
+        national_award_top3=draw(maybe),
+        provincial_rnd_institution=draw(maybe),
+        led_standard_5y=draw(maybe),
         expert_advancement=draw(st.integers(0, 8)) if expert else None,
         expert_core_support=draw(st.integers(0, 8)) if expert else None,
         expert_rnd_management=draw(st.integers(0, 20)) if expert else None,
@@ -119,9 +157,23 @@ def near_pass(draw, edges: list[Fraction]):
 
     employees = 100 * draw(st.integers(1, 6))
     tech_staff = min(employees, on_edge(employees, small, Fraction(3, 10)))
-    rev3 = draw(st.sampled_from([50_000_000, 200_000_000, 200_010_000]) | st.integers(100, 50_000).map(lambda x: x * 10**4))
-    growth = draw(st.sampled_from([Fraction(0), Fraction(1, 20), Fraction(3, 20), Fraction(1, 4), Fraction(7, 20),
-                                   Fraction(1, 2), Fraction(-1, 10)]))
+    rev3 = draw(
+        st.sampled_from([50_000_000, 200_000_000, 200_010_000])
+        | st.integers(100, 50_000).map(lambda x: x * 10**4)
+    )
+    growth = draw(
+        st.sampled_from(
+            [
+                Fraction(0),
+                Fraction(1, 20),
+                Fraction(3, 20),
+                Fraction(1, 4),
+                Fraction(7, 20),
+                Fraction(1, 2),
+                Fraction(-1, 10),
+            ]
+        )
+    )
     rev2 = int(rev3 / (1 + growth)) // 10**4 * 10**4
     rev1 = int(rev2 / (1 + growth)) // 10**4 * 10**4
     revs = [rev1, rev2, rev3]
@@ -134,18 +186,42 @@ def near_pass(draw, edges: list[Fraction]):
     anniversary = date(AS_OF.year - 1, AS_OF.month, AS_OF.day)
     expert = draw(st.booleans())
     return EnterpriseFacts(
-        credit_code="91320505MA1XXXXXXX", founded_on=draw(st.sampled_from(
-            [date(2015, 3, 1), anniversary, anniversary + timedelta(days=1), date(2022, 5, 5)])),
-        tech_field="101", employees=employees, tech_staff=tech_staff,
-        revenue_y1=revs[0], revenue_y2=revs[1], revenue_y3=revs[2], total_income=income, hitech_revenue=hitech,
-        total_cost=on_edge(rev3, small) + rnd[2], total_assets=draw(st.sampled_from([10**8, 200_000_000, 200_000_001])),
-        net_assets_y1=net[0], net_assets_y2=net[1], net_assets_y3=net[2],
-        rnd_expense_y1=rnd[0], rnd_expense_y2=rnd[1], rnd_expense_y3=rnd[2],
-        rnd_expense_domestic_y1=dom[0], rnd_expense_domestic_y2=dom[1], rnd_expense_domestic_y3=dom[2],
-        ip_class1=draw(st.integers(0, 3)), ip_class2=draw(st.integers(0, 8)), ip_self_developed=draw(st.booleans()),
-        achievement_conversions=draw(st.integers(0, 20) | st.just(15)), standards_led=draw(st.integers(0, 2)),
-        major_incident=False, bad_credit=False, restricted_industry=False,
-        has_hte_certificate=draw(st.booleans()), national_award_top3=False, provincial_rnd_institution=False,
+        credit_code="91320505MA1XXXXXXX",
+        founded_on=draw(
+            st.sampled_from(
+                [date(2015, 3, 1), anniversary, anniversary + timedelta(days=1), date(2022, 5, 5)]
+            )
+        ),
+        tech_field="101",
+        employees=employees,
+        tech_staff=tech_staff,
+        revenue_y1=revs[0],
+        revenue_y2=revs[1],
+        revenue_y3=revs[2],
+        total_income=income,
+        hitech_revenue=hitech,
+        total_cost=on_edge(rev3, small) + rnd[2],
+        total_assets=draw(st.sampled_from([10**8, 200_000_000, 200_000_001])),
+        net_assets_y1=net[0],
+        net_assets_y2=net[1],
+        net_assets_y3=net[2],
+        rnd_expense_y1=rnd[0],
+        rnd_expense_y2=rnd[1],
+        rnd_expense_y3=rnd[2],
+        rnd_expense_domestic_y1=dom[0],
+        rnd_expense_domestic_y2=dom[1],
+        rnd_expense_domestic_y3=dom[2],
+        ip_class1=draw(st.integers(0, 3)),
+        ip_class2=draw(st.integers(0, 8)),
+        ip_self_developed=draw(st.booleans()),
+        achievement_conversions=draw(st.integers(0, 20) | st.just(15)),
+        standards_led=draw(st.integers(0, 2)),
+        major_incident=False,
+        bad_credit=False,
+        restricted_industry=False,
+        has_hte_certificate=draw(st.booleans()),
+        national_award_top3=False,
+        provincial_rnd_institution=False,
         led_standard_5y=False,
         expert_advancement=draw(st.integers(0, 8) | st.just(8)) if expert else None,
         expert_core_support=draw(st.integers(0, 8) | st.just(8)) if expert else None,
@@ -169,7 +245,12 @@ def assert_agree(facts: list[EnterpriseFacts], policy, as_of: date = AS_OF) -> N
             continue
         assert row["errors"] is None
         assert (row["outcome"], row["eligible"], row["score"], row["score_min"], row["score_max"]) == (
-            ev.outcome, ev.eligible, ev.score, ev.score_min, ev.score_max), f
+            ev.outcome,
+            ev.eligible,
+            ev.score,
+            ev.score_min,
+            ev.score_max,
+        ), f
         for cr in ev.criteria:
             covered = [n for n in columns if n.startswith(cr.id + "__")]
             assert covered, f"criterion {cr.id} has no bulk column"
@@ -181,7 +262,9 @@ def assert_agree(facts: list[EnterpriseFacts], policy, as_of: date = AS_OF) -> N
                 assert row[cr.id + "__points"] == cr.points, (cr.id, f)
             if cr.id + "__points_min" in columns:
                 assert (row[cr.id + "__points_min"], row[cr.id + "__points_max"]) == (
-                    cr.points_min, cr.points_max), (cr.id, f)
+                    cr.points_min,
+                    cr.points_max,
+                ), (cr.id, f)
             if cr.id + "__value" in columns:
                 assert row[cr.id + "__value"] == jsonable(cr.value), (cr.id, f)
             if cr.id + "__band" in columns:
@@ -201,8 +284,11 @@ def _policy(name: str):
 def test_bulk_equals_per_firm_on_random_and_edge_firms(name):
     policy = _policy(name)
 
-    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                     HealthCheck.function_scoped_fixture])
+    @settings(
+        max_examples=60,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )
     @given(st.lists(firms(_edges(policy)) | near_pass(_edges(policy)), min_size=1, max_size=25))
     def check(facts):
         assert_agree(facts, policy)
@@ -223,9 +309,24 @@ def test_invalid_rows_are_reported_not_evaluated(name):
 
 def test_bulk_output_has_keys_and_result_columns():
     policy = _policy("tech_sme")
-    df = table([EnterpriseFacts(credit_code="A", employees=10, tech_staff=3, revenue_y3=10**6, total_cost=10**6,
-                                total_assets=10**6, rnd_expense_y3=6 * 10**4, ip_class1=1, ip_class2=0,
-                                restricted_industry=False, major_incident=False, bad_credit=False)])
+    df = table(
+        [
+            EnterpriseFacts(
+                credit_code="A",
+                employees=10,
+                tech_staff=3,
+                revenue_y3=10**6,
+                total_cost=10**6,
+                total_assets=10**6,
+                rnd_expense_y3=6 * 10**4,
+                ip_class1=1,
+                ip_class2=0,
+                restricted_industry=False,
+                major_incident=False,
+                bad_credit=False,
+            )
+        ]
+    )
     out = evaluate_table(df.with_row_index("_row", offset=2), policy, AS_OF)
     row = out.row(0, named=True)
     assert (row["_row"], row["credit_code"], row["outcome"], row["score"]) == (2, "A", "pass", 20 + 50 + 30)

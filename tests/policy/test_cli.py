@@ -33,11 +33,26 @@ def run(args, capsys):
 
 @pytest.mark.parametrize("detail", ["full", "summary"])
 def test_jsonl_one_object_per_row_per_policy_and_errors(firms_csv, capsys, detail):
-    code, out, err = run(["evaluate", str(firms_csv), "--policy", "tech_sme", "--policy", "hte",
-                          "--as-of", "2024-06-30", "--detail", detail], capsys)
+    code, out, err = run(
+        [
+            "evaluate",
+            str(firms_csv),
+            "--policy",
+            "tech_sme",
+            "--policy",
+            "hte",
+            "--as-of",
+            "2024-06-30",
+            "--detail",
+            detail,
+        ],
+        capsys,
+    )
     assert code == 1 and "2 行有错误" in err
     objs = [json.loads(line) for line in out.splitlines()]
-    assert [(o["row"], o["policy"]) for o in objs] == [(r, p) for r in (2, 3, 4, 5) for p in ("tech_sme", "hte")]
+    assert [(o["row"], o["policy"]) for o in objs] == [
+        (r, p) for r in (2, 3, 4, 5) for p in ("tech_sme", "hte")
+    ]
     by = {(o["row"], o["policy"]): o for o in objs}
     first = by[2, "tech_sme"]
     assert (first["outcome"], first["eligible"], first["score"]) == ("pass", True, 100)
@@ -63,11 +78,13 @@ def test_full_and_summary_agree_on_every_verdict(firms_csv, capsys):
     _, summary, _ = run([*args, "--detail", "summary"], capsys)
     for a, b in zip(full.splitlines(), summary.splitlines(), strict=True):
         a, b = json.loads(a), json.loads(b)
-        assert {k: a[k] for k in ("row", "policy", "outcome", "eligible", "score", "score_min", "score_max")} == \
-               {k: b[k] for k in ("row", "policy", "outcome", "eligible", "score", "score_min", "score_max")}
+        assert {
+            k: a[k] for k in ("row", "policy", "outcome", "eligible", "score", "score_min", "score_max")
+        } == {k: b[k] for k in ("row", "policy", "outcome", "eligible", "score", "score_min", "score_max")}
         keys = ("id", "passed", "points_min", "points_max")
-        assert [tuple(c[k] for k in keys) for c in a["criteria"]] == \
-               [tuple(c.get(k) for k in keys) for c in b["criteria"]]
+        assert [tuple(c[k] for k in keys) for c in a["criteria"]] == [
+            tuple(c.get(k) for k in keys) for c in b["criteria"]
+        ]
 
 
 def test_all_rows_good_exit_zero(tmp_path, capsys):
@@ -76,12 +93,15 @@ def test_all_rows_good_exit_zero(tmp_path, capsys):
     assert code == 0 and len(out.splitlines()) == 3
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--policy", "nope"], "未知政策"),
-    (["--policy", "hte", "--as-of", "2010-01-01"], "不在有效期内"),
-    (["--policy", "hte", "--as-of", "2024-13-01"], "YYYY-MM-DD"),
-    (["--policy", "hte", "--format", "xlsx"], "--out"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--policy", "nope"], "未知政策"),
+        (["--policy", "hte", "--as-of", "2010-01-01"], "不在有效期内"),
+        (["--policy", "hte", "--as-of", "2024-13-01"], "YYYY-MM-DD"),
+        (["--policy", "hte", "--format", "xlsx"], "--out"),
+    ],
+)
 def test_usage_errors_exit_two(firms_csv, capsys, args, message):
     code, _, err = run(["evaluate", str(firms_csv), *args], capsys)
     assert code == 2 and message in err
@@ -95,7 +115,9 @@ def test_unreadable_file_exits_two(tmp_path, capsys):
 
 def test_csv_output_is_flat(firms_csv, tmp_path, capsys):
     out = tmp_path / "r.csv"
-    code, _, _ = run(["evaluate", str(firms_csv), "--policy", "hte", "--as-of", "2024-06-30", "--out", str(out)], capsys)
+    code, _, _ = run(
+        ["evaluate", str(firms_csv), "--policy", "hte", "--as-of", "2024-06-30", "--out", str(out)], capsys
+    )
     assert code == 1
     rows = list(csv.DictReader(open(out, encoding="utf-8-sig")))
     assert [r["row"] for r in rows] == ["2", "3", "4", "5"]
@@ -105,8 +127,10 @@ def test_csv_output_is_flat(firms_csv, tmp_path, capsys):
 
 def test_xlsx_output_for_officers(firms_csv, tmp_path, capsys):
     out = tmp_path / "r.xlsx"
-    code, _, _ = run(["evaluate", str(firms_csv), "--policy", "tech_sme,hte", "--as-of", "2024-06-30",
-                      "--out", str(out)], capsys)
+    code, _, _ = run(
+        ["evaluate", str(firms_csv), "--policy", "tech_sme,hte", "--as-of", "2024-06-30", "--out", str(out)],
+        capsys,
+    )
     assert code == 1
     book = CalamineWorkbook.from_path(str(out))
     assert book.sheet_names == ["科技型中小企业评价", "高新技术企业认定", "说明"]
@@ -123,7 +147,11 @@ def test_xlsx_output_for_officers(firms_csv, tmp_path, capsys):
     with zipfile.ZipFile(out) as z:
         sheet = z.read("xl/worksheets/sheet2.xml").decode()
         styles = z.read("xl/styles.xml").decode()
-    assert "FFFFC7CE" in styles and '<pane ySplit="1"' in sheet.replace("xSplit=\"3\" ", "") and "<autoFilter" in sheet
+    assert (
+        "FFFFC7CE" in styles
+        and '<pane ySplit="1"' in sheet.replace('xSplit="3" ', "")
+        and "<autoFilter" in sheet
+    )
 
     def style(cell: str) -> str:
         attrs = sheet.split(f'<c r="{cell}"')[1].split(">")[0]
@@ -140,15 +168,43 @@ def test_simulate_command(tmp_path, capsys):
     path = write_csv(tmp_path / "f.csv", HEADER, [[r[h] for h in HEADER] for r in rows])
     (tmp_path / "r.yaml").write_text("ip.min_count: 2\n", encoding="utf-8")
     report = tmp_path / "report.xlsx"
-    code, out, _ = run(["simulate", str(path), "--policy", "pool", "--reform", str(tmp_path / "r.yaml"),
-                        "--as-of", "2024-06-30", "--out", str(report)], capsys)
+    code, out, _ = run(
+        [
+            "simulate",
+            str(path),
+            "--policy",
+            "pool",
+            "--reform",
+            str(tmp_path / "r.yaml"),
+            "--as-of",
+            "2024-06-30",
+            "--out",
+            str(report),
+        ],
+        capsys,
+    )
     assert code == 0 and "不再符合 1 家" in out and report.exists()
-    code, _, err = run(["simulate", str(path), "--policy", "pool", "--reform", str(tmp_path / "missing.yaml")],
-                       capsys)
+    code, _, err = run(
+        ["simulate", str(path), "--policy", "pool", "--reform", str(tmp_path / "missing.yaml")], capsys
+    )
     assert code == 2
 
 
 def test_console_script_dispatches(firms_csv):
-    proc = subprocess.run([sys.executable, "-m", "gaoqi.cli", "evaluate", str(firms_csv), "--policy", "tech_sme",
-                           "--as-of", "2024-06-30"], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gaoqi.cli",
+            "evaluate",
+            str(firms_csv),
+            "--policy",
+            "tech_sme",
+            "--as-of",
+            "2024-06-30",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 1 and len(proc.stdout.splitlines()) == 4

@@ -32,11 +32,36 @@ def test_english_headers_without_bom_read_every_field(tmp_path):
 
 
 def test_chinese_headers_with_bom_yes_no_thousands_and_wan(tmp_path):
-    header = ["统一社会信用代码", "企业名称", "成立日期", "职工总数", "科技人员数", "销售收入（第一年）",
-              "销售收入(第3年)", "净资产（第一年）", "研发费用总额（第三年）（万元）", "是否有自主研发知识产权",
-              "重大安全质量事故或严重环境违法", "Ⅰ类知识产权数", "二类知识产权数"]
-    row = [credit_code(7), "无锡某公司", "2019/3/5", "1,234", "200", "12,345,678",
-           "9000000.0", "-50000", "123.4567", "是", "否", "1", "4"]
+    header = [
+        "统一社会信用代码",
+        "企业名称",
+        "成立日期",
+        "职工总数",
+        "科技人员数",
+        "销售收入（第一年）",
+        "销售收入(第3年)",
+        "净资产（第一年）",
+        "研发费用总额（第三年）（万元）",
+        "是否有自主研发知识产权",
+        "重大安全质量事故或严重环境违法",
+        "Ⅰ类知识产权数",
+        "二类知识产权数",
+    ]
+    row = [
+        credit_code(7),
+        "无锡某公司",
+        "2019/3/5",
+        "1,234",
+        "200",
+        "12,345,678",
+        "9000000.0",
+        "-50000",
+        "123.4567",
+        "是",
+        "否",
+        "1",
+        "4",
+    ]
     path = write_csv(tmp_path / "zh.csv", header, [row], bom=True)
     facts = read_template(path).facts[0]
     assert facts.credit_code == credit_code(7) and facts.name == "无锡某公司"
@@ -49,9 +74,18 @@ def test_chinese_headers_with_bom_yes_no_thousands_and_wan(tmp_path):
     assert facts.ip_class1 == 1 and facts.ip_class2 == 4
 
 
-@pytest.mark.parametrize(("cell", "expected"), [
-    ("1", True), ("0", False), ("TRUE", True), ("false", False), ("是", True), ("否", False), (" yes ", True),
-])
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("1", True),
+        ("0", False),
+        ("TRUE", True),
+        ("false", False),
+        ("是", True),
+        ("否", False),
+        (" yes ", True),
+    ],
+)
 def test_boolean_spellings(tmp_path, cell, expected):
     path = write_csv(tmp_path / "b.csv", ["credit_code", "bad_credit"], [[credit_code(1), cell]])
     assert read_template(path).facts[0].bad_credit is expected
@@ -70,8 +104,16 @@ def test_bad_rows_name_row_column_and_reason_and_do_not_stop_the_others(tmp_path
     path = write_csv(tmp_path / "bad.csv", HEADER, rows_of(rows))
     result = read_template(path)
     got = {(e.row, e.column): e.reason for e in result.errors}
-    assert set(got) == {(2, "employees"), (3, "revenue_y1"), (4, "credit_code"), (5, "tech_staff"),
-                        (6, "founded_on"), (7, "credit_code"), (8, "total_cost"), (9, "bad_credit")}
+    assert set(got) == {
+        (2, "employees"),
+        (3, "revenue_y1"),
+        (4, "credit_code"),
+        (5, "tech_staff"),
+        (6, "founded_on"),
+        (7, "credit_code"),
+        (8, "total_cost"),
+        (9, "bad_credit"),
+    }
     assert "不是数字" in got[2, "employees"]
     assert "负数" in got[3, "revenue_y1"]
     assert got[4, "credit_code"] == "必填项为空"
@@ -91,22 +133,41 @@ def test_error_column_is_the_header_as_written(tmp_path):
 
 
 def test_blank_rows_are_skipped_but_counted_in_row_numbers(tmp_path):
-    path = write_csv(tmp_path / "gap.csv", ["credit_code", "employees"],
-                     [[credit_code(1), "1"], ["", ""], [credit_code(2), "x"]])
+    path = write_csv(
+        tmp_path / "gap.csv",
+        ["credit_code", "employees"],
+        [[credit_code(1), "1"], ["", ""], [credit_code(2), "x"]],
+    )
     result = read_template(path)
     assert [r.row for r in result.records] == [2, 4]
     assert result.errors[0].row == 4
 
 
 def test_xlsx_numbers_dates_and_codes(tmp_path):
-    header = ["credit_code", "region_code", "founded_on", "employees", "revenue_y1", "tech_field", "bad_credit"]
-    rows = [[credit_code(1), 320505.0, datetime(2016, 1, 2), 50.0, 1e9, 101.0, True],
-            [credit_code(2), "320506", date(2017, 1, 2), 12.5, 3.0, "102", 0.0]]
+    header = [
+        "credit_code",
+        "region_code",
+        "founded_on",
+        "employees",
+        "revenue_y1",
+        "tech_field",
+        "bad_credit",
+    ]
+    rows = [
+        [credit_code(1), 320505.0, datetime(2016, 1, 2), 50.0, 1e9, 101.0, True],
+        [credit_code(2), "320506", date(2017, 1, 2), 12.5, 3.0, "102", 0.0],
+    ]
     path = write_xlsx(tmp_path / "x.xlsx", header, rows)
     result = read_template(path)
     first = result.facts[0]
-    assert (first.region_code, first.founded_on, first.employees, first.revenue_y1, first.tech_field,
-            first.bad_credit) == ("320505", date(2016, 1, 2), 50, 1_000_000_000, "101", True)
+    assert (
+        first.region_code,
+        first.founded_on,
+        first.employees,
+        first.revenue_y1,
+        first.tech_field,
+        first.bad_credit,
+    ) == ("320505", date(2016, 1, 2), 50, 1_000_000_000, "101", True)
     (error,) = result.errors
     assert (error.row, error.column) == (3, "employees") and "整数" in error.reason
 
@@ -117,11 +178,14 @@ def test_gbk_csv_from_chinese_excel_is_read(tmp_path):
     assert read_template(path).facts[0].name == "南京某公司"
 
 
-@pytest.mark.parametrize(("header", "message"), [
-    (["name", "employees"], "统一社会信用代码"),
-    (["credit_code", "employees", "职工总数"], "出现两次"),
-    (["credit_code", "职工总数（万元）"], "万元"),
-])
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        (["name", "employees"], "统一社会信用代码"),
+        (["credit_code", "employees", "职工总数"], "出现两次"),
+        (["credit_code", "职工总数（万元）"], "万元"),
+    ],
+)
 def test_file_level_problems_raise(tmp_path, header, message):
     path = write_csv(tmp_path / "f.csv", header, [[credit_code(1)] + ["1"] * (len(header) - 1)])
     with pytest.raises(TemplateError, match=message):

@@ -13,28 +13,86 @@ from tests.policy.fixtures.firms import credit_code, write_csv, write_xlsx
 
 from gaoqi.policy.io import read_table, read_template
 
-HEADER = ["credit_code", "name", "region_code", "founded_on", "tech_field", "employees", "tech_staff",
-          "revenue_y1", "net_assets_y1", "rnd_expense_y1（万元）", "rnd_expense_domestic_y1（万元）",
-          "ip_class1", "bad_credit"]
+HEADER = [
+    "credit_code",
+    "name",
+    "region_code",
+    "founded_on",
+    "tech_field",
+    "employees",
+    "tech_staff",
+    "revenue_y1",
+    "net_assets_y1",
+    "rnd_expense_y1（万元）",
+    "rnd_expense_domestic_y1（万元）",
+    "ip_class1",
+    "bad_credit",
+]
 
-TEXT_JUNK = ["", " ", "\x1c", "abc", "１２３", "-", "1e3", "NaN", "12.50", "0.0", "-0", "+5", "1,2,3", "\x1c7"]
+TEXT_JUNK = [
+    "",
+    " ",
+    "\x1c",
+    "abc",
+    "１２３",
+    "-",
+    "1e3",
+    "NaN",
+    "12.50",
+    "0.0",
+    "-0",
+    "+5",
+    "1,2,3",
+    "\x1c7",
+]
 CELLS = {
-    "credit_code": [credit_code(1), credit_code(2).lower(), credit_code(3)[:-1] + "0", "", "12345",
-                    f" {credit_code(4)} "],
+    "credit_code": [
+        credit_code(1),
+        credit_code(2).lower(),
+        credit_code(3)[:-1] + "0",
+        "",
+        "12345",
+        f" {credit_code(4)} ",
+    ],
     "name": ["某公司", " 空格 ", "123.0", "true"],
     "region_code": ["320505", "320505.0", "32050", "abcdef", " 320506 "],
-    "founded_on": ["2015-06-01", "2015/6/1", "2015年6月1日", "2015-02-30", "1899-12-31", "2015-06-01 00:00:00",
-                   "20150601"],
+    "founded_on": [
+        "2015-06-01",
+        "2015/6/1",
+        "2015年6月1日",
+        "2015-02-30",
+        "1899-12-31",
+        "2015-06-01 00:00:00",
+        "20150601",
+    ],
     "tech_field": ["101", "101.0", "x"],
     "count": ["0", "7", "7.0", "7.5", "-1", "1,000", "999999999", "1000000000", "１２"],
-    "money": ["0", "1234", "1,234", "1，234", "1234.00", "-1234", "12.5", "9999999999999", "10000000000000",
-              "1.5e6", " 42 "],
+    "money": [
+        "0",
+        "1234",
+        "1,234",
+        "1，234",
+        "1234.00",
+        "-1234",
+        "12.5",
+        "9999999999999",
+        "10000000000000",
+        "1.5e6",
+        " 42 ",
+    ],
     "wan": ["1", "123.4567", "123.45678", "0.0001", "-1", "999999999.9999", "1,000.5"],
     "bool": ["1", "0", "是", "否", "TRUE", "false", "Yes", "n", "2", "1.0", "0.0"],
 }
-KIND_OF = {"employees": "count", "tech_staff": "count", "ip_class1": "count", "revenue_y1": "money",
-           "net_assets_y1": "money", "rnd_expense_y1（万元）": "wan", "rnd_expense_domestic_y1（万元）": "wan",
-           "bad_credit": "bool"}
+KIND_OF = {
+    "employees": "count",
+    "tech_staff": "count",
+    "ip_class1": "count",
+    "revenue_y1": "money",
+    "net_assets_y1": "money",
+    "rnd_expense_y1（万元）": "wan",
+    "rnd_expense_domestic_y1（万元）": "wan",
+    "bad_credit": "bool",
+}
 
 XLSX_VALUES = {
     "count": [3.0, 3.5, -2.0, 10.0],
@@ -63,7 +121,9 @@ def rows_strategy(xlsx: bool):
 def assert_same(path: Path):
     slow = read_template(path)
     fast = read_table(path)
-    assert sorted(fast.errors, key=lambda e: (e.row, e.column)) == sorted(slow.errors, key=lambda e: (e.row, e.column))
+    assert sorted(fast.errors, key=lambda e: (e.row, e.column)) == sorted(
+        slow.errors, key=lambda e: (e.row, e.column)
+    )
     expected = [{"_row": r.row, **r.facts.as_dict()} for r in slow.records if r.facts is not None]
     assert fast.df.to_dicts() == expected
     assert fast.n_rows == len(slow.records)
@@ -122,9 +182,15 @@ def test_fast_reader_types_and_missing_columns(tmp_path):
 
 
 def test_fast_reader_on_many_clean_rows_reads_all_without_fallback(tmp_path):
-    rows = [[credit_code(i), "320505", "2015-01-01", str(i % 50 + 10), "3", f"{i * 1000:,}"] for i in range(1, 2001)]
-    path = write_csv(tmp_path / "t.csv", ["credit_code", "region_code", "founded_on", "employees", "tech_staff",
-                                          "revenue_y1"], rows)
+    rows = [
+        [credit_code(i), "320505", "2015-01-01", str(i % 50 + 10), "3", f"{i * 1000:,}"]
+        for i in range(1, 2001)
+    ]
+    path = write_csv(
+        tmp_path / "t.csv",
+        ["credit_code", "region_code", "founded_on", "employees", "tech_staff", "revenue_y1"],
+        rows,
+    )
     result = read_table(path)
     assert result.errors == [] and result.df.height == 2000
     assert result.df.get_column("revenue_y1").to_list() == [i * 1000 for i in range(1, 2001)]

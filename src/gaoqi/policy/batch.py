@@ -69,13 +69,15 @@ def error_conditions(policy: Policy, as_of: date) -> dict[str, pl.Expr]:
 def error_expr(policy: Policy, as_of: date) -> pl.Expr:
     """Comma-joined fields in error, null when the row can be evaluated (string ops, not lists: fast)."""
     conds = error_conditions(policy, as_of)
-    text = pl.concat_str([pl.when(cond).then(pl.lit(name)) for name, cond in conds.items()],
-                         separator=",", ignore_nulls=True)
+    text = pl.concat_str(
+        [pl.when(cond).then(pl.lit(name)) for name, cond in conds.items()], separator=",", ignore_nulls=True
+    )
     return pl.when(pl.any_horizontal(list(conds.values()))).then(text)
 
 
-def plan(source: pl.DataFrame | pl.LazyFrame, policy: Policy, as_of: date, *,
-         keep: tuple[str, ...] = KEY_COLUMNS) -> pl.LazyFrame:
+def plan(
+    source: pl.DataFrame | pl.LazyFrame, policy: Policy, as_of: date, *, keep: tuple[str, ...] = KEY_COLUMNS
+) -> pl.LazyFrame:
     """The lazy query that evaluates every row of `source` under `policy` (see evaluate_table)."""
     modules = _modules()
     if policy.name not in modules:
@@ -98,20 +100,29 @@ def plan(source: pl.DataFrame | pl.LazyFrame, policy: Policy, as_of: date, *,
     head = [k for k in keep if k in present]
     bad = c("errors").is_not_null()
     results = [pl.when(~bad).then(c(n)).alias(n) for n in RESULT_COLUMNS]
-    results.append(pl.when(~bad).then(c("direct_pass_reason")).alias("direct_pass_reason")
-                   if "direct_pass_reason" in names else pl.lit(None, pl.String).alias("direct_pass_reason"))
+    results.append(
+        pl.when(~bad).then(c("direct_pass_reason")).alias("direct_pass_reason")
+        if "direct_pass_reason" in names
+        else pl.lit(None, pl.String).alias("direct_pass_reason")
+    )
     crit_cols = [pl.when(~bad).then(c(n)).alias(n) for n in criteria]
     return lf.select(*[c(k) for k in head], *results, c("errors"), *crit_cols)
 
 
-def evaluate_table(df: pl.DataFrame | pl.LazyFrame, policy: Policy, as_of: date, *,
-                   keep: tuple[str, ...] = KEY_COLUMNS) -> pl.DataFrame:
+def evaluate_table(
+    df: pl.DataFrame | pl.LazyFrame, policy: Policy, as_of: date, *, keep: tuple[str, ...] = KEY_COLUMNS
+) -> pl.DataFrame:
     """Evaluate every row of `df` (columns named like EnterpriseFacts fields) under `policy`."""
     return plan(df, policy, as_of, keep=keep).collect()
 
 
-def evaluate_tables(source: pl.DataFrame | pl.LazyFrame, policies: list[Policy], as_of: date, *,
-                    keep: tuple[str, ...] = KEY_COLUMNS) -> dict[str, pl.DataFrame]:
+def evaluate_tables(
+    source: pl.DataFrame | pl.LazyFrame,
+    policies: list[Policy],
+    as_of: date,
+    *,
+    keep: tuple[str, ...] = KEY_COLUMNS,
+) -> dict[str, pl.DataFrame]:
     """Several policies over the same rows in one go (`collect_all`: one scan of a lazy source, read
     only for the columns the rules use, and the policies' queries run in parallel)."""
     frames = pl.collect_all([plan(source, p, as_of, keep=keep) for p in policies])

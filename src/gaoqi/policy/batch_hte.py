@@ -32,8 +32,9 @@ def operates(k: int) -> pl.Expr:
 
 
 def year_sum(stem: str) -> pl.Expr:
-    return pl.sum_horizontal([pl.when(operates(k)).then(c(f"{stem}_y{k}").fill_null(0)).otherwise(0)
-                              for k in (1, 2, 3)])
+    return pl.sum_horizontal(
+        [pl.when(operates(k)).then(c(f"{stem}_y{k}").fill_null(0)).otherwise(0) for k in (1, 2, 3)]
+    )
 
 
 def extra_errors(policy: Policy, as_of: date) -> list[tuple[str, pl.Expr]]:
@@ -105,27 +106,40 @@ def stages(policy: Policy, as_of: date) -> list[list[pl.Expr]]:
             need_idx = pl.when(last_revenue <= tier.up_to).then(pl.lit(i)).otherwise(need_idx)
     rnd_ok = pl.lit(False)
     for i, tier in enumerate(tiers):
-        rnd_ok = pl.when(c("_need") == i).then(ratio_ge(c("_rnd"), c("_rev"), tier.required)).otherwise(rnd_ok)
-    ts_min, dom_min, hi_min = v("tech_staff.min_ratio"), v("rnd.domestic_min_ratio"), v("hitech_income.min_ratio")
+        rnd_ok = (
+            pl.when(c("_need") == i).then(ratio_ge(c("_rnd"), c("_rev"), tier.required)).otherwise(rnd_ok)
+        )
+    ts_min, dom_min, hi_min = (
+        v("tech_staff.min_ratio"),
+        v("rnd.domestic_min_ratio"),
+        v("hitech_income.min_ratio"),
+    )
 
     first = [need_idx.alias("_need"), (c("ip_class1") + c("ip_class2")).alias("_ip_n")]
     rule = v("score.growth.two_year_rule")
-    second = [year_sum("rnd_expense").alias("_rnd"), year_sum("revenue").alias("_rev"),
-              year_sum("rnd_expense_domestic").alias("_dom"),
-              *growth_terms("net_assets", rule), *growth_terms("revenue", rule)]
+    second = [
+        year_sum("rnd_expense").alias("_rnd"),
+        year_sum("revenue").alias("_rev"),
+        year_sum("rnd_expense_domestic").alias("_dom"),
+        *growth_terms("net_assets", rule),
+        *growth_terms("revenue", rule),
+    ]
     hard = [
         (c("founded_on") <= cutoff).alias(p + "registered_one_year__passed"),
         (c("_ip_n") >= v("ip.min_count")).alias(p + "core_ip__passed"),
         c("_ip_n").alias(p + "core_ip__value"),
         c("tech_field").is_in(list(v("tech_field.codes"))).fill_null(False).alias(p + "tech_field__passed"),
-        ((c("employees") > 0) & ratio_ge(c("tech_staff"), c("employees"), ts_min)).alias(p + "tech_staff_ratio__passed"),
+        ((c("employees") > 0) & ratio_ge(c("tech_staff"), c("employees"), ts_min)).alias(
+            p + "tech_staff_ratio__passed"
+        ),
         shown_ratio(c("tech_staff"), c("employees")).alias(p + "tech_staff_ratio__value"),
         ((c("_rev") > 0) & rnd_ok).alias(p + "rnd_ratio__passed"),
         shown_ratio(c("_rnd"), c("_rev")).alias(p + "rnd_ratio__value"),
         ((c("_rnd") > 0) & ratio_ge(c("_dom"), c("_rnd"), dom_min)).alias(p + "rnd_domestic_ratio__passed"),
         shown_ratio(c("_dom"), c("_rnd")).alias(p + "rnd_domestic_ratio__value"),
-        ((c("total_income") > 0) & ratio_ge(c("hitech_revenue"), c("total_income"), hi_min))
-        .alias(p + "hitech_income_ratio__passed"),
+        ((c("total_income") > 0) & ratio_ge(c("hitech_revenue"), c("total_income"), hi_min)).alias(
+            p + "hitech_income_ratio__passed"
+        ),
         shown_ratio(c("hitech_revenue"), c("total_income")).alias(p + "hitech_income_ratio__value"),
         (~c("major_incident")).alias(p + "no_major_incident__passed"),
         *_score_indices(policy),
@@ -137,8 +151,13 @@ def _score_indices(policy: Policy) -> list[pl.Expr]:
     """Band indices used for both ends of a points range: computed once."""
     v = policy.value
     divisor = pl.max_horizontal(pl.lit(1), pl.min_horizontal(pl.lit(v("score.conversion.years")), c("_n_op")))
-    return [_fraction_band(v("score.conversion.bands"), c("achievement_conversions"), divisor).alias("_conv_idx"),
-            *[_growth_band(v("score.growth.bands"), stem).alias(f"_g_{stem}_idx") for stem in ("net_assets", "revenue")]]
+    return [
+        _fraction_band(v("score.conversion.bands"), c("achievement_conversions"), divisor).alias("_conv_idx"),
+        *[
+            _growth_band(v("score.growth.bands"), stem).alias(f"_g_{stem}_idx")
+            for stem in ("net_assets", "revenue")
+        ],
+    ]
 
 
 def _range(cid: str, lo: pl.Expr, hi: pl.Expr) -> list[pl.Expr]:
@@ -152,64 +171,125 @@ def _score_stages(policy: Policy, as_of: date) -> list[list[pl.Expr]]:
     b1, b2 = v("score.ip.quantity_class1_bands"), v("score.ip.quantity_class2_bands")
     i1, i2 = band_index(b1, c("ip_class1")), band_index(b2, c("ip_class2"))
     r1_max = pick(i1, [r.points_max for r in b1.rows])
-    q_lo = pl.when(r1_max > 0).then(pick(i1, [r.points_min for r in b1.rows])).otherwise(
-        pick(i2, [r.points_min for r in b2.rows]))
+    q_lo = (
+        pl.when(r1_max > 0)
+        .then(pick(i1, [r.points_min for r in b1.rows]))
+        .otherwise(pick(i2, [r.points_min for r in b2.rows]))
+    )
     q_hi = pl.when(r1_max > 0).then(r1_max).otherwise(pick(i2, [r.points_max for r in b2.rows]))
     a_self, a_other = v("score.ip.acquisition_self"), v("score.ip.acquisition_other")
-    acq_lo = (pl.when(c("ip_self_developed").is_null()).then(min(a_self[0], a_other[0]))
-              .when(c("ip_self_developed")).then(a_self[0]).otherwise(a_other[0]))
-    acq_hi = (pl.when(c("ip_self_developed").is_null()).then(max(a_self[1], a_other[1]))
-              .when(c("ip_self_developed")).then(a_self[1]).otherwise(a_other[1]))
+    acq_lo = (
+        pl.when(c("ip_self_developed").is_null())
+        .then(min(a_self[0], a_other[0]))
+        .when(c("ip_self_developed"))
+        .then(a_self[0])
+        .otherwise(a_other[0])
+    )
+    acq_hi = (
+        pl.when(c("ip_self_developed").is_null())
+        .then(max(a_self[1], a_other[1]))
+        .when(c("ip_self_developed"))
+        .then(a_self[1])
+        .otherwise(a_other[1])
+    )
     bonus = v("score.ip.standards_bonus")
     has_std = c("standards_led").fill_null(0) > 0
     items = {
-        "ip_advancement": (c("expert_advancement").fill_null(0),
-                           c("expert_advancement").fill_null(v("score.ip.advancement_max"))),
-        "ip_core_support": (c("expert_core_support").fill_null(0),
-                            c("expert_core_support").fill_null(v("score.ip.core_support_max"))),
+        "ip_advancement": (
+            c("expert_advancement").fill_null(0),
+            c("expert_advancement").fill_null(v("score.ip.advancement_max")),
+        ),
+        "ip_core_support": (
+            c("expert_core_support").fill_null(0),
+            c("expert_core_support").fill_null(v("score.ip.core_support_max")),
+        ),
         "ip_quantity": (q_lo, q_hi),
         "ip_acquisition": (acq_lo, acq_hi),
-        "ip_standards_bonus": (pl.when(has_std).then(bonus[0]).otherwise(0),
-                               pl.when(has_std).then(bonus[1]).otherwise(0)),
+        "ip_standards_bonus": (
+            pl.when(has_std).then(bonus[0]).otherwise(0),
+            pl.when(has_std).then(bonus[1]).otherwise(0),
+        ),
     }
     ip_stage = []
     for key, (lo, hi) in items.items():
-        ip_stage += _range(p + key, pl.when(no_ip).then(0).otherwise(lo), pl.when(no_ip).then(0).otherwise(hi))
+        ip_stage += _range(
+            p + key, pl.when(no_ip).then(0).otherwise(lo), pl.when(no_ip).then(0).otherwise(hi)
+        )
     cap = v("score.ip.max")
     cb = v("score.conversion.bands")
     conv_idx = c("_conv_idx")
     gb = v("score.growth.bands")
     mg = c("expert_rnd_management")
     other = [
-        *_range(p + "conversion_score", pick(conv_idx, [r.points_min for r in cb.rows]),
-                pick(conv_idx, [r.points_max for r in cb.rows])),
+        *_range(
+            p + "conversion_score",
+            pick(conv_idx, [r.points_min for r in cb.rows]),
+            pick(conv_idx, [r.points_max for r in cb.rows]),
+        ),
         *_range(p + "rnd_management_score", mg.fill_null(0), mg.fill_null(v("score.rnd_management.max"))),
     ]
     for cid, stem in (("growth_net_assets_score", "net_assets"), ("growth_revenue_score", "revenue")):
         idx = c(f"_g_{stem}_idx")
-        other += _range(p + cid, pick(idx, [r.points_min for r in gb.rows]), pick(idx, [r.points_max for r in gb.rows]))
+        other += _range(
+            p + cid, pick(idx, [r.points_min for r in gb.rows]), pick(idx, [r.points_max for r in gb.rows])
+        )
     keys = list(items)
-    ip_total = _range(p + "ip_score",
-                      pl.min_horizontal(pl.lit(cap), pl.sum_horizontal([c(f"{p}{k}__points_min") for k in keys])),
-                      pl.min_horizontal(pl.lit(cap), pl.sum_horizontal([c(f"{p}{k}__points_max") for k in keys])))
-    parts = ("ip_score", "conversion_score", "rnd_management_score", "growth_net_assets_score", "growth_revenue_score")
+    ip_total = _range(
+        p + "ip_score",
+        pl.min_horizontal(pl.lit(cap), pl.sum_horizontal([c(f"{p}{k}__points_min") for k in keys])),
+        pl.min_horizontal(pl.lit(cap), pl.sum_horizontal([c(f"{p}{k}__points_max") for k in keys])),
+    )
+    parts = (
+        "ip_score",
+        "conversion_score",
+        "rnd_management_score",
+        "growth_net_assets_score",
+        "growth_revenue_score",
+    )
     bar = v("score.pass_above")
-    totals = [pl.sum_horizontal([c(f"{p}{k}__points_min") for k in parts]).alias("score_min"),
-              pl.sum_horizontal([c(f"{p}{k}__points_max") for k in parts]).alias("score_max")]
-    hard = [c(f"{p}{k}__passed") for k in ("registered_one_year", "core_ip", "tech_field", "tech_staff_ratio",
-                                            "rnd_ratio", "rnd_domestic_ratio", "hitech_income_ratio",
-                                            "no_major_incident")]
+    totals = [
+        pl.sum_horizontal([c(f"{p}{k}__points_min") for k in parts]).alias("score_min"),
+        pl.sum_horizontal([c(f"{p}{k}__points_max") for k in parts]).alias("score_max"),
+    ]
+    hard = [
+        c(f"{p}{k}__passed")
+        for k in (
+            "registered_one_year",
+            "core_ip",
+            "tech_field",
+            "tech_staff_ratio",
+            "rnd_ratio",
+            "rnd_domestic_ratio",
+            "hitech_income_ratio",
+            "no_major_incident",
+        )
+    ]
     lo, hi = c("score_min"), c("score_max")
     verdict = [
         pl.when(lo == hi).then(lo).alias("score"),
-        pl.when(lo > bar).then(True).when(hi <= bar).then(False).otherwise(pl.lit(None, pl.Boolean))
+        pl.when(lo > bar)
+        .then(True)
+        .when(hi <= bar)
+        .then(False)
+        .otherwise(pl.lit(None, pl.Boolean))
         .alias(p + "score__passed"),
-        lo.alias(p + "score__points_min"), hi.alias(p + "score__points_max"),
-        pl.when(~pl.all_horizontal(hard) | (hi <= bar)).then(pl.lit("fail"))
-        .when(lo > bar).then(pl.lit("pass")).otherwise(pl.lit("undetermined")).alias("outcome"),
+        lo.alias(p + "score__points_min"),
+        hi.alias(p + "score__points_max"),
+        pl.when(~pl.all_horizontal(hard) | (hi <= bar))
+        .then(pl.lit("fail"))
+        .when(lo > bar)
+        .then(pl.lit("pass"))
+        .otherwise(pl.lit("undetermined"))
+        .alias("outcome"),
     ]
-    eligible = [pl.when(c("outcome") == "pass").then(True).when(c("outcome") == "fail").then(False)
-                .otherwise(pl.lit(None, pl.Boolean)).alias("eligible")]
+    eligible = [
+        pl.when(c("outcome") == "pass")
+        .then(True)
+        .when(c("outcome") == "fail")
+        .then(False)
+        .otherwise(pl.lit(None, pl.Boolean))
+        .alias("eligible")
+    ]
     return [ip_stage + other, ip_total, totals, verdict, eligible]
 
 

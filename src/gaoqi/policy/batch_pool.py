@@ -17,8 +17,11 @@ c = pl.col
 
 def extra_errors(policy: Policy, as_of: date) -> list[tuple[str, pl.Expr]]:
     n_op = c("_n_op")  # computed by batch.evaluate_table before the error check
-    out = [(f"{stem}_y{k}", (n_op >= 4 - k) & c(f"{stem}_y{k}").is_null())
-           for stem in ("revenue", "rnd_expense") for k in (1, 2, 3)]
+    out = [
+        (f"{stem}_y{k}", (n_op >= 4 - k) & c(f"{stem}_y{k}").is_null())
+        for stem in ("revenue", "rnd_expense")
+        for k in (1, 2, 3)
+    ]
     out += [(n, c(n).is_null()) for n in policy.subpolicies["tech_sme"].requires]
     return out
 
@@ -29,7 +32,8 @@ def stages(policy: Policy, as_of: date) -> list[list[pl.Expr]]:
     sme = batch_tech_sme.stages(policy.subpolicies["tech_sme"], as_of)
     smin = v("tech_sme.score_min")
     first = [
-        c("eligible").alias("_sme_eligible"), c("score").alias("_sme_score"),
+        c("eligible").alias("_sme_eligible"),
+        c("score").alias("_sme_score"),
         (c("ip_class1") + c("ip_class2")).alias("_ip_n"),
     ]
     second = [year_sum("rnd_expense").alias("_rnd"), year_sum("revenue").alias("_rev")]
@@ -40,8 +44,9 @@ def stages(policy: Policy, as_of: date) -> list[list[pl.Expr]]:
         c("_ip_n").alias(p + "ip__value"),
         ((c("_rev") > 0) & ratio_ge(c("_rnd"), c("_rev"), v("rnd.min_ratio"))).alias(p + "rnd_ratio__passed"),
         shown_ratio(c("_rnd"), c("_rev")).alias(p + "rnd_ratio__value"),
-        ((c("employees") > 0) & ratio_ge(c("tech_staff"), c("employees"), v("tech_staff.min_ratio")))
-        .alias(p + "tech_staff_ratio__passed"),
+        ((c("employees") > 0) & ratio_ge(c("tech_staff"), c("employees"), v("tech_staff.min_ratio"))).alias(
+            p + "tech_staff_ratio__passed"
+        ),
         shown_ratio(c("tech_staff"), c("employees")).alias(p + "tech_staff_ratio__value"),
         (~c("major_incident")).alias(p + "no_major_incident__passed"),
         (~c("bad_credit")).alias(p + "no_bad_credit__passed"),
@@ -51,7 +56,9 @@ def stages(policy: Policy, as_of: date) -> list[list[pl.Expr]]:
     result = [
         ok.alias("eligible"),
         pl.when(ok).then(pl.lit("pass")).otherwise(pl.lit("fail")).alias("outcome"),
-        c("_sme_score").alias("score"), c("_sme_score").alias("score_min"), c("_sme_score").alias("score_max"),
+        c("_sme_score").alias("score"),
+        c("_sme_score").alias("score_min"),
+        c("_sme_score").alias("score_max"),
         pl.lit(None, pl.String).alias("direct_pass_reason"),
     ]
     return [*sme, first, second, conditions, result]

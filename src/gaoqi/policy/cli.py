@@ -76,13 +76,23 @@ def _format(args: argparse.Namespace) -> str:
 def evaluate_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gaoqi evaluate", description="按政策评价模板文件中的企业（每行一家）。")
     p.add_argument("file", help="评价模板 .xlsx 或 .csv（中文或英文表头）")
-    p.add_argument("--policy", action="append", required=True,
-                   help="tech_sme、hte、pool；可重复或用逗号分隔以同时评价多个政策")
+    p.add_argument(
+        "--policy",
+        action="append",
+        required=True,
+        help="tech_sme、hte、pool；可重复或用逗号分隔以同时评价多个政策",
+    )
     p.add_argument("--as-of", type=_date, default=None, help="评价日期 YYYY-MM-DD（默认今天）")
-    p.add_argument("--format", choices=("jsonl", "csv", "xlsx"), help="输出格式（默认按 --out 扩展名，否则 jsonl）")
+    p.add_argument(
+        "--format", choices=("jsonl", "csv", "xlsx"), help="输出格式（默认按 --out 扩展名，否则 jsonl）"
+    )
     p.add_argument("--out", help="输出文件（默认标准输出；xlsx 必须指定）")
-    p.add_argument("--detail", choices=("auto", "full", "summary"), default="auto",
-                   help="full：逐家引擎的完整说明与差距；summary：批量结果（无差距）；auto：小文件用 full")
+    p.add_argument(
+        "--detail",
+        choices=("auto", "full", "summary"),
+        default="auto",
+        help="full：逐家引擎的完整说明与差距；summary：批量结果（无差距）；auto：小文件用 full",
+    )
     p.add_argument("--no-progress", action="store_true", help="不显示进度条")
     return p
 
@@ -91,8 +101,14 @@ def _progress(total: int, desc: str, rows: int, disable: bool, unit: str = "行"
     """A tqdm bar on stderr, shown only on a terminal and for large files."""
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=False,
-                disable=disable or not sys.stderr.isatty() or rows < PROGRESS_MIN_ROWS)
+    return tqdm(
+        total=total,
+        desc=desc,
+        unit=unit,
+        file=sys.stderr,
+        leave=False,
+        disable=disable or not sys.stderr.isatty() or rows < PROGRESS_MIN_ROWS,
+    )
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
@@ -106,8 +122,14 @@ def run_evaluate(args: argparse.Namespace) -> int:
         raise UsageError("xlsx 输出需要 --out 文件路径")
     policies = load_policies(names, as_of)
     try:
-        rs, warnings = evaluate_file(args.file, policies, as_of, detail=args.detail,
-                                     full_limit=FULL_AUTO_LIMIT, progress=lambda n, d, rows, unit="行": _progress(n, d, rows, args.no_progress, unit))
+        rs, warnings = evaluate_file(
+            args.file,
+            policies,
+            as_of,
+            detail=args.detail,
+            full_limit=FULL_AUTO_LIMIT,
+            progress=lambda n, d, rows, unit="行": _progress(n, d, rows, args.no_progress, unit),
+        )
     except TemplateError as exc:
         raise UsageError(f"{args.file}: {exc}") from None
     for w in warnings:
@@ -117,8 +139,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
     results_write.write(rs, fmt, args.out)
     failed = rs.failed_rows
     if failed:
-        print(f"gaoqi evaluate: {len(failed)} 行有错误（见输出中的 errors）；其余 {len(rs.rows) - len(failed)} 行已评价",
-              file=sys.stderr)
+        print(
+            f"gaoqi evaluate: {len(failed)} 行有错误（见输出中的 errors）；其余 {len(rs.rows) - len(failed)} 行已评价",
+            file=sys.stderr,
+        )
     return 1 if failed else 0
 
 
@@ -146,12 +170,17 @@ def main(argv: list[str]) -> int:
 
 
 def simulate_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="gaoqi simulate",
-                                description="政策模拟：比较基准政策与修改部分参数后的政策对一批企业的影响。")
+    p = argparse.ArgumentParser(
+        prog="gaoqi simulate", description="政策模拟：比较基准政策与修改部分参数后的政策对一批企业的影响。"
+    )
     p.add_argument("file", help="评价模板 .xlsx 或 .csv")
     p.add_argument("--policy", required=True, choices=POLICIES)
-    p.add_argument("--reform", required=True, help="参数修改：.yaml（{参数: 值} 或 [{name, value, effective_from}]）或 "
-                                                  ".xlsx（name / value / date 列）")
+    p.add_argument(
+        "--reform",
+        required=True,
+        help="参数修改：.yaml（{参数: 值} 或 [{name, value, effective_from}]）或 "
+        ".xlsx（name / value / date 列）",
+    )
     p.add_argument("--as-of", type=_date, default=None, help="评价日期 YYYY-MM-DD（默认今天）")
     p.add_argument("--out", help="报告 .xlsx（默认只在标准输出打印摘要）")
     return p

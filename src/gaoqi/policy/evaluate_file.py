@@ -27,21 +27,30 @@ def facts_of(row: dict) -> EnterpriseFacts:
     return EnterpriseFacts(**{k: v for k, v in row.items() if k != ROW})
 
 
-def _validation_errors(df: pl.DataFrame, bulk: pl.DataFrame, policy: Policy, as_of: date, file: str,
-                       headers: dict[str, str]) -> dict[int, list[RowError]]:
+def _validation_errors(
+    df: pl.DataFrame, bulk: pl.DataFrame, policy: Policy, as_of: date, file: str, headers: dict[str, str]
+) -> dict[int, list[RowError]]:
     bad_rows = bulk.filter(pl.col("errors").is_not_null()).get_column(ROW)
     out: dict[int, list[RowError]] = {}
     if bad_rows.len() == 0:
         return out
     for row in df.filter(pl.col(ROW).is_in(bad_rows.implode())).iter_rows(named=True):
         errors = validate_facts(facts_of(row), policy, as_of)
-        out[row[ROW]] = [RowError(file, row[ROW], headers.get(e.field, e.field), e.reason_zh or e.reason)
-                         for e in errors]
+        out[row[ROW]] = [
+            RowError(file, row[ROW], headers.get(e.field, e.field), e.reason_zh or e.reason) for e in errors
+        ]
     return out
 
 
-def evaluate_file(path: str | Path, policies: list[Policy], as_of: date, *, detail: str = "auto",
-                  full_limit: int = 1_000, progress: Callable | None = None) -> tuple[ResultSet, list[str]]:
+def evaluate_file(
+    path: str | Path,
+    policies: list[Policy],
+    as_of: date,
+    *,
+    detail: str = "auto",
+    full_limit: int = 1_000,
+    progress: Callable | None = None,
+) -> tuple[ResultSet, list[str]]:
     """(ResultSet, warnings). Raises TemplateError for a file that is not a readable template."""
     table = read_table(path)
     file = Path(path).name
@@ -50,23 +59,40 @@ def evaluate_file(path: str | Path, policies: list[Policy], as_of: date, *, deta
     read_errors: dict[int, list[RowError]] = {}
     for e in table.errors:
         read_errors.setdefault(e.row, []).append(e)
-    names = {**table.raw_names, **{r: (c, n) for r, c, n in df.select(ROW, "credit_code", "name").iter_rows()}}
+    names = {
+        **table.raw_names,
+        **{r: (c, n) for r, c, n in df.select(ROW, "credit_code", "name").iter_rows()},
+    }
     if detail == "auto":
         detail = "full" if df.height * len(policies) <= full_limit else "summary"
-    bulk = evaluate_tables(df, policies, as_of, keep=(ROW, "credit_code"))  # all policies in one parallel pass
+    bulk = evaluate_tables(
+        df, policies, as_of, keep=(ROW, "credit_code")
+    )  # all policies in one parallel pass
     results = []
     steps = progress(len(policies), "整理结果", df.height, "项政策") if progress else contextlib.nullcontext()
     with steps as step_bar:
         for policy in policies:
-            results.append(_one_policy(df, bulk[policy.name], policy, as_of, detail, read_errors, file,
-                                       table.headers, progress))
+            results.append(
+                _one_policy(
+                    df, bulk[policy.name], policy, as_of, detail, read_errors, file, table.headers, progress
+                )
+            )
             if step_bar is not None:
                 step_bar.update(1)
     return ResultSet(as_of, detail, results, table.rows, names), warnings
 
 
-def _one_policy(df: pl.DataFrame, bulk: pl.DataFrame, policy: Policy, as_of: date, detail: str, read_errors: dict,
-                file: str, headers: dict[str, str], progress: Callable | None) -> PolicyResult:
+def _one_policy(
+    df: pl.DataFrame,
+    bulk: pl.DataFrame,
+    policy: Policy,
+    as_of: date,
+    detail: str,
+    read_errors: dict,
+    file: str,
+    headers: dict[str, str],
+    progress: Callable | None,
+) -> PolicyResult:
     bulk = bulk.with_columns(df.get_column("name"))
     errors = {**read_errors, **_validation_errors(df, bulk, policy, as_of, file, headers)}
     res = PolicyResult(policy, bulk, dict(sorted(errors.items())))

@@ -80,8 +80,11 @@ _UNIT_RE = re.compile(r"^(.+?)\((?:单位:)?(万元|元|人|个|项|件)\)$")
 
 def _aliases() -> dict[str, str]:
     names: dict[str, str] = {}
-    extra_stems = {"净资产（年末）": ["净资产"], "研发费用总额": ["研究开发费用总额", "研发费用"],
-                   "境内研发费用": ["境内研究开发费用"]}
+    extra_stems = {
+        "净资产（年末）": ["净资产"],
+        "研发费用总额": ["研究开发费用总额", "研发费用"],
+        "境内研发费用": ["境内研究开发费用"],
+    }
     for spec in FIELD_SPECS:
         labels = [spec.name, spec.label_zh]
         match = re.match(r"^(.*)（(第[一二三]年)）$", spec.label_zh)
@@ -200,13 +203,22 @@ def _cross_checks(values: dict[str, object], headers: dict[str, str], file: str,
     errors = []
     staff, employees = values.get("tech_staff"), values.get("employees")
     if staff is not None and employees is not None and staff > employees:
-        errors.append(RowError(file, row, headers["tech_staff"],
-                               f"科技人员数（{staff}）不能大于职工总数（{employees}）"))
+        errors.append(
+            RowError(
+                file, row, headers["tech_staff"], f"科技人员数（{staff}）不能大于职工总数（{employees}）"
+            )
+        )
     for year in (1, 2, 3):
         domestic, total = values.get(f"rnd_expense_domestic_y{year}"), values.get(f"rnd_expense_y{year}")
         if domestic is not None and total is not None and domestic > total:
-            errors.append(RowError(file, row, headers[f"rnd_expense_domestic_y{year}"],
-                                   f"境内研发费用（{domestic}）不能大于研发费用总额（{total}）"))
+            errors.append(
+                RowError(
+                    file,
+                    row,
+                    headers[f"rnd_expense_domestic_y{year}"],
+                    f"境内研发费用（{domestic}）不能大于研发费用总额（{total}）",
+                )
+            )
     return errors
 
 

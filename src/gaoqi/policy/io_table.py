@@ -21,8 +21,13 @@ from gaoqi.policy.io_cells import COUNT_LIMIT, FALSE_WORDS, MONEY_LIMIT, TRUE_WO
 from gaoqi.policy.io_read import Column, RowError, data_rows, find_layout, parse_row, read_raw
 
 ROW = "_row"
-DTYPES = {Kind.TEXT: pl.String, Kind.DATE: pl.Date, Kind.MONEY: pl.Int64, Kind.COUNT: pl.Int64,
-          Kind.BOOL: pl.Boolean}
+DTYPES = {
+    Kind.TEXT: pl.String,
+    Kind.DATE: pl.Date,
+    Kind.MONEY: pl.Int64,
+    Kind.COUNT: pl.Int64,
+    Kind.BOOL: pl.Boolean,
+}
 SCHEMA: dict[str, pl.DataType] = {ROW: pl.Int64, **{s.name: DTYPES[s.kind] for s in FIELD_SPECS}}
 
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -38,13 +43,16 @@ class TableResult:
     n_rows: int  # non-blank data rows read (valid + invalid)
     headers: dict[str, str] = field(default_factory=dict)  # field name -> header as written
     rows: list[int] = field(default_factory=list)  # every non-blank data row number, in order
-    raw_names: dict[int, tuple[str | None, str | None]] = field(default_factory=dict)  # failed rows: code, name
+    raw_names: dict[int, tuple[str | None, str | None]] = field(
+        default_factory=dict
+    )  # failed rows: code, name
 
 
 def _uscc_valid(code: pl.Expr) -> pl.Expr:
     digits = [
-        code.str.slice(i, 1).replace_strict(list(_USCC_ALPHABET), list(range(31)), default=None,
-                                            return_dtype=pl.Int32)
+        code.str.slice(i, 1).replace_strict(
+            list(_USCC_ALPHABET), list(range(31)), default=None, return_dtype=pl.Int32
+        )
         for i in range(18)
     ]
     total = pl.sum_horizontal([d * w for d, w in zip(digits, _USCC_WEIGHTS, strict=False)])
@@ -74,8 +82,9 @@ def _fast(s: pl.Expr, spec: FieldSpec, scale: int) -> pl.Expr:
         return pl.when(t.str.contains(pattern)).then(value)
     if kind is Kind.BOOL:
         low = s.str.to_lowercase()
-        return (pl.when(low.is_in(sorted(TRUE_WORDS))).then(True)
-                .when(low.is_in(sorted(FALSE_WORDS))).then(False))
+        return (
+            pl.when(low.is_in(sorted(TRUE_WORDS))).then(True).when(low.is_in(sorted(FALSE_WORDS))).then(False)
+        )
     if kind is Kind.DATE:
         d = s.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
         ok = s.str.contains(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}( 00:00:00)?$") & d.dt.year().is_between(1900, 2100)
@@ -180,15 +189,20 @@ def read_table(path: str | Path) -> TableResult:
     py_space = py_space.fill_null(False)
     stripped = [pl.col(n).str.strip_chars() for n in names]
     frame = frame.with_columns(py_space.alias("__py_space")).with_columns(
-        pl.when(s != "").then(s).alias(n) for s, n in zip(stripped, names, strict=True))
-    frame = frame.with_columns(_fast(pl.col(c.spec.name), c.spec, c.scale).alias(f"__v_{c.spec.name}")
-                               for c in layout.columns if c.spec.name not in typed)
+        pl.when(s != "").then(s).alias(n) for s, n in zip(stripped, names, strict=True)
+    )
+    frame = frame.with_columns(
+        _fast(pl.col(c.spec.name), c.spec, c.scale).alias(f"__v_{c.spec.name}")
+        for c in layout.columns
+        if c.spec.name not in typed
+    )
     bad = [pl.col(n).is_not_null() & pl.col(f"__v_{n}").is_null() for n in names]
     bad += [pl.col(f"__bad_{n}") for n in typed]
     bad += [pl.col("__py_space"), *[pl.col(n) for n in non_str_cols]]
     present = {c.spec.name for c in layout.columns}
     out = frame.select(
-        pl.col(ROW), *[pl.col(f"__v_{c.spec.name}").alias(c.spec.name) for c in layout.columns],
+        pl.col(ROW),
+        *[pl.col(f"__v_{c.spec.name}").alias(c.spec.name) for c in layout.columns],
         *[pl.lit(None, dtype=DTYPES[s.kind]).alias(s.name) for s in FIELD_SPECS if s.name not in present],
         pl.any_horizontal(bad).alias("__bad"),
     )
@@ -197,7 +211,9 @@ def read_table(path: str | Path) -> TableResult:
         cross = cross | (pl.col("tech_staff") > pl.col("employees")).fill_null(False)
     for y in (1, 2, 3):
         if {f"rnd_expense_y{y}", f"rnd_expense_domestic_y{y}"} <= present:
-            cross = cross | (pl.col(f"rnd_expense_domestic_y{y}") > pl.col(f"rnd_expense_y{y}")).fill_null(False)
+            cross = cross | (pl.col(f"rnd_expense_domestic_y{y}") > pl.col(f"rnd_expense_y{y}")).fill_null(
+                False
+            )
     out = out.with_columns((pl.col("__bad") | cross | pl.col("credit_code").is_null()).alias("__bad"))
     # EnterpriseFacts.name defaults to "" (not None): keep the table equal to the row reader's facts
     good = out.filter(~pl.col("__bad")).select(list(SCHEMA)).with_columns(pl.col("name").fill_null(""))
@@ -211,8 +227,9 @@ def read_table(path: str | Path) -> TableResult:
             record = parse_row(cells[position[num]], layout.columns, file, num)
             if record.facts is None:
                 errors.extend(record.errors)
-                raw_names[num] = tuple(_raw_text(cells[position[num]], layout.columns, f)
-                                       for f in ("credit_code", "name"))
+                raw_names[num] = tuple(
+                    _raw_text(cells[position[num]], layout.columns, f) for f in ("credit_code", "name")
+                )
             else:
                 recovered.append({ROW: num, **record.facts.as_dict()})
     if recovered:

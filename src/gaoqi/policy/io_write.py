@@ -9,8 +9,13 @@ from gaoqi.policy.facts import FIELD_SPECS, Kind
 DATA_SHEET = "企业数据"
 HELP_SHEET = "填表说明"
 
-_KIND_ZH = {Kind.TEXT: "文本", Kind.DATE: "日期（YYYY-MM-DD）", Kind.MONEY: "金额（元，整数）",
-            Kind.COUNT: "整数", Kind.BOOL: "是/否（也可填 1/0、true/false）"}
+_KIND_ZH = {
+    Kind.TEXT: "文本",
+    Kind.DATE: "日期（YYYY-MM-DD）",
+    Kind.MONEY: "金额（元，整数）",
+    Kind.COUNT: "整数",
+    Kind.BOOL: "是/否（也可填 1/0、true/false）",
+}
 
 _NOTES = {
     "credit_code": "必填；18位，校验位须正确",
@@ -42,8 +47,9 @@ def write_template(path: str | Path) -> Path:
 
     path = Path(path)
     wb = xlsxwriter.Workbook(str(path))
-    head_zh = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
-                             "valign": "vcenter"})
+    head_zh = wb.add_format(
+        {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter"}
+    )
     head_en = wb.add_format({"font_color": "#595959", "bg_color": "#F2F2F2", "border": 1, "font_size": 9})
     date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
     money_fmt = wb.add_format({"num_format": "#,##0"})
@@ -62,9 +68,19 @@ def write_template(path: str | Path) -> Path:
         if spec.kind is Kind.BOOL:
             ws.data_validation(2, col, 100_000, col, {"validate": "list", "source": ["是", "否"]})
         elif spec.kind in (Kind.COUNT, Kind.MONEY) and not spec.signed:
-            ws.data_validation(2, col, 100_000, col, {
-                "validate": "integer", "criteria": ">=", "value": 0,
-                "error_title": "数值无效", "error_message": "请填写不小于0的整数"})
+            ws.data_validation(
+                2,
+                col,
+                100_000,
+                col,
+                {
+                    "validate": "integer",
+                    "criteria": ">=",
+                    "value": 0,
+                    "error_title": "数值无效",
+                    "error_message": "请填写不小于0的整数",
+                },
+            )
     ws.freeze_panes(2, 2)
 
     help_ws = wb.add_worksheet(HELP_SHEET)
@@ -75,7 +91,9 @@ def write_template(path: str | Path) -> Path:
     top = len(_HELP) + 1
     help_ws.write_row(top, 0, ["中文表头", "英文字段名", "类型", "说明"], bold)
     for i, spec in enumerate(FIELD_SPECS, start=top + 1):
-        help_ws.write_row(i, 0, [spec.label_zh, spec.name, _KIND_ZH[spec.kind], _NOTES.get(spec.name, "")], wrap)
+        help_ws.write_row(
+            i, 0, [spec.label_zh, spec.name, _KIND_ZH[spec.kind], _NOTES.get(spec.name, "")], wrap
+        )
     help_ws.set_column(0, 0, 34)
     help_ws.set_column(1, 1, 26)
     help_ws.set_column(2, 2, 30)

@@ -63,10 +63,15 @@ def _criteria_json(res: PolicyResult) -> pl.Expr:
         if f"{cid}__passed" in cols:
             fields.append(pl.col(f"{cid}__passed").alias("passed"))
         if f"{cid}__points" in cols:
-            fields += [pl.col(f"{cid}__points").alias("points_min"), pl.col(f"{cid}__points").alias("points_max")]
+            fields += [
+                pl.col(f"{cid}__points").alias("points_min"),
+                pl.col(f"{cid}__points").alias("points_max"),
+            ]
         elif f"{cid}__points_min" in cols:
-            fields += [pl.col(f"{cid}__points_min").alias("points_min"),
-                       pl.col(f"{cid}__points_max").alias("points_max")]
+            fields += [
+                pl.col(f"{cid}__points_min").alias("points_min"),
+                pl.col(f"{cid}__points_max").alias("points_max"),
+            ]
         if f"{cid}__value" in cols:
             fields.append(pl.col(f"{cid}__value").alias("value"))
         if f"{cid}__band" in cols:
@@ -80,20 +85,45 @@ def summary_lines(rs: ResultSet, index: int) -> pl.DataFrame:
     res = rs.results[index]
     t = res.table.filter(pl.col("errors").is_null())
     head = pl.struct(
-        pl.col("_row").alias("row"), pl.col("credit_code"), pl.col("name"), pl.lit(res.policy.name).alias("policy"),
-        pl.lit(res.policy.version).alias("policy_version"), pl.lit(rs.as_of.isoformat()).alias("as_of"),
-        pl.col("outcome"), pl.col("eligible"), pl.col("score"), pl.col("score_min"), pl.col("score_max"),
+        pl.col("_row").alias("row"),
+        pl.col("credit_code"),
+        pl.col("name"),
+        pl.lit(res.policy.name).alias("policy"),
+        pl.lit(res.policy.version).alias("policy_version"),
+        pl.lit(rs.as_of.isoformat()).alias("as_of"),
+        pl.col("outcome"),
+        pl.col("eligible"),
+        pl.col("score"),
+        pl.col("score_min"),
+        pl.col("score_max"),
         pl.col("direct_pass_reason"),
     ).struct.json_encode()
-    tail = json.dumps({"gaps": None, "errors": [], "detail": "summary", "engine_version": ENGINE_VERSION,
-                       "param_hash": res.policy.param_hash}, ensure_ascii=False, separators=(",", ":"))
-    line = pl.concat_str([head.str.head(-1), pl.lit(',"criteria":'), _criteria_json(res), pl.lit("," + tail[1:])])
+    tail = json.dumps(
+        {
+            "gaps": None,
+            "errors": [],
+            "detail": "summary",
+            "engine_version": ENGINE_VERSION,
+            "param_hash": res.policy.param_hash,
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    line = pl.concat_str(
+        [head.str.head(-1), pl.lit(',"criteria":'), _criteria_json(res), pl.lit("," + tail[1:])]
+    )
     good = t.select(pl.col("_row").alias("row"), pl.lit(index).alias("_p"), line.alias("line"))
     rows = sorted(res.errors)
-    bad = pl.DataFrame({
-        "row": rows, "_p": [index] * len(rows),
-        "line": [json.dumps(error_object(rs, res, r), ensure_ascii=False, separators=(",", ":")) for r in rows],
-    }, schema={"row": pl.Int64, "_p": pl.Int32, "line": pl.String})
+    bad = pl.DataFrame(
+        {
+            "row": rows,
+            "_p": [index] * len(rows),
+            "line": [
+                json.dumps(error_object(rs, res, r), ensure_ascii=False, separators=(",", ":")) for r in rows
+            ],
+        },
+        schema={"row": pl.Int64, "_p": pl.Int32, "line": pl.String},
+    )
     return pl.concat([good.cast({"_p": pl.Int32}), bad])
 
 
@@ -105,9 +135,20 @@ def summary_table(rs: ResultSet) -> pl.DataFrame:
 
 def error_object(rs: ResultSet, res: PolicyResult, row: int) -> dict:
     code, name = rs.names.get(row, (None, None))
-    return {"row": row, "credit_code": code, "name": name, "policy": res.policy.name, "outcome": None,
-            "eligible": None, "score": None, "score_min": None, "score_max": None, "criteria": [], "gaps": [],
-            "errors": [e.to_dict() for e in res.errors[row]]}
+    return {
+        "row": row,
+        "credit_code": code,
+        "name": name,
+        "policy": res.policy.name,
+        "outcome": None,
+        "eligible": None,
+        "score": None,
+        "score_min": None,
+        "score_max": None,
+        "criteria": [],
+        "gaps": [],
+        "errors": [e.to_dict() for e in res.errors[row]],
+    }
 
 
 def full_object(rs: ResultSet, res: PolicyResult, row: int) -> dict:

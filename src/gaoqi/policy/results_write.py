@@ -65,30 +65,49 @@ def policy_frame(rs: ResultSet, res: PolicyResult) -> pl.DataFrame:
     rows = t.get_column("_row").to_list()
     t = t.drop("errors").with_columns(
         pl.lit(res.policy.name).alias("policy"),
-        pl.Series("gaps", [_gaps_text(res, r) for r in rows], dtype=pl.String) if rs.detail == "full"
+        pl.Series("gaps", [_gaps_text(res, r) for r in rows], dtype=pl.String)
+        if rs.detail == "full"
         else pl.lit(None, pl.String).alias("gaps"),
         pl.Series("errors", [_errors_text(res, r) for r in rows], dtype=pl.String),
     )
     evaluated = set(rows)
     missing = [r for r in res.errors if r not in evaluated]
     if missing:
-        extra = pl.DataFrame({
-            "_row": missing, "policy": [res.policy.name] * len(missing),
-            "credit_code": [rs.names.get(r, (None, None))[0] for r in missing],
-            "errors": [_errors_text(res, r) for r in missing],
-        }, schema_overrides={"_row": pl.Int64, "credit_code": pl.String})
+        extra = pl.DataFrame(
+            {
+                "_row": missing,
+                "policy": [res.policy.name] * len(missing),
+                "credit_code": [rs.names.get(r, (None, None))[0] for r in missing],
+                "errors": [_errors_text(res, r) for r in missing],
+            },
+            schema_overrides={"_row": pl.Int64, "credit_code": pl.String},
+        )
         t = pl.concat([t, extra], how="diagonal_relaxed")
-    t = t.with_columns(pl.when(pl.col("errors").is_not_null()).then(None).otherwise(pl.col(c)).alias(c)
-                       for c in t.columns if "__" in c or c in ("outcome", "eligible", "score", "score_min",
-                                                                "score_max", "direct_pass_reason"))
+    t = t.with_columns(
+        pl.when(pl.col("errors").is_not_null()).then(None).otherwise(pl.col(c)).alias(c)
+        for c in t.columns
+        if "__" in c or c in ("outcome", "eligible", "score", "score_min", "score_max", "direct_pass_reason")
+    )
     return t.sort("_row")
 
 
 def flat_frame(rs: ResultSet) -> pl.DataFrame:
     frames = [policy_frame(rs, res).with_columns(pl.lit(i).alias("_p")) for i, res in enumerate(rs.results)]
     frame = pl.concat(frames, how="diagonal_relaxed").sort("_row", "_p").drop("_p")
-    first = ["_row", "credit_code", "name", "policy", "outcome", "eligible", "score", "score_min", "score_max",
-             "direct_pass_reason", "errors", "gaps"]
+    first = [
+        "_row",
+        "credit_code",
+        "name",
+        "policy",
+        "outcome",
+        "eligible",
+        "score",
+        "score_min",
+        "score_max",
+        "direct_pass_reason",
+        "errors",
+        "gaps",
+    ]
     head = [c for c in first if c in frame.columns]
     return frame.select(head + [c for c in frame.columns if c not in head]).rename({"_row": "row"})
 
@@ -105,7 +124,12 @@ def _cell_expr(cid: str, cols: set[str]) -> pl.Expr:
         v = pl.col(value)
         if cid.endswith(("ratio", "_score")):
             hundredths = (v * 10_000).round().cast(pl.Int64)  # percent with two decimals: 5.00%
-            pct = (hundredths // 100).cast(pl.String) + "." + (hundredths % 100).cast(pl.String).str.zfill(2) + "%"
+            pct = (
+                (hundredths // 100).cast(pl.String)
+                + "."
+                + (hundredths % 100).cast(pl.String).str.zfill(2)
+                + "%"
+            )
             parts.append(pl.when(v <= 10).then(pct).otherwise(v.cast(pl.String)))
         else:
             parts.append(v.cast(pl.Int64, strict=False).cast(pl.String))
@@ -113,8 +137,11 @@ def _cell_expr(cid: str, cols: set[str]) -> pl.Expr:
         parts.append(pl.col(f"{cid}__points").cast(pl.String) + "分")
     elif f"{cid}__points_min" in cols:
         lo, hi = pl.col(f"{cid}__points_min"), pl.col(f"{cid}__points_max")
-        parts.append(pl.when(lo == hi).then(lo.cast(pl.String) + "分")
-                     .otherwise(lo.cast(pl.String) + "–" + hi.cast(pl.String) + "分"))
+        parts.append(
+            pl.when(lo == hi)
+            .then(lo.cast(pl.String) + "分")
+            .otherwise(lo.cast(pl.String) + "–" + hi.cast(pl.String) + "分")
+        )
     text = pl.concat_str(parts, separator=" ", ignore_nulls=True) if parts else pl.lit(None, pl.String)
     if f"{cid}__passed" in cols:
         verdict = pl.when(pl.col(f"{cid}__passed")).then(pl.lit("符合")).otherwise(pl.lit("不符合"))
@@ -126,7 +153,9 @@ def write_xlsx(rs: ResultSet, out: str | Path) -> None:
     import xlsxwriter
 
     wb = xlsxwriter.Workbook(str(out), {"constant_memory": True})
-    head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"})
+    head = wb.add_format(
+        {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"}
+    )
     red = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
     green = wb.add_format({"bg_color": "#C6EFCE", "font_color": "#006100"})
     amber = wb.add_format({"bg_color": "#FFEB9C", "font_color": "#9C5700"})
@@ -135,11 +164,23 @@ def write_xlsx(rs: ResultSet, out: str | Path) -> None:
     for res in rs.results:
         _sheet(wb, rs, res, head, red, outcome_fmt, wrap)
     info = wb.add_worksheet("说明")
-    lines = [("评价日期", rs.as_of.isoformat()), ("说明详细程度", "逐家完整说明（含差距）" if rs.detail == "full"
-              else "批量结果（差距未计算，需逐家说明请用 --detail full）"), ("引擎版本", ENGINE_VERSION)]
+    lines = [
+        ("评价日期", rs.as_of.isoformat()),
+        (
+            "说明详细程度",
+            "逐家完整说明（含差距）"
+            if rs.detail == "full"
+            else "批量结果（差距未计算，需逐家说明请用 --detail full）",
+        ),
+        ("引擎版本", ENGINE_VERSION),
+    ]
     for res in rs.results:
-        lines.append((POLICY_ZH.get(res.policy.name, res.policy.name),
-                      f"{res.policy.title_zh} 版本 {res.policy.version}，参数哈希 {res.policy.param_hash[:16]}"))
+        lines.append(
+            (
+                POLICY_ZH.get(res.policy.name, res.policy.name),
+                f"{res.policy.title_zh} 版本 {res.policy.version}，参数哈希 {res.policy.param_hash[:16]}",
+            )
+        )
     lines.append(("颜色", "红色：不符合的条件；绿色：符合；黄色：待专家评审"))
     for i, (k, v) in enumerate(lines):
         info.write_row(i, 0, [k, v])
@@ -165,13 +206,24 @@ def _sheet(wb, rs: ResultSet, res: PolicyResult, head, red, outcome_fmt, wrap) -
     frame = frame.with_columns(
         pl.coalesce(pl.col("score").cast(pl.String), lo + "–" + hi).alias("__score"),
         *[_cell_expr(cid, cols).alias(f"__text_{j}") for j, (cid, _) in enumerate(crits)],
-        *[(pl.col(f"{cid}__passed") == False).fill_null(False).alias(f"__red_{j}")  # noqa: E712
-          for j, (cid, _) in enumerate(crits) if f"{cid}__passed" in cols],
+        *[
+            (pl.col(f"{cid}__passed") == False).fill_null(False).alias(f"__red_{j}")  # noqa: E712
+            for j, (cid, _) in enumerate(crits)
+            if f"{cid}__passed" in cols
+        ],
     )
     reds = [f"__red_{j}" if f"__red_{j}" in frame.columns else None for j in range(len(crits))]
     names = [rs.names.get(r, (None, None))[1] for r in frame.get_column("_row").to_list()]
-    view = frame.select("_row", "credit_code", "outcome", "__score", *[f"__text_{j}" for j in range(len(crits))],
-                        *[r for r in reds if r], "gaps", "errors")
+    view = frame.select(
+        "_row",
+        "credit_code",
+        "outcome",
+        "__score",
+        *[f"__text_{j}" for j in range(len(crits))],
+        *[r for r in reds if r],
+        "gaps",
+        "errors",
+    )
     k = len(crits)
     red_pos = {j: 4 + k + i for i, j in enumerate(j for j, r in enumerate(reds) if r)}
     gap_col = 5 + k
@@ -182,8 +234,9 @@ def _sheet(wb, rs: ResultSet, res: PolicyResult, head, red, outcome_fmt, wrap) -
         write_string(n, 1, t[1] or "")
         write_string(n, 2, name or "")
         outcome = t[2]
-        write_string(n, 3, OUTCOME_ZH.get(outcome, outcome) if outcome else "无法评价",
-                     outcome_fmt.get(outcome, red))
+        write_string(
+            n, 3, OUTCOME_ZH.get(outcome, outcome) if outcome else "无法评价", outcome_fmt.get(outcome, red)
+        )
         if t[3] is not None:
             write_string(n, 4, t[3])
         for j in range(k):

@@ -90,7 +90,9 @@ def read_reform(path: str | Path) -> Reform:
             for i, item in enumerate(data, start=1):
                 if not isinstance(item, dict) or "name" not in item or "value" not in item:
                     raise ValueError(f"第{i}项应包含 name 和 value")
-                out.append(Override(str(item["name"]), item["value"], _date(item.get("effective_from"), f"第{i}项")))
+                out.append(
+                    Override(str(item["name"]), item["value"], _date(item.get("effective_from"), f"第{i}项"))
+                )
             return Reform(out, str(path))
         raise ValueError("YAML 应为 {参数: 值} 映射或 [{name, value, effective_from}] 列表")
     if path.suffix.lower() in (".xlsx", ".xls"):
@@ -100,9 +102,14 @@ def read_reform(path: str | Path) -> Reform:
         if not rows:
             raise ValueError("表格为空")
         head = [str(h).strip().lower() for h in rows[0]]
-        pick = {k: next((i for i, h in enumerate(head) if h in names), None) for k, names in
-                {"name": ("name", "参数", "参数名"), "value": ("value", "值", "参数值"),
-                 "date": ("date", "effective_from", "生效日期", "日期")}.items()}
+        pick = {
+            k: next((i for i, h in enumerate(head) if h in names), None)
+            for k, names in {
+                "name": ("name", "参数", "参数名"),
+                "value": ("value", "值", "参数值"),
+                "date": ("date", "effective_from", "生效日期", "日期"),
+            }.items()
+        }
         if pick["name"] is None or pick["value"] is None:
             raise ValueError("表头应包含 name 和 value（或 参数、值）列")
         out = []
@@ -157,18 +164,30 @@ class WhatIfResult:
         return sum(n for (b, a), n in self.transitions.items() if b == "pass" and a != "pass")
 
     def summary_text(self) -> str:
-        lines = [f"政策模拟：{self.baseline.title_zh}（{self.policy}），评价日期 {self.as_of}",
-                 "参数修改：" + "；".join(f"{k}: {_show(self.baseline.params[k].value)} → {_show(self.reform.params[k].value)}"
-                                       for k in self.overrides)]
+        lines = [
+            f"政策模拟：{self.baseline.title_zh}（{self.policy}），评价日期 {self.as_of}",
+            "参数修改："
+            + "；".join(
+                f"{k}: {_show(self.baseline.params[k].value)} → {_show(self.reform.params[k].value)}"
+                for k in self.overrides
+            ),
+        ]
         if self.not_in_force:
-            lines.append("尚未生效（未采用）：" + "；".join(f"{o.name}（{o.effective_from}）" for o in self.not_in_force))
+            lines.append(
+                "尚未生效（未采用）："
+                + "；".join(f"{o.name}（{o.effective_from}）" for o in self.not_in_force)
+            )
         base = sum(n for (b, _), n in self.transitions.items() if b == "pass")
         ref = sum(n for (_, a), n in self.transitions.items() if a == "pass")
-        lines += [f"参评企业 {self.n_firms} 家（无法评价 {self.n_unevaluable} 家）；符合：基准 {base} 家 → 改革后 {ref} 家",
-                  f"新增符合 {self.newly_passing} 家，不再符合 {self.no_longer_passing} 家"]
+        lines += [
+            f"参评企业 {self.n_firms} 家（无法评价 {self.n_unevaluable} 家）；符合：基准 {base} 家 → 改革后 {ref} 家",
+            f"新增符合 {self.newly_passing} 家，不再符合 {self.no_longer_passing} 家",
+        ]
         if self.reward_param:
-            lines.append(f"奖励（{self.reward_param}）：新增支出 {self.cost['added']:,} 元，减少支出 "
-                         f"{self.cost['saved']:,} 元，净变化 {self.cost['net']:+,} 元")
+            lines.append(
+                f"奖励（{self.reward_param}）：新增支出 {self.cost['added']:,} 元，减少支出 "
+                f"{self.cost['saved']:,} 元，净变化 {self.cost['net']:+,} 元"
+            )
         return "\n".join(lines)
 
 
@@ -192,17 +211,31 @@ def simulate(df: pl.DataFrame, baseline: Policy, reform: Reform, as_of: date) ->
     ids = [n for n in base.columns if n.endswith("__passed")]
     info = df.select([pl.col(k) for k in keep if k in df.columns]) if df.width else df
     names = city_names()
-    both = pl.concat([
-        info, base.select(pl.col("outcome").alias("baseline"), pl.col("errors")),
-        new.select(pl.col("outcome").alias("reform")),
-        pl.DataFrame({f"flip:{n}": (base.get_column(n).fill_null(False) != new.get_column(n).fill_null(False))
-                      for n in ids}) if ids else pl.DataFrame(),
-    ], how="horizontal")
+    both = pl.concat(
+        [
+            info,
+            base.select(pl.col("outcome").alias("baseline"), pl.col("errors")),
+            new.select(pl.col("outcome").alias("reform")),
+            pl.DataFrame(
+                {
+                    f"flip:{n}": (base.get_column(n).fill_null(False) != new.get_column(n).fill_null(False))
+                    for n in ids
+                }
+            )
+            if ids
+            else pl.DataFrame(),
+        ],
+        how="horizontal",
+    )
     if "region_code" not in both.columns:
         both = both.with_columns(pl.lit(None, pl.String).alias("region_code"))
-    city = pl.when(pl.col("region_code").str.len_chars() == 6).then(pl.col("region_code").str.slice(0, 4) + "00")
+    city = pl.when(pl.col("region_code").str.len_chars() == 6).then(
+        pl.col("region_code").str.slice(0, 4) + "00"
+    )
     both = both.with_columns(city.fill_null("未知").alias("city_code"))
-    both = both.with_columns(pl.col("city_code").replace_strict(names, default=pl.col("city_code")).alias("city"))
+    both = both.with_columns(
+        pl.col("city_code").replace_strict(names, default=pl.col("city_code")).alias("city")
+    )
     ok = both.filter(pl.col("errors").is_null())
     transitions = {(b, a): n for b, a, n in ok.group_by("baseline", "reform").len().iter_rows()}
     rp = reward_param(baseline)
@@ -211,28 +244,65 @@ def simulate(df: pl.DataFrame, baseline: Policy, reform: Reform, as_of: date) ->
     newly = (pl.col("reform") == "pass") & (pl.col("baseline") != "pass")
     lost = (pl.col("baseline") == "pass") & (pl.col("reform") != "pass")
     # counts as Int64: Polars' boolean sums are UInt32, and money arithmetic on them would wrap
-    by_city = ok.group_by("city_code", "city").agg(
-        pl.len().alias("firms"), (pl.col("baseline") == "pass").sum().alias("baseline_pass"),
-        (pl.col("reform") == "pass").sum().alias("reform_pass"), newly.sum().alias("newly_passing"),
-        lost.sum().alias("no_longer_passing"),
-    ).with_columns(pl.exclude("city_code", "city").cast(pl.Int64)).with_columns((pl.col("reform_pass") - pl.col("baseline_pass")).alias("net_change")).sort("city_code")
+    by_city = (
+        ok.group_by("city_code", "city")
+        .agg(
+            pl.len().alias("firms"),
+            (pl.col("baseline") == "pass").sum().alias("baseline_pass"),
+            (pl.col("reform") == "pass").sum().alias("reform_pass"),
+            newly.sum().alias("newly_passing"),
+            lost.sum().alias("no_longer_passing"),
+        )
+        .with_columns(pl.exclude("city_code", "city").cast(pl.Int64))
+        .with_columns((pl.col("reform_pass") - pl.col("baseline_pass")).alias("net_change"))
+        .sort("city_code")
+    )
     if rp:
-        by_city = by_city.with_columns((pl.col("reform_pass") * r1 - pl.col("baseline_pass") * r0).alias("reward_change"))
+        by_city = by_city.with_columns(
+            (pl.col("reform_pass") * r1 - pl.col("baseline_pass") * r0).alias("reward_change")
+        )
     flips = [c for c in both.columns if c.startswith("flip:")]
-    changed = ok.filter(pl.col("baseline") != pl.col("reform")).with_columns(
-        pl.concat_list([pl.when(pl.col(c)).then(pl.lit(c[5:].removesuffix("__passed"))) for c in flips])
-        .list.drop_nulls().list.join("、").alias("changed_criteria") if flips else pl.lit("").alias("changed_criteria"),
-    ).drop(flips + ["errors"])
+    changed = (
+        ok.filter(pl.col("baseline") != pl.col("reform"))
+        .with_columns(
+            pl.concat_list([pl.when(pl.col(c)).then(pl.lit(c[5:].removesuffix("__passed"))) for c in flips])
+            .list.drop_nulls()
+            .list.join("、")
+            .alias("changed_criteria")
+            if flips
+            else pl.lit("").alias("changed_criteria"),
+        )
+        .drop(flips + ["errors"])
+    )
     base_pass = int((ok.get_column("baseline") == "pass").sum())
     new_pass = int((ok.get_column("reform") == "pass").sum())
     n_new, n_lost = int(ok.select(newly.sum()).item()), int(ok.select(lost.sum()).item())
     cost = {}
     if rp:
-        cost = {"baseline_total": base_pass * r0, "reform_total": new_pass * r1, "added": n_new * r1,
-                "saved": n_lost * r0}
+        cost = {
+            "baseline_total": base_pass * r0,
+            "reform_total": new_pass * r1,
+            "added": n_new * r1,
+            "saved": n_lost * r0,
+        }
         cost["net"] = cost["reform_total"] - cost["baseline_total"]
-    return WhatIfResult(baseline.name, as_of, baseline, reformed, overrides, later, both.height,
-                        both.height - ok.height, transitions, by_city, changed, rp, r0, r1, cost)
+    return WhatIfResult(
+        baseline.name,
+        as_of,
+        baseline,
+        reformed,
+        overrides,
+        later,
+        both.height,
+        both.height - ok.height,
+        transitions,
+        by_city,
+        changed,
+        rp,
+        r0,
+        r1,
+        cost,
+    )
 
 
 def write_report(result: WhatIfResult, path: str | Path) -> Path:

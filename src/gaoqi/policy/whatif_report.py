@@ -7,11 +7,27 @@ from pathlib import Path
 from gaoqi.policy.results_write import OUTCOME_ZH
 from gaoqi.policy.whatif import WhatIfResult, _show
 
-CITY_HEADERS = {"city_code": "地市代码", "city": "地市", "firms": "参评企业数", "baseline_pass": "基准符合数",
-                "reform_pass": "改革后符合数", "newly_passing": "新增符合", "no_longer_passing": "不再符合",
-                "net_change": "净变化", "reward_change": "奖励支出变化（元）"}
-CHANGED_HEADERS = {"_row": "行号", "credit_code": "统一社会信用代码", "name": "企业名称", "region_code": "区划代码",
-                   "city": "地市", "baseline": "基准结果", "reform": "改革后结果", "changed_criteria": "结论改变的条件"}
+CITY_HEADERS = {
+    "city_code": "地市代码",
+    "city": "地市",
+    "firms": "参评企业数",
+    "baseline_pass": "基准符合数",
+    "reform_pass": "改革后符合数",
+    "newly_passing": "新增符合",
+    "no_longer_passing": "不再符合",
+    "net_change": "净变化",
+    "reward_change": "奖励支出变化（元）",
+}
+CHANGED_HEADERS = {
+    "_row": "行号",
+    "credit_code": "统一社会信用代码",
+    "name": "企业名称",
+    "region_code": "区划代码",
+    "city": "地市",
+    "baseline": "基准结果",
+    "reform": "改革后结果",
+    "changed_criteria": "结论改变的条件",
+}
 
 
 def write_report(result: WhatIfResult, path: str | Path) -> Path:
@@ -34,18 +50,22 @@ def write_report(result: WhatIfResult, path: str | Path) -> Path:
         r += 1
     r += 1
     ws.write_row(r, 0, ["基准结果 → 改革后结果", "企业数"], head)
-    for (before, after), n in sorted(result.transitions.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][1]))):
+    for (before, after), n in sorted(
+        result.transitions.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][1]))
+    ):
         r += 1
         ws.write_string(r, 0, f"{OUTCOME_ZH.get(before, before)} → {OUTCOME_ZH.get(after, after)}")
         ws.write_number(r, 1, n)
     if result.reward_param:
         r += 2
         ws.write_row(r, 0, ["奖励", "基准", "改革后"], head)
-        rows = [("单家奖励（元）", result.reward_baseline, result.reward_reform),
-                ("奖励总额（元）", result.cost["baseline_total"], result.cost["reform_total"]),
-                ("新增符合企业奖励（元）", None, result.cost["added"]),
-                ("不再符合企业原奖励（元）", result.cost["saved"], None),
-                ("净变化（元）", None, result.cost["net"])]
+        rows = [
+            ("单家奖励（元）", result.reward_baseline, result.reward_reform),
+            ("奖励总额（元）", result.cost["baseline_total"], result.cost["reform_total"]),
+            ("新增符合企业奖励（元）", None, result.cost["added"]),
+            ("不再符合企业原奖励（元）", result.cost["saved"], None),
+            ("净变化（元）", None, result.cost["net"]),
+        ]
         for label, a, b in rows:
             r += 1
             ws.write_string(r, 0, label)
@@ -82,8 +102,16 @@ def write_report(result: WhatIfResult, path: str | Path) -> Path:
     ws.write_row(0, 0, ["参数", "基准值", "改革值", "基准来源"], head)
     i = 0
     for i, name in enumerate(result.overrides, start=1):
-        ws.write_row(i, 0, [name, _show(result.baseline.params[name].value), _show(result.reform.params[name].value),
-                            result.baseline.params[name].source.cite()])
+        ws.write_row(
+            i,
+            0,
+            [
+                name,
+                _show(result.baseline.params[name].value),
+                _show(result.reform.params[name].value),
+                result.baseline.params[name].source.cite(),
+            ],
+        )
     for o in result.not_in_force:
         i += 1
         ws.write_row(i, 0, [o.name, "", str(o.value), f"尚未生效：{o.effective_from}"])
