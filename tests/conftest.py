@@ -4,6 +4,14 @@ from gaoqi.accounts.models import Role
 from tests import factories
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing():
+    """PBKDF2 at production strength costs ~0.5 s per user; tests create thousands of users."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def world(db):
     """Two cities' firms and one actor of every role: the cast of the scope tests.
