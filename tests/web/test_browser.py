@@ -110,6 +110,12 @@ def test_officer_and_enterprise_user_in_a_browser(live_server, browser, cast):
     officer.wait_for_url("**status=hte**")
     officer.wait_for_function("document.querySelectorAll('[data-testid=enterprise-table] tbody tr').length === 1")
     assert cast["ks"].name in officer.inner_text("[data-testid=enterprise-table]")
+    # The language switch comes back to the filtered address htmx pushed, not the one first loaded.
+    officer.click("button[value=en]")
+    officer.wait_for_selector("html[lang=en]")
+    assert "status=hte" in officer.url and "HTE certificate valid until" in officer.content()
+    officer.click("button[value=zh-hans]")
+    officer.wait_for_selector("html[lang=zh-CN]")
 
     officer.click(f"text={cast['ks'].name}")
     officer.wait_for_selector("[data-testid=tab-overview]")
