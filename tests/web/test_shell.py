@@ -71,3 +71,9 @@ def test_figures_match_the_list_filters(as_user, rich_world):
 
     figures = key_figures(actor=rich_world["province"])
     assert figures == {"total": 3, "hte": 1, "tech_sme": 1, "candidate": 1}
+
+
+def test_browser_language_does_not_switch_to_english(as_user, world):
+    client = as_user(world["suzhou"])
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert 'lang="zh-CN"' in page and "工作台" in page
