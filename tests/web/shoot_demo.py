@@ -63,6 +63,8 @@ def main(base: str) -> None:
 
         firm = login(browser, base, "enterprise", "enterprise-demo")
         shoot(firm, "enterprise-user-home.png")
+        agency = login(browser, base, "agency", "agency-demo")
+        shoot(agency, "agency-home.png", full_page=False)
         expert = login(browser, base, "expert", "expert-demo")
         shoot(expert, "expert-home.png", full_page=False)
         login_page = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 760}).new_page()
