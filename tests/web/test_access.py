@@ -30,7 +30,9 @@ def test_anonymous_is_sent_to_login(client, world):
 def test_login_page_is_chinese_and_logs_in(client, world):
     page = client.get(reverse("web:login")).content.decode()
     assert "用户登录" in page and "高企培育平台" in page
-    response = client.post(reverse("web:login"), {"username": world["suzhou"].username, "password": "pw-test-123"})
+    response = client.post(
+        reverse("web:login"), {"username": world["suzhou"].username, "password": "pw-test-123"}
+    )
     assert response.status_code == 302 and response["Location"] == reverse("web:home")
 
 

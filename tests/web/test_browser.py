@@ -22,8 +22,14 @@ from tests import factories
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / os.environ.get("GAOQI_SCREENSHOTS", "test-results/screenshots")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 
 pytestmark = [
     pytest.mark.browser,
@@ -53,13 +59,35 @@ def cast():
     sci = factories.source(Department.SCIENCE_TECH, "科技_研发统计.xlsx", synthetic=True)
     today = timezone.localdate()
     for year in range(today.year - 3, today.year):
-        annual_report_record(actor=province, enterprise=ks, year=year, source=tax, source_row=100 + year % 100,
-                             values={"revenue": 38_000_000 + year % 10 * 4_000_000, "rnd_expense": 2_600_000,
-                                     "total_assets": 61_000_000, "employees": 140})
-        annual_report_record(actor=province, enterprise=ks, year=year, source=sci, source_row=20 + year % 100,
-                             values={"tech_staff": 32, "ip_class1": 3, "ip_class2": 11, "rnd_expense": 2_700_000})
-    certificate_record(actor=province, enterprise=ks, kind="hte", number="GR202332001234",
-                       issued_on=today - timedelta(days=300), expires_on=today + timedelta(days=800))
+        annual_report_record(
+            actor=province,
+            enterprise=ks,
+            year=year,
+            source=tax,
+            source_row=100 + year % 100,
+            values={
+                "revenue": 38_000_000 + year % 10 * 4_000_000,
+                "rnd_expense": 2_600_000,
+                "total_assets": 61_000_000,
+                "employees": 140,
+            },
+        )
+        annual_report_record(
+            actor=province,
+            enterprise=ks,
+            year=year,
+            source=sci,
+            source_row=20 + year % 100,
+            values={"tech_staff": 32, "ip_class1": 3, "ip_class2": 11, "rnd_expense": 2_700_000},
+        )
+    certificate_record(
+        actor=province,
+        enterprise=ks,
+        kind="hte",
+        number="GR202332001234",
+        issued_on=today - timedelta(days=300),
+        expires_on=today + timedelta(days=800),
+    )
     officer = factories.officer(Role.CITY_OFFICER, "320500", username="suzhou-officer")
     officer.display_name = "王科长"
     officer.save()
@@ -108,7 +136,9 @@ def test_officer_and_enterprise_user_in_a_browser(live_server, browser, cast):
     # htmx: choosing a status swaps the table and pushes the filter into the address.
     officer.select_option("#f-status", "hte")
     officer.wait_for_url("**status=hte**")
-    officer.wait_for_function("document.querySelectorAll('[data-testid=enterprise-table] tbody tr').length === 1")
+    officer.wait_for_function(
+        "document.querySelectorAll('[data-testid=enterprise-table] tbody tr').length === 1"
+    )
     assert cast["ks"].name in officer.inner_text("[data-testid=enterprise-table]")
     # The language switch comes back to the filtered address htmx pushed, not the one first loaded.
     officer.click("button[value=en]")

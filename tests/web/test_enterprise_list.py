@@ -98,7 +98,9 @@ def test_htmx_request_gets_the_table_fragment_only(as_user, world):
 
 def test_filter_form_uses_htmx_with_plain_fallback(as_user, world):
     page = as_user(world["suzhou"]).get(URL).content.decode()
-    assert 'hx-get="/enterprises/"' in page and 'hx-target="#results"' in page and 'hx-push-url="true"' in page
+    assert (
+        'hx-get="/enterprises/"' in page and 'hx-target="#results"' in page and 'hx-push-url="true"' in page
+    )
     assert 'method="get" action="/enterprises/"' in page
     assert "/static/vendor/htmx.min.js" in page
     assert "cdn" not in page.lower()

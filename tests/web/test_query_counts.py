@@ -25,17 +25,36 @@ def crowded(rich_world):
     finance = factories.source(Department.FINANCE, "财政.xlsx")
     today = timezone.localdate()
     for year in range(today.year - 5, today.year):
-        annual_report_record(actor=w["province"], enterprise=w["ks"], year=year, source=finance, source_row=year,
-                             values={"total_assets": 9_000_000, "net_assets": -5_000})
+        annual_report_record(
+            actor=w["province"],
+            enterprise=w["ks"],
+            year=year,
+            source=finance,
+            source_row=year,
+            values={"total_assets": 9_000_000, "net_assets": -5_000},
+        )
     for i in range(5):
-        IntellectualProperty.objects.create(enterprise=w["ks"], ip_class=2, kind="software_copyright",
-                                            number=f"2023SR{i:06d}", granted_on=today - timedelta(days=100 + i))
-        certificate_record(actor=w["province"], enterprise=w["ks"], kind="tech_sme", number=f"SME{i}",
-                           issued_on=today - timedelta(days=400 + i), expires_on=today + timedelta(days=10))
+        IntellectualProperty.objects.create(
+            enterprise=w["ks"],
+            ip_class=2,
+            kind="software_copyright",
+            number=f"2023SR{i:06d}",
+            granted_on=today - timedelta(days=100 + i),
+        )
+        certificate_record(
+            actor=w["province"],
+            enterprise=w["ks"],
+            kind="tech_sme",
+            number=f"SME{i}",
+            issued_on=today - timedelta(days=400 + i),
+            expires_on=today + timedelta(days=10),
+        )
     return w
 
 
-@pytest.mark.parametrize("params", [{}, {"status": "candidate", "q": "吴中"}, {"page": 2}, {"tech_field": "10"}])
+@pytest.mark.parametrize(
+    "params", [{}, {"status": "candidate", "q": "吴中"}, {"page": 2}, {"tech_field": "10"}]
+)
 def test_enterprise_list_queries(as_user, crowded, django_assert_num_queries, params):
     client = as_user(crowded["suzhou"])
     with django_assert_num_queries(8):

@@ -29,8 +29,15 @@ def test_chinese_by_default_and_english_on_request(as_user, world):
     assert response.status_code == 302
     page = client.get("/enterprises/").content.decode()
     assert 'lang="en"' in page
-    for label in ("Enterprises", "Unified social credit code", "Synthetic demo data", "City officer", "Log out",
-                  "Suzhou", "Search"):
+    for label in (
+        "Enterprises",
+        "Unified social credit code",
+        "Synthetic demo data",
+        "City officer",
+        "Log out",
+        "Suzhou",
+        "Search",
+    ):
         assert label in page, label
     assert "企业库" not in page
     assert ">Candidate</span>" in page  # one firm's status badge: singular
@@ -41,7 +48,9 @@ def test_chinese_by_default_and_english_on_request(as_user, world):
 def test_english_enterprise_page(as_user, rich_world):
     client = as_user(rich_world["suzhou"])
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
-    facts = client.get(reverse("web:enterprise_tab", args=[rich_world["ks"].credit_code, "facts"])).content.decode()
+    facts = client.get(
+        reverse("web:enterprise_tab", args=[rich_world["ks"].credit_code, "facts"])
+    ).content.decode()
     assert "Sales revenue" in facts and "10k CNY" in facts and "Tax" in facts and "Audit trail" in facts
 
 

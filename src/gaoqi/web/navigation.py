@@ -20,9 +20,18 @@ NAVIGATION = (
 
 def navigation_for(user, path: str = "") -> list[dict]:
     """The menu entries `user` sees; the one whose address is the longest prefix of `path` is active."""
-    items = [{"url": reverse(name), "label": label, "icon": icon, "name": name, "active": False,
-              "prefixes": [reverse(name)] + ([reverse(also)] if also else [])}
-             for name, label, icon, roles, also in NAVIGATION if user.role in roles]
+    items = [
+        {
+            "url": reverse(name),
+            "label": label,
+            "icon": icon,
+            "name": name,
+            "active": False,
+            "prefixes": [reverse(name)] + ([reverse(also)] if also else []),
+        }
+        for name, label, icon, roles, also in NAVIGATION
+        if user.role in roles
+    ]
     best, best_len = None, -1
     for item in items:
         for prefix in item["prefixes"]:

@@ -64,19 +64,27 @@ def subregion_counts(*, actor) -> list[SubregionRow]:
     key = "city_id" if region.level == Level.PROVINCE else "county_id"
     counts = {
         row[key]: row
-        for row in scope_enterprises(actor).order_by().values(key).annotate(**_status_counts(timezone.localdate()))
+        for row in scope_enterprises(actor)
+        .order_by()
+        .values(key)
+        .annotate(**_status_counts(timezone.localdate()))
     }
     rows = []
     for child in Region.objects.filter(parent_id=region.code).order_by("code"):
         c = counts.get(child.code, {})
-        rows.append(SubregionRow(child, c.get("total", 0), c.get("hte", 0), c.get("tech_sme", 0),
-                                 c.get("candidate", 0)))
+        rows.append(
+            SubregionRow(
+                child, c.get("total", 0), c.get("hte", 0), c.get("tech_sme", 0), c.get("candidate", 0)
+            )
+        )
     return rows
 
 
 def visible_firms(*, actor, limit: int = 50):
     """The firms an enterprise user or a service agency works with (their whole scope, name order)."""
-    return list(scope_enterprises(actor).select_related("county", "city", "tech_field").order_by("name", "id")[:limit])
+    return list(
+        scope_enterprises(actor).select_related("county", "city", "tech_field").order_by("name", "id")[:limit]
+    )
 
 
 @dataclass(frozen=True)
@@ -146,11 +154,17 @@ def facts_table(*, actor, enterprise) -> FactsTable:
             if item is None:
                 cells.append(None)
                 continue
-            others = [(r.source, r.source_row, getattr(r, name)) for r in by_year[year]
-                      if getattr(r, name) is not None and getattr(r, name) != item.value]
+            others = [
+                (r.source, r.source_row, getattr(r, name))
+                for r in by_year[year]
+                if getattr(r, name) is not None and getattr(r, name) != item.value
+            ]
             cells.append(FactCell(item.value, item.source, item.source_row, others))
         if any(cells):
-            rows.append(FactRow(name, AnnualReport._meta.get_field(name).verbose_name, FIELD_KIND[name], cells))
-    sources = sorted({r.source_id: r.source for r in reports}.values(),
-                     key=lambda s: (s.department, s.imported_at))
+            rows.append(
+                FactRow(name, AnnualReport._meta.get_field(name).verbose_name, FIELD_KIND[name], cells)
+            )
+    sources = sorted(
+        {r.source_id: r.source for r in reports}.values(), key=lambda s: (s.department, s.imported_at)
+    )
     return FactsTable(years=years, rows=rows, sources=sources)

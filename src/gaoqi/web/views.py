@@ -25,7 +25,10 @@ TABS = (
 
 def _partial(request) -> bool:
     """An htmx request that swaps a fragment (a history restore wants the whole page)."""
-    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-History-Restore-Request") != "true"
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
 
 
 def _render(request, template: str, partial_template: str, context: dict):
@@ -68,8 +71,10 @@ def enterprise_list(request):
 
 
 def _tab_overview(actor, enterprise) -> dict:
-    return {"facts": web_selectors.facts_table(actor=actor, enterprise=enterprise),
-            "key_fields": web_selectors.KEY_FIELDS}
+    return {
+        "facts": web_selectors.facts_table(actor=actor, enterprise=enterprise),
+        "key_fields": web_selectors.KEY_FIELDS,
+    }
 
 
 def _tab_facts(actor, enterprise) -> dict:
@@ -88,8 +93,13 @@ def _tab_audit(actor, enterprise) -> dict:
     return {"events": list(audit_trail_for_enterprise(actor=actor, enterprise=enterprise))}
 
 
-TAB_LOADERS = {"overview": _tab_overview, "facts": _tab_facts, "ip": _tab_ip,
-               "certificates": _tab_certificates, "audit": _tab_audit}
+TAB_LOADERS = {
+    "overview": _tab_overview,
+    "facts": _tab_facts,
+    "ip": _tab_ip,
+    "certificates": _tab_certificates,
+    "audit": _tab_audit,
+}
 
 
 @login_required
@@ -99,8 +109,11 @@ def enterprise_detail(request, credit_code, tab="overview"):
         raise Http404
     try:
         enterprise = get_enterprise_for_actor(request.user, credit_code=credit_code)
-        tabs = [(code, label) for code, label in TABS
-                if code != "audit" or can(request.user, "view_audit", enterprise)]
+        tabs = [
+            (code, label)
+            for code, label in TABS
+            if code != "audit" or can(request.user, "view_audit", enterprise)
+        ]
         context = TAB_LOADERS[tab](request.user, enterprise)
     except NotFound as exc:
         raise Http404(exc.message) from exc

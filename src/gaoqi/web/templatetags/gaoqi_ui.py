@@ -34,8 +34,11 @@ ICONS = {
 
 @register.simple_tag
 def icon(name: str) -> str:
-    return format_html('<svg class="ico" viewBox="0 0 24 24" width="16" height="16" aria-hidden="true">'
-                       '<path d="{}" fill="currentColor"/></svg>', ICONS.get(name, ""))
+    return format_html(
+        '<svg class="ico" viewBox="0 0 24 24" width="16" height="16" aria-hidden="true">'
+        '<path d="{}" fill="currentColor"/></svg>',
+        ICONS.get(name, ""),
+    )
 
 
 def _english() -> bool:
@@ -86,7 +89,9 @@ def status_of(enterprise) -> str:
 
 @register.simple_tag
 def status_badge(enterprise_or_code) -> str:
-    code = enterprise_or_code if isinstance(enterprise_or_code, str) else enterprise_status(enterprise_or_code)
+    code = (
+        enterprise_or_code if isinstance(enterprise_or_code, str) else enterprise_status(enterprise_or_code)
+    )
     return format_html('<span class="badge {}">{}</span>', STATUS_CLASS[code], STATUS_LABELS[code])
 
 
@@ -103,7 +108,9 @@ def source_title(source, row=None) -> str:
     parts = [str(source.get_department_display()), source.file_name]
     if row:
         parts.append(str(_("第%(row)s行")) % {"row": row})
-    parts.append(str(_("导入于 %(date)s")) % {"date": timezone.localtime(source.imported_at).date().isoformat()})
+    parts.append(
+        str(_("导入于 %(date)s")) % {"date": timezone.localtime(source.imported_at).date().isoformat()}
+    )
     if source.synthetic:
         parts.append(str(_("合成数据")))
     return " · ".join(parts)
