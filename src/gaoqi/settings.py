@@ -63,7 +63,7 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{VAR_DIR / 'gaoqi.sqlite3'}",
-        conn_max_age=int(os.environ.get("GAOQI_CONN_MAX_AGE", "60")),
+        conn_max_age=int(os.environ.get("GAOQI_CONN_MAX_AGE", "0")),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
