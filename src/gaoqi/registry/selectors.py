@@ -151,55 +151,29 @@ def merged_facts(*, actor, enterprise) -> dict[int, dict[str, MergedValue]]:
     return merge_reports(annual_reports_for(actor=actor, enterprise=enterprise))
 
 
+YEARLY_FIELDS = ("revenue", "net_assets", "rnd_expense", "rnd_expense_domestic")
+LATEST_YEAR_FIELDS = tuple(f for f in FACT_FIELDS if f not in (*YEARLY_FIELDS, "achievement_conversions"))
+
+
 def facts_for_policy(*, actor, enterprise, as_of: date) -> EnterpriseFacts:
-    """The engine's input for `enterprise`: the three accounting years before `as_of`, merged across sources."""
+    """The engine's input for `enterprise`: the three accounting years before `as_of`, merged across sources.
+
+    `_y3` is the year before `as_of`; unsuffixed fields read that year; conversions are the three years' total.
+    """
     merged = merged_facts(actor=actor, enterprise=enterprise)
-    y3 = as_of.year - 1
-    years = {1: y3 - 2, 2: y3 - 1, 3: y3}
+    years = {i: as_of.year - 4 + i for i in (1, 2, 3)}
 
     def value(year: int, field: str):
         item = merged.get(year, {}).get(field)
         return item.value if item else None
 
-    latest = {f: value(y3, f) for f in FACT_FIELDS}
-    conversions = [value(years[i], "achievement_conversions") for i in (1, 2, 3)]
-    certificate = Certificate.objects.filter(enterprise=enterprise, kind="hte", issued_on__lte=as_of,
-                                             expires_on__gte=as_of).exists()
+    values = {f"{stem}_y{i}": value(year, stem) for stem in YEARLY_FIELDS for i, year in years.items()}
+    values.update({field: value(years[3], field) for field in LATEST_YEAR_FIELDS})
+    conversions = [c for c in (value(y, "achievement_conversions") for y in years.values()) if c is not None]
+    values["achievement_conversions"] = sum(conversions) if conversions else None
+    values["has_hte_certificate"] = Certificate.objects.filter(
+        enterprise=enterprise, kind="hte", issued_on__lte=as_of, expires_on__gte=as_of).exists()
     return EnterpriseFacts(
-        credit_code=enterprise.credit_code,
-        name=enterprise.name,
-        region_code=enterprise.county_id,
-        founded_on=enterprise.founded_on,
-        tech_field=enterprise.tech_field_id,
-        employees=latest["employees"],
-        tech_staff=latest["tech_staff"],
-        revenue_y1=value(years[1], "revenue"),
-        revenue_y2=value(years[2], "revenue"),
-        revenue_y3=latest["revenue"],
-        total_income=latest["total_income"],
-        hitech_revenue=latest["hitech_revenue"],
-        total_cost=latest["total_cost"],
-        total_assets=latest["total_assets"],
-        net_assets_y1=value(years[1], "net_assets"),
-        net_assets_y2=value(years[2], "net_assets"),
-        net_assets_y3=latest["net_assets"],
-        rnd_expense_y1=value(years[1], "rnd_expense"),
-        rnd_expense_y2=value(years[2], "rnd_expense"),
-        rnd_expense_y3=latest["rnd_expense"],
-        rnd_expense_domestic_y1=value(years[1], "rnd_expense_domestic"),
-        rnd_expense_domestic_y2=value(years[2], "rnd_expense_domestic"),
-        rnd_expense_domestic_y3=latest["rnd_expense_domestic"],
-        ip_class1=latest["ip_class1"],
-        ip_class2=latest["ip_class2"],
-        ip_self_developed=latest["ip_self_developed"],
-        achievement_conversions=sum(c for c in conversions if c is not None) if any(
-            c is not None for c in conversions) else None,
-        standards_led=latest["standards_led"],
-        major_incident=latest["major_incident"],
-        bad_credit=latest["bad_credit"],
-        restricted_industry=latest["restricted_industry"],
-        has_hte_certificate=certificate,
-        national_award_top3=latest["national_award_top3"],
-        provincial_rnd_institution=latest["provincial_rnd_institution"],
-        led_standard_5y=latest["led_standard_5y"],
+        credit_code=enterprise.credit_code, name=enterprise.name, region_code=enterprise.county_id,
+        founded_on=enterprise.founded_on, tech_field=enterprise.tech_field_id, **values,
     )
