@@ -72,3 +72,16 @@ def test_tech_field_filter_matches_sub_fields(world):
     firm = factories.enterprise("320583", actor=world["province"], tech_field="101")
     page = enterprise_list(actor=world["suzhou"], filters=EnterpriseFilter(tech_field="10"))
     assert [e.pk for e in page] == [firm.pk]
+
+
+def test_list_count_is_capped_but_exact_below_the_cap(world, monkeypatch):
+    from gaoqi.registry.selectors import CappedPaginator
+
+    monkeypatch.setattr(CappedPaginator, "COUNT_CAP", 2)
+    suzhou = enterprise_list(actor=world["suzhou"], per_page=1)
+    assert (suzhou.paginator.count, suzhou.paginator.capped) == (2, False)
+    factories.enterprise("320583", actor=world["province"])
+    suzhou = enterprise_list(actor=world["suzhou"], per_page=1)
+    assert (suzhou.paginator.count, suzhou.paginator.capped, suzhou.paginator.num_pages) == (2, True, 2)
+    kunshan = enterprise_list(actor=world["kunshan"], per_page=1)
+    assert (kunshan.paginator.count, kunshan.paginator.capped) == (2, False)

@@ -42,7 +42,11 @@ def enterprise_q(actor, path: str = "") -> Q:
         return NOTHING
     role = actor.role
     if role == Role.PROVINCE_OFFICER:
-        return Q(**{f"{path}city__province_code": actor.region_id})
+        # IN (the province's cities) rather than a join on regions: the planner keeps the enterprise indexes.
+        from gaoqi.regions.models import Level, Region
+
+        cities = Region.objects.filter(level=Level.CITY, province_code=actor.region_id).values("code")
+        return Q(**{f"{path}city_id__in": cities})
     if role == Role.CITY_OFFICER:
         return Q(**{f"{path}city_id": actor.region_id})
     if role == Role.COUNTY_OFFICER:

@@ -28,6 +28,7 @@ class EnterpriseRow(Schema):
 
 class EnterprisePage(Schema):
     count: int
+    count_capped: bool  # true when more rows match than are counted (10,000): narrow the filters
     page: int
     pages: int
     items: list[EnterpriseRow]
@@ -80,7 +81,7 @@ def list_enterprises(request, params: Query[ListParams]):
                                          status=params.status, q=params.q)
     page = selectors.enterprise_list(actor=request.user, filters=filters, page=params.page,
                                      per_page=params.per_page)
-    return {"count": page.paginator.count, "page": page.number, "pages": page.paginator.num_pages,
+    return {"count": page.paginator.count, "count_capped": page.paginator.capped, "page": page.number, "pages": page.paginator.num_pages,
             "items": [_row(e) for e in page.object_list]}
 
 

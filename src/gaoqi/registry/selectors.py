@@ -9,6 +9,7 @@ from datetime import date
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from gaoqi.accounts.scope import can, scope_enterprises, scope_related
 from gaoqi.policy.facts import EnterpriseFacts
@@ -19,6 +20,7 @@ from gaoqi.registry.models import (
     Certificate,
     Department,
     IntellectualProperty,
+    TechField,
 )
 
 STATUSES = ("hte", "tech_sme", "candidate")
@@ -55,7 +57,8 @@ def _apply_filter(qs, f: EnterpriseFilter, today: date):
         qs = qs.filter(county_id=f.county)
     if f.tech_field:
         # A top-level field (two digits) matches its sub-fields too.
-        qs = qs.filter(Q(tech_field_id=f.tech_field) | Q(tech_field__parent_id=f.tech_field))
+        codes = TechField.objects.filter(Q(code=f.tech_field) | Q(parent_id=f.tech_field)).values("code")
+        qs = qs.filter(tech_field_id__in=codes)
     if f.status == "hte":
         qs = qs.filter(hte_valid_until__gte=today)
     elif f.status == "tech_sme":
@@ -76,12 +79,34 @@ def _apply_filter(qs, f: EnterpriseFilter, today: date):
     return qs
 
 
+class CappedPaginator(Paginator):
+    """Counts at most COUNT_CAP rows: an exact COUNT over 300,000 firms costs more than the page itself.
+
+    Beyond the cap the list says "10,000+" and asks for narrower filters (the home page has exact totals).
+    """
+
+    COUNT_CAP = 10_000
+
+    @cached_property
+    def _limited_count(self) -> int:
+        return self.object_list.order_by()[: self.COUNT_CAP + 1].count()
+
+    @cached_property
+    def count(self) -> int:
+        return min(self._limited_count, self.COUNT_CAP)
+
+    @property
+    def capped(self) -> bool:
+        """True when there are more rows than counted."""
+        return self._limited_count > self.COUNT_CAP
+
+
 def enterprise_list(*, actor, filters: EnterpriseFilter | None = None, page: int = 1, per_page: int = 20):
     """A page of the enterprises the actor may see, filtered, ordered by name. Two queries: count + page."""
     today = timezone.localdate()
     qs = _apply_filter(scope_enterprises(actor), filters or EnterpriseFilter(), today)
     qs = qs.select_related("county", "city", "tech_field").order_by("name", "id")
-    paginator = Paginator(qs, max(1, min(per_page, PER_PAGE_MAX)))
+    paginator = CappedPaginator(qs, max(1, min(per_page, PER_PAGE_MAX)))
     return paginator.get_page(page)
 
 
