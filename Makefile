@@ -42,4 +42,4 @@ bench: env
 	$(BIN)/python -m bench
 
 clean-demo:
-	rm -f var/demo.sqlite3
+	rm -f var/gaoqi.sqlite3 var/gaoqi.sqlite3-wal var/gaoqi.sqlite3-shm
