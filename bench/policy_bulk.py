@@ -45,8 +45,8 @@ def compare(bulk: pl.DataFrame, evaluations) -> int:
     bad = 0
     cols = set(bulk.columns)
     for row, ev in zip(bulk.iter_rows(named=True), evaluations, strict=True):
-        if ev.errors:
-            bad += row["outcome"] is not None
+        if ev.errors:  # one convention for invalid input: outcome None + errors, on both paths
+            bad += row["outcome"] is not None or ev.outcome is not None
             continue
         same = (row["outcome"], row["eligible"], row["score_min"], row["score_max"]) == (
             ev.outcome,

@@ -43,9 +43,12 @@ def test_invalid_facts_raise_with_every_field_named():
     assert "employees" in str(info.value) and bad.credit_code in str(info.value)
 
 
-def test_report_mode_returns_an_undetermined_evaluation_with_errors():
+def test_report_mode_returns_no_outcome_with_errors():
+    # one convention everywhere (engine, bulk, CLI): invalid input -> outcome None + errors;
+    # "undetermined" means only "expert review decides"
     ev = evaluate(sme(tech_staff=101), policy("tech_sme"), AS_OF, on_error="report")
-    assert ev.outcome == "undetermined" and ev.eligible is None and ev.criteria == ()
+    assert ev.outcome is None and ev.eligible is None and ev.criteria == ()
+    assert ev.to_dict()["outcome"] is None
     assert [e.field for e in ev.errors] == ["tech_staff"]
     assert ev.to_dict()["errors"][0]["field"] == "tech_staff"
 

@@ -129,14 +129,14 @@ def assert_same(path: Path):
     assert fast.n_rows == len(slow.records)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=rows_strategy(xlsx=False))
 def test_csv_fast_reader_equals_row_reader(rows):
     with tempfile.TemporaryDirectory() as tmp:
         assert_same(write_csv(Path(tmp) / "t.csv", HEADER, rows))
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=rows_strategy(xlsx=True))
 def test_xlsx_fast_reader_equals_row_reader(rows):
     with tempfile.TemporaryDirectory() as tmp:
@@ -157,7 +157,7 @@ TYPED = {
 TYPED_FLOAT_BOOL = [1.0, 0.0, 2.0, None]
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_xlsx_columns_of_one_type_take_the_typed_shortcut_with_the_same_result(data):
     """Excel columns holding only numbers / dates / booleans (no text, blanks as empty cells)."""

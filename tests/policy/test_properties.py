@@ -93,7 +93,7 @@ def test_more_rnd_staff_or_ip_never_lowers_either_end_of_the_hte_score(f, rnd, s
     assert lo2 >= lo and hi2 >= hi
 
 
-@settings(max_examples=150)
+@settings(max_examples=100)
 @given(sme_facts(max_employees=400))
 def test_applying_the_tech_sme_gap_plan_makes_the_firm_pass(f):
     ev = evaluate(f, SME_P, AS_OF)
@@ -109,7 +109,7 @@ def test_applying_the_tech_sme_gap_plan_makes_the_firm_pass(f):
     assert after.score == ev.score + sum(g.points_gain for g in plan)
 
 
-@settings(max_examples=150)
+@settings(max_examples=100)
 @given(sme_facts(max_employees=400))
 def test_each_step_of_the_plan_is_the_least_that_reaches_its_band(f):
     ev = evaluate(f, SME_P, AS_OF)
@@ -122,7 +122,7 @@ def test_each_step_of_the_plan_is_the_least_that_reaches_its_band(f):
         assert short < reached
 
 
-@settings(max_examples=200)
+@settings(max_examples=100)
 @given(hte_facts())
 def test_applying_the_hard_condition_gaps_meets_every_hard_condition(f):
     ev = evaluate(f, HTE_P, AS_OF)

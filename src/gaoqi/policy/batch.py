@@ -124,6 +124,11 @@ def evaluate_tables(
     keep: tuple[str, ...] = KEY_COLUMNS,
 ) -> dict[str, pl.DataFrame]:
     """Several policies over the same rows in one go (`collect_all`: one scan of a lazy source, read
-    only for the columns the rules use, and the policies' queries run in parallel)."""
+    only for the columns the rules use, and the policies' queries run in parallel).
+
+    Measured and rejected: reading a lazy source into one DataFrame first and running the three queries
+    on it saves ~0.4 s CPU of repeated Parquet decoding, but materialises the whole input (~300 MB for
+    1,000,000 rows); on these machines fresh memory costs ~2-3 s/GiB in page faults, and the streaming
+    scans were faster in wall time (1.08 s vs 1.49 s in bench/policy_bulk.py)."""
     frames = pl.collect_all([plan(source, p, as_of, keep=keep) for p in policies])
     return {p.name: f for p, f in zip(policies, frames, strict=True)}

@@ -28,7 +28,9 @@ def evaluate(facts: Any, policy: Policy, as_of: date, *, on_error: str = "raise"
     """Evaluate one enterprise (or R&D institution) under `policy` on `as_of`.
 
     Invalid facts raise `FactsError` (with `.errors`), or with `on_error="report"` give an Evaluation whose
-    outcome is "undetermined", `eligible` None and `errors` filled. `with_gaps=False` skips gap analysis.
+    outcome is None (not evaluated), `eligible` None and `errors` filled -- the same convention as the bulk
+    path and `gaoqi evaluate`; "undetermined" means only "expert review decides" (HTE score range
+    straddles the bar). `with_gaps=False` skips gap analysis.
     """
     if on_error not in ("raise", "report"):
         raise ValueError("on_error must be 'raise' or 'report'")
@@ -39,7 +41,7 @@ def evaluate(facts: Any, policy: Policy, as_of: date, *, on_error: str = "raise"
         if on_error == "raise":
             raise FactsError(errors, code)
         return Evaluation(policy.name, policy.version, ENGINE_VERSION, policy.param_hash, as_of, code,
-                          "undetermined", None, errors=tuple(errors))
+                          None, None, errors=tuple(errors))
     core = rules.evaluate(facts, policy, as_of)
     gaps = tuple(rules.gaps(facts, policy, as_of, core)) if with_gaps and core.outcome != "pass" else ()
     return Evaluation(

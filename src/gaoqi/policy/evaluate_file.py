@@ -59,10 +59,14 @@ def evaluate_file(
     read_errors: dict[int, list[RowError]] = {}
     for e in table.errors:
         read_errors.setdefault(e.row, []).append(e)
-    names = {
-        **table.raw_names,
-        **{r: (c, n) for r, c, n in df.select(ROW, "credit_code", "name").iter_rows()},
-    }
+    names = dict(table.raw_names)
+    names.update(
+        zip(
+            df.get_column(ROW).to_list(),
+            zip(df.get_column("credit_code").to_list(), df.get_column("name").to_list(), strict=True),
+            strict=True,
+        )
+    )
     if detail == "auto":
         detail = "full" if df.height * len(policies) <= full_limit else "summary"
     bulk = evaluate_tables(

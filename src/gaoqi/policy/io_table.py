@@ -100,24 +100,24 @@ def _fast(s: pl.Expr, spec: FieldSpec, scale: int) -> pl.Expr:
     return s
 
 
-def _column_series(col: Column, values: tuple) -> tuple[pl.Series, pl.Series | None]:
+def _column_series(col: Column, values: tuple, types: set) -> tuple[pl.Series, pl.Series | None]:
     """The column as stripped strings (null when blank), and for text columns a mask of cells that
-    were not strings in the file (numbers, dates), which only the row reader interprets."""
+    were not strings in the file (numbers, dates), which only the row reader interprets. `types`: the
+    set of the values' types."""
     raw = pl.Series(col.spec.name, values, dtype=pl.String, strict=False)
     non_str = None
     if col.spec.kind is Kind.TEXT:
-        types = set(map(type, values))
         if types - {str, type(None)}:
             non_str = pl.Series([type(v) is not str and v is not None for v in values])
     return raw, non_str
 
 
-def _typed(col: Column, values: tuple) -> tuple[pl.Series, pl.Series] | None:
+def _typed(col: Column, values: tuple, types: set) -> tuple[pl.Series, pl.Series] | None:
     """Shortcut for a column Excel stored as one type (all numbers, all dates, all booleans, blanks as
     None): (values, cells to leave to the row reader), or None to take the string path. Each rule
     matches io_cells exactly: e.g. a float is integral yuan iff Decimal(repr(x)) is, for |x| < 2^53."""
     kind, name = col.spec.kind, col.spec.name
-    types = set(map(type, values)) - {type(None)}
+    types = types - {type(None)}
     if str in types or (bool in types and kind is not Kind.BOOL):
         return None  # strings need the string rules; a boolean where a number belongs is an error
     try:
@@ -172,12 +172,13 @@ def read_table(path: str | Path) -> TableResult:
     raw_cols, non_str_cols, typed = {}, [], {}
     for col in layout.columns:
         values = by_index[col.index] if col.index < len(by_index) else (None,) * n
-        shortcut = _typed(col, values)
+        types = set(map(type, values))
+        shortcut = _typed(col, values, types)
         if shortcut is not None:
             typed[col.spec.name] = col
             raw_cols[f"__v_{col.spec.name}"], raw_cols[f"__bad_{col.spec.name}"] = shortcut
             continue
-        raw, non_str = _column_series(col, values)
+        raw, non_str = _column_series(col, values, types)
         raw_cols[col.spec.name] = raw
         if non_str is not None:
             raw_cols[f"__nonstr_{col.spec.name}"] = non_str

@@ -307,7 +307,7 @@ class Evaluation:
     param_hash: str
     as_of: date
     credit_code: str
-    outcome: str
+    outcome: str | None  # one of OUTCOMES; None when the facts could not be evaluated (see `errors`)
     eligible: bool | None
     score: int | None = None
     score_min: int | None = None
