@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext_lazy as _
 
@@ -12,11 +15,14 @@ from gaoqi.accounts.scope import can, get_enterprise_for_actor
 from gaoqi.audit.selectors import audit_trail_for_enterprise
 from gaoqi.errors import NotFound
 from gaoqi.registry import selectors
+from gaoqi.registry.evaluation import evaluate_enterprise
+from gaoqi.web import evaluation as web_evaluation
 from gaoqi.web import selectors as web_selectors
 
 TABS = (
     ("overview", _("概况")),
     ("facts", _("年度数据")),
+    ("evaluation", _("评价与对标")),
     ("ip", _("知识产权")),
     ("certificates", _("证书")),
     ("audit", _("审计记录")),
@@ -70,32 +76,52 @@ def enterprise_list(request):
     return _render(request, "web/enterprise_list.html", "web/_enterprise_results.html", context)
 
 
-def _tab_overview(actor, enterprise) -> dict:
+def _tab_overview(actor, enterprise, query) -> dict:
     return {
         "facts": web_selectors.facts_table(actor=actor, enterprise=enterprise),
         "key_fields": web_selectors.KEY_FIELDS,
     }
 
 
-def _tab_facts(actor, enterprise) -> dict:
+def _tab_facts(actor, enterprise, query) -> dict:
     return {"facts": web_selectors.facts_table(actor=actor, enterprise=enterprise)}
 
 
-def _tab_ip(actor, enterprise) -> dict:
+def _tab_ip(actor, enterprise, query) -> dict:
     return {"ip_items": list(selectors.ip_items_for(actor=actor, enterprise=enterprise))}
 
 
-def _tab_certificates(actor, enterprise) -> dict:
+def _tab_certificates(actor, enterprise, query) -> dict:
     return {"certificates": list(selectors.certificates_for(actor=actor, enterprise=enterprise))}
 
 
-def _tab_audit(actor, enterprise) -> dict:
+def _as_of(query) -> tuple[date, bool]:
+    """?as_of=YYYY-MM-DD (years 2000-2099), else today; the flag says a submitted date was not usable."""
+    raw = (query.get("as_of") or "").strip()
+    if raw:
+        try:
+            day = date.fromisoformat(raw)
+            if 2000 <= day.year <= 2099:
+                return day, False
+        except ValueError:
+            pass
+    return timezone.localdate(), bool(raw)
+
+
+def _tab_evaluation(actor, enterprise, query) -> dict:
+    as_of, bad_date = _as_of(query)
+    result = evaluate_enterprise(actor=actor, enterprise=enterprise, as_of=as_of)
+    return {"as_of": as_of, "bad_date": bad_date, "cards": web_evaluation.cards(result, enterprise)}
+
+
+def _tab_audit(actor, enterprise, query) -> dict:
     return {"events": list(audit_trail_for_enterprise(actor=actor, enterprise=enterprise))}
 
 
 TAB_LOADERS = {
     "overview": _tab_overview,
     "facts": _tab_facts,
+    "evaluation": _tab_evaluation,
     "ip": _tab_ip,
     "certificates": _tab_certificates,
     "audit": _tab_audit,
@@ -114,7 +140,7 @@ def enterprise_detail(request, credit_code, tab="overview"):
             for code, label in TABS
             if code != "audit" or can(request.user, "view_audit", enterprise)
         ]
-        context = TAB_LOADERS[tab](request.user, enterprise)
+        context = TAB_LOADERS[tab](request.user, enterprise, request.GET)
     except NotFound as exc:
         raise Http404(exc.message) from exc
     context.update(enterprise=enterprise, tabs=tabs, tab=tab)
