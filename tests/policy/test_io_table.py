@@ -194,3 +194,98 @@ def test_fast_reader_on_many_clean_rows_reads_all_without_fallback(tmp_path):
     result = read_table(path)
     assert result.errors == [] and result.df.height == 2000
     assert result.df.get_column("revenue_y1").to_list() == [i * 1000 for i in range(1, 2001)]
+
+
+def _xlsx_layouts(path: Path, case: str) -> Path:
+    """Hand-made sheets for the fastexcel path of the columnar reader (and its refusals)."""
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(str(path), {"default_date_format": "yyyy-mm-dd"})
+    ws = wb.add_worksheet()
+    top = 2 if case == "leading_blank_rows" else 0
+    header = ["credit_code", "name", "founded_on", "employees", "revenue_y1（万元）", "bad_credit", "备注"]
+    ws.write_row(top, 1 if case == "leading_blank_rows" else 0, header)
+    rows = [
+        [credit_code(1), "甲", date(2015, 6, 1), 12.0, 123.4567, True, None],
+        [credit_code(2), "乙", datetime(2015, 6, 1, 8, 0), 12.5, 0.00005, False, "x"],
+        [None, None, None, None, None, None, "只有备注"],
+        [credit_code(3), "丙", date(2016, 1, 1), -1.0, 1.0, False, None],
+    ]
+    if case == "two_header_rows":
+        rows.insert(
+            0,
+            [
+                "统一社会信用代码",
+                "企业名称",
+                "成立日期",
+                "职工总数",
+                "销售收入（第一年）（万元）",
+                "失信或经营异常",
+                None,
+            ],
+        )
+    if case == "numeric_in_text":
+        rows[0][1] = 12.0
+        rows[1][1] = 12.5
+    if case == "date_in_text":
+        rows[0][1] = date(2020, 1, 2)
+    if case == "number_in_date":
+        rows[0][2] = 41000.0
+    if case == "float_in_bool":
+        rows[0][5] = 1.0
+    if case == "blank_text_in_number":
+        rows[0][3] = " "
+    if case == "empty_first_data_row":
+        rows.insert(0, [None] * len(header))
+    for i, row in enumerate(rows, start=top + 1):
+        for j, value in enumerate(row):
+            if value is None:
+                continue
+            if case == "formula" and j == 3 and isinstance(value, float):
+                ws.write_formula(
+                    i, j + (1 if case == "leading_blank_rows" else 0), f"={value}*1", None, value
+                )
+            else:
+                ws.write(i, j + (1 if case == "leading_blank_rows" else 0), value)
+    if case == "duplicate_header":
+        ws.write(top, len(header), "credit_code")
+    wb.close()
+    return path
+
+
+FASTEXCEL_CASES = {
+    "plain": True,
+    "leading_blank_rows": None,  # either path, as long as the result is the same
+    "two_header_rows": False,  # the second header row is text above numbers: mixed columns
+    "empty_first_data_row": True,
+    "formula": True,
+    "numeric_in_text": False,  # mixed types in a column: the row reader's path
+    "date_in_text": False,
+    "blank_text_in_number": False,
+    "number_in_date": False,
+    "float_in_bool": False,
+    "duplicate_header": False,
+}
+
+
+def test_xlsx_fastexcel_path_equals_row_reader(tmp_path):
+    from gaoqi.policy.io_table import _xlsx_source
+
+    for case, fast in FASTEXCEL_CASES.items():
+        path = _xlsx_layouts(tmp_path / f"{case}.xlsx", case)
+        if case == "duplicate_header":
+            import pytest
+
+            from gaoqi.policy.io_read import TemplateError
+
+            with pytest.raises(TemplateError):
+                read_table(path)
+            with pytest.raises(TemplateError):
+                read_template(path)
+            continue
+        if fast is not None:
+            assert (_xlsx_source(path) is not None) is fast, case
+        assert_same(path)
+        result = read_table(path)
+        assert {e.row for e in result.errors} <= set(result.rows), case
+        assert result.unknown_headers == ([] if case == "two_header_rows" else ["备注"]), case

@@ -9,6 +9,10 @@ yields either its values or its `RowError`s. Tests compare both readers on gener
 
 from __future__ import annotations
 
+import logging
+import re
+import zipfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import time
 from itertools import zip_longest
@@ -18,7 +22,7 @@ import polars as pl
 
 from gaoqi.policy.facts import FIELD_SPECS, FieldSpec, Kind
 from gaoqi.policy.io_cells import COUNT_LIMIT, FALSE_WORDS, MONEY_LIMIT, TRUE_WORDS, WAN, is_blank
-from gaoqi.policy.io_read import Column, RowError, data_rows, find_layout, parse_row, read_raw
+from gaoqi.policy.io_read import Column, Layout, RowError, data_rows, find_layout, parse_row, read_raw
 
 ROW = "_row"
 DTYPES = {
@@ -114,17 +118,25 @@ def _column_series(col: Column, values: tuple, types: set) -> tuple[pl.Series, p
 
 def _typed(col: Column, values: tuple, types: set) -> tuple[pl.Series, pl.Series] | None:
     """Shortcut for a column Excel stored as one type (all numbers, all dates, all booleans, blanks as
-    None): (values, cells to leave to the row reader), or None to take the string path. Each rule
-    matches io_cells exactly: e.g. a float is integral yuan iff Decimal(repr(x)) is, for |x| < 2^53."""
-    kind, name = col.spec.kind, col.spec.name
+    None): (values, cells to leave to the row reader), or None to take the string path. `types`: the
+    set of the values' types."""
     types = types - {type(None)}
-    if str in types or (bool in types and kind is not Kind.BOOL):
+    if str in types or (bool in types and col.spec.kind is not Kind.BOOL):
         return None  # strings need the string rules; a boolean where a number belongs is an error
     try:
-        s = pl.Series(name, values, strict=False)
+        s = pl.Series(col.spec.name, values, strict=False)
     except Exception:  # values Polars cannot type (huge ints, objects): the string path decides
         return None
+    return _typed_series(col, s)
+
+
+def _typed_series(col: Column, s: pl.Series) -> tuple[pl.Series, pl.Series] | None:
+    """`_typed` on a Series of one non-string type. Each rule matches io_cells exactly: e.g. a float
+    is integral yuan iff Decimal(repr(x)) is, for |x| < 2^53."""
+    kind, name = col.spec.kind, col.spec.name
     dt = s.dtype
+    if dt == pl.Boolean and kind is not Kind.BOOL:
+        return None
     if dt in (pl.Float64, pl.Int64) and not (kind is Kind.MONEY and col.scale != 1):
         x = s.cast(pl.Float64)
         integral = x.is_finite() & (x == x.floor())
@@ -156,16 +168,24 @@ def _typed(col: Column, values: tuple, types: set) -> tuple[pl.Series, pl.Series
     return value.alias(name), (s.is_not_null() & ~ok.fill_null(False))
 
 
-def read_table(path: str | Path) -> TableResult:
-    """Read a template file into a typed DataFrame of its valid rows plus the errors of the others."""
+@dataclass(slots=True)
+class _Source:
+    """The data rows of a file, whichever way they were read."""
+
+    layout: Layout
+    numbers: list[int]  # spreadsheet row number of every non-blank data row, in order
+    columns: dict[str, pl.Series]  # the raw column series (see read_table)
+    typed: dict[str, Column]  # columns that took the typed shortcut
+    non_str_cols: list[str]
+    cells_of: Callable[[list[int]], dict[int, Sequence[object]]]  # row numbers -> their cells
+
+
+def _rows_source(path: str | Path) -> _Source:
+    """Rows as Python values (CSV, and the xlsx files `_xlsx_source` declines), transposed to columns."""
     rows = read_raw(path)
     layout = find_layout(rows)
-    file = Path(path).name
-    headers = {col.spec.name: col.header for col in layout.columns}
     numbered = list(data_rows(rows, layout))
     n = len(numbered)
-    if n == 0:
-        return TableResult(pl.DataFrame(schema=SCHEMA), [], layout.unknown_headers, 0, headers)
     numbers = [num for num, _ in numbered]
     cells = [c for _, c in numbered]
     by_index = list(zip_longest(*cells))  # columns, padded with None for short CSV rows
@@ -183,7 +203,145 @@ def read_table(path: str | Path) -> TableResult:
         if non_str is not None:
             raw_cols[f"__nonstr_{col.spec.name}"] = non_str
             non_str_cols.append(f"__nonstr_{col.spec.name}")
-    frame = pl.DataFrame(raw_cols).with_columns(pl.Series(ROW, numbers, dtype=pl.Int64))
+    by_number = dict(numbered)
+    return _Source(
+        layout, numbers, raw_cols, typed, non_str_cols, lambda nums: {k: by_number[k] for k in nums}
+    )
+
+
+# --- xlsx through fastexcel ------------------------------------------------------------------------
+
+_CELL_RE = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(/>|>(.*?)</(?:\w+:)?c>)", re.S)
+_REF_RE = re.compile(rb'\br="[A-Z]+([0-9]+)"')
+_VALUE_RE = re.compile(rb"<(?:\w+:)?(?:v|is)\b")
+_HEAD_BYTES = 1 << 20
+_NOT_A_NAME = re.compile(r"^\s*$|^[+-]?[0-9.]+([eE][+-]?[0-9]+)?$|^(true|false)$|^[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_FX_TYPES = {"string", "float", "boolean", "datetime", "null"}
+
+
+def _first_value_row(path: Path) -> int | None:
+    """The 1-based row of the first cell holding a value in the first sheet (what fastexcel takes as
+    its header row: it drops leading empty rows), or None when that is not plain to see."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            book = z.read("xl/workbook.xml")
+            first = re.search(rb"<(?:\w+:)?sheet\b[^>]*?\br:id=\"([^\"]+)\"", book)
+            rels = z.read("xl/_rels/workbook.xml.rels")
+            if first is None:
+                return None
+            target = None
+            for rel in re.finditer(rb"<(?:\w+:)?Relationship\b[^>]*>", rels):
+                if re.search(rb'\bId="' + re.escape(first[1]) + rb'"', rel[0]):
+                    found = re.search(rb'\bTarget="([^"]+)"', rel[0])
+                    target = found[1].decode() if found else None
+            if target is None:
+                return None
+            name = target.lstrip("/") if target.startswith("/") else "xl/" + target
+            with z.open(name) as sheet:
+                head = sheet.read(_HEAD_BYTES)
+    except (OSError, KeyError, zipfile.BadZipFile, UnicodeDecodeError):
+        return None
+    data = head.split(b"<sheetData", 1)
+    if len(data) != 2:
+        return None
+    for cell in _CELL_RE.finditer(data[1]):
+        if cell[3] is not None and _VALUE_RE.search(cell[3]):
+            ref = _REF_RE.search(cell[1])
+            return int(ref[1]) if ref else None
+    return None
+
+
+def _xlsx_source(path: Path) -> _Source | None:
+    """The first sheet read by fastexcel straight into Arrow columns, or None (the row reader's path)
+    unless the result is plainly what `read_raw` would give: every column of one type (strict
+    coercion), the header row found where `find_layout` finds it, headers that are distinct text."""
+    import fastexcel
+
+    header_row = _first_value_row(path)
+    if header_row is None:
+        return None
+    logger = logging.getLogger("fastexcel")
+    level = logger.level
+    logger.setLevel(logging.ERROR)  # "could not determine dtype" for empty columns: they stay null
+    try:
+        sheet = fastexcel.read_excel(str(path)).load_sheet(
+            0, header_row=0, skip_rows=0, schema_sample_rows=None, dtype_coercion="strict"
+        )
+        infos = sheet.available_columns()
+        frame = pl.from_arrow(sheet.to_arrow())
+    except Exception:  # mixed types in a column, or anything fastexcel cannot do: the row reader decides
+        return None
+    finally:
+        logger.setLevel(level)
+    names = [c.name for c in infos]
+    if (
+        not isinstance(frame, pl.DataFrame)
+        or frame.columns != names
+        or any(c.column_name_from != "looked_up" or c.dtype not in _FX_TYPES for c in infos)
+        or any(_NOT_A_NAME.match(n) or n != n.strip() for n in names)
+        or any(re.match(r"^(.*)_[0-9]+$", n) and re.match(r"^(.*)_[0-9]+$", n)[1] in names for n in names)
+    ):
+        return None
+    frame = frame.with_columns(
+        pl.col(c).cast(pl.String) for c, i in zip(frame.columns, infos, strict=True) if i.dtype == "null"
+    )
+    first_row = list(frame.row(0)) if frame.height else []
+    layout = find_layout([names, first_row])
+    if any(
+        col.spec.kind is not Kind.DATE
+        and frame.schema[names[col.index]] not in (pl.String, pl.Float64, pl.Boolean)
+        for col in layout.columns
+    ):
+        return None  # a date where text or a number belongs: leave the reasons to the row reader
+    filled = [
+        (
+            pl.col(n).str.replace_all(_PY_ONLY_SPACE, "").str.strip_chars() != ""
+            if frame.schema[n] == pl.String
+            else pl.col(n).is_not_null()
+        ).fill_null(False)
+        for n in names
+    ]
+    skip = layout.first_data - 1  # 1 when a second header row follows the first
+    frame = (
+        frame.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).add(header_row + 1).alias(ROW))
+        .slice(skip)
+        .filter(pl.any_horizontal([pl.lit(False), *filled]))
+    )
+    numbers = frame.get_column(ROW).to_list()
+    raw_cols, non_str_cols, typed = {}, [], {}
+    for col in layout.columns:
+        s = frame.get_column(names[col.index]).alias(col.spec.name)
+        if s.dtype == pl.String:
+            raw_cols[col.spec.name] = s
+            continue
+        shortcut = _typed_series(col, s)
+        if shortcut is not None:
+            typed[col.spec.name] = col
+            raw_cols[f"__v_{col.spec.name}"], raw_cols[f"__bad_{col.spec.name}"] = shortcut
+            continue
+        raw_cols[col.spec.name] = s.cast(pl.String)  # flagged below: only the row reader reads these
+        raw_cols[f"__nonstr_{col.spec.name}"] = s.is_not_null()
+        non_str_cols.append(f"__nonstr_{col.spec.name}")
+
+    def cells_of(nums: list[int]) -> dict[int, Sequence[object]]:
+        sub = frame.filter(pl.col(ROW).is_in(nums))
+        return {row[-1]: row[:-1] for row in sub.rows()}
+
+    return _Source(layout, numbers, raw_cols, typed, non_str_cols, cells_of)
+
+
+def read_table(path: str | Path) -> TableResult:
+    """Read a template file into a typed DataFrame of its valid rows plus the errors of the others."""
+    source = _xlsx_source(Path(path)) if Path(path).suffix.lower() == ".xlsx" else None
+    if source is None:
+        source = _rows_source(path)
+    layout, numbers, typed, non_str_cols = source.layout, source.numbers, source.typed, source.non_str_cols
+    file = Path(path).name
+    headers = {col.spec.name: col.header for col in layout.columns}
+    n = len(numbers)
+    if n == 0:
+        return TableResult(pl.DataFrame(schema=SCHEMA), [], layout.unknown_headers, 0, headers)
+    frame = pl.DataFrame(source.columns).with_columns(pl.Series(ROW, numbers, dtype=pl.Int64))
     names = [col.spec.name for col in layout.columns if col.spec.name not in typed]
     # Stage by stage, so that no expression is evaluated twice: strip, parse, then compare.
     py_space = pl.any_horizontal([pl.lit(False), *[pl.col(n).str.contains(_PY_ONLY_SPACE) for n in names]])
@@ -223,13 +381,13 @@ def read_table(path: str | Path) -> TableResult:
     raw_names: dict[int, tuple] = {}
     recovered = []
     if slow_rows:
-        position = {num: i for i, num in enumerate(numbers)}
+        cells = source.cells_of(slow_rows)
         for num in slow_rows:
-            record = parse_row(cells[position[num]], layout.columns, file, num)
+            record = parse_row(cells[num], layout.columns, file, num)
             if record.facts is None:
                 errors.extend(record.errors)
                 raw_names[num] = tuple(
-                    _raw_text(cells[position[num]], layout.columns, f) for f in ("credit_code", "name")
+                    _raw_text(cells[num], layout.columns, f) for f in ("credit_code", "name")
                 )
             else:
                 recovered.append({ROW: num, **record.facts.as_dict()})
