@@ -85,3 +85,12 @@ def test_list_count_is_capped_but_exact_below_the_cap(world, monkeypatch):
     assert (suzhou.paginator.count, suzhou.paginator.capped, suzhou.paginator.num_pages) == (2, True, 2)
     kunshan = enterprise_list(actor=world["kunshan"], per_page=1)
     assert (kunshan.paginator.count, kunshan.paginator.capped) == (2, False)
+
+
+def test_sub_field_codes_extend_their_field_code(db):
+    """The list filter relies on it: a top-level field is a code prefix."""
+    from gaoqi.registry.models import TechField
+
+    subs = TechField.objects.filter(parent__isnull=False)
+    assert subs.count() == 52
+    assert all(t.code.startswith(t.parent_id) and len(t.parent_id) == 2 for t in subs)

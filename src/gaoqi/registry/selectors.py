@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.functional import cached_property
 
@@ -20,7 +19,6 @@ from gaoqi.registry.models import (
     Certificate,
     Department,
     IntellectualProperty,
-    TechField,
 )
 
 STATUSES = ("hte", "tech_sme", "candidate")
@@ -57,8 +55,12 @@ def _apply_filter(qs, f: EnterpriseFilter, today: date):
         qs = qs.filter(county_id=f.county)
     if f.tech_field:
         # A top-level field (two digits) matches its sub-fields too.
-        codes = TechField.objects.filter(Q(code=f.tech_field) | Q(parent_id=f.tech_field)).values("code")
-        qs = qs.filter(tech_field_id__in=codes)
+        # Sub-field codes extend their field's code (801 under 80; a test holds the fixture to it), so a
+        # top-level field is a prefix test: no join, and the planner keeps walking the name index.
+        if len(f.tech_field) == 2:
+            qs = qs.filter(tech_field__code__startswith=f.tech_field)
+        else:
+            qs = qs.filter(tech_field_id=f.tech_field)
     if f.status == "hte":
         qs = qs.filter(hte_valid_until__gte=today)
     elif f.status == "tech_sme":
