@@ -1,6 +1,6 @@
 """The `gaoqi` console command.
 
-Policy commands (`evaluate`, `simulate`) run without Django. Everything else is a Django management
+Policy commands (`evaluate`, `simulate`, `template`) run without Django. Everything else is a Django management
 command (`gaoqi demo`, `gaoqi demo-data`, `gaoqi migrate`, ...); hyphenated names map to underscores.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 
-POLICY_COMMANDS = {"evaluate", "simulate"}
+POLICY_COMMANDS = {"evaluate", "simulate", "template"}
 
 
 def main(argv: list[str] | None = None) -> int:

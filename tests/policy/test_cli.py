@@ -208,3 +208,14 @@ def test_console_script_dispatches(firms_csv):
         timeout=120,
     )
     assert proc.returncode == 1 and len(proc.stdout.splitlines()) == 4
+
+
+def test_template_command_writes_a_template_the_reader_accepts(tmp_path):
+    from gaoqi.cli import main as gaoqi_main
+    from gaoqi.policy.io_read import read_template
+
+    out = tmp_path / "模板.xlsx"
+    assert gaoqi_main(["template", str(out)]) == 0
+    assert out.exists()
+    result = read_template(out)
+    assert result.records == [] and result.unknown_headers == []  # headers only: no example row that could be imported by mistake

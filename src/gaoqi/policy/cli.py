@@ -147,11 +147,13 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str]) -> int:
-    """Entry point from `gaoqi.cli`: argv[0] is the subcommand ("evaluate" or "simulate")."""
-    if not argv or argv[0] not in ("evaluate", "simulate"):
-        print("usage: gaoqi {evaluate,simulate} ...", file=sys.stderr)
+    """Entry point from `gaoqi.cli`: argv[0] is the subcommand ("evaluate", "simulate" or "template")."""
+    if not argv or argv[0] not in ("evaluate", "simulate", "template"):
+        print("usage: gaoqi {evaluate,simulate,template} ...", file=sys.stderr)
         return 2
     command, rest = argv[0], argv[1:]
+    if command == "template":
+        return run_template(rest)
     parser = evaluate_parser() if command == "evaluate" else simulate_parser()
     try:
         args = parser.parse_args(rest)
@@ -209,4 +211,18 @@ def run_simulate(args: argparse.Namespace) -> int:
     if table.errors:
         print(f"gaoqi simulate: {len(table.errors)} 处读取错误，相关行未参与模拟", file=sys.stderr)
         return 1
+    return 0
+
+
+def run_template(rest: list[str]) -> int:
+    """`gaoqi template OUT.xlsx`: write the blank evaluation template officers fill in."""
+    from gaoqi.policy.io_write import write_template
+
+    p = argparse.ArgumentParser(prog="gaoqi template", description="生成空白评价模板（中英文表头与填表说明）。")
+    p.add_argument("out", help="输出 .xlsx 路径")
+    try:
+        args = p.parse_args(rest)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    print(f"模板已写入 {write_template(args.out)}")
     return 0
