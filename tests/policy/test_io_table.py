@@ -289,3 +289,25 @@ def test_xlsx_fastexcel_path_equals_row_reader(tmp_path):
         result = read_table(path)
         assert {e.row for e in result.errors} <= set(result.rows), case
         assert result.unknown_headers == ([] if case == "two_header_rows" else ["备注"]), case
+
+
+def test_xlsx_text_nan_in_a_number_column_reads_like_the_row_reader(tmp_path):
+    """Found by hypothesis: fastexcel turns the text "NaN" into a float NaN; the row reader quotes the text."""
+    import xlsxwriter
+
+    from gaoqi.policy.io_read import read_template
+
+    path = tmp_path / "nan.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    for col, value in enumerate(["credit_code", "employees", "tech_staff"]):
+        sheet.write_string(0, col, value)
+    for row, staff in ((1, "NaN"), (2, 3)):  # text beside a number: fastexcel's strict mode takes "NaN" as NaN
+        sheet.write_string(row, 0, "91320583MA1MXX0X0G")
+        sheet.write_number(row, 1, 10)
+        sheet.write(row, 2, staff)
+    book.close()
+    fast, slow = read_table(path), read_template(path)
+    reasons = [e.reason for e in fast.errors if e.column == "tech_staff"]
+    assert reasons == [e.reason for r in slow.records for e in r.errors if e.column == "tech_staff"]
+    assert reasons and "NaN" in reasons[0]
