@@ -1,7 +1,16 @@
+import os
+
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from gaoqi.accounts.models import Role
 from tests import factories
+
+# Tests stay deterministic: property tests draw the same examples on every run (`make test`, CI).
+# HYPOTHESIS_PROFILE=explore searches afresh with more examples when hunting for new edge cases.
+hypothesis_settings.register_profile("default", derandomize=True, database=None, print_blob=True)
+hypothesis_settings.register_profile("explore", max_examples=500, derandomize=False)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture(autouse=True, scope="session")
