@@ -84,7 +84,7 @@ def _issue(error, as_of: date) -> FactIssue:
     if head and suffix in ("1", "2", "3"):
         # `_y1.._y3` are the calendar years as_of.year-3 .. as_of.year-1 (docs/policy-engine.md).
         stem, year = head, as_of.year - 4 + int(suffix)
-    missing = error.reason.startswith("required by policy")  # gaoqi.policy.rules.common.validate
+    missing = error.missing
     return FactIssue(name, stem, year, missing, error.reason, error.reason_zh)
 
 

@@ -96,7 +96,7 @@ def anniversary(founded_on: date, years: int) -> date:
 
 def required_errors(facts: Any, names: Iterable[str], policy_name: str) -> list[FieldError]:
     return [
-        FieldError(n, f"required by policy {policy_name}", f"{policy_name} 评价必填")
+        FieldError(n, f"required by policy {policy_name}", f"{policy_name} 评价必填", missing=True)
         for n in names
         if getattr(facts, n) is None
     ]
