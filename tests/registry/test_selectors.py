@@ -94,3 +94,14 @@ def test_sub_field_codes_extend_their_field_code(db):
     subs = TechField.objects.filter(parent__isnull=False)
     assert subs.count() == 52
     assert all(t.code.startswith(t.parent_id) and len(t.parent_id) == 2 for t in subs)
+
+
+def test_page_one_counts_without_a_count_query_when_it_holds_everything(world, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        page = enterprise_list(actor=world["suzhou"], per_page=5)
+        assert (page.paginator.count, page.paginator.num_pages, page.has_next()) == (2, 1, False)
+    with django_assert_num_queries(2):
+        page = enterprise_list(actor=world["suzhou"], per_page=1)
+        assert (page.paginator.count, page.paginator.num_pages, len(page.object_list)) == (2, 2, 1)
+    second = enterprise_list(actor=world["suzhou"], per_page=1, page=2)
+    assert second.number == 2 and len(second.object_list) == 1 and not second.has_next()

@@ -102,6 +102,18 @@ class CappedPaginator(Paginator):
         """True when there are more rows than counted."""
         return self._limited_count > self.COUNT_CAP
 
+    def get_page(self, number):
+        return self.page(1) if number in (1, "1") else super().get_page(number)
+
+    def page(self, number):
+        """Page 1 is read first: when it holds the whole result (most searches), no COUNT query is needed."""
+        if number not in (1, "1"):
+            return super().page(number)
+        rows = list(self.object_list[: self.per_page + 1])
+        if len(rows) <= self.per_page:
+            self.__dict__["_limited_count"] = len(rows)
+        return self._get_page(rows[: self.per_page], 1, self)
+
 
 def enterprise_list(*, actor, filters: EnterpriseFilter | None = None, page: int = 1, per_page: int = 20):
     """A page of the enterprises the actor may see, filtered, ordered by name. Two queries: count + page."""
