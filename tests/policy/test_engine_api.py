@@ -90,7 +90,8 @@ def test_to_dict_is_json_and_carries_the_trace():
     assert d["as_of"] == "2024-06-30" and d["outcome"] == "fail"
     staff = next(c for c in d["criteria"] if c["id"] == "hte.tech_staff_ratio")
     assert staff["value"] == 0.05 and staff["passed"] is False
-    assert staff["threshold"] == {"op": ">=", "value": 0.1, "text": "科技人员占职工总数比例不低于10%"}
+    assert staff["threshold"] == {"op": ">=", "value": 0.1, "text": "科技人员占职工总数比例不低于10%",
+                                  "text_en": "Tech staff at least 10% of employees"}
     assert staff["params_used"] == [{"name": "tech_staff.min_ratio", "value": 0.1, "effective_from": "2016-01-01"}]
     assert staff["detail"] == {"numerator": 5, "denominator": 100}
     assert d["gaps"][0]["changes"] == [{"field": "tech_staff", "delta": 6}, {"field": "employees", "delta": 6}]

@@ -183,9 +183,10 @@ def test_english_mode(as_user, scored):
     page = client.get(url(scored["firm"])).content.decode()
     assert ">Evaluation<" in page
     sme, hte = card(page, "tech_sme"), card(page, "hte")
-    assert "Employees within limit" in sme and "≤ 500 persons" in sme and ">Pass<" in sme
+    assert "Employees within limit" in sme and "At most 500 employees" in sme and ">Pass<" in sme
     assert "Tech staff share" in hte and ">Fail<" in hte and "Gap analysis" in hte
-    assert "shift 3000000 CNY of income to high-tech products (share reaches 60%)" in hte
+    assert "Raise high-tech product (service) income by 300.0 ×10k CNY (total income unchanged; share reaches 60%)" in hte
+    assert "R&amp;D spending over the last 3 fiscal year(s) at least" in hte  # the engine's English threshold
     assert HITECH_GAP_ZH not in hte
     assert "Policy version" in hte and "Parameter hash" in hte
     assert "不通过" not in page and "对标找差" not in page

@@ -21,7 +21,7 @@ from gaoqi.policy.bands import min_add_for_ratio, pct_text
 from gaoqi.policy.facts import EnterpriseFacts
 from gaoqi.policy.model import Gap, Policy
 from gaoqi.policy.rules import hte
-from gaoqi.policy.rules.common import Core, operating_years, wan, year_sum
+from gaoqi.policy.rules.common import Core, bound_en, operating_years, wan, wan_en, year_sum
 
 
 def _hard_gaps(f: EnterpriseFacts, p: Policy, as_of: date, failed: set[str]) -> list[Gap]:
@@ -31,22 +31,23 @@ def _hard_gaps(f: EnterpriseFacts, p: Policy, as_of: date, failed: set[str]) -> 
         since = hte.anniversary(f.founded_on, p.value("registration.min_years"))
         out.append(Gap("hte.registered_one_year", "founded_on", f.founded_on, since, (since - as_of).days, "days",
                        f"注册成立未满{p.value('registration.min_years')}年，{since.isoformat()} 起方可申请",
-                       f"apply on or after {since.isoformat()}"))
+                       f"Registered for less than {p.value('registration.min_years')} year(s); may apply from {since.isoformat()}"))
     if "hte.core_ip" in failed:
         k = p.value("ip.min_count") - (f.ip_class1 + f.ip_class2)
         out.append(Gap("hte.core_ip", "ip_class2", f.ip_class2, f.ip_class2 + k, k, "items",
-                       f"需取得对主要产品起核心支持作用的知识产权 {k} 项", f"obtain {k} IP item(s)",
+                       f"需取得对主要产品起核心支持作用的知识产权 {k} 项",
+                       f"Obtain {k} IP item(s) giving core support to the main products",
                        (("ip_class2", k),)))
     if "hte.tech_field" in failed:
         out.append(Gap("hte.tech_field", "tech_field", f.tech_field, None, None, "",
                        "主要产品（服务）的核心技术需属于《国家重点支持的高新技术领域》",
-                       "the core technology must be in a supported high-tech field"))
+                       "The core technology of the main products (services) must be in the State-supported high-tech fields"))
     if "hte.tech_staff_ratio" in failed:
         r = p.value("tech_staff.min_ratio")
         k = min_add_for_ratio(f.tech_staff, f.employees, r, coupled=True)
         out.append(Gap("hte.tech_staff_ratio", "tech_staff", f.tech_staff, f.tech_staff + k, k, "persons",
                        f"需增加科技人员 {k} 人（新增人员同时计入职工总数，占比达到{pct_text(r)}）",
-                       f"hire {k} tech staff (share reaches {pct_text(r)})", (("tech_staff", k), ("employees", k))))
+                       f"Add {k} tech staff (new hires also count as employees; share reaches {pct_text(r)})", (("tech_staff", k), ("employees", k))))
     rnd, rev = year_sum(f, "rnd_expense", years), year_sum(f, "revenue", years)
     dom = year_sum(f, "rnd_expense_domestic", years)
     x = 0
@@ -54,40 +55,43 @@ def _hard_gaps(f: EnterpriseFacts, p: Policy, as_of: date, failed: set[str]) -> 
         need = hte.rnd_required(p, hte.last_revenue(f, as_of))
         if rev <= 0:
             out.append(Gap("hte.rnd_ratio", "revenue_y3", rev, None, None, "CNY", "近年无销售收入，无法计算研发费用占比",
-                           "no sales revenue: the R&D ratio cannot be met"))
+                           "No sales revenue in recent years: the R&D share cannot be computed"))
         else:
             x = min_add_for_ratio(rnd, rev, need, coupled=False)
             ch = (("rnd_expense_y3", x), ("rnd_expense_domestic_y3", x))
             out.append(Gap("hte.rnd_ratio", "rnd_expense_y3", rnd, rnd + x, x, "CNY",
                            f"近{len(years)}年研发费用需再增加 {wan(x)} 万元（境内支出；占同期销售收入达到{pct_text(need)}）",
-                           f"spend {x} CNY more on domestic R&D (ratio reaches {pct_text(need)})", ch))
+                           f"Raise {len(years)}-year R&D spending by {wan_en(x)} (domestic spending; share of sales revenue "
+                           f"reaches {pct_text(need)})", ch))
     if "hte.rnd_domestic_ratio" in failed:
         r = p.value("rnd.domestic_min_ratio")
         y = min_add_for_ratio(dom + x, rnd + x, r, coupled=True)
         if y == 0:
             out.append(Gap("hte.rnd_domestic_ratio", "rnd_expense_domestic_y3", dom, dom + x, 0, "CNY",
                            f"按上条增加境内研发费用后，境内研发费用占比即可达到{pct_text(r)}",
-                           "met by the domestic R&D added for the R&D ratio"))
+                           f"Met once the domestic R&D above is added: the domestic share then reaches {pct_text(r)}"))
         else:
             out.append(Gap("hte.rnd_domestic_ratio", "rnd_expense_domestic_y3", dom + x, dom + x + y, y, "CNY",
                            f"境内研发费用需再增加 {wan(y)} 万元（占全部研发费用达到{pct_text(r)}）",
-                           f"spend {y} CNY more on domestic R&D (share reaches {pct_text(r)})",
+                           f"Raise domestic R&D spending by {wan_en(y)} (share of all R&D reaches {pct_text(r)})",
                            (("rnd_expense_y3", y), ("rnd_expense_domestic_y3", y))))
     if "hte.hitech_income_ratio" in failed:
         r = p.value("hitech_income.min_ratio")
         if f.total_income <= 0:
             out.append(Gap("hte.hitech_income_ratio", "total_income", 0, None, None, "CNY", "近一年无总收入",
-                           "no total income"))
+                           "No total income in the last year"))
         else:
             h = min_add_for_ratio(f.hitech_revenue, f.total_income, r, coupled=False)
             out.append(Gap("hte.hitech_income_ratio", "hitech_revenue", f.hitech_revenue, f.hitech_revenue + h, h,
                            "CNY", f"高新技术产品（服务）收入需再增加 {wan(h)} 万元（总收入不变，占比达到{pct_text(r)}）",
-                           f"shift {h} CNY of income to high-tech products (share reaches {pct_text(r)})",
+                           f"Raise high-tech product (service) income by {wan_en(h)} (total income unchanged; share reaches "
+                           f"{pct_text(r)})",
                            (("hitech_revenue", h),)))
     if "hte.no_major_incident" in failed:
         out.append(Gap("hte.no_major_incident", "major_incident", True, False, None, "",
                        "申请前一年内发生重大安全、质量事故或严重环境违法，需待满一年后申请",
-                       "a major incident in the year before applying"))
+                       "A major safety or quality incident or serious environmental violation in the year before applying: "
+                       "apply once a full year has passed"))
     return out
 
 
@@ -98,8 +102,8 @@ def _count_needed(lower: Fraction, strict: bool) -> int:
 def _ip_options(f: EnterpriseFacts, p: Policy, hi: int) -> list[Gap]:
     out = []
     cap = p.value("score.ip.max")
-    for fname, label, bands in (("ip_class1", "Ⅰ类", "score.ip.quantity_class1_bands"),
-                                ("ip_class2", "Ⅱ类", "score.ip.quantity_class2_bands")):
+    for fname, label, label_en, bands in (("ip_class1", "Ⅰ类", "Class I", "score.ip.quantity_class1_bands"),
+                                          ("ip_class2", "Ⅱ类", "Class II", "score.ip.quantity_class2_bands")):
         for row in reversed(p.value(bands).rows):
             if row.lower is None:
                 continue
@@ -111,13 +115,14 @@ def _ip_options(f: EnterpriseFacts, p: Policy, hi: int) -> list[Gap]:
             if gain > 0:
                 out.append(Gap("hte.ip_quantity", fname, getattr(f, fname), need, k, "items",
                                f"再取得 {k} 项{label}知识产权可升至 {row.points_min}–{row.points_max} 分档（最高分 +{gain}）",
-                               f"obtain {k} more {fname} (max +{gain})", ((fname, k),), points_gain=gain))
+                               f"Obtain {k} more {label_en} IP item(s) to reach the {row.points_min}-{row.points_max} point band "
+                               f"(max score +{gain})", ((fname, k),), points_gain=gain))
                 break
     if (f.standards_led or 0) == 0:
         gain = hte.ip_total(hte.ip_items(replace(f, standards_led=1), p), cap)[1] - hi
         if gain > 0:
             out.append(Gap("hte.ip_standards_bonus", "standards_led", 0, 1, 1, "items",
-                           f"主导制定标准可加分（最高分 +{gain}）", f"lead a standard (max +{gain})",
+                           f"主导制定标准可加分（最高分 +{gain}）", f"Leading a standard earns a bonus (max score +{gain})",
                            (("standards_led", 1),), points_gain=gain))
     return out
 
@@ -134,10 +139,11 @@ def _conversion_option(f: EnterpriseFacts, p: Policy, as_of: date) -> list[Gap]:
     gain = row.points_max - bands.rows[i].points_max
     return [Gap("hte.conversion_score", "achievement_conversions", f.achievement_conversions, need, k, "items",
                 f"科技成果转化再增加 {k} 项可升至 {row.points_min}–{row.points_max} 分档（最高分 +{gain}）",
-                f"{k} more conversions (max +{gain})", (("achievement_conversions", k),), points_gain=gain)]
+                f"{k} more technology conversion(s) reach the {row.points_min}-{row.points_max} point band (max score +{gain})", (("achievement_conversions", k),), points_gain=gain)]
 
 
-def _growth_option(f: EnterpriseFacts, p: Policy, as_of: date, stem: str, cid: str, what: str) -> list[Gap]:
+def _growth_option(f: EnterpriseFacts, p: Policy, as_of: date, stem: str, cid: str, what: str,
+                   what_en: str) -> list[Gap]:
     years = operating_years(f.founded_on, as_of)
     vals = [getattr(f, f"{stem}_y{k}") for k in years]
     rate, g_lo, g_hi, _ = hte.growth_points(f, p, as_of, stem)
@@ -160,7 +166,8 @@ def _growth_option(f: EnterpriseFacts, p: Policy, as_of: date, stem: str, cid: s
     gain = row.points_max - g_hi
     return [Gap(cid, f"{stem}_y3", vals[-1], need, k, "CNY",
                 f"最近一年{what}需达到 {wan(need)} 万元（增长率{row.label}），可升至 {row.points_min}–{row.points_max} 分档"
-                f"（最高分 +{gain}）", f"{stem}_y3 must reach {need} (max +{gain})", ((f"{stem}_y3", k),),
+                f"（最高分 +{gain}）", f"Last year's {what_en} must reach {wan_en(need)} (growth rate {bound_en(row, percent=True)}) for the "
+                f"{row.points_min}-{row.points_max} point band (max score +{gain})", ((f"{stem}_y3", k),),
                 points_gain=gain)]
 
 
@@ -170,17 +177,19 @@ def _score_gaps(f: EnterpriseFacts, p: Policy, as_of: date, core: Core) -> list[
         missing = bar + 1 - core.score_min
         return [Gap("hte.score", None, [core.score_min, core.score_max], bar + 1, missing, "points",
                     f"创新能力评价得分区间 {core.score_min}–{core.score_max} 分，是否高于{bar}分取决于专家评分"
-                    f"（保底还差 {missing} 分）", f"score range {core.score_min}-{core.score_max}: experts decide")]
+                    f"（保底还差 {missing} 分）", f"Innovation score range {core.score_min}-{core.score_max}: whether it exceeds {bar} depends on the "
+                    f"expert scores ({missing} point(s) short at the minimum)")]
     ip_hi = next(c.points_max for c in core.criteria if c.id == "hte.ip_score")
     options = [*_ip_options(f, p, ip_hi), *_conversion_option(f, p, as_of),
-               *_growth_option(f, p, as_of, "revenue", "hte.growth_revenue_score", "销售收入"),
-               *_growth_option(f, p, as_of, "net_assets", "hte.growth_net_assets_score", "净资产")]
+               *_growth_option(f, p, as_of, "revenue", "hte.growth_revenue_score", "销售收入", "sales revenue"),
+               *_growth_option(f, p, as_of, "net_assets", "hte.growth_net_assets_score", "净资产", "net assets")]
     options.sort(key=lambda g: -g.points_gain)
     missing = bar + 1 - core.score_max
     head = Gap("hte.score", None, core.score_max, bar + 1, missing, "points",
                f"创新能力评价最高可得 {core.score_max} 分，需高于{bar}分，至少还差 {missing} 分"
                + ("；可提分项：" + "；".join(g.message_zh for g in options) if options else "；无可计算的提分项"),
-               f"max score {core.score_max}, needs more than {bar}: {missing} points short")
+               f"Innovation score at most {core.score_max}, needs more than {bar}: at least {missing} point(s) short"
+               + ("; options: " + "; ".join(g.message_en for g in options) if options else "; no computable options"))
     return [head, *options]
 
 

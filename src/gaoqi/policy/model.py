@@ -198,9 +198,10 @@ class Threshold:
     op: str
     value: Any
     text_zh: str
+    text_en: str = ""
 
     def to_dict(self) -> dict:
-        return {"op": self.op, "value": jsonable(self.value), "text": self.text_zh}
+        return {"op": self.op, "value": jsonable(self.value), "text": self.text_zh, "text_en": self.text_en}
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,8 @@
 """The evaluation tab's view-model: engine results (gaoqi.registry.evaluation) as strings in the active language.
 
 No queries and no decisions here: every verdict, score and gap sentence is the engine's; this module only
-formats values (ratios as %, money in 万元), picks the label/message in the active language and writes an
-English threshold when the engine gives only the Chinese text (`Threshold.text_zh`).
+formats values (ratios as %, money in 万元), picks the label/message/threshold in the active language and writes
+an English threshold from op/value when the engine gives only the Chinese text (no `Threshold.text_en`).
 """
 
 from __future__ import annotations
@@ -161,12 +161,14 @@ OPS = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "="}
 
 
 def threshold_text(criterion) -> str:
-    """The threshold in the active language: the engine's text in Chinese; in English built from op/value."""
+    """The threshold in the active language: the engine's text; in English built from op/value if it has none."""
     t = criterion.threshold
     if t is None:
         return "—"
     if not _english():
         return t.text_zh
+    if getattr(t, "text_en", ""):
+        return t.text_en
     if t.op == "band":
         return "By band"
     if t.op == "in":

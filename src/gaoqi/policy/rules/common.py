@@ -142,6 +142,21 @@ def wan(yuan: int) -> str:
     return f"{tenths // 10}.{tenths % 10}"
 
 
+def wan_en(yuan: int) -> str:
+    """The English twin of `wan`: "124.0 ×10k CNY" (same rounding up)."""
+    return f"{wan(yuan)} ×10k CNY"
+
+
+def bound_en(row: Any, percent: bool = False) -> str:
+    """A band row's lower bound in words ("at least 5%", "above 10"), for English texts (labels may be Chinese)."""
+    if row.lower is None:
+        return "the lowest band"
+    from gaoqi.policy.bands import num_text, pct_text
+
+    shown = pct_text(row.lower) if percent else num_text(row.lower)
+    return f"{'above' if row.strict else 'at least'} {shown}"
+
+
 def pct(value: Fraction) -> str:
     from gaoqi.policy.bands import pct_text
 

@@ -174,31 +174,41 @@ def _hard(f: EnterpriseFacts, p: Policy, as_of: date) -> list[CriterionResult]:
     yrs = {"years": [as_of.year - 4 + k for k in years]}
     return [
         crit(p, "hte.registered_one_year", "condition", f.founded_on, "date",
-             Threshold("<=", since, f"注册成立满{n_years}年（{since.isoformat()} 起）"), since <= as_of,
+             Threshold("<=", since, f"注册成立满{n_years}年（{since.isoformat()} 起）",
+                       f"Registered for at least {n_years} year(s) (from {since.isoformat()})"), since <= as_of,
              ("registration.min_years",), detail={"qualifies_from": since}),
         crit(p, "hte.core_ip", "condition", ip_n, "items", Threshold(">=", v("ip.min_count"),
-             f"拥有核心支持作用的知识产权不少于{v('ip.min_count')}项"), ip_n >= v("ip.min_count"), ("ip.min_count",)),
+             f"拥有核心支持作用的知识产权不少于{v('ip.min_count')}项",
+             f"At least {v('ip.min_count')} IP item(s) giving core support to the main products"), ip_n >= v("ip.min_count"), ("ip.min_count",)),
         crit(p, "hte.tech_field", "condition", f.tech_field, "code",
-             Threshold("in", "tech_field.codes", "属于《国家重点支持的高新技术领域》"), f.tech_field in codes,
+             Threshold("in", "tech_field.codes", "属于《国家重点支持的高新技术领域》",
+                       "In the State-supported high-tech fields"), f.tech_field in codes,
              ("tech_field.codes",)),
         crit(p, "hte.tech_staff_ratio", "condition", ratio_value(f.tech_staff, f.employees), "ratio",
-             Threshold(">=", ts_min, f"科技人员占职工总数比例不低于{pct(ts_min)}"),
+             Threshold(">=", ts_min, f"科技人员占职工总数比例不低于{pct(ts_min)}",
+                       f"Tech staff at least {pct(ts_min)} of employees"),
              f.employees > 0 and ratio_ge(f.tech_staff, f.employees, ts_min), ("tech_staff.min_ratio",),
              detail=ratio_detail(f.tech_staff, f.employees)),
         crit(p, "hte.rnd_ratio", "condition", ratio_value(rnd, rev), "ratio",
              Threshold(">=", need, f"近{len(years) or '0'}个会计年度研发费用占同期销售收入比例不低于{pct(need)}"
-                       f"（最近一年销售收入{last // 10**4}万元）"),
+                       f"（最近一年销售收入{last // 10**4}万元）",
+                       f"R&D spending over the last {len(years) or '0'} fiscal year(s) at least {pct(need)} of "
+                       f"sales revenue (last year's sales revenue {last // 10**4} ×10k CNY)"),
              rev > 0 and ratio_ge(rnd, rev, need), ("rnd.ratio_tiers",), detail={**ratio_detail(rnd, rev), **yrs}),
         crit(p, "hte.rnd_domestic_ratio", "condition", ratio_value(dom, rnd), "ratio",
-             Threshold(">=", dom_min, f"境内研发费用占全部研发费用比例不低于{pct(dom_min)}"),
+             Threshold(">=", dom_min, f"境内研发费用占全部研发费用比例不低于{pct(dom_min)}",
+                       f"Domestic R&D at least {pct(dom_min)} of all R&D spending"),
              rnd > 0 and ratio_ge(dom, rnd, dom_min), ("rnd.domestic_min_ratio",),
              detail={**ratio_detail(dom, rnd), **yrs}),
         crit(p, "hte.hitech_income_ratio", "condition", ratio_value(f.hitech_revenue, f.total_income), "ratio",
-             Threshold(">=", hi_min, f"近一年高新技术产品（服务）收入占总收入比例不低于{pct(hi_min)}"),
+             Threshold(">=", hi_min, f"近一年高新技术产品（服务）收入占总收入比例不低于{pct(hi_min)}",
+                       f"High-tech product (service) income at least {pct(hi_min)} of last year's total income"),
              f.total_income > 0 and ratio_ge(f.hitech_revenue, f.total_income, hi_min),
              ("hitech_income.min_ratio",), detail=ratio_detail(f.hitech_revenue, f.total_income)),
         crit(p, "hte.no_major_incident", "condition", f.major_incident, "bool",
-             Threshold("==", False, "申请前一年内未发生重大安全、重大质量事故或严重环境违法行为"), not f.major_incident),
+             Threshold("==", False, "申请前一年内未发生重大安全、重大质量事故或严重环境违法行为",
+                       "No major safety or quality incident or serious environmental violation in the year "
+                       "before applying"), not f.major_incident),
     ]
 
 
@@ -218,12 +228,14 @@ def score_parts(f: EnterpriseFacts, p: Policy, as_of: date) -> tuple[list[Criter
         lo, hi, label = items[key]
         out.append(crit(p, cid, "score", None, "points", None, None, pnames, points_min=lo, points_max=hi, band=label))
     out.append(crit(p, "hte.ip_score", "score", {"class1": f.ip_class1, "class2": f.ip_class2}, "points",
-                    Threshold("<=", cap, f"知识产权指标合计不超过{cap}分"), None, ("score.ip.max",),
+                    Threshold("<=", cap, f"知识产权指标合计不超过{cap}分",
+                              f"IP items total at most {cap} points"), None, ("score.ip.max",),
                     points_min=ip_lo, points_max=ip_hi))
     avg, divisor = conversion_average(f, p, as_of)
     cb = v("score.conversion.bands")
     crow = cb.rows[cb.index_for(avg)]
-    out.append(crit(p, "hte.conversion_score", "score", shown_fraction(avg), "per_year", Threshold("band", cb, "年均转化数按档计分"),
+    conv_t = Threshold("band", cb, "年均转化数按档计分", "By band of yearly average conversions")
+    out.append(crit(p, "hte.conversion_score", "score", shown_fraction(avg), "per_year", conv_t,
                     None, ("score.conversion.bands", "score.conversion.years"), points_min=crow.points_min,
                     points_max=crow.points_max, band=crow.label,
                     detail={"conversions": f.achievement_conversions, "years": divisor}))
@@ -235,7 +247,7 @@ def score_parts(f: EnterpriseFacts, p: Policy, as_of: date) -> tuple[list[Criter
     for cid, stem in (("hte.growth_net_assets_score", "net_assets"), ("hte.growth_revenue_score", "revenue")):
         rate, g_lo, g_hi, label = growth_points(f, p, as_of, stem)
         out.append(crit(p, cid, "score", shown_fraction(rate) if rate is not None else None, "ratio",
-                        Threshold("band", v("score.growth.bands"), "增长率按档计分"), None,
+                        Threshold("band", v("score.growth.bands"), "增长率按档计分", "By band of growth rate"), None,
                         ("score.growth.bands", "score.growth.two_year_rule"), points_min=g_lo, points_max=g_hi,
                         band=label, detail={"rate": rate} if rate is not None else {}))
         lo_sum, hi_sum = lo_sum + g_lo, hi_sum + g_hi
@@ -248,7 +260,8 @@ def evaluate(f: EnterpriseFacts, p: Policy, as_of: date) -> Core:
     bar = p.value("score.pass_above")
     score_passed = True if lo > bar else False if hi <= bar else None
     total = crit(p, "hte.score", "condition", lo if lo == hi else None, "points",
-                 Threshold(">", bar, f"企业创新能力评价得分高于{bar}分"), score_passed, ("score.pass_above",),
+                 Threshold(">", bar, f"企业创新能力评价得分高于{bar}分",
+                           f"Innovation-capability score above {bar} points"), score_passed, ("score.pass_above",),
                  points_min=lo, points_max=hi, band=f"{lo}–{hi}" if lo != hi else str(lo))
     if any(c.passed is False for c in hard) or hi <= bar:
         outcome, eligible = "fail", False

@@ -16,7 +16,15 @@ from gaoqi.policy.bands import shown_fraction
 from gaoqi.policy.errors import FieldError
 from gaoqi.policy.model import Gap, Parameter, Policy, Threshold
 from gaoqi.policy.rnd_facts import RND_COUNT_FIELDS, RND_FIELDS, RndInstitutionFacts
-from gaoqi.policy.rules.common import Core, RuleSet, crit, ratio_detail, ratio_value, required_errors
+from gaoqi.policy.rules.common import (
+    Core,
+    RuleSet,
+    bound_en,
+    crit,
+    ratio_detail,
+    ratio_value,
+    required_errors,
+)
 
 DIMENSIONS = ("funding", "staff", "ip", "breakthroughs")
 PARAMS = {
@@ -35,6 +43,13 @@ CRITERIA = tuple(f"rnd_institution.{d}" for d in DIMENSIONS) + ("rnd_institution
 
 def _pts(value: Fraction) -> str:
     return format(shown_fraction(value).normalize(), "f")
+
+
+GRADES_EN = {"优秀": "Excellent", "良好": "Good", "合格": "Pass", "不合格": "Fail"}
+
+
+def _grade_en(label: str) -> str:
+    return f"the grade '{GRADES_EN[label]}'" if label in GRADES_EN else "the passing grade"
 
 
 def validate(facts: RndInstitutionFacts, policy: Policy, as_of: date | None = None) -> list[FieldError]:
@@ -72,13 +87,14 @@ def evaluate(f: RndInstitutionFacts, p: Policy, as_of: date) -> Core:
     for d in DIMENSIONS:
         pts, label, value, detail = scores[d]
         unit = "ratio" if d in ("funding", "staff") else "count"
-        c.append(crit(p, f"rnd_institution.{d}", "score", value, unit, Threshold("band", v(f"{d}.bands"), "按档计分"),
+        c.append(crit(p, f"rnd_institution.{d}", "score", value, unit, Threshold("band", v(f"{d}.bands"), "按档计分", "By band"),
                       None, (f"{d}.bands", f"weights.{d}"), points=pts, band=label, detail=detail))
     grades = v("grade.bands")
     row = grades.rows[grades.index_for(total)]
     ok = row.points_min >= v("grade.pass_min_rank")
     c.append(crit(p, "rnd_institution.total", "condition", shown_fraction(total), "points",
-                  Threshold(">=", v("grade.pass_min_rank"), "绩效等级达到合格及以上"), ok,
+                  Threshold(">=", v("grade.pass_min_rank"), "绩效等级达到合格及以上",
+                            "Performance grade of pass or better"), ok,
                   ("grade.bands", "grade.pass_min_rank", *(f"weights.{d}" for d in DIMENSIONS)),
                   points=math.floor(total), band=row.label, detail={"total": total}))
     return Core("pass" if ok else "fail", ok, c, score=math.floor(total), score_min=math.floor(total),
@@ -94,8 +110,10 @@ def gaps(f: RndInstitutionFacts, p: Policy, as_of: date, core: Core) -> list[Gap
     out = [Gap("rnd_institution.total", None, shown_fraction(core.extra["total"]), target.lower,
                shown_fraction(missing), "points",
                f"绩效总分 {_pts(core.extra['total'])} 分，达到“{target.label}”还差 {_pts(missing)} 分",
-               f"total short of '{target.label}' by {_pts(missing)}")]
-    for d, what in (("funding", "经费投入"), ("staff", "人员投入"), ("ip", "知识产权创造"), ("breakthroughs", "关键技术突破")):
+               f"Total score {_pts(core.extra['total'])}, {_pts(missing)} point(s) short of "
+               f"{_grade_en(target.label)}")]
+    for d, what, what_en in (("funding", "经费投入", "Funding input"), ("staff", "人员投入", "Staff input"),
+                             ("ip", "知识产权创造", "IP creation"), ("breakthroughs", "关键技术突破", "Key breakthroughs")):
         bands = v(f"{d}.bands")
         pts = core.criteria[DIMENSIONS.index(d)].points
         better = [r for r in bands.rows if r.lower is not None and r.points_min > pts]
@@ -104,7 +122,8 @@ def gaps(f: RndInstitutionFacts, p: Policy, as_of: date, core: Core) -> list[Gap
             gain = Fraction(v(f"weights.{d}") * (r.points_min - pts), 100)
             out.append(Gap(f"rnd_institution.{d}", None, pts, r.points_min, r.points_min - pts, "points",
                            f"{what}达到“{r.label}”档可得 {r.points_min} 分（总分 +{_pts(gain)}）",
-                           f"{d}: reach {r.label} for {r.points_min} (+{_pts(gain)} total)"))
+                           f"{what_en}: reaching the band {bound_en(r, percent=d in ('funding', 'staff'))} scores "
+                           f"{r.points_min} points (total +{_pts(gain)})"))
     return out
 
 

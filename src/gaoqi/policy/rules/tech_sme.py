@@ -81,14 +81,14 @@ def indicator_points(policy: Policy, tech_staff: int, employees: int, rnd: int, 
     return ts_p, rr_p, rc_p, ip_p
 
 
-def _limit(policy: Policy, cid: str, value: int, pname: str, unit: str, text: str) -> Any:
+def _limit(policy: Policy, cid: str, value: int, pname: str, unit: str, text: str, text_en: str) -> Any:
     limit = policy.value(pname)
-    return crit(policy, cid, "condition", value, unit, Threshold("<=", limit, f"不超过{text}"),
+    return crit(policy, cid, "condition", value, unit, Threshold("<=", limit, f"不超过{text}", f"At most {text_en}"),
                 value <= limit, (pname,))
 
 
-def _flag(policy: Policy, cid: str, value: bool, text: str) -> Any:
-    return crit(policy, cid, "condition", value, "bool", Threshold("==", False, text), not value)
+def _flag(policy: Policy, cid: str, value: bool, text: str, text_en: str) -> Any:
+    return crit(policy, cid, "condition", value, "bool", Threshold("==", False, text, text_en), not value)
 
 
 def evaluate(facts: EnterpriseFacts, policy: Policy, as_of: date) -> Core:
@@ -103,30 +103,37 @@ def evaluate(facts: EnterpriseFacts, policy: Policy, as_of: date) -> Core:
 
     resident = bool(facts.credit_code and facts.credit_code.strip())
     c = [
-        crit(policy, "tech_sme.resident", "condition", facts.credit_code, "", Threshold("==", True, "境内注册居民企业"),
+        crit(policy, "tech_sme.resident", "condition", facts.credit_code, "",
+             Threshold("==", True, "境内注册居民企业", "A resident enterprise registered in China"),
              resident, note_zh="以统一社会信用代码认定为境内注册企业"),
         _limit(policy, "tech_sme.employees", emp, "size.employees_max", "persons",
-               f"{v('size.employees_max')}人"),
-        _limit(policy, "tech_sme.revenue", rev, "size.revenue_max", "CNY", f"{v('size.revenue_max') // 10**4}万元"),
+               f"{v('size.employees_max')}人", f"{v('size.employees_max')} employees"),
+        _limit(policy, "tech_sme.revenue", rev, "size.revenue_max", "CNY", f"{v('size.revenue_max') // 10**4}万元",
+               f"{v('size.revenue_max') // 10**4} ×10k CNY of annual sales revenue"),
         _limit(policy, "tech_sme.assets", facts.total_assets, "size.assets_max", "CNY",
-               f"{v('size.assets_max') // 10**4}万元"),
-        _flag(policy, "tech_sme.industry", facts.restricted_industry, "不属于禁止、限制和淘汰类"),
-        _flag(policy, "tech_sme.no_major_incident", facts.major_incident, "上一年度至今无重大安全、质量事故和严重环境违法"),
-        _flag(policy, "tech_sme.no_bad_credit", facts.bad_credit, "未列入经营异常名录和严重违法失信企业名单"),
+               f"{v('size.assets_max') // 10**4}万元",
+               f"{v('size.assets_max') // 10**4} ×10k CNY of total assets"),
+        _flag(policy, "tech_sme.industry", facts.restricted_industry, "不属于禁止、限制和淘汰类",
+              "Not in a prohibited, restricted or phased-out category"),
+        _flag(policy, "tech_sme.no_major_incident", facts.major_incident, "上一年度至今无重大安全、质量事故和严重环境违法",
+              "No major safety or quality incident or serious environmental violation since the previous year"),
+        _flag(policy, "tech_sme.no_bad_credit", facts.bad_credit, "未列入经营异常名录和严重违法失信企业名单",
+              "Not on the abnormal-operation list or the list of seriously dishonest enterprises"),
     ]
     bands = v("score.tech_staff_bands")
     c.append(crit(policy, "tech_sme.tech_staff_score", "score", ratio_value(ts, emp), "ratio",
-                  Threshold(">", 0, "科技人员指标得分大于0"), ts_p > 0, ("score.tech_staff_bands",),
+                  Threshold(">", 0, "科技人员指标得分大于0", "Tech staff indicator score above 0"), ts_p > 0, ("score.tech_staff_bands",),
                   points=ts_p, band=bands.rows[bands.index_for_ratio(ts, emp)].label,
                   detail=ratio_detail(ts, emp)))
     for cid, a, b, pname, pts in (("tech_sme.rnd_revenue_score", rnd, rev, "score.rnd_revenue_bands", rr_p),
                                   ("tech_sme.rnd_cost_score", rnd, cost, "score.rnd_cost_bands", rc_p)):
         bt = v(pname)
-        c.append(crit(policy, cid, "score", ratio_value(a, b), "ratio", Threshold("band", bt, "按档计分"), None,
+        c.append(crit(policy, cid, "score", ratio_value(a, b), "ratio", Threshold("band", bt, "按档计分", "By band"), None,
                       (pname,), points=pts, band=bt.rows[bt.index_for_ratio(a, b)].label,
                       detail=ratio_detail(a, b)))
     c.append(crit(policy, "tech_sme.rnd_score", "score", rnd_p, "points",
-                  Threshold("band", None, "两项研发投入指标取高分"), None, points=rnd_p,
+                  Threshold("band", None, "两项研发投入指标取高分",
+                            "The higher of the two R&D indicator scores"), None, points=rnd_p,
                   band="销售收入口径" if rr_p >= rc_p else "成本费用口径"))
     if ip1 >= v("score.ip_class1_min"):
         ip_band = f"Ⅰ类≥{v('score.ip_class1_min')}"
@@ -134,7 +141,8 @@ def evaluate(facts: EnterpriseFacts, policy: Policy, as_of: date) -> Core:
         b2 = v("score.ip_class2_bands")
         ip_band = f"Ⅱ类{b2.rows[b2.index_for(ip2)].label}"
     c.append(crit(policy, "tech_sme.ip_score", "score", {"class1": ip1, "class2": ip2}, "count",
-                  Threshold("band", None, "Ⅰ类知识产权或Ⅱ类知识产权数量按档计分"), None,
+                  Threshold("band", None, "Ⅰ类知识产权或Ⅱ类知识产权数量按档计分",
+                            "By band of the number of Class I or Class II IP items"), None,
                   ("score.ip_class1_min", "score.ip_class1_points", "score.ip_class2_bands"),
                   points=ip_p, band=ip_band))
     score_ok = score >= pass_min and ts_p > 0
@@ -142,11 +150,13 @@ def evaluate(facts: EnterpriseFacts, policy: Policy, as_of: date) -> Core:
     basic_ok = all(x.passed for x in c[: len(BASIC)])
     direct = reasons[0][0] if basic_ok and reasons else None
     c.append(crit(policy, "tech_sme.score", "condition", score, "points",
-                  Threshold(">=", pass_min, f"综合评价得分不低于{pass_min}分且科技人员指标得分不为0"), score_ok,
+                  Threshold(">=", pass_min, f"综合评价得分不低于{pass_min}分且科技人员指标得分不为0",
+                            f"Total score of at least {pass_min} points with a tech staff score above 0"), score_ok,
                   ("score.pass_min",), points=score,
                   note_zh="符合第八条直接认定条件，不受评分限制" if direct else ""))
     c.append(crit(policy, "tech_sme.direct_pass", "info", [code for code, _ in reasons], "",
-                  Threshold("in", [code for _, code, _ in DIRECT_PASS], "符合第八条任一条件且满足第六条（一）～（四）项"),
+                  Threshold("in", [code for _, code, _ in DIRECT_PASS], "符合第八条任一条件且满足第六条（一）～（四）项",
+                            "Any one of the Article 8 routes, with Article 6 items (1)-(4) met"),
                   True if direct else None, note_zh="；".join(label for _, label in reasons)))
     eligible = basic_ok and (direct is not None or score_ok)
     return Core("pass" if eligible else "fail", eligible, c, score=score, score_min=score, score_max=score,
