@@ -1,40 +1,21 @@
 """Screenshots of the running demo for docs/screenshots/ (not a test).
 
     gaoqi demo --no-serve && gaoqi runserver 127.0.0.1:8765 --noreload &
-    python tests/web/shoot_demo.py http://127.0.0.1:8765
+    python -m tests.web.shoot_demo http://127.0.0.1:8765
 
 Logs in with the demo accounts (gaoqi.demo.accounts) through Debian's chromium.
 """
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from tests.web.browser import launch, login
+
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-
-
-def login(browser, base: str, username: str, password: str):
-    page = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 860}).new_page()
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("button[type=submit].btn-primary")
-    page.wait_for_url(f"{base}/")
-    return page
-
-
 def shoot(page, name: str, full_page: bool = True) -> None:
     page.screenshot(path=OUT / name, full_page=full_page)
     print("wrote", OUT / name)
@@ -43,7 +24,7 @@ def shoot(page, name: str, full_page: bool = True) -> None:
 def main(base: str) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
+        browser = launch(p)
         page = login(browser, base, "suzhou", "suzhou-demo")
         shoot(page, "home.png")
         page.goto(f"{base}/enterprises/")

@@ -7,7 +7,6 @@ the documentation copies from this test's data.
 from __future__ import annotations
 
 import os
-import shutil
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,18 +17,10 @@ from gaoqi.accounts.models import Role
 from gaoqi.registry.models import Department
 from gaoqi.registry.services import annual_report_record, certificate_record
 from tests import factories
+from tests.web.browser import CHROMIUM, launch, login
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / os.environ.get("GAOQI_SCREENSHOTS", "test-results/screenshots")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 
 pytestmark = [
     pytest.mark.browser,
@@ -100,21 +91,13 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        instance = launch(p)
         yield instance
         instance.close()
 
 
 def _login(browser, base: str, username: str):
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 860})
-    context.set_default_timeout(5000)
-    page = context.new_page()
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "pw-test-123")
-    page.click("button[type=submit].btn-primary")
-    page.wait_for_url(f"{base}/")
-    return page
+    return login(browser, base, username, "pw-test-123", timeout_ms=5000)
 
 
 def test_officer_and_enterprise_user_in_a_browser(live_server, browser, cast):
