@@ -25,14 +25,14 @@ POLICIES = ("tech_sme", "hte", "pool")
 def _bulk(path, policies):
     """Parquet → per-criterion results of every policy: one lazy scan (only the columns the rules use),
     the three policies' queries collected together."""
-    from gaoqi.policy.batch import evaluate_tables
+    from gaoqi.policy.bulk.plan import evaluate_tables
 
     return evaluate_tables(pl.scan_parquet(path), policies, AS_OF)
 
 
 def _loop(rows, policies):
-    from gaoqi.policy.engine import evaluate
-    from gaoqi.policy.facts import EnterpriseFacts
+    from gaoqi.policy.core.engine import evaluate
+    from gaoqi.policy.core.facts import EnterpriseFacts
 
     facts = [EnterpriseFacts(**r) for r in rows]
     return {
@@ -66,7 +66,7 @@ def compare(bulk: pl.DataFrame, evaluations) -> int:
 
 
 def run() -> None:
-    from gaoqi.policy.batch import evaluate_table
+    from gaoqi.policy.bulk.plan import evaluate_table
     from gaoqi.policy.loader import load_policy
 
     path = ensure(N, "parquet")

@@ -37,11 +37,11 @@ def _run(args: list[str]) -> float:
 
 
 def _breakdown(path: Path) -> str:
-    from gaoqi.policy.batch import evaluate_tables
+    from gaoqi.policy.bulk.plan import evaluate_tables
     from gaoqi.policy.evaluate_file import evaluate_file
-    from gaoqi.policy.io_table import read_table
     from gaoqi.policy.loader import load_policy
-    from gaoqi.policy.results import summary_table
+    from gaoqi.policy.outputs.results import summary_table
+    from gaoqi.policy.template.table import read_table
 
     as_of = date(2024, 6, 30)
     policies = [load_policy(n, as_of) for n in POLICIES]

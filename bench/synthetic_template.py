@@ -107,7 +107,7 @@ def _credit_codes(region: pl.Expr, seq: pl.Expr) -> pl.Expr:
 
 
 def generate(n: int, seed: int = 2019, as_of: date = AS_OF) -> pl.DataFrame:
-    """n synthetic firms, typed like `gaoqi.policy.io.SCHEMA` (without `_row`)."""
+    """n synthetic firms, typed like `gaoqi.policy.template.SCHEMA` (without `_row`)."""
     rng = _Rng(seed, n)
     u = {f"u{i}": rng.uniform() for i in range(24)}
     counties, cweights = _counties()
@@ -194,7 +194,7 @@ def generate(n: int, seed: int = 2019, as_of: date = AS_OF) -> pl.DataFrame:
         expert_core_support=pl.lit(None, pl.Int64),
         expert_rnd_management=pl.lit(None, pl.Int64),
     )
-    from gaoqi.policy.io import SCHEMA
+    from gaoqi.policy.template import SCHEMA
 
     names = [k for k in SCHEMA if k != "_row"]
     return df.select(names).cast({k: v for k, v in SCHEMA.items() if k != "_row"})
@@ -211,7 +211,7 @@ def write_xlsx(df: pl.DataFrame, path: Path, chinese: bool = True) -> Path:
     """The template as .xlsx: Chinese headers on row 1 (or English), numbers as numbers, 是/否."""
     import xlsxwriter
 
-    from gaoqi.policy.facts import FIELDS_BY_NAME
+    from gaoqi.policy.core.facts import FIELDS_BY_NAME
 
     wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "default_date_format": "yyyy-mm-dd"})
     ws = wb.add_worksheet("企业数据")

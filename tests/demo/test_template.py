@@ -17,7 +17,7 @@ def ds():
 
 
 def test_columns_match_the_template_contract():
-    facts = pytest.importorskip("gaoqi.policy.facts")
+    facts = pytest.importorskip("gaoqi.policy.core.facts")
     expected = [s.name for s in facts.FIELD_SPECS if not s.name.startswith("expert_")]
     assert list(TEMPLATE_COLUMNS) == expected
 
@@ -34,7 +34,7 @@ def test_parquet_and_csv_have_exactly_the_headers(ds, tmp_path):
 
 
 def test_policy_reader_reads_the_csv(ds, tmp_path):
-    io_read = pytest.importorskip("gaoqi.policy.io_read")
+    io_read = pytest.importorskip("gaoqi.policy.template.read")
     path = write(ds, tmp_path / "pool.csv")
     result = io_read.read_template(path)
     assert result.errors == []

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from gaoqi.policy import EnterpriseFacts, RndInstitutionFacts, evaluate, load_policy
-from gaoqi.policy.model import jsonable
+from gaoqi.policy.core.model import jsonable
 
 TOP_EXPECT = {"outcome", "eligible", "score", "score_min", "score_max", "direct_pass_reason", "grade", "policy_version"}
 CRITERION_ATTRS = {"passed", "points", "points_min", "points_max", "band", "value", "kind", "citation"}

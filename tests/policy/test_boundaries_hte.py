@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from fractions import Fraction
 
 import pytest
 from tests.policy.engine_facts import AS_OF, hte, policy
 
 from gaoqi.policy import evaluate
-from gaoqi.policy.rules.hte import growth_rate
 
 P = policy("hte")
 
@@ -63,24 +62,26 @@ def test_domestic_rnd_sixty_percent():
     assert _crit(below, "hte.rnd_domestic_ratio").passed is False
 
 
-@pytest.mark.parametrize("founded,first_day", [
-    (date(2020, 3, 1), date(2021, 3, 1)),
-    (date(2020, 2, 28), date(2021, 2, 28)),
-    (date(2020, 2, 29), date(2021, 2, 28)),  # no 29 Feb in 2021: the month's last day (民法典 第二百零二条)
-    (date(2019, 12, 31), date(2020, 12, 31)),
-])
-def test_registered_one_year_holds_from_the_first_anniversary(founded, first_day):
+@pytest.mark.parametrize("founded", [date(2019, 3, 1), date(2020, 2, 29), date(2019, 2, 28), date(2019, 12, 31),
+                                     date(2023, 3, 1), date(2022, 3, 1)])
+def test_registered_one_year_means_365_calendar_days(founded):
+    """195号 三（一）: "注册成立365个日历天数以上" -- 365 days or more, whether or not a 29 February falls between."""
     facts = hte(founded_on=founded)
+    first_day = founded + timedelta(days=365)
     assert _crit(facts, "hte.registered_one_year", first_day).passed is True
-    day_before = date.fromordinal(first_day.toordinal() - 1)
-    assert _crit(facts, "hte.registered_one_year", day_before).passed is False
+    assert _crit(facts, "hte.registered_one_year", first_day - timedelta(days=1)).passed is False
 
 
-def test_leap_day_founding_with_a_four_year_rule_lands_on_the_leap_day():
-    p = policy("hte", overrides={"registration.min_years": 4})
+def test_a_leap_year_in_between_makes_365_days_come_a_day_before_the_anniversary():
+    facts = hte(founded_on=date(2023, 3, 2))  # 2024-02-29 lies between: 365 days on 2024-03-01
+    assert _crit(facts, "hte.registered_one_year", date(2024, 3, 1)).passed is True
+
+
+def test_the_day_count_is_a_parameter():
+    p = policy("hte", overrides={"registration.min_days": 730})
     facts = hte(founded_on=date(2020, 2, 29))
-    assert _crit(facts, "hte.registered_one_year", date(2024, 2, 29), p).passed is True
-    assert _crit(facts, "hte.registered_one_year", date(2024, 2, 28), p).passed is False
+    assert _crit(facts, "hte.registered_one_year", date(2022, 2, 28), p).passed is True
+    assert _crit(facts, "hte.registered_one_year", date(2022, 2, 27), p).passed is False
 
 
 def _growth_points(values, two_year_rule="ratio"):
@@ -104,11 +105,26 @@ def test_growth_band_edges_three_years(v3, points):
     assert _growth_points([100_000, 100_000, v3]) == points
 
 
+def _rate(values):
+    facts = hte(revenue_y1=values[0], revenue_y2=values[1], revenue_y3=values[2])
+    return _crit(facts, "hte.growth_revenue_score").detail["rate"]
+
+
 def test_growth_rate_is_exact_at_band_edges():
-    assert growth_rate([100_000, 100_000, 170_000], "ratio")[0] == Fraction(35, 100)
-    assert growth_rate([1000, 1100, 1331], "ratio")[0] == Fraction(31, 200)
-    assert growth_rate([3, 3, 5], "ratio")[0] == Fraction(1, 3)
-    assert growth_rate([7, 7, 0], "ratio")[0] == Fraction(-1, 2)
+    assert _rate([100_000, 100_000, 170_000]) == Fraction(35, 100)
+    assert _rate([1000, 1100, 1331]) == Fraction(31, 200)
+    assert _rate([3, 3, 5]) == Fraction(1, 3)
+    assert _rate([7, 7, 0]) == Fraction(-1, 2)
+
+
+def test_negative_values_give_zero_points_by_a_named_convention_or_follow_the_formula():
+    facts = hte(net_assets_y1=-1_000_000, net_assets_y2=2_000_000, net_assets_y3=4_000_000)
+    zero = _crit(facts, "hte.growth_net_assets_score")
+    assert (zero.points_min, zero.points_max) == (0, 0) and "负值" in zero.note_zh
+    p = policy("hte", overrides={"score.growth.negative_rule": "formula"})
+    formula = _crit(facts, "hte.growth_net_assets_score", p=p)
+    # (2/-1 + 4/2)/2 - 1 = -1: the formula as written gives the lowest band, but it is computed
+    assert formula.detail["rate"] == Fraction(-1)
 
 
 def test_first_year_zero_uses_years_two_and_three():

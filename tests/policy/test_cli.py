@@ -133,7 +133,7 @@ def test_xlsx_output_for_officers(firms_csv, tmp_path, capsys):
     )
     assert code == 1
     book = CalamineWorkbook.from_path(str(out))
-    assert book.sheet_names == ["科技型中小企业评价", "高新技术企业认定", "说明"]
+    assert book.sheet_names == ["科技型中小企业评价办法", "高新技术企业认定", "说明"]
     rows = book.get_sheet_by_name("高新技术企业认定").to_python()
     header = rows[0]
     assert header[:5] == ["行号", "统一社会信用代码", "企业名称", "结果", "得分"]
@@ -212,7 +212,7 @@ def test_console_script_dispatches(firms_csv):
 
 def test_template_command_writes_a_template_the_reader_accepts(tmp_path):
     from gaoqi.cli import main as gaoqi_main
-    from gaoqi.policy.io_read import read_template
+    from gaoqi.policy.template.read import read_template
 
     out = tmp_path / "模板.xlsx"
     assert gaoqi_main(["template", str(out)]) == 0

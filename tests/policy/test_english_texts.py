@@ -93,7 +93,7 @@ def test_english_gap_sentences_mirror_the_chinese():
     assert gaps["hte.rnd_ratio"].message_en.startswith("Raise 3-year R&D spending by 124.0 ×10k CNY")
     assert gaps["hte.tech_staff_ratio"].message_en.startswith("Add 2 tech staff")
     rnd = evaluate(facts, policy("hte"), AS_OF).criterion("hte.rnd_ratio").threshold
-    assert "last year's sales revenue 3000 ×10k CNY" in rnd.text_en and "3000万元" in rnd.text_zh
+    assert "this firm: 3000 ×10k CNY" in rnd.text_en and "3000万元" in rnd.text_zh
     sme_ev = evaluate(sme(employees=600), policy("tech_sme"), AS_OF)
     g = next(g for g in sme_ev.gaps if g.criterion_id == "tech_sme.employees")
     assert g.message_en.startswith("Employees exceed the limit by 100 person(s)")

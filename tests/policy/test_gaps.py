@@ -5,7 +5,7 @@ from __future__ import annotations
 from tests.policy.engine_facts import AS_OF, hte, policy, sme
 
 from gaoqi.policy import apply_gaps, evaluate
-from gaoqi.policy.rules.common import wan
+from gaoqi.policy.core.common import wan
 
 
 def test_money_in_wan_is_rounded_up_so_the_sentence_is_sufficient():

@@ -8,8 +8,8 @@ import pytest
 from python_calamine import CalamineWorkbook
 from tests.policy.fixtures.firms import GOOD, credit_code, good_rows, write_csv, write_xlsx
 
-from gaoqi.policy.facts import FIELD_SPECS
-from gaoqi.policy.io import TemplateError, read_table, read_template, write_template
+from gaoqi.policy.core.facts import FIELD_SPECS
+from gaoqi.policy.template import TemplateError, read_table, read_template, write_template
 
 HEADER = list(GOOD)
 

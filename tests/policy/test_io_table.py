@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.policy.fixtures.firms import credit_code, write_csv, write_xlsx
 
-from gaoqi.policy.io import read_table, read_template
+from gaoqi.policy.template import read_table, read_template
 
 HEADER = [
     "credit_code",
@@ -269,14 +269,14 @@ FASTEXCEL_CASES = {
 
 
 def test_xlsx_fastexcel_path_equals_row_reader(tmp_path):
-    from gaoqi.policy.io_table import _xlsx_source
+    from gaoqi.policy.template.table import _xlsx_source
 
     for case, fast in FASTEXCEL_CASES.items():
         path = _xlsx_layouts(tmp_path / f"{case}.xlsx", case)
         if case == "duplicate_header":
             import pytest
 
-            from gaoqi.policy.io_read import TemplateError
+            from gaoqi.policy.template.read import TemplateError
 
             with pytest.raises(TemplateError):
                 read_table(path)
@@ -295,7 +295,7 @@ def test_xlsx_text_nan_in_a_number_column_reads_like_the_row_reader(tmp_path):
     """Found by hypothesis: fastexcel turns the text "NaN" into a float NaN; the row reader quotes the text."""
     import xlsxwriter
 
-    from gaoqi.policy.io_read import read_template
+    from gaoqi.policy.template.read import read_template
 
     path = tmp_path / "nan.xlsx"
     book = xlsxwriter.Workbook(str(path))

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from gaoqi.policy import (
+    RULES,
     PolicyFileError,
     PolicyNotFound,
     PolicyOverrideError,
@@ -16,9 +17,8 @@ from gaoqi.policy import (
     load_policy,
     parse_policy_file,
 )
-from gaoqi.policy.loader import PARAMS_DIR
 
-SME_FILE = PARAMS_DIR / "tech_sme_2017.yaml"
+SME_FILE = RULES["tech_sme"].params_dir / "tech_sme_2017.yaml"
 ORIGINAL = SME_FILE.read_text(encoding="utf-8")
 
 

@@ -9,8 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gaoqi.policy import EnterpriseFacts, apply_gaps, evaluate, load_policy
-from gaoqi.policy.rules.common import operating_years
-from gaoqi.policy.rules.hte import HARD
+from gaoqi.policy.policies.hte.rules import HARD
 
 AS_OF = date(2024, 6, 30)
 SME_P = load_policy("tech_sme", AS_OF)
@@ -21,10 +20,11 @@ MONEY = st.integers(0, 200_000_000)
 @st.composite
 def sme_facts(draw, max_employees=500):
     employees = draw(st.integers(1, max_employees))
+    rnd = draw(st.integers(0, 30_000_000))
     return EnterpriseFacts(
         credit_code="91320505000000009X", employees=employees, tech_staff=draw(st.integers(0, employees)),
-        revenue_y3=draw(MONEY), total_cost=draw(MONEY), total_assets=draw(MONEY),
-        rnd_expense_y3=draw(st.integers(0, 30_000_000)), ip_class1=draw(st.integers(0, 2)),
+        revenue_y3=draw(MONEY), total_cost=rnd + draw(MONEY), total_assets=draw(MONEY),
+        rnd_expense_y3=rnd, ip_class1=draw(st.integers(0, 2)),
         ip_class2=draw(st.integers(0, 6)), restricted_industry=False, major_incident=False, bad_credit=False,
     )
 
@@ -52,7 +52,7 @@ def hte_facts(draw):
         major_incident=False,
     )
     # Years before the founding year are not reported (the firm did not exist): "actual years if fewer".
-    missing = [k for k in (1, 2, 3) if k not in operating_years(founded, AS_OF)]
+    missing = [k for k in (1, 2, 3) if founded.year > AS_OF.year - 4 + k]
     stems = ("revenue", "net_assets", "rnd_expense", "rnd_expense_domestic")
     return replace(facts, **{f"{stem}_y{k}": None for stem in stems for k in missing})
 
@@ -68,7 +68,8 @@ def _hte_range(f):
 
 @given(sme_facts(), st.integers(1, 10_000_000))
 def test_more_rnd_never_lowers_the_tech_sme_score(f, more):
-    assert _sme_score(replace(f, rnd_expense_y3=f.rnd_expense_y3 + more)) >= _sme_score(f)
+    # new R&D spending is also a cost (R&D may not exceed total costs)
+    assert _sme_score(replace(f, rnd_expense_y3=f.rnd_expense_y3 + more, total_cost=f.total_cost + more)) >= _sme_score(f)
 
 
 @given(sme_facts(), st.integers(1, 100))

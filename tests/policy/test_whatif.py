@@ -9,9 +9,10 @@ import xlsxwriter
 from python_calamine import CalamineWorkbook
 from tests.policy.fixtures.firms import GOOD, credit_code, write_csv
 
-from gaoqi.policy.io import read_table
 from gaoqi.policy.loader import load_policy
-from gaoqi.policy.whatif import read_reform, simulate, write_report
+from gaoqi.policy.template import read_table
+from gaoqi.policy.whatif.report import write_report
+from gaoqi.policy.whatif.simulate import read_reform, simulate
 
 AS_OF = date(2024, 6, 30)
 
@@ -128,7 +129,7 @@ def test_reform_errors_are_readable(tmp_path, table):
     with pytest.raises(ValueError, match="name"):
         read_reform(tmp_path / "bad.yaml")
     (tmp_path / "unknown.yaml").write_text("no.such.param: 3\n", encoding="utf-8")
-    from gaoqi.policy.errors import PolicyOverrideError
+    from gaoqi.policy.core.errors import PolicyOverrideError
 
     with pytest.raises(PolicyOverrideError):
         simulate(table, load_policy("pool", AS_OF), read_reform(tmp_path / "unknown.yaml"), AS_OF)

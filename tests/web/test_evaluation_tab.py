@@ -83,7 +83,7 @@ def test_tech_sme_score_is_the_known_86_and_eligible(as_user, scored):
     # Ratios as %, money in 万元, points per indicator, citation in small text.
     assert "25%" in sme and "5%" in sme and "1,000.00 万元" in sme
     assert "≥25%" in sme and ">16<" in sme and ">40<" in sme and ">30<" in sme
-    assert "国科发政〔2017〕115号 第七条及附件（一）" in sme
+    assert "国科发政〔2017〕115号 第七条（一）" in sme
     assert "不超过500人" in sme  # the engine's threshold text
     assert "属于禁止、限制、淘汰类" in sme  # a yes/no fact is named under its value
     assert "对标找差" not in sme  # a pass has no gap advice

@@ -12,16 +12,13 @@ import numpy as np
 import polars as pl
 
 from gaoqi.demo.generator import Dataset
+from gaoqi.policy.core.facts import FIELD_SPECS, Kind
 
-TEMPLATE_COLUMNS = (
-    "credit_code", "name", "region_code", "founded_on", "tech_field", "employees", "tech_staff",
-    "revenue_y1", "revenue_y2", "revenue_y3", "total_income", "hitech_revenue", "total_cost", "total_assets",
-    "net_assets_y1", "net_assets_y2", "net_assets_y3", "rnd_expense_y1", "rnd_expense_y2", "rnd_expense_y3",
-    "rnd_expense_domestic_y1", "rnd_expense_domestic_y2", "rnd_expense_domestic_y3", "ip_class1", "ip_class2",
-    "ip_self_developed", "achievement_conversions", "standards_led", "major_incident", "bad_credit",
-    "restricted_industry", "has_hte_certificate", "national_award_top3", "provincial_rnd_institution",
-    "led_standard_5y",
-)
+# The template's columns, from the engine's one field schema (the optional expert columns are left out).
+TEMPLATE_COLUMNS = tuple(s.name for s in FIELD_SPECS if not s.name.startswith("expert_"))
+# Facts the generator does not model (super-deduction base, class II IP already used, research misconduct):
+# blank, i.e. not reported.
+_NOT_MODELLED = ("rnd_expense_deductible_y3", "ip_class2_used", "research_misconduct")
 _BY_YEAR = ("revenue", "net_assets", "rnd_expense", "rnd_expense_domestic")
 _LATEST = ("employees", "tech_staff", "total_income", "hitech_revenue", "total_cost", "total_assets",
            "ip_class1", "ip_class2", "standards_led")
@@ -52,6 +49,9 @@ def to_frame(ds: Dataset) -> pl.DataFrame:
     for flag in _FLAGS:
         cols[flag] = pl.Series(f[flag])
     cols["has_hte_certificate"] = pl.Series(f["hte_valid"])
+    kinds = {s.name: s.kind for s in FIELD_SPECS}
+    for name in _NOT_MODELLED:
+        cols[name] = pl.Series([None] * len(f["credit_code"]), dtype=pl.Boolean if kinds[name] is Kind.BOOL else pl.Int64)
     return pl.DataFrame({c: cols[c].alias(c) for c in TEMPLATE_COLUMNS})
 
 

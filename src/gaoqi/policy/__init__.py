@@ -1,6 +1,11 @@
-"""The policy engine: official criteria as dated, versioned data and one pure evaluator.
+"""The policy engine: official criteria as dated, versioned data and formulas written once.
 
-This package must never import Django (a test enforces it): the web platform calls it, never the reverse.
+This package must never import Django (an import contract enforces it): the web platform calls it.
+
+Layout: `core/` (model, facts schema, ops interface, rules framework, per-firm engine), `bulk/` (the Polars
+backend), `policies/<name>/` (rules, gaps, params: one package per policy, listed once in
+`policies/__init__.py`), `template/` (the evaluation template: cells, readers, writer), `outputs/` (result
+sets and their writers), `whatif/` (simulation), `loader.py` (parameter files), `cli.py`.
 
 Public API::
 
@@ -10,8 +15,8 @@ Public API::
     apply_gaps(facts, gaps) -> facts
 """
 
-from gaoqi.policy.engine import evaluate, validate_facts
-from gaoqi.policy.errors import (
+from gaoqi.policy.core.engine import evaluate, validate_facts
+from gaoqi.policy.core.errors import (
     FactsError,
     FieldError,
     PolicyError,
@@ -19,10 +24,9 @@ from gaoqi.policy.errors import (
     PolicyNotFound,
     PolicyOverrideError,
 )
-from gaoqi.policy.facts import FIELD_SPECS, EnterpriseFacts, Kind
-from gaoqi.policy.gap import apply_gaps
-from gaoqi.policy.loader import available_policies, load_policy, parse_policy_file
-from gaoqi.policy.model import (
+from gaoqi.policy.core.facts import FIELD_SPECS, EnterpriseFacts, Kind
+from gaoqi.policy.core.gap import apply_gaps
+from gaoqi.policy.core.model import (
     ENGINE_VERSION,
     CriterionResult,
     Evaluation,
@@ -33,11 +37,13 @@ from gaoqi.policy.model import (
     Source,
     Threshold,
 )
-from gaoqi.policy.rnd_facts import RndInstitutionFacts
+from gaoqi.policy.loader import available_policies, load_policy, parse_policy_file
+from gaoqi.policy.policies import ENTERPRISE_POLICIES, RULES
+from gaoqi.policy.policies.rnd_institution.facts import RndInstitutionFacts
 
 __all__ = [
-    "ENGINE_VERSION", "FIELD_SPECS", "CriterionResult", "EnterpriseFacts", "Evaluation", "FactsError", "FieldError",
-    "Gap", "Kind", "ParamUse", "Parameter", "Policy", "PolicyError", "PolicyFileError", "PolicyNotFound",
-    "PolicyOverrideError", "RndInstitutionFacts", "Source", "Threshold", "apply_gaps", "available_policies",
-    "evaluate", "load_policy", "parse_policy_file", "validate_facts",
+    "ENGINE_VERSION", "ENTERPRISE_POLICIES", "FIELD_SPECS", "RULES", "CriterionResult", "EnterpriseFacts",
+    "Evaluation", "FactsError", "FieldError", "Gap", "Kind", "ParamUse", "Parameter", "Policy", "PolicyError",
+    "PolicyFileError", "PolicyNotFound", "PolicyOverrideError", "RndInstitutionFacts", "Source", "Threshold",
+    "apply_gaps", "available_policies", "evaluate", "load_policy", "parse_policy_file", "validate_facts",
 ]

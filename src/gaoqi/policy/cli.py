@@ -17,9 +17,9 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from gaoqi.policy.errors import PolicyError
+from gaoqi.policy.core.errors import PolicyError
+from gaoqi.policy.policies import ENTERPRISE_POLICIES as POLICIES
 
-POLICIES = ("tech_sme", "hte", "pool")
 FULL_AUTO_LIMIT = 1_000  # rows x policies evaluated per firm when --detail auto
 PROGRESS_MIN_ROWS = 10_000
 
@@ -113,7 +113,7 @@ def _progress(total: int, desc: str, rows: int, disable: bool, unit: str = "行"
 
 def run_evaluate(args: argparse.Namespace) -> int:
     from gaoqi.policy.evaluate_file import evaluate_file
-    from gaoqi.policy.io_read import TemplateError
+    from gaoqi.policy.template.read import TemplateError
 
     names = _policies(args.policy)
     as_of = args.as_of or date.today()
@@ -134,7 +134,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.file}: {exc}") from None
     for w in warnings:
         print(f"gaoqi evaluate: 提示：{w}", file=sys.stderr)
-    from gaoqi.policy import results_write
+    from gaoqi.policy.outputs import write as results_write
 
     results_write.write(rs, fmt, args.out)
     failed = rs.failed_rows
@@ -189,9 +189,9 @@ def simulate_parser() -> argparse.ArgumentParser:
 
 
 def run_simulate(args: argparse.Namespace) -> int:
-    from gaoqi.policy import whatif
-    from gaoqi.policy.io_read import TemplateError
-    from gaoqi.policy.io_table import read_table
+    from gaoqi.policy.template.read import TemplateError
+    from gaoqi.policy.template.table import read_table
+    from gaoqi.policy.whatif import simulate as whatif
 
     as_of = args.as_of or date.today()
     try:
@@ -206,7 +206,9 @@ def run_simulate(args: argparse.Namespace) -> int:
     result = whatif.simulate(table.df, baseline, reform, as_of)
     print(result.summary_text())
     if args.out:
-        whatif.write_report(result, args.out)
+        from gaoqi.policy.whatif.report import write_report
+
+        write_report(result, args.out)
         print(f"报告已写入 {args.out}")
     if table.errors:
         print(f"gaoqi simulate: {len(table.errors)} 处读取错误，相关行未参与模拟", file=sys.stderr)
@@ -216,7 +218,7 @@ def run_simulate(args: argparse.Namespace) -> int:
 
 def run_template(rest: list[str]) -> int:
     """`gaoqi template OUT.xlsx`: write the blank evaluation template officers fill in."""
-    from gaoqi.policy.io_write import write_template
+    from gaoqi.policy.template.write import write_template
 
     p = argparse.ArgumentParser(prog="gaoqi template", description="生成空白评价模板（中英文表头与填表说明）。")
     p.add_argument("out", help="输出 .xlsx 路径")

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import polars as pl
 
-from gaoqi.policy.batch import evaluate_tables
-from gaoqi.policy.engine import evaluate, validate_facts
-from gaoqi.policy.facts import EnterpriseFacts
-from gaoqi.policy.io_read import RowError
-from gaoqi.policy.io_table import ROW, read_table
-from gaoqi.policy.model import Policy
-from gaoqi.policy.results import PolicyResult, ResultSet
+from gaoqi.policy.bulk.plan import evaluate_tables
+from gaoqi.policy.core.engine import evaluate, validate_facts
+from gaoqi.policy.core.facts import EnterpriseFacts
+from gaoqi.policy.core.model import Policy
+from gaoqi.policy.outputs.results import PolicyResult, ResultSet
+from gaoqi.policy.template.read import RowError
+from gaoqi.policy.template.table import ROW, read_table
 
 
 def facts_of(row: dict) -> EnterpriseFacts:

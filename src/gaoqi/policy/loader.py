@@ -1,6 +1,7 @@
-"""Load dated, sourced parameter files into `Policy` objects (strictly) and apply what-if overrides.
+"""Load dated, sourced parameter files into `Policy` objects (strictly), for the policies of the one list.
 
-File layout and schema: docs/policy-engine.md. Files are `params/<policy>_<year>.yaml`; each declares
+File layout and schema: docs/policy-engine.md. Files are `policies/<policy>/params/<policy>_<year>.yaml`
+(or all in one folder given as `params_dir`, for tests and what-ifs); each declares
 its validity (`effective_from`, optional inclusive `effective_to`; without one a file is in force until
 the next file of the same policy starts). Inside a file every parameter is keyed by effective date and
 the value in force on `as_of` is the one with the latest date on or before it.
@@ -8,8 +9,6 @@ the value in force on `as_of` is the one with the latest date on or before it.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -18,13 +17,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from gaoqi.policy.errors import PolicyFileError, PolicyNotFound, PolicyOverrideError
-from gaoqi.policy.model import CriterionDef, FrozenMap, Note, Parameter, Policy, Source
-from gaoqi.policy.ptypes import TYPES
-from gaoqi.policy.rules import RULES
-from gaoqi.policy.yamlio import LineDict, load_yaml
-
-PARAMS_DIR = Path(__file__).parent / "params"
+from gaoqi.policy.core.errors import PolicyFileError, PolicyNotFound
+from gaoqi.policy.core.model import CriterionDef, FrozenMap, Note, Parameter, Policy, Source
+from gaoqi.policy.core.ptypes import TYPES
+from gaoqi.policy.core.yamlio import LineDict, load_yaml
+from gaoqi.policy.policies import RULES
 
 _TOP_KEYS = {"policy", "version", "title_zh", "title_en", "effective_from", "effective_to", "citations",
              "notes", "requires", "criteria", "parameters"}
@@ -250,8 +247,10 @@ def _parse_text(path: str, text: str) -> PolicyFile:
         ref = item["cite"]
         if ref not in citations:
             raise chk.fail(item, f"criteria.{cid}.cite: unknown citation {ref!r}", "cite")
+        article = chk.text(item, "article", cid)
         criteria[cid] = CriterionDef(cid, chk.text(item, "label_zh", cid), chk.text(item, "label_en", cid),
-                                     f"{citations[ref].document} {chk.text(item, 'article', cid)}")
+                                     f"{citations[ref].document} {article}",
+                                     replace(citations[ref], article=article))
 
     found: dict[str, tuple[LineDict, _Leaf]] = {}
     _leaves(chk, doc["parameters"], "", citations, found)
@@ -294,8 +293,11 @@ def _files_for(name: str, params_dir: Path) -> list[PolicyFile]:
 
 def available_policies(params_dir: str | os.PathLike[str] | None = None) -> list[str]:
     """Names of the policies that have at least one parameter file."""
-    folder = Path(params_dir) if params_dir else PARAMS_DIR
-    return sorted({p.stem.rsplit("_", 1)[0] for p in folder.glob("*_*.yaml")} & set(RULES))
+    return sorted(n for n, r in RULES.items() if any(_folder(n, params_dir).glob(f"{n}_*.yaml")))
+
+
+def _folder(name: str, params_dir: str | os.PathLike[str] | None) -> Path:
+    return Path(params_dir) if params_dir else RULES[name].params_dir
 
 
 def _pick(files: list[PolicyFile], name: str, as_of: date) -> PolicyFile:
@@ -318,9 +320,9 @@ def load_policy(name: str, as_of: date, overrides: Mapping[str, Any] | None = No
     """
     if not isinstance(as_of, date):
         raise TypeError("as_of must be a date")
-    folder = Path(params_dir) if params_dir else PARAMS_DIR
     if name not in RULES:
-        raise PolicyNotFound(f"unknown policy {name!r}; known: {', '.join(available_policies(folder))}")
+        raise PolicyNotFound(f"unknown policy {name!r}; known: {', '.join(available_policies(params_dir))}")
+    folder = _folder(name, params_dir)
     files = _files_for(name, folder)
     if not files:
         raise PolicyNotFound(f"no parameter file for policy {name!r} in {folder}")
@@ -329,50 +331,14 @@ def load_policy(name: str, as_of: date, overrides: Mapping[str, Any] | None = No
     for pname, leaf in pf.leaves.items():
         in_force = [p for p in leaf.values if p.effective_from <= as_of]
         params[pname] = in_force[-1]
-    subs = {sub: load_policy(sub, as_of, params_dir=folder) for sub in RULES[name].subpolicies}
+    subs = {sub: load_policy(sub, as_of, params_dir=params_dir) for sub in RULES[name].subpolicies}
     policy = Policy(
         name=pf.name, version=pf.version, title_zh=pf.title_zh, title_en=pf.title_en,
         effective_from=pf.effective_from, effective_to=pf.effective_to, citations=pf.citations,
         criteria=pf.criteria, params=FrozenMap(params), requires=pf.requires, notes=pf.notes,
-        source_file=pf.path, as_of=as_of, param_hash="", subpolicies=FrozenMap(subs),
+        source_file=pf.path, as_of=as_of, param_hash="", subpolicies=FrozenMap(subs), rules=RULES[name],
     )
-    policy = replace(policy, param_hash=param_hash(policy))
+    policy = replace(policy, param_hash=policy.compute_hash())
     if overrides:
-        policy = apply_overrides(policy, overrides)
+        policy = policy.with_overrides(overrides)
     return policy
-
-
-def apply_overrides(policy: Policy, overrides: Mapping[str, Any]) -> Policy:
-    """A copy of `policy` with some parameters replaced; validated like the YAML values."""
-    params = dict(policy.params)
-    applied = dict(policy.overrides)
-    for pname, raw in overrides.items():
-        if pname not in params:
-            raise PolicyOverrideError(f"policy {policy.name!r} has no parameter {pname!r}")
-        base = params[pname]
-        try:
-            value = TYPES[base.type].parse(raw)
-        except ValueError as exc:
-            raise PolicyOverrideError(f"override {pname}: {exc}") from None
-        src = Source(issuer="what-if override", document="override", article=pname, published=None,
-                     note=f"replaces the value from {base.source.cite()}", illustrative=False)
-        params[pname] = replace(base, value=value, source=src, overridden=True)
-        applied[pname] = TYPES[base.type].dump(value)
-    for pname, message in RULES[policy.name].check_params(params):
-        raise PolicyOverrideError(f"override makes {pname} invalid: {message}")
-    out = replace(policy, params=FrozenMap(params), overrides=FrozenMap(applied), param_hash="")
-    return replace(out, param_hash=param_hash(out))
-
-
-def param_hash(policy: Policy) -> str:
-    """SHA-256 of the canonical parameter set (values and their effective dates) plus sub-policies."""
-    data = {
-        "policy": policy.name,
-        "version": policy.version,
-        "effective_from": policy.effective_from.isoformat(),
-        "params": {k: [TYPES[p.type].dump(p.value), p.effective_from.isoformat()]
-                   for k, p in sorted(policy.params.items())},
-        "subpolicies": {k: s.param_hash for k, s in sorted(policy.subpolicies.items())},
-    }
-    blob = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()

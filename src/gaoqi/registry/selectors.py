@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 
 from gaoqi.accounts.scope import can, scope_enterprises, scope_related
-from gaoqi.policy.facts import EnterpriseFacts
+from gaoqi.policy.core.facts import EnterpriseFacts
 from gaoqi.registry.models import (
     FACT_FIELDS,
     MONEY_FIELDS,

@@ -1,0 +1,221 @@
+"""Bulk evaluation: a policy's formulas (the same functions as per firm) run by the Polars backend.
+
+`evaluate_table(df, policy, as_of)` returns one row per input row with `outcome`, `eligible`, `score`,
+`score_min`, `score_max`, `direct_pass_reason`, the input's `_row` / `credit_code` when present, `errors`
+(the fields that make a row unevaluable, comma-joined, exactly the fields the per-firm `validate_facts`
+reports; such rows have null results) and per criterion `<id>__passed`, `__points` or `__points_min` /
+`__points_max`, `__value` and `__band` where the formula gives them.
+
+How: `BulkContext` hands the formulas column expressions. Each variable and each criterion output becomes a
+column at the depth of what it reads (facts: 0), so every expression is computed once and the query runs in
+a few `with_columns` stages. Gaps (对标找差) are per firm only: callers compute them for the rows they need.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date
+from typing import Any
+
+import polars as pl
+
+from gaoqi.policy.bulk.polars_ops import POLARS, expr
+from gaoqi.policy.core.facts import Kind, specs_of
+from gaoqi.policy.core.model import Policy
+from gaoqi.policy.core.rules import VERDICT_KEYS, Context, Out, Ratio
+
+KEY_COLUMNS = ("_row", "credit_code")
+DTYPES = {Kind.TEXT: pl.String, Kind.DATE: pl.Date, Kind.MONEY: pl.Int64, Kind.COUNT: pl.Int64,
+          Kind.BOOL: pl.Boolean}
+OUT_FIELDS = ("passed", "points", "points_min", "points_max", "value", "band")
+
+
+def schema_of(facts_type: type) -> dict[str, pl.DataType]:
+    """The typed columns of a facts record (the bulk input schema)."""
+    return {s.name: DTYPES[s.kind] for s in specs_of(facts_type)}
+
+
+class Columns:
+    """Attribute access to the fact columns."""
+
+    def __getattr__(self, name: str) -> pl.Expr:
+        return pl.col(name)
+
+    def year(self, stem: str, k: int) -> pl.Expr:
+        return pl.col(f"{stem}_y{k}")
+
+
+class Graph:
+    """The columns a plan computes, each at its depth (1 + the deepest column it reads)."""
+
+    def __init__(self) -> None:
+        self.columns: dict[str, tuple[pl.Expr, int]] = {}
+        self.frames: list[int] = [0]
+
+    def read(self, depth: int) -> None:
+        self.frames[-1] = max(self.frames[-1], depth)
+
+    def define(self, name: str, compute: Callable[[], Any]) -> tuple[Any, int]:
+        """Run `compute`, tracking what it reads; return (value, depth of its column)."""
+        self.frames.append(0)
+        try:
+            value = compute()
+        finally:
+            depth = self.frames.pop() + 1
+        return value, depth
+
+    def column(self, name: str, value: Any, depth: int) -> Any:
+        """Materialise an expression as a column (constants stay constants); read it back."""
+        if not isinstance(value, pl.Expr):
+            return value
+        self.columns[name] = (value.alias(name), depth)
+        self.read(depth)
+        return pl.col(name)
+
+    def stages(self) -> list[list[pl.Expr]]:
+        by_depth: dict[int, list[pl.Expr]] = {}
+        for e, depth in self.columns.values():
+            by_depth.setdefault(depth, []).append(e)
+        return [by_depth[d] for d in sorted(by_depth)]
+
+
+class BulkContext(Context):
+    ops = POLARS
+
+    def __init__(self, policy: Policy, as_of: date, graph: Graph | None = None, prefix: str = ""):
+        super().__init__(policy.rules, policy, as_of)
+        self.f = Columns()
+        self.graph = graph or Graph()
+        self.prefix = prefix
+        self._vars: dict[Callable, Any] = {}
+        self._crits: dict[str, Out] = {}
+        self._subs: dict[str, BulkContext] = {}
+        self._verdict: Mapping[str, Any] | None = None
+        self.errors: dict[str, list[pl.Expr]] = {}
+
+    def _column(self, name: str, value: Any, depth: int) -> Any:
+        if isinstance(value, tuple):
+            return tuple(self._column(f"{name}#{i}", v, depth) for i, v in enumerate(value))
+        if isinstance(value, Ratio):
+            return Ratio(self._column(name + "#a", value.a, depth), self._column(name + "#b", value.b, depth))
+        return self.graph.column(name, value, depth)
+
+    def __call__(self, variable: Callable[[Any], Any]) -> Any:
+        if variable not in self._vars:
+            name = f"_{self.prefix}{self.rules.name}:{variable.__name__}"
+            value, depth = self.graph.define(name, lambda: variable(self))
+            self._vars[variable] = (self._column(name, value, depth), depth)
+        else:
+            self.graph.read(self._vars[variable][1])
+        return self._vars[variable][0]
+
+    def crit(self, cid: str) -> Out:
+        if cid not in self._crits:
+            out, depth = self.graph.define(cid, lambda: self.rules.criteria[cid].formula(self))
+            stored = Out(labels=out.labels)
+            for key in OUT_FIELDS:
+                setattr(stored, key, self._column(f"{self.prefix}{cid}__{key}", getattr(out, key), depth))
+            self._crits[cid] = (stored, depth)
+        else:
+            self.graph.read(self._crits[cid][1])
+        return self._crits[cid][0]
+
+    def verdict(self) -> Mapping[str, Any]:
+        if self._verdict is None:
+            values, depth = self.graph.define("verdict", lambda: self.rules.verdict(self))
+            self._verdict = ({k: self._column(f"{self.prefix}{k}", v, depth) for k, v in values.items()}, depth)
+        else:
+            self.graph.read(self._verdict[1])
+        return self._verdict[0]
+
+    def sub(self, name: str) -> BulkContext:
+        if name not in self._subs:
+            self._subs[name] = BulkContext(self.policy.subpolicies[name], self.as_of, self.graph,
+                                           f"{self.prefix}{name}/")
+        return self._subs[name]
+
+    def error(self, field_name: str, cond: Any, reason: Callable, reason_zh: Callable, missing: bool = False) -> None:
+        if isinstance(cond, pl.Expr):
+            self.errors.setdefault(field_name, []).append(cond)
+        elif cond:
+            self.errors.setdefault(field_name, []).append(pl.lit(True))
+
+
+def _errors_column(x: BulkContext) -> pl.Expr:
+    """Comma-joined fields in error, null when the row can be evaluated (string ops, not lists: fast)."""
+    conds = {name: pl.any_horizontal(parts).fill_null(False) for name, parts in x.errors.items()}
+    if not conds:
+        return pl.lit(None, pl.String)
+    text = pl.concat_str([pl.when(c).then(pl.lit(n)) for n, c in conds.items()], separator=",", ignore_nulls=True)
+    return pl.when(pl.any_horizontal(list(conds.values()))).then(text)
+
+
+def _output(name: str, value: Any) -> pl.Expr | None:
+    if value is None:
+        return None
+    if isinstance(value, Ratio):
+        return POLARS.shown_ratio(value.a, value.b).alias(name)
+    return expr(value).alias(name)
+
+
+def plan(source: pl.DataFrame | pl.LazyFrame, policy: Policy, as_of: date, *,
+         keep: tuple[str, ...] = KEY_COLUMNS) -> pl.LazyFrame:
+    """The lazy query that evaluates every row of `source` under `policy` (see module doc)."""
+    rules = policy.rules
+    if not rules.bulk:
+        raise ValueError(f"policy {policy.name!r} declares no bulk evaluation")
+    lf = source.lazy()
+    present = set(lf.collect_schema().names())
+    schema = schema_of(rules.facts_type)
+    missing = [pl.lit(None, dt).alias(n) for n, dt in schema.items() if n not in present]
+    if missing:
+        lf = lf.with_columns(missing)
+    x = BulkContext(policy, as_of)
+
+    def errors() -> pl.Expr:
+        rules.validate(x)
+        return _errors_column(x)
+
+    x.graph.column("errors", *x.graph.define("errors", errors))
+    outputs: list[pl.Expr] = []
+    for cid in rules.criteria:
+        out = x.crit(cid)
+        for key in OUT_FIELDS:
+            value = getattr(out, key)
+            if key == "band":
+                value = None if value is None else POLARS.pick(value, [zh for zh, _en in out.labels])
+            column = _output(f"{cid}__{key}", value)
+            if column is not None:
+                outputs.append(column)
+    verdict = x.verdict()
+    for stage in x.graph.stages():
+        lf = lf.with_columns(stage)
+    ok = pl.col("errors").is_null()
+    head = [pl.col(k) for k in keep if k in present]
+    results = []
+    for key in VERDICT_KEYS:
+        value = verdict.get(key)
+        dtype = pl.String if key in ("outcome", "direct_pass_reason", "grade") else (
+            pl.Boolean if key == "eligible" else pl.Int64)
+        column = expr(value).cast(dtype) if value is not None else pl.lit(None, dtype)
+        results.append(pl.when(ok).then(column).alias(key))
+    return lf.select(*head, *results, pl.col("errors"), *[pl.when(ok).then(o).alias(o.meta.output_name())
+                                                         for o in outputs])
+
+
+def evaluate_table(df: pl.DataFrame | pl.LazyFrame, policy: Policy, as_of: date, *,
+                   keep: tuple[str, ...] = KEY_COLUMNS) -> pl.DataFrame:
+    """Evaluate every row of `df` (columns named like the facts fields) under `policy`."""
+    return plan(df, policy, as_of, keep=keep).collect()
+
+
+def evaluate_tables(source: pl.DataFrame | pl.LazyFrame, policies: list[Policy], as_of: date, *,
+                    keep: tuple[str, ...] = KEY_COLUMNS) -> dict[str, pl.DataFrame]:
+    """Several policies over the same rows in one go (`collect_all`: one scan of a lazy source, read only
+    for the columns the rules use, and the policies' queries run in parallel).
+
+    Measured and rejected: reading a lazy source into one DataFrame first saves repeated Parquet decoding
+    but materialises the whole input (~300 MB for 1,000,000 rows); the streaming scans were faster in wall
+    time (1.08 s vs 1.49 s in bench/policy_bulk.py)."""
+    frames = pl.collect_all([plan(source, p, as_of, keep=keep) for p in policies])
+    return {p.name: f for p, f in zip(policies, frames, strict=True)}

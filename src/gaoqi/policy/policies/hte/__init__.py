@@ -1,0 +1,6 @@
+"""The hte policy: rules (written once), gap analysis, dated parameters (params/)."""
+
+from gaoqi.policy.policies.hte import gaps as _gaps  # noqa: F401 - registers the gap analysis
+from gaoqi.policy.policies.hte.rules import RULES
+
+__all__ = ["RULES"]
