@@ -42,15 +42,21 @@ def run() -> None:
         env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3", "GAOQI_VAR_DIR": tmp}
         _run(["migrate", "-v0"], env)
         seconds, line = _run(["demo-data", "--enterprises", "20000", "--seed", "2019", "--no-progress"], env)
-        print(f"load 20,000 firms (3 years, 2 sources, certificates, IP items) into SQLite: {seconds:.1f} s "
-              f"(target ≤ 60 s)\n    {line}", flush=True)
+        print(
+            f"load 20,000 firms (3 years, 2 sources, certificates, IP items) into SQLite: {seconds:.1f} s "
+            f"(target ≤ 60 s)\n    {line}",
+            flush=True,
+        )
         for fmt in ("parquet", "csv"):
             path = Path(tmp) / f"pool.{fmt}"
-            seconds, line = _run(["demo-data", "--enterprises", str(big), "--seed", "2019", f"--{fmt}", str(path)],
-                                 env)
+            seconds, line = _run(
+                ["demo-data", "--enterprises", str(big), "--seed", "2019", f"--{fmt}", str(path)], env
+            )
             size = path.stat().st_size / 2**20
-            print(f"write {big:,} firms as {fmt}: {seconds:.1f} s, {size:.0f} MiB (target ≤ 120 s)\n    {line}",
-                  flush=True)
+            print(
+                f"write {big:,} firms as {fmt}: {seconds:.1f} s, {size:.0f} MiB (target ≤ 120 s)\n    {line}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

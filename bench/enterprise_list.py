@@ -35,8 +35,10 @@ CASES = (
     ("credit-code prefix", {"q": "@prefix"}),
     ("deep page 400", {"page": "400"}),
 )
-ACTORS = (("city officer 320500", "city_officer", "320500", "320583"),
-          ("province officer 320000", "province_officer", "320000", "320115"))
+ACTORS = (
+    ("city officer 320500", "city_officer", "320500", "320583"),
+    ("province officer 320000", "province_officer", "320000", "320115"),
+)
 
 
 def _gaoqi(args: list[str], env: dict) -> str:
@@ -55,8 +57,14 @@ def _prepare(env: dict, n: int) -> None:
 
 def _measure(env: dict) -> None:
     """Run the timing part in a subprocess whose settings point at the benchmark database."""
-    done = subprocess.run([sys.executable, "-m", "bench.enterprise_list", "--measure"], env=env, cwd=ROOT,
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.enterprise_list", "--measure"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     print(done.stdout, end="", flush=True)
     if done.returncode:
         raise RuntimeError(done.stderr[-3000:])
@@ -124,7 +132,9 @@ def _measure_here() -> None:
 
     prefix = Enterprise.objects.filter(county_id="320583").values_list("credit_code", flat=True).first()[:10]
     for label, role, region, county in ACTORS:
-        user, _ = User.objects.get_or_create(username=f"bench-{role}", defaults={"role": role, "region_id": region})
+        user, _ = User.objects.get_or_create(
+            username=f"bench-{role}", defaults={"role": role, "region_id": region}
+        )
         client = Client()
         client.force_login(user)
         print(f"  {label}:")
@@ -139,7 +149,9 @@ def _measure_here() -> None:
             times = sorted(times[2:])  # the first two warm caches
             median, p95 = statistics.median(times), times[int(0.95 * (len(times) - 1))]
             flag = "" if median <= TARGET_MEDIAN and p95 <= TARGET_P95 else "   << over target"
-            print(f"    {case:<34} median {median * 1000:7.1f} ms   p95 {p95 * 1000:7.1f} ms{flag}", flush=True)
+            print(
+                f"    {case:<34} median {median * 1000:7.1f} ms   p95 {p95 * 1000:7.1f} ms{flag}", flush=True
+            )
             if flag:
                 with CaptureQueriesContext(connection) as ctx:
                     client.get("/enterprises/", params)

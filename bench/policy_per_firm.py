@@ -23,18 +23,36 @@ def _firm(rng: random.Random, i: int) -> EnterpriseFacts:
     rnd = [rng.randint(0, max(1, r // 12)) for r in revenue]
     total_income = revenue[2] + rng.randint(0, 5_000_000)
     return EnterpriseFacts(
-        credit_code=f"9132050500000{i:05d}", founded_on=date(rng.randint(2008, 2023), rng.randint(1, 12), 1),
-        tech_field=rng.choice(["101", "402", "801", None]), employees=employees,
-        tech_staff=rng.randint(0, employees // 2), revenue_y1=revenue[0], revenue_y2=revenue[1],
-        revenue_y3=revenue[2], total_income=total_income, hitech_revenue=rng.randint(0, total_income),
-        total_cost=rng.randint(1, 250_000_000), total_assets=rng.randint(1, 250_000_000),
-        net_assets_y1=rng.randint(-1_000_000, 80_000_000), net_assets_y2=rng.randint(0, 80_000_000),
-        net_assets_y3=rng.randint(0, 80_000_000), rnd_expense_y1=rnd[0], rnd_expense_y2=rnd[1],
-        rnd_expense_y3=rnd[2], rnd_expense_domestic_y1=rnd[0], rnd_expense_domestic_y2=rnd[1] * 4 // 5,
-        rnd_expense_domestic_y3=rnd[2] // 2, ip_class1=rng.choice([0, 0, 1, 2]), ip_class2=rng.randint(0, 8),
-        ip_self_developed=rng.random() < 0.8, achievement_conversions=rng.randint(0, 18),
-        standards_led=rng.choice([0, 0, 1]), major_incident=rng.random() < 0.03, bad_credit=rng.random() < 0.03,
-        restricted_industry=rng.random() < 0.02, has_hte_certificate=rng.random() < 0.1,
+        credit_code=f"9132050500000{i:05d}",
+        founded_on=date(rng.randint(2008, 2023), rng.randint(1, 12), 1),
+        tech_field=rng.choice(["101", "402", "801", None]),
+        employees=employees,
+        tech_staff=rng.randint(0, employees // 2),
+        revenue_y1=revenue[0],
+        revenue_y2=revenue[1],
+        revenue_y3=revenue[2],
+        total_income=total_income,
+        hitech_revenue=rng.randint(0, total_income),
+        total_cost=rng.randint(1, 250_000_000),
+        total_assets=rng.randint(1, 250_000_000),
+        net_assets_y1=rng.randint(-1_000_000, 80_000_000),
+        net_assets_y2=rng.randint(0, 80_000_000),
+        net_assets_y3=rng.randint(0, 80_000_000),
+        rnd_expense_y1=rnd[0],
+        rnd_expense_y2=rnd[1],
+        rnd_expense_y3=rnd[2],
+        rnd_expense_domestic_y1=rnd[0],
+        rnd_expense_domestic_y2=rnd[1] * 4 // 5,
+        rnd_expense_domestic_y3=rnd[2] // 2,
+        ip_class1=rng.choice([0, 0, 1, 2]),
+        ip_class2=rng.randint(0, 8),
+        ip_self_developed=rng.random() < 0.8,
+        achievement_conversions=rng.randint(0, 18),
+        standards_led=rng.choice([0, 0, 1]),
+        major_incident=rng.random() < 0.03,
+        bad_credit=rng.random() < 0.03,
+        restricted_industry=rng.random() < 0.02,
+        has_hte_certificate=rng.random() < 0.1,
     )
 
 
@@ -63,8 +81,10 @@ def bench_per_firm(n: int = 2000, seed: int = 2019) -> dict[str, float]:
         med = statistics.median(t_eval)
         p95 = statistics.quantiles(t_eval, n=20)[-1]
         medians[name] = med
-        print(f"{name:9s} evaluate+gaps: median {med:.3f} ms  p95 {p95:.3f} ms  "
-              f"(+to_dict median {statistics.median(t_dict):.3f} ms)  firms with gaps {with_gaps:.0%}  n={n}")
+        print(
+            f"{name:9s} evaluate+gaps: median {med:.3f} ms  p95 {p95:.3f} ms  "
+            f"(+to_dict median {statistics.median(t_dict):.3f} ms)  firms with gaps {with_gaps:.0%}  n={n}"
+        )
     return medians
 
 

@@ -39,12 +39,28 @@ def world_with_facts(world):
     src = factories.source()
     for firm in FIRMS:
         e = world[firm]
-        annual_report_record(actor=world["province"], enterprise=e, year=2024, source=src,
-                             values={"employees": 50, "tech_staff": 10, "revenue": 1_000_000})
-        certificate_record(actor=world["province"], enterprise=e, kind="hte", number=f"GR2023{e.pk:06d}",
-                           issued_on=date(2023, 11, 6), expires_on=date(2026, 11, 5))
-        IntellectualProperty.objects.create(enterprise=e, ip_class=1, kind="invention_patent",
-                                            number=f"ZL2020{e.pk:08d}", granted_on=date(2021, 1, 1))
+        annual_report_record(
+            actor=world["province"],
+            enterprise=e,
+            year=2024,
+            source=src,
+            values={"employees": 50, "tech_staff": 10, "revenue": 1_000_000},
+        )
+        certificate_record(
+            actor=world["province"],
+            enterprise=e,
+            kind="hte",
+            number=f"GR2023{e.pk:06d}",
+            issued_on=date(2023, 11, 6),
+            expires_on=date(2026, 11, 5),
+        )
+        IntellectualProperty.objects.create(
+            enterprise=e,
+            ip_class=1,
+            kind="invention_patent",
+            number=f"ZL2020{e.pk:08d}",
+            granted_on=date(2021, 1, 1),
+        )
     return world
 
 
@@ -78,10 +94,18 @@ def test_single_object_access_answers_not_found_alike(world, actor, firm):
         assert not can(world[actor], "view", target)
 
 
-@pytest.mark.parametrize("actor,allowed", [
-    ("province", True), ("suzhou", True), ("kunshan", True), ("ks_user", False), ("agency", False),
-    ("expert", False), ("nanjing", False),
-])
+@pytest.mark.parametrize(
+    "actor,allowed",
+    [
+        ("province", True),
+        ("suzhou", True),
+        ("kunshan", True),
+        ("ks_user", False),
+        ("agency", False),
+        ("expert", False),
+        ("nanjing", False),
+    ],
+)
 def test_audit_and_edit_are_for_officers_in_scope(world, actor, allowed):
     for action in ("view_audit", "edit"):
         decision = can(world[actor], action, world["ks"])

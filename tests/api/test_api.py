@@ -15,6 +15,7 @@ def api(client):
         if actor is not None:
             client.force_login(actor)
         return client.get(f"/api{path}", params)
+
     return call
 
 
@@ -77,20 +78,45 @@ def test_bad_query_parameter_is_a_422_with_message(world, api):
 
 def test_annual_reports_carry_their_source(world, api):
     src = factories.source("tax", "税务2024.xlsx")
-    annual_report_record(actor=world["province"], enterprise=world["ks"], year=2024, source=src,
-                         values={"revenue": 5_000_000}, source_row=7)
+    annual_report_record(
+        actor=world["province"],
+        enterprise=world["ks"],
+        year=2024,
+        source=src,
+        values={"revenue": 5_000_000},
+        source_row=7,
+    )
     res = api(world["kunshan"], f"/enterprises/{world['ks'].credit_code}/annual-reports").json()
-    assert res == [{
-        "id": res[0]["id"], "year": 2024, "source_row": 7, "values": {"revenue": 5_000_000},
-        "source": {"id": src.id, "department": "tax", "file_name": "税务2024.xlsx",
-                   "imported_at": res[0]["source"]["imported_at"], "synthetic": False},
-    }]
+    assert res == [
+        {
+            "id": res[0]["id"],
+            "year": 2024,
+            "source_row": 7,
+            "values": {"revenue": 5_000_000},
+            "source": {
+                "id": src.id,
+                "department": "tax",
+                "file_name": "税务2024.xlsx",
+                "imported_at": res[0]["source"]["imported_at"],
+                "synthetic": False,
+            },
+        }
+    ]
 
 
 def test_regions_are_reference_data(world, api):
     cities = api(world["ks_user"], "/regions", level="city").json()
-    assert len(cities) == 13 and {"code": "320500", "name": "苏州市", "name_en": "Suzhou", "level": "city",
-                                  "parent_code": "320000"} in cities
+    assert (
+        len(cities) == 13
+        and {
+            "code": "320500",
+            "name": "苏州市",
+            "name_en": "Suzhou",
+            "level": "city",
+            "parent_code": "320000",
+        }
+        in cities
+    )
     assert len(api(world["ks_user"], "/regions", parent_code="320500").json()) == 9
 
 

@@ -17,8 +17,11 @@ def firms(db):
 
 
 def _snapshot():
-    users = list(User.objects.order_by("username").values("username", "role", "region", "enterprise", "agency",
-                                                          "password"))
+    users = list(
+        User.objects.order_by("username").values(
+            "username", "role", "region", "enterprise", "agency", "password"
+        )
+    )
     assignments = list(AgencyAssignment.objects.order_by("id").values_list("agency", "enterprise"))
     return users, assignments, ServiceAgency.objects.count()
 
@@ -30,7 +33,9 @@ def test_accounts_have_the_right_bindings(firms):
     assert (users["province"].role, users["province"].region_id) == (Role.PROVINCE_OFFICER, "320000")
     assert (users["suzhou"].role, users["suzhou"].region_id) == (Role.CITY_OFFICER, "320500")
     assert (users["kunshan"].role, users["kunshan"].region_id) == (Role.COUNTY_OFFICER, "320583")
-    assert users["enterprise"].role == Role.ENTERPRISE and users["enterprise"].enterprise.county_id == "320583"
+    assert (
+        users["enterprise"].role == Role.ENTERPRISE and users["enterprise"].enterprise.county_id == "320583"
+    )
     assert users["expert"].role == Role.EXPERT
     agency = users["agency"].agency
     assert users["agency"].role == Role.SERVICE_AGENCY and agency.region_id == "320500"

@@ -84,7 +84,9 @@ def test_certificate_shares_within_documented_range(pool):
     assert (hte_valid == pool.firm["hte_valid"]).all()
     # HTE certificates last three years, tech-SME registrations one.
     issued, expires = pool.firm["hte_issued"][hte_valid], pool.firm["hte_expires"][hte_valid]
-    assert ((expires - issued).astype(int) >= 3 * 365 - 1).all() and ((expires - issued).astype(int) <= 3 * 366).all()
+    assert ((expires - issued).astype(int) >= 3 * 365 - 1).all() and (
+        (expires - issued).astype(int) <= 3 * 366
+    ).all()
     expired = ~np.isnat(pool.firm["old_hte_expires"])
     assert expired.any() and (pool.firm["old_hte_expires"][expired] < as_of).all()
 

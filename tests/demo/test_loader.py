@@ -60,7 +60,8 @@ def test_certificates_and_status_dates_agree(loaded):
     ds, result = loaded
     assert Certificate.objects.count() == result.certificates
     assert Certificate.objects.filter(kind="hte", expires_on__gte=AS_OF, issued_on__lte=AS_OF).count() == int(
-        ds.firm["hte_valid"].sum())
+        ds.firm["hte_valid"].sum()
+    )
     for firm in Enterprise.objects.all()[:80]:
         before = (firm.hte_valid_until, firm.tech_sme_valid_until)
         enterprise_refresh_status(firm)
@@ -70,8 +71,10 @@ def test_certificates_and_status_dates_agree(loaded):
 def test_ip_items_match_the_yearly_counts(loaded):
     ds, result = loaded
     assert IntellectualProperty.objects.count() == result.ip_items
-    counts = {(r["enterprise"], r["ip_class"]): r["c"] for r in
-              IntellectualProperty.objects.values("enterprise", "ip_class").annotate(c=Count("id"))}
+    counts = {
+        (r["enterprise"], r["ip_class"]): r["c"]
+        for r in IntellectualProperty.objects.values("enterprise", "ip_class").annotate(c=Count("id"))
+    }
     for report in AnnualReport.objects.filter(source__department=Department.SCIENCE_TECH, year=ds.years[2]):
         assert counts.get((report.enterprise_id, 1), 0) == report.ip_class1
         assert counts.get((report.enterprise_id, 2), 0) == report.ip_class2
@@ -87,8 +90,17 @@ def test_refuses_a_non_empty_database_without_replace(loaded):
 def test_replace_deletes_synthetic_data_only(loaded):
     real = factories.enterprise("320583", name="真实录入企业有限公司")
     real_source = factories.source(Department.TAX)
-    call_command("demo_data", "--enterprises", "100", "--seed", "6", "--replace", "--no-progress",
-                 "--as-of", "2025-06-30")
+    call_command(
+        "demo_data",
+        "--enterprises",
+        "100",
+        "--seed",
+        "6",
+        "--replace",
+        "--no-progress",
+        "--as-of",
+        "2025-06-30",
+    )
     assert Enterprise.objects.count() == 101
     assert Enterprise.objects.filter(pk=real.pk).exists()
     assert DataSource.objects.filter(pk=real_source.pk).exists()

@@ -19,7 +19,16 @@ import yaml
 from gaoqi.policy import EnterpriseFacts, RndInstitutionFacts, evaluate, load_policy
 from gaoqi.policy.core.model import jsonable
 
-TOP_EXPECT = {"outcome", "eligible", "score", "score_min", "score_max", "direct_pass_reason", "grade", "policy_version"}
+TOP_EXPECT = {
+    "outcome",
+    "eligible",
+    "score",
+    "score_min",
+    "score_max",
+    "direct_pass_reason",
+    "grade",
+    "policy_version",
+}
 CRITERION_ATTRS = {"passed", "points", "points_min", "points_max", "band", "value", "kind", "citation"}
 GAP_ATTRS = {"field", "current", "needed", "delta", "unit", "message_zh", "changes", "points_gain", "cost"}
 CASE_KEYS = {"name", "as_of", "policy", "overrides", "base", "facts", "expect"}
@@ -50,7 +59,9 @@ def _same(expected, actual) -> bool:
     if isinstance(actual, Decimal) and isinstance(expected, int | float | str):
         return actual == Decimal(str(expected))
     if isinstance(actual, list | tuple) and isinstance(expected, list | tuple):
-        return len(actual) == len(expected) and all(_same(e, a) for e, a in zip(expected, actual, strict=True))
+        return len(actual) == len(expected) and all(
+            _same(e, a) for e, a in zip(expected, actual, strict=True)
+        )
     if isinstance(actual, dict) and isinstance(expected, dict):
         return jsonable(actual) == jsonable(expected)
     return expected == actual

@@ -60,8 +60,15 @@ HTE = EnterpriseFacts(
 )
 
 RND = RndInstitutionFacts(
-    institution_id="LAB-1", credit_code="91320505000000003X", rnd_spend=1_200_000, revenue=40_000_000,
-    rnd_staff=12, employees=100, invention_patents=1, other_ip=3, key_breakthroughs=1,
+    institution_id="LAB-1",
+    credit_code="91320505000000003X",
+    rnd_spend=1_200_000,
+    revenue=40_000_000,
+    rnd_staff=12,
+    employees=100,
+    invention_patents=1,
+    other_ip=3,
+    key_breakthroughs=1,
 )
 
 

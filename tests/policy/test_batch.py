@@ -402,9 +402,14 @@ def institutions(draw, edges: list[Fraction]):
     spend, revenue = draw(pair(edges, 10**9))
     staff_pair = draw(pair(edges, 2_000))
     return RndInstitutionFacts(
-        institution_id=f"LAB-{draw(st.integers(1, 10**6))}", rnd_spend=spend, revenue=revenue,
-        rnd_staff=min(staff_pair), employees=max(staff_pair), invention_patents=draw(st.integers(0, 30)),
-        other_ip=draw(st.integers(0, 60)), key_breakthroughs=draw(st.integers(0, 8) | st.none()),
+        institution_id=f"LAB-{draw(st.integers(1, 10**6))}",
+        rnd_spend=spend,
+        revenue=revenue,
+        rnd_staff=min(staff_pair),
+        employees=max(staff_pair),
+        invention_patents=draw(st.integers(0, 30)),
+        other_ip=draw(st.integers(0, 60)),
+        key_breakthroughs=draw(st.integers(0, 8) | st.none()),
     )
 
 
@@ -413,9 +418,21 @@ def test_rnd_institution_bulk_equals_per_firm():
     policy = _policy("rnd_institution")
     edges = _edges(policy)
     grid = [
-        RndInstitutionFacts("E", rnd_spend=e.numerator * m + d, revenue=e.denominator * m, rnd_staff=5, employees=50,
-                            invention_patents=k, other_ip=k * 2, key_breakthroughs=k)
-        for e in edges if e <= 1 for m in (1, 1000) for d in (-1, 0, 1) for k in (0, 1, 3, 5)
+        RndInstitutionFacts(
+            "E",
+            rnd_spend=e.numerator * m + d,
+            revenue=e.denominator * m,
+            rnd_staff=5,
+            employees=50,
+            invention_patents=k,
+            other_ip=k * 2,
+            key_breakthroughs=k,
+        )
+        for e in edges
+        if e <= 1
+        for m in (1, 1000)
+        for d in (-1, 0, 1)
+        for k in (0, 1, 3, 5)
         if e.numerator * m + d >= 0
     ]
     assert_agree(grid, policy)
@@ -465,5 +482,10 @@ def test_bulk_output_has_keys_and_result_columns():
     )
     out = evaluate_table(df.with_row_index("_row", offset=2), policy, AS_OF)
     row = out.row(0, named=True)
-    assert (row["_row"], row["credit_code"], row["outcome"], row["score"]) == (2, "91320505MA1XXXXXXX", "pass", 20 + 50 + 30)
+    assert (row["_row"], row["credit_code"], row["outcome"], row["score"]) == (
+        2,
+        "91320505MA1XXXXXXX",
+        "pass",
+        20 + 50 + 30,
+    )
     assert row["tech_sme.tech_staff_score__points"] == 20 and row["tech_sme.tech_staff_score__value"] == 0.3

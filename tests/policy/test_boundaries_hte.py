@@ -26,15 +26,29 @@ def test_tech_staff_ten_percent(employees):
 
 def _rnd_firm(revenue_y3: int, rnd_total: int):
     """Three equal revenue years; R&D (all domestic) put in year 3 on top of 1 yuan in years 1 and 2."""
-    return hte(revenue_y1=revenue_y3, revenue_y2=revenue_y3, revenue_y3=revenue_y3,
-               rnd_expense_y1=1, rnd_expense_y2=1, rnd_expense_y3=rnd_total - 2,
-               rnd_expense_domestic_y1=1, rnd_expense_domestic_y2=1, rnd_expense_domestic_y3=rnd_total - 2)
+    return hte(
+        revenue_y1=revenue_y3,
+        revenue_y2=revenue_y3,
+        revenue_y3=revenue_y3,
+        rnd_expense_y1=1,
+        rnd_expense_y2=1,
+        rnd_expense_y3=rnd_total - 2,
+        rnd_expense_domestic_y1=1,
+        rnd_expense_domestic_y2=1,
+        rnd_expense_domestic_y3=rnd_total - 2,
+    )
 
 
-@pytest.mark.parametrize("revenue_y3,required", [
-    (50_000_000, Fraction(5, 100)), (50_000_001, Fraction(4, 100)),
-    (200_000_000, Fraction(4, 100)), (200_000_001, Fraction(3, 100)), (1_000_000, Fraction(5, 100)),
-])
+@pytest.mark.parametrize(
+    "revenue_y3,required",
+    [
+        (50_000_000, Fraction(5, 100)),
+        (50_000_001, Fraction(4, 100)),
+        (200_000_000, Fraction(4, 100)),
+        (200_000_001, Fraction(3, 100)),
+        (1_000_000, Fraction(5, 100)),
+    ],
+)
 def test_rnd_requirement_is_set_by_last_years_revenue_and_met_exactly(revenue_y3, required):
     total_revenue = 3 * revenue_y3
     at = -(-total_revenue * required.numerator // required.denominator)
@@ -51,7 +65,9 @@ def test_rnd_band_uses_last_year_not_the_average():
 
 def test_hitech_income_sixty_percent():
     assert _crit(hte(total_income=50_000_000, hitech_revenue=30_000_000), "hte.hitech_income_ratio").passed
-    assert not _crit(hte(total_income=50_000_000, hitech_revenue=29_999_999), "hte.hitech_income_ratio").passed
+    assert not _crit(
+        hte(total_income=50_000_000, hitech_revenue=29_999_999), "hte.hitech_income_ratio"
+    ).passed
 
 
 def test_domestic_rnd_sixty_percent():
@@ -62,8 +78,17 @@ def test_domestic_rnd_sixty_percent():
     assert _crit(below, "hte.rnd_domestic_ratio").passed is False
 
 
-@pytest.mark.parametrize("founded", [date(2019, 3, 1), date(2020, 2, 29), date(2019, 2, 28), date(2019, 12, 31),
-                                     date(2023, 3, 1), date(2022, 3, 1)])
+@pytest.mark.parametrize(
+    "founded",
+    [
+        date(2019, 3, 1),
+        date(2020, 2, 29),
+        date(2019, 2, 28),
+        date(2019, 12, 31),
+        date(2023, 3, 1),
+        date(2022, 3, 1),
+    ],
+)
 def test_registered_one_year_means_365_calendar_days(founded):
     """195号 三（一）: "注册成立365个日历天数以上" -- 365 days or more, whether or not a 29 February falls between."""
     facts = hte(founded_on=founded)
@@ -85,7 +110,11 @@ def test_the_day_count_is_a_parameter():
 
 
 def _growth_points(values, two_year_rule="ratio"):
-    p = P if two_year_rule == "ratio" else policy("hte", overrides={"score.growth.two_year_rule": two_year_rule})
+    p = (
+        P
+        if two_year_rule == "ratio"
+        else policy("hte", overrides={"score.growth.two_year_rule": two_year_rule})
+    )
     founded = {3: date(2015, 1, 1), 2: date(2022, 1, 1), 1: date(2023, 1, 1)}[len(values)]
     padded = [None] * (3 - len(values)) + list(values)
     facts = hte(founded_on=founded, revenue_y1=padded[0], revenue_y2=padded[1], revenue_y3=padded[2])
@@ -93,14 +122,22 @@ def _growth_points(values, two_year_rule="ratio"):
     return c.points_min, c.points_max
 
 
-@pytest.mark.parametrize("v3,points", [
-    (170_000, (9, 10)), (169_999, (7, 8)),   # exactly 35% / just under: v1 = v2 = 100,000 so g = (v3/v2 - 1)/2
-    (150_000, (7, 8)), (149_999, (5, 6)),    # 25%
-    (130_000, (5, 6)), (129_999, (3, 4)),    # 15%
-    (110_000, (3, 4)), (109_999, (1, 2)),    # 5%
-    (100_001, (1, 2)), (100_000, (0, 0)),    # above 0 / exactly 0
-    (90_000, (0, 0)),
-])
+@pytest.mark.parametrize(
+    "v3,points",
+    [
+        (170_000, (9, 10)),
+        (169_999, (7, 8)),  # exactly 35% / just under: v1 = v2 = 100,000 so g = (v3/v2 - 1)/2
+        (150_000, (7, 8)),
+        (149_999, (5, 6)),  # 25%
+        (130_000, (5, 6)),
+        (129_999, (3, 4)),  # 15%
+        (110_000, (3, 4)),
+        (109_999, (1, 2)),  # 5%
+        (100_001, (1, 2)),
+        (100_000, (0, 0)),  # above 0 / exactly 0
+        (90_000, (0, 0)),
+    ],
+)
 def test_growth_band_edges_three_years(v3, points):
     assert _growth_points([100_000, 100_000, v3]) == points
 
@@ -128,7 +165,7 @@ def test_negative_values_give_zero_points_by_a_named_convention_or_follow_the_fo
 
 
 def test_first_year_zero_uses_years_two_and_three():
-    assert _growth_points([0, 100_000, 135_000]) == (9, 10)   # 35% exactly
+    assert _growth_points([0, 100_000, 135_000]) == (9, 10)  # 35% exactly
     assert _growth_points([0, 100_000, 134_999]) == (7, 8)
 
 
@@ -154,25 +191,51 @@ def test_negative_amounts_score_nothing():
     assert (c.points_min, c.points_max) == (0, 0)
 
 
-@pytest.mark.parametrize("conversions,points", [
-    (15, (25, 30)), (14, (19, 24)), (12, (19, 24)), (11, (13, 18)), (9, (13, 18)),
-    (8, (7, 12)), (6, (7, 12)), (5, (1, 6)), (3, (1, 6)), (2, (0, 0)), (0, (0, 0)),
-])
+@pytest.mark.parametrize(
+    "conversions,points",
+    [
+        (15, (25, 30)),
+        (14, (19, 24)),
+        (12, (19, 24)),
+        (11, (13, 18)),
+        (9, (13, 18)),
+        (8, (7, 12)),
+        (6, (7, 12)),
+        (5, (1, 6)),
+        (3, (1, 6)),
+        (2, (0, 0)),
+        (0, (0, 0)),
+    ],
+)
 def test_conversion_bands_by_yearly_average(conversions, points):
     c = _crit(hte(achievement_conversions=conversions), "hte.conversion_score")
     assert (c.points_min, c.points_max) == points
 
 
 def test_conversion_average_uses_actual_years_of_a_young_firm():
-    young = hte(founded_on=date(2022, 1, 1), revenue_y1=None, net_assets_y1=None, rnd_expense_y1=None,
-                rnd_expense_domestic_y1=None, achievement_conversions=10)
+    young = hte(
+        founded_on=date(2022, 1, 1),
+        revenue_y1=None,
+        net_assets_y1=None,
+        rnd_expense_y1=None,
+        rnd_expense_domestic_y1=None,
+        achievement_conversions=10,
+    )
     c = _crit(young, "hte.conversion_score")
     assert c.detail["years"] == 2 and (c.points_min, c.points_max) == (25, 30)
 
 
-@pytest.mark.parametrize("class1,class2,points", [
-    (0, 5, (5, 6)), (0, 4, (3, 4)), (0, 3, (3, 4)), (0, 2, (1, 2)), (0, 1, (1, 2)), (1, 0, (7, 8)),
-])
+@pytest.mark.parametrize(
+    "class1,class2,points",
+    [
+        (0, 5, (5, 6)),
+        (0, 4, (3, 4)),
+        (0, 3, (3, 4)),
+        (0, 2, (1, 2)),
+        (0, 1, (1, 2)),
+        (1, 0, (7, 8)),
+    ],
+)
 def test_hte_ip_quantity_bands(class1, class2, points):
     c = _crit(hte(ip_class1=class1, ip_class2=class2), "hte.ip_quantity")
     assert (c.points_min, c.points_max) == points
@@ -182,16 +245,24 @@ def test_ip_indicator_is_capped_at_thirty_at_both_ends():
     facts = hte(expert_advancement=8, expert_core_support=8, standards_led=2, ip_class1=3)
     c = _crit(facts, "hte.ip_score")
     assert (c.points_min, c.points_max) == (25, 30)  # 8+8+7+1+1 = 25; 8+8+8+6+2 = 32 capped to 30
-    generous = policy("hte", overrides={"score.ip.acquisition_self": [6, 6], "score.ip.standards_bonus": [2, 2]})
+    generous = policy(
+        "hte", overrides={"score.ip.acquisition_self": [6, 6], "score.ip.standards_bonus": [2, 2]}
+    )
     c = _crit(facts, "hte.ip_score", p=generous)
     assert (c.points_min, c.points_max) == (30, 30)  # 8+8+7+6+2 = 31 capped to 30
 
 
 def test_a_firm_founded_in_the_evaluation_year_has_no_accounting_year_and_fails_cleanly():
-    blank = {f"{stem}_y{k}": None for stem in ("revenue", "net_assets", "rnd_expense", "rnd_expense_domestic")
-             for k in (1, 2, 3)}
+    blank = {
+        f"{stem}_y{k}": None
+        for stem in ("revenue", "net_assets", "rnd_expense", "rnd_expense_domestic")
+        for k in (1, 2, 3)
+    }
     ev = evaluate(hte(founded_on=date(2024, 1, 10), **blank), P, AS_OF)
     assert ev.outcome == "fail"
-    assert {c.id for c in ev.failed_conditions} == {"hte.registered_one_year", "hte.rnd_ratio",
-                                                    "hte.rnd_domestic_ratio"}
+    assert {c.id for c in ev.failed_conditions} == {
+        "hte.registered_one_year",
+        "hte.rnd_ratio",
+        "hte.rnd_domestic_ratio",
+    }
     assert ev.criterion("hte.conversion_score").detail["years"] == 1

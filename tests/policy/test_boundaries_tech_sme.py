@@ -28,19 +28,29 @@ def test_tech_staff_share_edges(employees, pct, at, below):
 def test_rnd_share_of_revenue_edges(revenue, pct, at, below):
     rnd = -(-revenue * pct // 100)
     big_cost = 10**12  # keeps the cost route at 0 points
-    assert _points(sme(revenue_y3=revenue, rnd_expense_y3=rnd, total_cost=big_cost), "tech_sme.rnd_score") == at
-    assert _points(sme(revenue_y3=revenue, rnd_expense_y3=rnd - 1, total_cost=big_cost),
-                   "tech_sme.rnd_score") == below
+    assert (
+        _points(sme(revenue_y3=revenue, rnd_expense_y3=rnd, total_cost=big_cost), "tech_sme.rnd_score") == at
+    )
+    assert (
+        _points(sme(revenue_y3=revenue, rnd_expense_y3=rnd - 1, total_cost=big_cost), "tech_sme.rnd_score")
+        == below
+    )
 
 
 @pytest.mark.parametrize("cost", [10_000_000, 3_333_333])
-@pytest.mark.parametrize("pct,at,below", [(30, 50, 40), (25, 40, 30), (20, 30, 20), (15, 20, 10), (10, 10, 0)])
+@pytest.mark.parametrize(
+    "pct,at,below", [(30, 50, 40), (25, 40, 30), (20, 30, 20), (15, 20, 10), (10, 10, 0)]
+)
 def test_rnd_share_of_cost_edges(cost, pct, at, below):
     rnd = -(-cost * pct // 100)
     huge_revenue = 200_000_000  # keeps the revenue route below 2%
-    assert _points(sme(revenue_y3=huge_revenue, rnd_expense_y3=rnd, total_cost=cost), "tech_sme.rnd_score") == at
-    assert _points(sme(revenue_y3=huge_revenue, rnd_expense_y3=rnd - 1, total_cost=cost),
-                   "tech_sme.rnd_score") == below
+    assert (
+        _points(sme(revenue_y3=huge_revenue, rnd_expense_y3=rnd, total_cost=cost), "tech_sme.rnd_score") == at
+    )
+    assert (
+        _points(sme(revenue_y3=huge_revenue, rnd_expense_y3=rnd - 1, total_cost=cost), "tech_sme.rnd_score")
+        == below
+    )
 
 
 def test_ratio_edges_are_exact_where_floats_are_not():
@@ -60,14 +70,20 @@ def test_any_class1_ip_gives_thirty():
     assert _points(sme(ip_class1=1, ip_class2=0), "tech_sme.ip_score") == 30
 
 
-@pytest.mark.parametrize("field,limit,extra", [
-    ("employees", 500, {"tech_staff": 100}),
-    ("revenue_y3", 200_000_000, {"rnd_expense_y3": 8_000_000}),
-    ("total_assets", 200_000_000, {}),
-])
+@pytest.mark.parametrize(
+    "field,limit,extra",
+    [
+        ("employees", 500, {"tech_staff": 100}),
+        ("revenue_y3", 200_000_000, {"rnd_expense_y3": 8_000_000}),
+        ("total_assets", 200_000_000, {}),
+    ],
+)
 def test_size_limits_include_the_limit(field, limit, extra):
-    cid = {"employees": "tech_sme.employees", "revenue_y3": "tech_sme.revenue",
-           "total_assets": "tech_sme.assets"}[field]
+    cid = {
+        "employees": "tech_sme.employees",
+        "revenue_y3": "tech_sme.revenue",
+        "total_assets": "tech_sme.assets",
+    }[field]
     at = evaluate(sme(**{field: limit}, **extra), P, AS_OF)
     over = evaluate(sme(**{field: limit + 1}, **extra), P, AS_OF)
     assert at.criterion(cid).passed is True and at.outcome == "pass"

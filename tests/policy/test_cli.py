@@ -218,4 +218,6 @@ def test_template_command_writes_a_template_the_reader_accepts(tmp_path):
     assert gaoqi_main(["template", str(out)]) == 0
     assert out.exists()
     result = read_template(out)
-    assert result.records == [] and result.unknown_headers == []  # headers only: no example row that could be imported by mistake
+    assert (
+        result.records == [] and result.unknown_headers == []
+    )  # headers only: no example row that could be imported by mistake

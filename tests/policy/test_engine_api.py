@@ -30,7 +30,9 @@ def test_importing_every_policy_module_imports_no_django():
         "bad = sorted(k for k in sys.modules if k == 'django' or k.startswith('django.'))\n"
         "print(len(mods)); print(','.join(bad))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split("\n")
     assert int(out[0]) >= 10  # the walk did import the package's modules
     assert out[1] == "", f"django modules imported: {out[1]}"
 
@@ -55,16 +57,26 @@ def test_report_mode_returns_no_outcome_with_errors():
 
 def test_validate_facts_lists_problems_without_evaluating():
     errors = validate_facts(hte(revenue_y1=None, rnd_expense_domestic_y2=2_000_000), policy("hte"))
-    assert FieldError("revenue_y1", "required by policy hte", "高新技术企业认定评价必填", missing=True) in errors
+    assert (
+        FieldError("revenue_y1", "required by policy hte", "高新技术企业认定评价必填", missing=True) in errors
+    )
     invalid = [e for e in errors if e.field == "rnd_expense_domestic_y2"]
     assert invalid and not any(e.missing for e in invalid)
     assert validate_facts(HTE, policy("hte")) == []
 
 
 def test_validate_facts_with_as_of_requires_only_the_years_the_firm_existed():
-    young = hte(founded_on=date(2023, 3, 1), revenue_y1=None, revenue_y2=None, net_assets_y1=None,
-                net_assets_y2=None, rnd_expense_y1=None, rnd_expense_y2=None, rnd_expense_domestic_y1=None,
-                rnd_expense_domestic_y2=None)
+    young = hte(
+        founded_on=date(2023, 3, 1),
+        revenue_y1=None,
+        revenue_y2=None,
+        net_assets_y1=None,
+        net_assets_y2=None,
+        rnd_expense_y1=None,
+        rnd_expense_y2=None,
+        rnd_expense_domestic_y1=None,
+        rnd_expense_domestic_y2=None,
+    )
     assert validate_facts(young, policy("hte"), AS_OF) == []
     assert {e.field for e in validate_facts(young, policy("hte"))} >= {"revenue_y1", "revenue_y2"}
 
@@ -83,18 +95,39 @@ def test_wrong_facts_type_is_an_error_not_a_crash():
 def test_to_dict_is_json_and_carries_the_trace():
     ev = evaluate(hte(tech_staff=5), policy("hte"), AS_OF)
     d = json.loads(json.dumps(ev.to_dict(), ensure_ascii=False))
-    for key in ("credit_code", "policy", "outcome", "eligible", "score", "score_min", "score_max", "criteria",
-                "gaps", "engine_version", "param_hash", "as_of"):
+    for key in (
+        "credit_code",
+        "policy",
+        "outcome",
+        "eligible",
+        "score",
+        "score_min",
+        "score_max",
+        "criteria",
+        "gaps",
+        "engine_version",
+        "param_hash",
+        "as_of",
+    ):
         assert key in d
     assert d["engine_version"] == ENGINE_VERSION and d["param_hash"] == policy("hte").param_hash
     assert d["as_of"] == "2024-06-30" and d["outcome"] == "fail"
     staff = next(c for c in d["criteria"] if c["id"] == "hte.tech_staff_ratio")
     assert staff["value"] == 0.05 and staff["passed"] is False
-    assert staff["threshold"] == {"op": ">=", "value": 0.1, "text": "科技人员占职工总数比例不低于10%",
-                                  "text_en": "Tech staff at least 10% of employees"}
-    assert staff["params_used"] == [{"name": "tech_staff.min_ratio", "value": 0.1, "effective_from": "2016-01-01"}]
+    assert staff["threshold"] == {
+        "op": ">=",
+        "value": 0.1,
+        "text": "科技人员占职工总数比例不低于10%",
+        "text_en": "Tech staff at least 10% of employees",
+    }
+    assert staff["params_used"] == [
+        {"name": "tech_staff.min_ratio", "value": 0.1, "effective_from": "2016-01-01"}
+    ]
     assert staff["detail"] == {"numerator": 5, "denominator": 100}
-    assert d["gaps"][0]["changes"] == [{"field": "tech_staff", "delta": 6}, {"field": "employees", "delta": 6}]
+    assert d["gaps"][0]["changes"] == [
+        {"field": "tech_staff", "delta": 6},
+        {"field": "employees", "delta": 6},
+    ]
 
 
 @pytest.mark.parametrize("name", sorted(RULES))
@@ -115,7 +148,9 @@ def test_every_result_criterion_reports_the_parameters_it_used():
 
 def test_the_tech_sme_score_reads_the_most_recent_year_only():
     p = policy("tech_sme")
-    assert evaluate(sme(rnd_expense_y1=10**8, revenue_y1=1), p, AS_OF).score == evaluate(sme(), p, AS_OF).score
+    assert (
+        evaluate(sme(rnd_expense_y1=10**8, revenue_y1=1), p, AS_OF).score == evaluate(sme(), p, AS_OF).score
+    )
 
 
 def test_policies_pickle_hash_and_stay_read_only():
@@ -124,7 +159,9 @@ def test_policies_pickle_hash_and_stay_read_only():
     p = policy("pool", overrides={"reward.admission_amount": 200_000})
     q = pickle.loads(pickle.dumps(p))
     assert q.param_hash == p.param_hash and q.value("reward.admission_amount") == 200_000
-    assert evaluate(sme(), q.subpolicies["tech_sme"], AS_OF) == evaluate(sme(), p.subpolicies["tech_sme"], AS_OF)
+    assert evaluate(sme(), q.subpolicies["tech_sme"], AS_OF) == evaluate(
+        sme(), p.subpolicies["tech_sme"], AS_OF
+    )
     assert hash(q) == hash(p) and {p: 1}[q] == 1
     with pytest.raises(TypeError):
         p.params["reward.admission_amount"] = None

@@ -34,7 +34,9 @@ def _case_evaluations():
             cls = RndInstitutionFacts if case["policy"] == "rnd_institution" else EnterpriseFacts
             known = {f.name for f in fields(cls)}
             p = load_policy(case["policy"], case["as_of"], case.get("overrides"))
-            ev = evaluate(cls(**{k: v for k, v in data.items() if k in known}), p, case["as_of"], on_error="report")
+            ev = evaluate(
+                cls(**{k: v for k, v in data.items() if k in known}), p, case["as_of"], on_error="report"
+            )
             out.append(pytest.param(ev, id=f"{path.stem}:{case['name']}"))
     return out
 
@@ -42,17 +44,51 @@ def _case_evaluations():
 def _extra_evaluations():
     """Gap kinds the case files do not reach: domestic R&D, the R&D route of the tech-SME plan, pool flags."""
     runs = {
-        "hte-domestic-rnd": (hte(rnd_expense_domestic_y1=0, rnd_expense_domestic_y2=0, rnd_expense_domestic_y3=0,
-                                 rnd_expense_y1=900_000, total_income=31_000_000, hitech_revenue=1_000_000,
-                                 major_incident=True, ip_class1=0, ip_class2=0), "hte"),
-        "sme-rnd-plan": (sme(rnd_expense_y3=0, tech_staff=0, ip_class2=0, employees=499, bad_credit=True,
-                             major_incident=True, restricted_industry=True, total_assets=10**9), "tech_sme"),
+        "hte-domestic-rnd": (
+            hte(
+                rnd_expense_domestic_y1=0,
+                rnd_expense_domestic_y2=0,
+                rnd_expense_domestic_y3=0,
+                rnd_expense_y1=900_000,
+                total_income=31_000_000,
+                hitech_revenue=1_000_000,
+                major_incident=True,
+                ip_class1=0,
+                ip_class2=0,
+            ),
+            "hte",
+        ),
+        "sme-rnd-plan": (
+            sme(
+                rnd_expense_y3=0,
+                tech_staff=0,
+                ip_class2=0,
+                employees=499,
+                bad_credit=True,
+                major_incident=True,
+                restricted_industry=True,
+                total_assets=10**9,
+            ),
+            "tech_sme",
+        ),
         "sme-rnd-route": (sme(rnd_expense_y3=0), "tech_sme"),
-        "pool-flags": (hte(major_incident=True, bad_credit=True, tech_staff=1, rnd_expense_y3=0,
-                           rnd_expense_domestic_y3=0, ip_class1=0, ip_class2=0), "pool"),
+        "pool-flags": (
+            hte(
+                major_incident=True,
+                bad_credit=True,
+                tech_staff=1,
+                rnd_expense_y3=0,
+                rnd_expense_domestic_y3=0,
+                ip_class1=0,
+                ip_class2=0,
+            ),
+            "pool",
+        ),
     }
-    return [pytest.param(evaluate(f, policy(name), AS_OF, on_error="report"), id=key)
-            for key, (f, name) in runs.items()]
+    return [
+        pytest.param(evaluate(f, policy(name), AS_OF, on_error="report"), id=key)
+        for key, (f, name) in runs.items()
+    ]
 
 
 EVALUATIONS = _case_evaluations() + _extra_evaluations()
@@ -81,13 +117,24 @@ def test_samples_cover_every_policy_and_the_less_common_gaps():
     with_gaps = {ev.values[0].policy for ev in EVALUATIONS if ev.values[0].gaps}
     assert {"tech_sme", "hte", "pool", "rnd_institution"} <= with_gaps
     ids = {g.criterion_id for ev in EVALUATIONS for g in ev.values[0].gaps}
-    assert {"hte.rnd_domestic_ratio", "tech_sme.rnd_score", "pool.no_bad_credit", "pool.no_major_incident"} <= ids
+    assert {
+        "hte.rnd_domestic_ratio",
+        "tech_sme.rnd_score",
+        "pool.no_bad_credit",
+        "pool.no_major_incident",
+    } <= ids
 
 
 def test_english_gap_sentences_mirror_the_chinese():
-    facts = hte(rnd_expense_y1=800_000, rnd_expense_y2=810_000, rnd_expense_y3=900_000,
-                rnd_expense_domestic_y1=800_000, rnd_expense_domestic_y2=810_000, rnd_expense_domestic_y3=900_000,
-                tech_staff=9)
+    facts = hte(
+        rnd_expense_y1=800_000,
+        rnd_expense_y2=810_000,
+        rnd_expense_y3=900_000,
+        rnd_expense_domestic_y1=800_000,
+        rnd_expense_domestic_y2=810_000,
+        rnd_expense_domestic_y3=900_000,
+        tech_staff=9,
+    )
     gaps = {g.criterion_id: g for g in evaluate(facts, policy("hte"), AS_OF).gaps}
     assert gaps["hte.rnd_ratio"].message_zh.startswith("近3年研发费用需再增加 124.0 万元")
     assert gaps["hte.rnd_ratio"].message_en.startswith("Raise 3-year R&D spending by 124.0 ×10k CNY")

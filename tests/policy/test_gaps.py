@@ -20,7 +20,11 @@ def test_new_tech_staff_count_as_employees_too():
     ev = evaluate(hte(tech_staff=9), policy("hte"), AS_OF)
     g = next(g for g in ev.gaps if g.criterion_id == "hte.tech_staff_ratio")
     assert g.delta == 2 and dict(g.changes) == {"tech_staff": 2, "employees": 2}
-    assert evaluate(apply_gaps(hte(tech_staff=9), [g]), policy("hte"), AS_OF).criterion("hte.tech_staff_ratio").passed
+    assert (
+        evaluate(apply_gaps(hte(tech_staff=9), [g]), policy("hte"), AS_OF)
+        .criterion("hte.tech_staff_ratio")
+        .passed
+    )
 
 
 def test_large_staff_gap_is_exact():
@@ -31,8 +35,14 @@ def test_large_staff_gap_is_exact():
 
 def test_rnd_gap_sentence_and_amount():
     # Revenue 75 million over three years, last year 30 million: 5% = 3,750,000; R&D 2,510,000 -> 1,240,000 more.
-    facts = hte(rnd_expense_y1=800_000, rnd_expense_y2=810_000, rnd_expense_y3=900_000,
-                rnd_expense_domestic_y1=800_000, rnd_expense_domestic_y2=810_000, rnd_expense_domestic_y3=900_000)
+    facts = hte(
+        rnd_expense_y1=800_000,
+        rnd_expense_y2=810_000,
+        rnd_expense_y3=900_000,
+        rnd_expense_domestic_y1=800_000,
+        rnd_expense_domestic_y2=810_000,
+        rnd_expense_domestic_y3=900_000,
+    )
     g = next(g for g in evaluate(facts, policy("hte"), AS_OF).gaps if g.criterion_id == "hte.rnd_ratio")
     assert g.delta == 1_240_000 and g.needed == 3_750_000
     assert g.message_zh.startswith("近3年研发费用需再增加 124.0 万元")
@@ -41,7 +51,9 @@ def test_rnd_gap_sentence_and_amount():
 def test_domestic_gap_comes_on_top_of_the_ratio_gap_and_totals_the_larger_need():
     # R&D 4.5 million (6%: ratio met) but only 1 million domestic: 60% needs (0.6*4.5 - 1)/0.4 = 4.25 million more.
     facts = hte(rnd_expense_domestic_y1=0, rnd_expense_domestic_y2=0, rnd_expense_domestic_y3=1_000_000)
-    gaps = [g for g in evaluate(facts, policy("hte"), AS_OF).gaps if g.criterion_id == "hte.rnd_domestic_ratio"]
+    gaps = [
+        g for g in evaluate(facts, policy("hte"), AS_OF).gaps if g.criterion_id == "hte.rnd_domestic_ratio"
+    ]
     assert [g.delta for g in gaps] == [4_250_000]
     assert evaluate(apply_gaps(facts, gaps), policy("hte"), AS_OF).criterion("hte.rnd_domestic_ratio").passed
 

@@ -302,7 +302,10 @@ def test_xlsx_text_nan_in_a_number_column_reads_like_the_row_reader(tmp_path):
     sheet = book.add_worksheet()
     for col, value in enumerate(["credit_code", "employees", "tech_staff"]):
         sheet.write_string(0, col, value)
-    for row, staff in ((1, "NaN"), (2, 3)):  # text beside a number: fastexcel's strict mode takes "NaN" as NaN
+    for row, staff in (
+        (1, "NaN"),
+        (2, 3),
+    ):  # text beside a number: fastexcel's strict mode takes "NaN" as NaN
         sheet.write_string(row, 0, "91320583MA1MXX0X0G")
         sheet.write_number(row, 1, 10)
         sheet.write(row, 2, staff)

@@ -50,7 +50,7 @@ def test_the_shipped_file_parses():
 
 
 def test_unknown_top_level_key_names_its_line(tmp_path):
-    text = ORIGINAL.replace("version: \"2017.1\"\n", "version: \"2017.1\"\ncolour: blue\n")
+    text = ORIGINAL.replace('version: "2017.1"\n', 'version: "2017.1"\ncolour: blue\n')
     err = _error(tmp_path, text)
     assert err.line == _line_of(text, "colour: blue")
     assert "unknown key 'colour'" in err.message
@@ -71,7 +71,9 @@ def test_duplicate_key_names_the_second_occurrence(tmp_path):
 
 
 def test_duplicate_criterion_in_flow_mapping_is_caught(tmp_path):
-    text = ORIGINAL.replace("label_en: Resident enterprise,", "label_en: Resident enterprise, label_en: Again,")
+    text = ORIGINAL.replace(
+        "label_en: Resident enterprise,", "label_en: Resident enterprise, label_en: Again,"
+    )
     err = _error(tmp_path, text)
     assert err.line == _line_of(text, "label_en: Again")
     assert "duplicate key" in err.message
@@ -98,16 +100,20 @@ def test_bad_effective_from_names_its_line(tmp_path):
 
 
 def test_missing_source_names_the_value_line(tmp_path):
-    text = ORIGINAL.replace("2017-05-03: {value: 500, source: {cite: measures, article: 第六条（二）}}",
-                            "2017-05-03: {value: 500}")
+    text = ORIGINAL.replace(
+        "2017-05-03: {value: 500, source: {cite: measures, article: 第六条（二）}}",
+        "2017-05-03: {value: 500}",
+    )
     err = _error(tmp_path, text)
     assert err.line == _line_of(text, "{value: 500}")
     assert "source" in err.message
 
 
 def test_source_without_article_is_rejected(tmp_path):
-    text = ORIGINAL.replace("{value: 500, source: {cite: measures, article: 第六条（二）}}",
-                            "{value: 500, source: {cite: measures}}")
+    text = ORIGINAL.replace(
+        "{value: 500, source: {cite: measures, article: 第六条（二）}}",
+        "{value: 500, source: {cite: measures}}",
+    )
     err = _error(tmp_path, text)
     assert err.line == _line_of(text, "{value: 500, source: {cite: measures}}")
     assert "article" in err.message
@@ -121,8 +127,12 @@ def test_citation_without_publication_date_is_rejected(tmp_path):
 
 
 def test_unknown_parameter_is_rejected(tmp_path):
-    text = ORIGINAL.replace("  score:\n", "  score:\n    bonus_points:\n      type: count\n      values:\n"
-                            "        2017-05-03: {value: 5, source: {cite: measures, article: x}}\n", 1)
+    text = ORIGINAL.replace(
+        "  score:\n",
+        "  score:\n    bonus_points:\n      type: count\n      values:\n"
+        "        2017-05-03: {value: 5, source: {cite: measures, article: x}}\n",
+        1,
+    )
     err = _error(tmp_path, text)
     assert "unknown parameter 'score.bonus_points'" in err.message
     assert err.line == _line_of(text, "bonus_points:") + 1
@@ -148,7 +158,7 @@ def test_value_of_the_wrong_type_names_its_line(tmp_path):
 
 
 def test_yaml_syntax_error_names_a_line(tmp_path):
-    text = ORIGINAL.replace("version: \"2017.1\"", "version: [\"2017.1\"")
+    text = ORIGINAL.replace('version: "2017.1"', 'version: ["2017.1"')
     err = _error(tmp_path, text)
     assert err.line is not None
 
@@ -174,14 +184,21 @@ def test_available_policies_lists_the_shipped_ones():
 
 def _two_files(tmp_path: Path, first_end: str | None, second_start: str) -> Path:
     shutil.copy(SME_FILE, tmp_path / "tech_sme_2017.yaml")
-    first = ORIGINAL if first_end is None else ORIGINAL.replace(
-        "effective_from: 2017-05-03\n", f"effective_from: 2017-05-03\neffective_to: {first_end}\n")
+    first = (
+        ORIGINAL
+        if first_end is None
+        else ORIGINAL.replace(
+            "effective_from: 2017-05-03\n", f"effective_from: 2017-05-03\neffective_to: {first_end}\n"
+        )
+    )
     _write(tmp_path, first)
-    second = (ORIGINAL.replace("effective_from: 2017-05-03", f"effective_from: {second_start}")
-              .replace('version: "2017.1"', 'version: "2020.1"')
-              .replace("2017-05-03: {value: 60,", f"{second_start}: {{value: 65,")
-              .replace("\n        2017-05-03:", f"\n        {second_start}:")
-              .replace("\n          2017-05-03:", f"\n          {second_start}:"))
+    second = (
+        ORIGINAL.replace("effective_from: 2017-05-03", f"effective_from: {second_start}")
+        .replace('version: "2017.1"', 'version: "2020.1"')
+        .replace("2017-05-03: {value: 60,", f"{second_start}: {{value: 65,")
+        .replace("\n        2017-05-03:", f"\n        {second_start}:")
+        .replace("\n          2017-05-03:", f"\n          {second_start}:")
+    )
     _write(tmp_path, second, "tech_sme_2020.yaml")
     return tmp_path
 
@@ -209,9 +226,11 @@ def test_overlapping_validities_are_a_file_error(tmp_path):
 
 
 def test_a_later_dated_value_inside_a_file_takes_over_on_its_date(tmp_path):
-    text = ORIGINAL.replace("        2017-05-03: {value: 60, source: {cite: measures, article: 第六条（五）}}\n",
-                            "        2017-05-03: {value: 60, source: {cite: measures, article: 第六条（五）}}\n"
-                            "        2021-01-01: {value: 62, source: {cite: measures, article: 第六条（五）}}\n")
+    text = ORIGINAL.replace(
+        "        2017-05-03: {value: 60, source: {cite: measures, article: 第六条（五）}}\n",
+        "        2017-05-03: {value: 60, source: {cite: measures, article: 第六条（五）}}\n"
+        "        2021-01-01: {value: 62, source: {cite: measures, article: 第六条（五）}}\n",
+    )
     folder = _write(tmp_path, text).parent
     before = load_policy("tech_sme", date(2020, 12, 31), params_dir=folder).params["score.pass_min"]
     after = load_policy("tech_sme", date(2021, 1, 1), params_dir=folder).params["score.pass_min"]

@@ -22,10 +22,18 @@ def sme_facts(draw, max_employees=500):
     employees = draw(st.integers(1, max_employees))
     rnd = draw(st.integers(0, 30_000_000))
     return EnterpriseFacts(
-        credit_code="91320505000000009X", employees=employees, tech_staff=draw(st.integers(0, employees)),
-        revenue_y3=draw(MONEY), total_cost=rnd + draw(MONEY), total_assets=draw(MONEY),
-        rnd_expense_y3=rnd, ip_class1=draw(st.integers(0, 2)),
-        ip_class2=draw(st.integers(0, 6)), restricted_industry=False, major_incident=False, bad_credit=False,
+        credit_code="91320505000000009X",
+        employees=employees,
+        tech_staff=draw(st.integers(0, employees)),
+        revenue_y3=draw(MONEY),
+        total_cost=rnd + draw(MONEY),
+        total_assets=draw(MONEY),
+        rnd_expense_y3=rnd,
+        ip_class1=draw(st.integers(0, 2)),
+        ip_class2=draw(st.integers(0, 6)),
+        restricted_industry=False,
+        major_incident=False,
+        bad_credit=False,
     )
 
 
@@ -37,18 +45,30 @@ def hte_facts(draw):
     total_income = draw(st.integers(1, 400_000_000))
     founded = draw(st.sampled_from([date(2010, 1, 1), date(2021, 5, 1), date(2022, 7, 1), date(2023, 2, 1)]))
     facts = EnterpriseFacts(
-        credit_code="91320505000000008X", founded_on=founded, tech_field="101",
-        employees=employees, tech_staff=draw(st.integers(0, employees)),
-        revenue_y1=draw(st.integers(0, 400_000_000)), revenue_y2=draw(st.integers(0, 400_000_000)),
-        revenue_y3=draw(st.integers(1, 400_000_000)), total_income=total_income,
+        credit_code="91320505000000008X",
+        founded_on=founded,
+        tech_field="101",
+        employees=employees,
+        tech_staff=draw(st.integers(0, employees)),
+        revenue_y1=draw(st.integers(0, 400_000_000)),
+        revenue_y2=draw(st.integers(0, 400_000_000)),
+        revenue_y3=draw(st.integers(1, 400_000_000)),
+        total_income=total_income,
         hitech_revenue=draw(st.integers(0, total_income)),
-        net_assets_y1=draw(st.integers(-5_000_000, 90_000_000)), net_assets_y2=draw(st.integers(0, 90_000_000)),
+        net_assets_y1=draw(st.integers(-5_000_000, 90_000_000)),
+        net_assets_y2=draw(st.integers(0, 90_000_000)),
         net_assets_y3=draw(st.integers(0, 90_000_000)),
-        rnd_expense_y1=rnd[0], rnd_expense_y2=rnd[1], rnd_expense_y3=rnd[2],
-        rnd_expense_domestic_y1=dom[0], rnd_expense_domestic_y2=dom[1], rnd_expense_domestic_y3=dom[2],
-        ip_class1=draw(st.integers(0, 2)), ip_class2=draw(st.integers(0, 7)),
+        rnd_expense_y1=rnd[0],
+        rnd_expense_y2=rnd[1],
+        rnd_expense_y3=rnd[2],
+        rnd_expense_domestic_y1=dom[0],
+        rnd_expense_domestic_y2=dom[1],
+        rnd_expense_domestic_y3=dom[2],
+        ip_class1=draw(st.integers(0, 2)),
+        ip_class2=draw(st.integers(0, 7)),
         ip_self_developed=draw(st.sampled_from([True, False, None])),
-        achievement_conversions=draw(st.integers(0, 20)), standards_led=draw(st.integers(0, 2)),
+        achievement_conversions=draw(st.integers(0, 20)),
+        standards_led=draw(st.integers(0, 2)),
         major_incident=False,
     )
     # Years before the founding year are not reported (the firm did not exist): "actual years if fewer".
@@ -69,7 +89,9 @@ def _hte_range(f):
 @given(sme_facts(), st.integers(1, 10_000_000))
 def test_more_rnd_never_lowers_the_tech_sme_score(f, more):
     # new R&D spending is also a cost (R&D may not exceed total costs)
-    assert _sme_score(replace(f, rnd_expense_y3=f.rnd_expense_y3 + more, total_cost=f.total_cost + more)) >= _sme_score(f)
+    assert _sme_score(
+        replace(f, rnd_expense_y3=f.rnd_expense_y3 + more, total_cost=f.total_cost + more)
+    ) >= _sme_score(f)
 
 
 @given(sme_facts(), st.integers(1, 100))
@@ -87,8 +109,14 @@ def test_more_ip_never_lowers_the_tech_sme_score(f, more1, more2):
 @given(hte_facts(), st.integers(0, 5_000_000), st.integers(0, 50), st.integers(0, 2), st.integers(0, 5))
 def test_more_rnd_staff_or_ip_never_lowers_either_end_of_the_hte_score(f, rnd, staff, ip1, ip2):
     staff = min(staff, f.employees - f.tech_staff)
-    better = replace(f, rnd_expense_y3=f.rnd_expense_y3 + rnd, rnd_expense_domestic_y3=f.rnd_expense_domestic_y3 + rnd,
-                     tech_staff=f.tech_staff + staff, ip_class1=f.ip_class1 + ip1, ip_class2=f.ip_class2 + ip2)
+    better = replace(
+        f,
+        rnd_expense_y3=f.rnd_expense_y3 + rnd,
+        rnd_expense_domestic_y3=f.rnd_expense_domestic_y3 + rnd,
+        tech_staff=f.tech_staff + staff,
+        ip_class1=f.ip_class1 + ip1,
+        ip_class2=f.ip_class2 + ip2,
+    )
     lo, hi = _hte_range(f)
     lo2, hi2 = _hte_range(better)
     assert lo2 >= lo and hi2 >= hi
@@ -117,7 +145,11 @@ def test_each_step_of_the_plan_is_the_least_that_reaches_its_band(f):
     for g in (g for g in ev.gaps if g.changes):
         reached = evaluate(apply_gaps(f, [g]), SME_P, AS_OF, with_gaps=False).criterion(g.criterion_id).points
         one_less = replace(g, changes=tuple((field, d - 1) for field, d in g.changes))
-        short = evaluate(apply_gaps(f, [one_less]), SME_P, AS_OF, with_gaps=False).criterion(g.criterion_id).points
+        short = (
+            evaluate(apply_gaps(f, [one_less]), SME_P, AS_OF, with_gaps=False)
+            .criterion(g.criterion_id)
+            .points
+        )
         before = ev.criterion(g.criterion_id).points
         assert reached == before + g.points_gain
         assert short < reached

@@ -21,11 +21,27 @@ def reports(world):
     sci = factories.source("science_tech", "科技.xlsx", imported_at=_dt(2))
     sci_new = factories.source("science_tech", "科技-更正.xlsx", imported_at=_dt(3))
     for year, revenue in ((2022, 8_000_000), (2023, 9_000_000), (2024, 10_000_000)):
-        annual_report_record(actor=actor, enterprise=ks, year=year, source=tax, source_row=year - 2020,
-                             values={"revenue": revenue, "rnd_expense": revenue // 20, "net_assets": revenue // 2})
-        annual_report_record(actor=actor, enterprise=ks, year=year, source=sci,
-                             values={"revenue": 1, "employees": 100, "tech_staff": 12, "ip_class2": 3,
-                                     "achievement_conversions": 2})
+        annual_report_record(
+            actor=actor,
+            enterprise=ks,
+            year=year,
+            source=tax,
+            source_row=year - 2020,
+            values={"revenue": revenue, "rnd_expense": revenue // 20, "net_assets": revenue // 2},
+        )
+        annual_report_record(
+            actor=actor,
+            enterprise=ks,
+            year=year,
+            source=sci,
+            values={
+                "revenue": 1,
+                "employees": 100,
+                "tech_staff": 12,
+                "ip_class2": 3,
+                "achievement_conversions": 2,
+            },
+        )
     annual_report_record(actor=actor, enterprise=ks, year=2024, source=sci_new, values={"tech_staff": 15})
     return {"tax": tax, "sci": sci, "sci_new": sci_new}
 
@@ -39,8 +55,14 @@ def test_tax_figures_win_for_money_and_newest_science_source_for_staff(world, re
 
 
 def test_facts_for_policy_reads_the_three_years_before_as_of(world, reports):
-    certificate_record(actor=world["province"], enterprise=world["ks"], kind="hte", number="GR1",
-                       issued_on=date(2023, 1, 1), expires_on=date(2025, 12, 31))
+    certificate_record(
+        actor=world["province"],
+        enterprise=world["ks"],
+        kind="hte",
+        number="GR1",
+        issued_on=date(2023, 1, 1),
+        expires_on=date(2025, 12, 31),
+    )
     facts = facts_for_policy(actor=world["kunshan"], enterprise=world["ks"], as_of=date(2025, 6, 30))
     assert (facts.revenue_y1, facts.revenue_y2, facts.revenue_y3) == (8_000_000, 9_000_000, 10_000_000)
     assert facts.rnd_expense_y3 == 500_000 and facts.net_assets_y1 == 4_000_000
@@ -57,8 +79,14 @@ def test_facts_are_not_readable_outside_scope(world, reports):
 
 
 def test_status_filter_is_date_correct(world, time_machine):
-    certificate_record(actor=world["province"], enterprise=world["ks"], kind="hte", number="GR9",
-                       issued_on=date(2022, 1, 1), expires_on=date(2024, 12, 31))
+    certificate_record(
+        actor=world["province"],
+        enterprise=world["ks"],
+        kind="hte",
+        number="GR9",
+        issued_on=date(2022, 1, 1),
+        expires_on=date(2024, 12, 31),
+    )
     time_machine.move_to(date(2024, 12, 31))
     hte = enterprise_list(actor=world["suzhou"], filters=EnterpriseFilter(status="hte"))
     assert [e.pk for e in hte] == [world["ks"].pk]

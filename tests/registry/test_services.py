@@ -23,22 +23,29 @@ def _fields(exc: ValidationFailed) -> set[str]:
 
 
 def _create(actor, **overrides):
-    data = dict(credit_code=factories.credit_code("320583"), name="新企业", region_code="320583",
-                founded_on=date(2020, 5, 1))
+    data = dict(
+        credit_code=factories.credit_code("320583"),
+        name="新企业",
+        region_code="320583",
+        founded_on=date(2020, 5, 1),
+    )
     data.update(overrides)
     return enterprise_create(actor=actor, **data)
 
 
-@pytest.mark.parametrize("overrides,field", [
-    ({"credit_code": "91320583MA1234567X"}, "credit_code"),  # bad check digit
-    ({"credit_code": "9132058"}, "credit_code"),  # too short
-    ({"credit_code": ""}, "credit_code"),
-    ({"region_code": "329999"}, "region_code"),  # unknown division
-    ({"region_code": "320500"}, "region_code"),  # a city, not a county
-    ({"founded_on": timezone.localdate() + timedelta(days=1)}, "founded_on"),
-    ({"name": "  "}, "name"),
-    ({"tech_field": "999"}, "tech_field"),
-])
+@pytest.mark.parametrize(
+    "overrides,field",
+    [
+        ({"credit_code": "91320583MA1234567X"}, "credit_code"),  # bad check digit
+        ({"credit_code": "9132058"}, "credit_code"),  # too short
+        ({"credit_code": ""}, "credit_code"),
+        ({"region_code": "329999"}, "region_code"),  # unknown division
+        ({"region_code": "320500"}, "region_code"),  # a city, not a county
+        ({"founded_on": timezone.localdate() + timedelta(days=1)}, "founded_on"),
+        ({"name": "  "}, "name"),
+        ({"tech_field": "999"}, "tech_field"),
+    ],
+)
 def test_bad_enterprise_input_names_the_field_and_stores_nothing(world, overrides, field):
     before = Enterprise.objects.count(), AuditEvent.objects.count()
     with pytest.raises(ValidationFailed) as err:
@@ -69,43 +76,71 @@ def test_officers_register_firms_only_in_their_region(world, actor):
         _create(world[actor], credit_code=factories.credit_code(county), region_code=county)
 
 
-@pytest.mark.parametrize("values,field", [
-    ({"revenue": -1}, "revenue"),
-    ({"rnd_expense": -5}, "rnd_expense"),
-    ({"employees": 10, "tech_staff": 11}, "tech_staff"),
-    ({"rnd_expense": 10, "rnd_expense_domestic": 11}, "rnd_expense_domestic"),
-    ({"revenue": 1.5}, "revenue"),
-    ({"bad_credit": "yes"}, "bad_credit"),
-    ({"no_such_field": 1}, "no_such_field"),
-])
+@pytest.mark.parametrize(
+    "values,field",
+    [
+        ({"revenue": -1}, "revenue"),
+        ({"rnd_expense": -5}, "rnd_expense"),
+        ({"employees": 10, "tech_staff": 11}, "tech_staff"),
+        ({"rnd_expense": 10, "rnd_expense_domestic": 11}, "rnd_expense_domestic"),
+        ({"revenue": 1.5}, "revenue"),
+        ({"bad_credit": "yes"}, "bad_credit"),
+        ({"no_such_field": 1}, "no_such_field"),
+    ],
+)
 def test_bad_annual_figures_are_refused_whole(world, values, field):
     src = factories.source()
     with pytest.raises(ValidationFailed) as err:
-        annual_report_record(actor=world["province"], enterprise=world["ks"], year=2024, source=src,
-                             values={"employees": 100, **values})
+        annual_report_record(
+            actor=world["province"],
+            enterprise=world["ks"],
+            year=2024,
+            source=src,
+            values={"employees": 100, **values},
+        )
     assert field in _fields(err.value)
     assert not AnnualReport.objects.exists()
 
 
 def test_future_year_is_refused(world):
     with pytest.raises(ValidationFailed) as err:
-        annual_report_record(actor=world["province"], enterprise=world["ks"], year=timezone.localdate().year + 1,
-                             source=factories.source(), values={"employees": 3})
+        annual_report_record(
+            actor=world["province"],
+            enterprise=world["ks"],
+            year=timezone.localdate().year + 1,
+            source=factories.source(),
+            values={"employees": 3},
+        )
     assert _fields(err.value) == {"year"}
 
 
 def test_negative_net_assets_are_legitimate(world):
-    report = annual_report_record(actor=world["province"], enterprise=world["ks"], year=2024,
-                                  source=factories.source(), values={"net_assets": -300_000})
+    report = annual_report_record(
+        actor=world["province"],
+        enterprise=world["ks"],
+        year=2024,
+        source=factories.source(),
+        values={"net_assets": -300_000},
+    )
     assert report.net_assets == -300_000
 
 
 def test_replacing_a_report_keeps_the_old_values_in_the_audit(world):
     src = factories.source()
-    annual_report_record(actor=world["kunshan"], enterprise=world["ks"], year=2024, source=src,
-                         values={"revenue": 1_000_000, "employees": 20})
-    annual_report_record(actor=world["kunshan"], enterprise=world["ks"], year=2024, source=src,
-                         values={"revenue": 1_200_000, "employees": 20})
+    annual_report_record(
+        actor=world["kunshan"],
+        enterprise=world["ks"],
+        year=2024,
+        source=src,
+        values={"revenue": 1_000_000, "employees": 20},
+    )
+    annual_report_record(
+        actor=world["kunshan"],
+        enterprise=world["ks"],
+        year=2024,
+        source=src,
+        values={"revenue": 1_200_000, "employees": 20},
+    )
     assert AnnualReport.objects.get().revenue == 1_200_000
     last = AuditEvent.objects.filter(target_type="registry.annualreport").first()
     assert last.action == "update"
@@ -125,13 +160,23 @@ def test_database_constraints_hold_even_without_the_service(world):
 
 def test_enterprise_cannot_record_facts_for_another_firm(world):
     with pytest.raises(NotFound):
-        annual_report_record(actor=world["ks_user"], enterprise=world["wz"], year=2024,
-                             source=factories.source("enterprise_self"), values={"employees": 1})
+        annual_report_record(
+            actor=world["ks_user"],
+            enterprise=world["wz"],
+            year=2024,
+            source=factories.source("enterprise_self"),
+            values={"employees": 1},
+        )
 
 
 def test_update_audits_only_what_changed(world):
-    enterprise_update(actor=world["suzhou"], enterprise=world["ks"], name="昆山新名称科技有限公司",
-                      above_scale=False, reason="工商变更")
+    enterprise_update(
+        actor=world["suzhou"],
+        enterprise=world["ks"],
+        name="昆山新名称科技有限公司",
+        above_scale=False,
+        reason="工商变更",
+    )
     event = AuditEvent.objects.filter(action="update").get()
     assert event.old == {"name": "昆山测试科技有限公司"} and event.new == {"name": "昆山新名称科技有限公司"}
     assert event.reason == "工商变更" and event.actor == world["suzhou"]
@@ -144,11 +189,23 @@ def test_update_outside_scope_is_not_found(world, actor):
 
 
 def test_certificate_sets_status_dates(world):
-    certificate_record(actor=world["province"], enterprise=world["ks"], kind="hte", number="GR202332000001",
-                       issued_on=date(2023, 11, 6), expires_on=date(2026, 11, 5))
+    certificate_record(
+        actor=world["province"],
+        enterprise=world["ks"],
+        kind="hte",
+        number="GR202332000001",
+        issued_on=date(2023, 11, 6),
+        expires_on=date(2026, 11, 5),
+    )
     world["ks"].refresh_from_db()
     assert world["ks"].hte_valid_until == date(2026, 11, 5)
     with pytest.raises(ValidationFailed) as err:
-        certificate_record(actor=world["province"], enterprise=world["ks"], kind="hte", number="GR2",
-                           issued_on=date(2023, 11, 6), expires_on=date(2023, 11, 6))
+        certificate_record(
+            actor=world["province"],
+            enterprise=world["ks"],
+            kind="hte",
+            number="GR2",
+            issued_on=date(2023, 11, 6),
+            expires_on=date(2023, 11, 6),
+        )
     assert _fields(err.value) == {"expires_on"}

@@ -16,6 +16,8 @@ from playwright.sync_api import sync_playwright
 from tests.web.browser import launch, login
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
 def shoot(page, name: str, full_page: bool = True) -> None:
     page.screenshot(path=OUT / name, full_page=full_page)
     print("wrote", OUT / name)

@@ -185,7 +185,10 @@ def test_english_mode(as_user, scored):
     sme, hte = card(page, "tech_sme"), card(page, "hte")
     assert "Employees within limit" in sme and "At most 500 employees" in sme and ">Pass<" in sme
     assert "Tech staff share" in hte and ">Fail<" in hte and "Gap analysis" in hte
-    assert "Raise high-tech product (service) income by 300.0 ×10k CNY (total income unchanged; share reaches 60%)" in hte
+    assert (
+        "Raise high-tech product (service) income by 300.0 ×10k CNY (total income unchanged; share reaches 60%)"
+        in hte
+    )
     assert "R&amp;D spending over the last 3 fiscal year(s) at least" in hte  # the engine's English threshold
     assert HITECH_GAP_ZH not in hte
     assert "Policy version" in hte and "Parameter hash" in hte

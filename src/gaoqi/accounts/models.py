@@ -52,11 +52,24 @@ class User(AbstractUser):
             # Each role is bound to exactly what scopes it; the database refuses anything else.
             models.CheckConstraint(
                 condition=(
-                    Q(role__in=[r.value for r in OFFICER_ROLES], region__isnull=False, enterprise__isnull=True,
-                      agency__isnull=True)
-                    | Q(role=Role.ENTERPRISE, enterprise__isnull=False, region__isnull=True, agency__isnull=True)
-                    | Q(role=Role.SERVICE_AGENCY, agency__isnull=False, region__isnull=True,
-                        enterprise__isnull=True)
+                    Q(
+                        role__in=sorted(r.value for r in OFFICER_ROLES),
+                        region__isnull=False,
+                        enterprise__isnull=True,
+                        agency__isnull=True,
+                    )
+                    | Q(
+                        role=Role.ENTERPRISE,
+                        enterprise__isnull=False,
+                        region__isnull=True,
+                        agency__isnull=True,
+                    )
+                    | Q(
+                        role=Role.SERVICE_AGENCY,
+                        agency__isnull=False,
+                        region__isnull=True,
+                        enterprise__isnull=True,
+                    )
                     | Q(role=Role.EXPERT, region__isnull=True, enterprise__isnull=True, agency__isnull=True)
                 ),
                 name="user_role_binding",
@@ -79,7 +92,9 @@ class AgencyAssignment(models.Model):
     assigned_on = models.DateField(_("指派日期"))
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["agency", "enterprise"], name="agency_enterprise_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "enterprise"], name="agency_enterprise_once")
+        ]
 
 
 class ApiToken(models.Model):

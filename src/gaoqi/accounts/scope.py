@@ -83,7 +83,9 @@ def _in_scope(actor, enterprise) -> bool:
     if role == Role.ENTERPRISE:
         return enterprise.pk == actor.enterprise_id
     if role == Role.SERVICE_AGENCY:
-        return AgencyAssignment.objects.filter(agency_id=actor.agency_id, enterprise_id=enterprise.pk).exists()
+        return AgencyAssignment.objects.filter(
+            agency_id=actor.agency_id, enterprise_id=enterprise.pk
+        ).exists()
     return False
 
 
@@ -104,7 +106,11 @@ def can(actor, action: str, enterprise) -> Decision:
 
 def can_create_enterprise_in(actor, county) -> Decision:
     """Officers register firms in counties under their region."""
-    if not _active(actor) or actor.role not in (Role.PROVINCE_OFFICER, Role.CITY_OFFICER, Role.COUNTY_OFFICER):
+    if not _active(actor) or actor.role not in (
+        Role.PROVINCE_OFFICER,
+        Role.CITY_OFFICER,
+        Role.COUNTY_OFFICER,
+    ):
         return Decision(False, str(_("仅科技管理部门可登记企业")))
     if actor.region_id not in county.ancestor_codes():
         return Decision(False, str(_("该地区不在您的管辖范围内")))
@@ -124,7 +130,11 @@ def regions_for_filter(actor):
     """The regions an actor may filter the enterprise list by (their own and below)."""
     from gaoqi.regions.models import Region
 
-    if not _active(actor) or actor.role not in (Role.PROVINCE_OFFICER, Role.CITY_OFFICER, Role.COUNTY_OFFICER):
+    if not _active(actor) or actor.role not in (
+        Role.PROVINCE_OFFICER,
+        Role.CITY_OFFICER,
+        Role.COUNTY_OFFICER,
+    ):
         return Region.objects.none()
     region = actor.region
     if actor.role == Role.PROVINCE_OFFICER:

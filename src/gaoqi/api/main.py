@@ -23,7 +23,9 @@ def _application_error(request, exc: ApplicationError):
 
 @api.exception_handler(ValidationError)
 def _validation_error(request, exc: ValidationError):
-    return api.create_response(request, {"message": "请求参数有误", "extra": {"errors": exc.errors}}, status=422)
+    return api.create_response(
+        request, {"message": "请求参数有误", "extra": {"errors": exc.errors}}, status=422
+    )
 
 
 @api.exception_handler(AuthenticationError)

@@ -44,8 +44,9 @@ def _demo_firm() -> Enterprise | None:
     """A Kunshan firm without a valid HTE certificate, with three years of facts: a cultivation candidate."""
     today = timezone.localdate()
     kunshan = Enterprise.objects.filter(county_id="320583").order_by("id")
-    candidate = kunshan.exclude(hte_valid_until__gte=today).filter(
-        founded_on__lt=date(today.year - 3, 1, 1)).first()
+    candidate = (
+        kunshan.exclude(hte_valid_until__gte=today).filter(founded_on__lt=date(today.year - 3, 1, 1)).first()
+    )
     return candidate or kunshan.first() or Enterprise.objects.order_by("id").first()
 
 
@@ -62,10 +63,12 @@ def ensure_demo_accounts() -> list[tuple[DemoAccount, User]]:
     with transaction.atomic():
         agency, _ = ServiceAgency.objects.get_or_create(name=AGENCY_NAME, defaults={"region_id": "320500"})
         if not AgencyAssignment.objects.filter(agency=agency).exists():
-            AgencyAssignment.objects.bulk_create([
-                AgencyAssignment(agency=agency, enterprise=f, assigned_on=timezone.localdate())
-                for f in _agency_firms()
-            ])
+            AgencyAssignment.objects.bulk_create(
+                [
+                    AgencyAssignment(agency=agency, enterprise=f, assigned_on=timezone.localdate())
+                    for f in _agency_firms()
+                ]
+            )
         for account in DEMO_ACCOUNTS:
             user = User.objects.filter(username=account.username).first()
             if user is None:
@@ -77,7 +80,12 @@ def ensure_demo_accounts() -> list[tuple[DemoAccount, User]]:
                     binding = {"enterprise": firm}
                 elif account.role == Role.SERVICE_AGENCY:
                     binding = {"agency": agency}
-                user = User.objects.create_user(username=account.username, password=account.password,
-                                                role=account.role, display_name=account.label, **binding)
+                user = User.objects.create_user(
+                    username=account.username,
+                    password=account.password,
+                    role=account.role,
+                    display_name=account.label,
+                    **binding,
+                )
             out.append((account, user))
     return out

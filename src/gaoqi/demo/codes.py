@@ -46,8 +46,9 @@ def credit_codes(county_codes: np.ndarray, rng: np.random.Generator) -> np.ndarr
     return chars.view("S18").ravel().astype("U18")
 
 
-def company_names(places: np.ndarray, place_idx: np.ndarray, field_tops: np.ndarray,
-                  rng: np.random.Generator) -> np.ndarray:
+def company_names(
+    places: np.ndarray, place_idx: np.ndarray, field_tops: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
     """Names like 苏州恒瑞智能装备有限公司: place + 2–3 syllable brand + industry word + suffix.
 
     Each name is drawn as integer parts; duplicates (same parts) are redrawn, vectorised on the
@@ -82,6 +83,12 @@ def company_names(places: np.ndarray, place_idx: np.ndarray, field_tops: np.ndar
             break
     syl_plus = np.append(syl, "").astype(object)
     suffix = np.array(["有限公司", "股份有限公司"], dtype=object)
-    names = (places.astype(object)[place_idx] + syl_plus[parts[:, 0]] + syl_plus[parts[:, 1]]
-             + syl_plus[parts[:, 2]] + words.astype(object)[parts[:, 3]] + suffix[parts[:, 4]])
+    names = (
+        places.astype(object)[place_idx]
+        + syl_plus[parts[:, 0]]
+        + syl_plus[parts[:, 1]]
+        + syl_plus[parts[:, 2]]
+        + words.astype(object)[parts[:, 3]]
+        + suffix[parts[:, 4]]
+    )
     return names.astype(str)

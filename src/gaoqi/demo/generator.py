@@ -15,11 +15,31 @@ import numpy as np
 from gaoqi.demo import calibration as cal
 from gaoqi.demo.codes import company_names, credit_codes
 
-YEARLY_INT = ("employees", "tech_staff", "revenue", "total_income", "hitech_revenue", "total_cost",
-              "total_assets", "rnd_expense", "rnd_expense_domestic", "net_assets", "ip_class1", "ip_class2",
-              "achievement_conversions", "standards_led")
-FIRM_FLAGS = ("ip_self_developed", "major_incident", "bad_credit", "restricted_industry", "national_award_top3",
-              "provincial_rnd_institution", "led_standard_5y")
+YEARLY_INT = (
+    "employees",
+    "tech_staff",
+    "revenue",
+    "total_income",
+    "hitech_revenue",
+    "total_cost",
+    "total_assets",
+    "rnd_expense",
+    "rnd_expense_domestic",
+    "net_assets",
+    "ip_class1",
+    "ip_class2",
+    "achievement_conversions",
+    "standards_led",
+)
+FIRM_FLAGS = (
+    "ip_self_developed",
+    "major_incident",
+    "bad_credit",
+    "restricted_industry",
+    "national_award_top3",
+    "provincial_rnd_institution",
+    "led_standard_5y",
+)
 NAT = np.datetime64("NaT", "D")
 DAY = np.timedelta64(1, "D")
 
@@ -66,7 +86,9 @@ def _regions(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, 
     local_place = np.array([cal.short_name(names[c]) if names[c].endswith("市") else "" for c in codes])
     places = np.unique(np.concatenate([city_place, local_place]))
     use_local = (local_place[idx] != "") & (rng.random(n) < 0.5)
-    place = np.where(use_local, np.searchsorted(places, local_place)[idx], np.searchsorted(places, city_place)[idx])
+    place = np.where(
+        use_local, np.searchsorted(places, local_place)[idx], np.searchsorted(places, city_place)[idx]
+    )
     return county, city, (places, place)
 
 
@@ -114,8 +136,9 @@ def generate(n: int, seed: int, as_of: date | None = None) -> Dataset:
     year_start, year_end = _dates(years, 1, 1), _dates(years, 12, 31)
     active = founded[:, None] <= year_end[None, :]
     # Fraction of the founding year the firm was active (1 for later years).
-    frac = np.clip(((year_end[None, :] - np.maximum(founded[:, None], year_start[None, :])) / DAY + 1) / 365.0,
-                   0.0, 1.0)
+    frac = np.clip(
+        ((year_end[None, :] - np.maximum(founded[:, None], year_start[None, :])) / DAY + 1) / 365.0, 0.0, 1.0
+    )
     frac = np.where(active, frac, 0.0)
 
     z = rng.standard_normal(n)  # firm size
@@ -131,8 +154,11 @@ def generate(n: int, seed: int, as_of: date | None = None) -> Dataset:
 
     rpe = rng.lognormal(np.log(5e5), 0.5, n)
     employees3 = np.where(revenue3 > 0, np.clip(np.round(revenue3 / rpe), 3, 20000), rng.integers(3, 30, n))
-    scale = np.where(rev[:, [2]] > 0, np.sqrt(np.divide(rev, rev[:, [2]], out=np.ones_like(rev),
-                                                        where=rev[:, [2]] > 0)), 1.0)
+    scale = np.where(
+        rev[:, [2]] > 0,
+        np.sqrt(np.divide(rev, rev[:, [2]], out=np.ones_like(rev), where=rev[:, [2]] > 0)),
+        1.0,
+    )
     employees = np.maximum(np.round(employees3[:, None] * scale), 1)
     edge_staff = rng.random(n) < 0.15
     staff_share = np.where(edge_staff, rng.uniform(0.08, 0.12, n), rng.beta(2.0, 6.0, n))
@@ -142,7 +168,9 @@ def generate(n: int, seed: int, as_of: date | None = None) -> Dataset:
     hte_edge = np.where(revenue3 <= 5e7, 0.05, np.where(revenue3 <= 2e8, 0.04, 0.03))
     edge = np.where(rng.random(n) < 0.3, 0.06, hte_edge)
     clustered = rng.random(n) < cal.RATES["rnd_edge_cluster"]
-    base_ratio = np.where(clustered, edge * (1 + rng.normal(0, 0.03, n)), rng.lognormal(np.log(0.035), 0.7, n))
+    base_ratio = np.where(
+        clustered, edge * (1 + rng.normal(0, 0.03, n)), rng.lognormal(np.log(0.035), 0.7, n)
+    )
     base_ratio = np.clip(base_ratio, 0.0, 0.4)
     base_ratio[rng.random(n) < cal.RATES["no_rnd"]] = 0.0
     ratio = base_ratio[:, None] * np.exp(rng.normal(0, np.where(clustered, 0.01, 0.12)[:, None], (n, 3)))
@@ -152,7 +180,10 @@ def generate(n: int, seed: int, as_of: date | None = None) -> Dataset:
 
     total_income = np.floor(rev * (1 + rng.uniform(0, 0.06, n))[:, None])
     hitech_share = np.select(
-        [(u := rng.random(n)) < 0.3, u < 0.8], [rng.uniform(0.55, 0.68, n), rng.beta(5, 2, n)], rng.beta(1.5, 4, n))
+        [(u := rng.random(n)) < 0.3, u < 0.8],
+        [rng.uniform(0.55, 0.68, n), rng.beta(5, 2, n)],
+        rng.beta(1.5, 4, n),
+    )
     hitech = np.floor(total_income * hitech_share[:, None])
     total_cost = np.maximum(np.floor(rev * rng.uniform(0.78, 1.02, n)[:, None]), rnd)
     assets3 = np.maximum(revenue3 * rng.lognormal(0, 0.5, n), 1e6 * rng.uniform(0.5, 3, n))
@@ -174,10 +205,20 @@ def generate(n: int, seed: int, as_of: date | None = None) -> Dataset:
 
     ds.active = active
     as_int = {
-        "employees": employees, "tech_staff": tech_staff, "revenue": np.floor(rev), "total_income": total_income,
-        "hitech_revenue": hitech, "total_cost": total_cost, "total_assets": assets, "rnd_expense": rnd,
-        "rnd_expense_domestic": rnd_domestic, "net_assets": net_assets, "ip_class1": ip1, "ip_class2": ip2,
-        "achievement_conversions": conversions, "standards_led": standards,
+        "employees": employees,
+        "tech_staff": tech_staff,
+        "revenue": np.floor(rev),
+        "total_income": total_income,
+        "hitech_revenue": hitech,
+        "total_cost": total_cost,
+        "total_assets": assets,
+        "rnd_expense": rnd,
+        "rnd_expense_domestic": rnd_domestic,
+        "net_assets": net_assets,
+        "ip_class1": ip1,
+        "ip_class2": ip2,
+        "achievement_conversions": conversions,
+        "standards_led": standards,
     }
     ds.yearly = {k: np.where(active, v, 0).astype(np.int64) for k, v in as_int.items()}
     self_rev = rng.random(n) < cal.RATES["science_tech_reports_revenue"]
@@ -186,7 +227,11 @@ def generate(n: int, seed: int, as_of: date | None = None) -> Dataset:
 
     industrial = rng.random(n) < np.vectorize(cal.INDUSTRIAL_PROB.get)(top)
     ds.firm = {
-        "county": county, "city": city, "founded_on": founded, "tech_field": sub, "tech_top": top,
+        "county": county,
+        "city": city,
+        "founded_on": founded,
+        "tech_field": sub,
+        "tech_top": top,
         "above_scale": industrial & (ds.yearly["revenue"][:, 2] >= 20_000_000),
         "in_hitech_zone": rng.random(n) < cal.RATES["in_hitech_zone"] * (1 + 0.3 * z.clip(-1, 1)),
         "talent_founded": rng.random(n) < cal.RATES["talent_founded"],
@@ -197,8 +242,15 @@ def generate(n: int, seed: int, as_of: date | None = None) -> Dataset:
         "national_award_top3": rng.random(n) < cal.RATES["national_award_top3"] * np.exp(0.8 * z.clip(-2, 3)),
         "led_standard_5y": (standards.sum(axis=1) > 0) & (rng.random(n) < 0.4),
     }
-    quality = (1.2 * np.log(base_ratio + 0.005) + 0.4 * np.log1p(ip1_3) + 0.15 * np.log1p(ip2_3)
-               + 1.5 * staff_share + 0.2 * z + region_tilt + rng.normal(0, 0.6, n))
+    quality = (
+        1.2 * np.log(base_ratio + 0.005)
+        + 0.4 * np.log1p(ip1_3)
+        + 0.15 * np.log1p(ip2_3)
+        + 1.5 * staff_share
+        + 0.2 * z
+        + region_tilt
+        + rng.normal(0, 0.6, n)
+    )
     _certificates(ds, quality, staff_share, rng)
     ds.firm["provincial_rnd_institution"] = rng.random(n) < 0.02 + 0.12 * ds.firm["hte_valid"]
     ds.firm["credit_code"] = credit_codes(county, rng)
@@ -215,7 +267,9 @@ def _top_k(score: np.ndarray, eligible: np.ndarray, k: int) -> np.ndarray:
     return mask
 
 
-def _certificates(ds: Dataset, quality: np.ndarray, staff_share: np.ndarray, rng: np.random.Generator) -> None:
+def _certificates(
+    ds: Dataset, quality: np.ndarray, staff_share: np.ndarray, rng: np.random.Generator
+) -> None:
     """HTE certificates (3 years) and tech-SME registrations (1 year), as of `ds.as_of`."""
     n, as64, f = ds.n, ds.as_of64, ds.firm
     founded = f["founded_on"]
@@ -247,7 +301,8 @@ def _plus_years(day: np.ndarray, years: int) -> np.ndarray:
     months = day.astype("datetime64[M]")
     dom = (day - months.astype("datetime64[D]")) / DAY
     target_month = months + np.timedelta64(12 * years, "M")
-    month_len = ((target_month + np.timedelta64(1, "M")).astype("datetime64[D]")
-                 - target_month.astype("datetime64[D]")) / DAY
+    month_len = (
+        (target_month + np.timedelta64(1, "M")).astype("datetime64[D]") - target_month.astype("datetime64[D]")
+    ) / DAY
     same = target_month.astype("datetime64[D]") + np.minimum(dom, month_len - 1).astype(np.int64) * DAY
     return same - DAY

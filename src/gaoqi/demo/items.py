@@ -9,14 +9,39 @@ import numpy as np
 
 from gaoqi.demo.generator import DAY, Dataset, _dates
 
-CLASS1_KINDS = (("invention_patent", 0.93), ("ic_layout", 0.03), ("plant_variety", 0.01), ("crop_variety", 0.01),
-                ("new_drug", 0.01), ("tcm_protected", 0.01))
+CLASS1_KINDS = (
+    ("invention_patent", 0.93),
+    ("ic_layout", 0.03),
+    ("plant_variety", 0.01),
+    ("crop_variety", 0.01),
+    ("new_drug", 0.01),
+    ("tcm_protected", 0.01),
+)
 CLASS2_KINDS = (("utility_model", 0.62), ("software_copyright", 0.28), ("design", 0.10))
-LIFE_YEARS = {"invention_patent": 20, "utility_model": 10, "design": 15, "software_copyright": 50, "ic_layout": 10,
-              "plant_variety": 20, "crop_variety": 15, "new_drug": 20, "tcm_protected": 30}
+LIFE_YEARS = {
+    "invention_patent": 20,
+    "utility_model": 10,
+    "design": 15,
+    "software_copyright": 50,
+    "ic_layout": 10,
+    "plant_variety": 20,
+    "crop_variety": 15,
+    "new_drug": 20,
+    "tcm_protected": 30,
+}
 TITLE_WORDS = ("一种", "基于", "高效", "智能", "新型", "用于", "低功耗", "多层")
-TITLE_OBJECTS = ("检测装置", "控制方法", "复合材料", "数据处理系统", "传感器", "制备方法", "散热结构", "驱动电路",
-                 "管理软件", "加工设备")
+TITLE_OBJECTS = (
+    "检测装置",
+    "控制方法",
+    "复合材料",
+    "数据处理系统",
+    "传感器",
+    "制备方法",
+    "散热结构",
+    "驱动电路",
+    "管理软件",
+    "加工设备",
+)
 
 
 def _number(kind: str, year: int, serial: int) -> str:
@@ -61,28 +86,42 @@ def ip_items(ds: Dataset, firm_mask: np.ndarray | None = None) -> dict[str, np.n
     granted = lower + (rng.random(len(idx)) * (span + 1)).astype(np.int64) * DAY
     kinds1, p1 = zip(*CLASS1_KINDS, strict=True)
     kinds2, p2 = zip(*CLASS2_KINDS, strict=True)
-    kind = np.where(cls == 1, np.array(kinds1)[rng.choice(len(kinds1), len(idx), p=p1)],
-                    np.array(kinds2)[rng.choice(len(kinds2), len(idx), p=p2)])
+    kind = np.where(
+        cls == 1,
+        np.array(kinds1)[rng.choice(len(kinds1), len(idx), p=p1)],
+        np.array(kinds2)[rng.choice(len(kinds2), len(idx), p=p2)],
+    )
     life = np.vectorize(LIFE_YEARS.get, otypes=[np.int64])(kind) if len(idx) else np.zeros(0, np.int64)
     expires = granted + (life * 365) * DAY
     grant_year = granted.astype("datetime64[Y]").astype(np.int64) + 1970
     serial = np.arange(len(idx))
-    numbers = [_number(k, y, s) for k, y, s in zip(kind.tolist(), grant_year.tolist(), serial.tolist(),
-                                                   strict=True)]
+    numbers = [
+        _number(k, y, s) for k, y, s in zip(kind.tolist(), grant_year.tolist(), serial.tolist(), strict=True)
+    ]
     words = np.array(TITLE_WORDS)[rng.integers(0, len(TITLE_WORDS), len(idx))]
     objects = np.array(TITLE_OBJECTS)[rng.integers(0, len(TITLE_OBJECTS), len(idx))]
     self_developed = ds.firm["ip_self_developed"][idx] | (rng.random(len(idx)) < 0.2)
-    return {"firm": idx, "ip_class": cls, "kind": kind, "number": numbers, "title": np.char.add(words, objects),
-            "granted_on": granted, "expires_on": expires, "self_developed": self_developed}
+    return {
+        "firm": idx,
+        "ip_class": cls,
+        "kind": kind,
+        "number": numbers,
+        "title": np.char.add(words, objects),
+        "granted_on": granted,
+        "expires_on": expires,
+        "self_developed": self_developed,
+    }
 
 
 def certificates(ds: Dataset) -> dict[str, np.ndarray | list]:
     """Certificate rows: valid HTE (3 years), expired HTE (recertification candidates), tech SME (1 year)."""
     f = ds.firm
     parts = []
-    for kind, issued_key, expires_key in (("hte", "hte_issued", "hte_expires"), ("hte", "old_hte_issued",
-                                                                                  "old_hte_expires"),
-                                          ("tech_sme", "sme_issued", "sme_expires")):
+    for kind, issued_key, expires_key in (
+        ("hte", "hte_issued", "hte_expires"),
+        ("hte", "old_hte_issued", "old_hte_expires"),
+        ("tech_sme", "sme_issued", "sme_expires"),
+    ):
         idx = np.flatnonzero(~np.isnat(f[issued_key]))
         parts.append((kind, idx, f[issued_key][idx], f[expires_key][idx]))
     firm = np.concatenate([p[1] for p in parts])
@@ -91,6 +130,8 @@ def certificates(ds: Dataset) -> dict[str, np.ndarray | list]:
     expires = np.concatenate([p[3] for p in parts])
     year = (issued.astype("datetime64[Y]").astype(np.int64) + 1970).tolist()
     county = f["county"][firm].tolist()
-    numbers = [f"GR{y}32{i:07d}" if k == "hte" else f"{y}{c}A{i:07d}"
-               for k, y, c, i in zip(kind.tolist(), year, county, firm.tolist(), strict=True)]
+    numbers = [
+        f"GR{y}32{i:07d}" if k == "hte" else f"{y}{c}A{i:07d}"
+        for k, y, c, i in zip(kind.tolist(), year, county, firm.tolist(), strict=True)
+    ]
     return {"firm": firm, "kind": kind, "number": numbers, "issued_on": issued, "expires_on": expires}

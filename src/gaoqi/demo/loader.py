@@ -41,10 +41,24 @@ from gaoqi.registry.models import (
 )
 from gaoqi.registry.validation import credit_code_errors, report_errors
 
-TAX_FIELDS = ("revenue", "total_income", "total_cost", "total_assets", "rnd_expense", "rnd_expense_domestic",
-              "net_assets")
-SCI_FIELDS = ("employees", "tech_staff", "hitech_revenue", "ip_class1", "ip_class2", "achievement_conversions",
-              "standards_led")
+TAX_FIELDS = (
+    "revenue",
+    "total_income",
+    "total_cost",
+    "total_assets",
+    "rnd_expense",
+    "rnd_expense_domestic",
+    "net_assets",
+)
+SCI_FIELDS = (
+    "employees",
+    "tech_staff",
+    "hitech_revenue",
+    "ip_class1",
+    "ip_class2",
+    "achievement_conversions",
+    "standards_led",
+)
 REPORT_CHECK_ALL = 150_000
 BATCH = 5_000
 NOTE_RE = re.compile(r"enterprise_ids=(\d+)-(\d+)")
@@ -142,8 +156,14 @@ def _report_rows(ds: Dataset, source: DataSource, fields: tuple[str, ...], ids: 
             revenue = ds.sci_revenue[idx, i]
             cols["revenue"] = [None if v < 0 else v for v in revenue.tolist()]
         n = len(idx)
-        columns = [ids[idx].tolist(), [year] * n, [source.pk] * n, (idx * 3 + i + 2).tolist(),
-                   *[cols[k] if cols[k] is not None else [None] * n for k in FACT_FIELDS], [now] * n]
+        columns = [
+            ids[idx].tolist(),
+            [year] * n,
+            [source.pk] * n,
+            (idx * 3 + i + 2).tolist(),
+            *[cols[k] if cols[k] is not None else [None] * n for k in FACT_FIELDS],
+            [now] * n,
+        ]
         yield from zip(*columns, strict=True)
 
 
@@ -160,8 +180,9 @@ def _validate_reports(ds: Dataset, today) -> None:
                 raise DemoDataError(f"generated report fails validation: {errors}")
 
 
-def load(ds: Dataset, *, replace: bool = False, ip_items: str = "all", facts: bool = True,
-         progress: bool = True) -> LoadResult:
+def load(
+    ds: Dataset, *, replace: bool = False, ip_items: str = "all", facts: bool = True, progress: bool = True
+) -> LoadResult:
     """Load `ds`. Refuses a database holding enterprises unless `replace` (then synthetic data goes first).
 
     `facts=False` (benchmarks of list pages only) loads firms and certificates without yearly reports
@@ -170,8 +191,10 @@ def load(ds: Dataset, *, replace: bool = False, ip_items: str = "all", facts: bo
         if not replace:
             raise DemoDataError("数据库中已有企业数据；如需替换以前生成的合成数据，请加 --replace")
         delete_synthetic()
-        if Enterprise.objects.exists() and Enterprise.objects.filter(
-                credit_code__in=ds.firm["credit_code"].tolist()).exists():
+        if (
+            Enterprise.objects.exists()
+            and Enterprise.objects.filter(credit_code__in=ds.firm["credit_code"].tolist()).exists()
+        ):
             raise DemoDataError("生成的信用代码与库中已有企业重复，请换一个 --seed")
     _check(ds)
     today = timezone.localdate()
@@ -187,47 +210,127 @@ def load(ds: Dataset, *, replace: bool = False, ip_items: str = "all", facts: bo
         base = (Enterprise.objects.aggregate(m=Max("id"))["m"] or 0) + 1
         ids = np.arange(base, base + ds.n, dtype=np.int64)
         note = f"合成数据 seed={ds.seed} n={ds.n} as_of={ds.as_of} enterprise_ids={base}-{base + ds.n - 1}"
-        sources = [DataSource.objects.create(department=dept, file_name=f"synthetic-{dept}-{ds.seed}-{ds.n}.csv",
-                                             imported_at=timezone.now(), synthetic=True, note=note)
-                   for dept in (Department.TAX, Department.SCIENCE_TECH)]
+        sources = [
+            DataSource.objects.create(
+                department=dept,
+                file_name=f"synthetic-{dept}-{ds.seed}-{ds.n}.csv",
+                imported_at=timezone.now(),
+                synthetic=True,
+                note=note,
+            )
+            for dept in (Department.TAX, Department.SCIENCE_TECH)
+        ]
         tax, sci = sources
         f = ds.firm
         tech = [t or None for t in f["tech_field"].tolist()]
-        enterprise_rows = zip(ids.tolist(), f["credit_code"].tolist(), f["name"].tolist(), f["county"].tolist(),
-                              f["city"].tolist(), _dates(f["founded_on"]), tech, f["above_scale"].tolist(),
-                              f["in_hitech_zone"].tolist(), f["talent_founded"].tolist(),
-                              _dates(f["hte_valid_until"]), _dates(f["tech_sme_valid_until"]),
-                              [now] * ds.n, [now] * ds.n, strict=True)
-        result.enterprises = writer.insert(Enterprise, [
-            "id", "credit_code", "name", "county", "city", "founded_on", "tech_field", "above_scale",
-            "in_hitech_zone", "talent_founded", "hte_valid_until", "tech_sme_valid_until", "created_at",
-            "updated_at"], enterprise_rows)
+        enterprise_rows = zip(
+            ids.tolist(),
+            f["credit_code"].tolist(),
+            f["name"].tolist(),
+            f["county"].tolist(),
+            f["city"].tolist(),
+            _dates(f["founded_on"]),
+            tech,
+            f["above_scale"].tolist(),
+            f["in_hitech_zone"].tolist(),
+            f["talent_founded"].tolist(),
+            _dates(f["hte_valid_until"]),
+            _dates(f["tech_sme_valid_until"]),
+            [now] * ds.n,
+            [now] * ds.n,
+            strict=True,
+        )
+        result.enterprises = writer.insert(
+            Enterprise,
+            [
+                "id",
+                "credit_code",
+                "name",
+                "county",
+                "city",
+                "founded_on",
+                "tech_field",
+                "above_scale",
+                "in_hitech_zone",
+                "talent_founded",
+                "hte_valid_until",
+                "tech_sme_valid_until",
+                "created_at",
+                "updated_at",
+            ],
+            enterprise_rows,
+        )
         report_columns = ["enterprise", "year", "source", "source_row", *FACT_FIELDS, "recorded_at"]
         counts = {}
         for source, fields in ((tax, TAX_FIELDS), (sci, SCI_FIELDS)):
             if not facts:
                 counts[source.pk] = 0
                 continue
-            counts[source.pk] = writer.insert(AnnualReport, report_columns,
-                                              _report_rows(ds, source, fields, ids, now))
+            counts[source.pk] = writer.insert(
+                AnnualReport, report_columns, _report_rows(ds, source, fields, ids, now)
+            )
         result.reports = sum(counts.values())
-        result.certificates = writer.insert(Certificate, ["enterprise", "kind", "number", "issued_on",
-                                                          "expires_on", "source"], zip(
-            ids[certs["firm"]].tolist(), certs["kind"].tolist(), certs["number"], _dates(certs["issued_on"]),
-            _dates(certs["expires_on"]), [sci.pk] * len(certs["firm"]), strict=True))
+        result.certificates = writer.insert(
+            Certificate,
+            ["enterprise", "kind", "number", "issued_on", "expires_on", "source"],
+            zip(
+                ids[certs["firm"]].tolist(),
+                certs["kind"].tolist(),
+                certs["number"],
+                _dates(certs["issued_on"]),
+                _dates(certs["expires_on"]),
+                [sci.pk] * len(certs["firm"]),
+                strict=True,
+            ),
+        )
         if ip is not None:
-            result.ip_items = writer.insert(IntellectualProperty, [
-                "enterprise", "ip_class", "kind", "number", "title", "granted_on", "expires_on", "self_developed",
-                "used_in_hte_application", "source"], zip(
-                ids[ip["firm"]].tolist(), ip["ip_class"].tolist(), ip["kind"].tolist(), ip["number"],
-                ip["title"].tolist(), _dates(ip["granted_on"]), _dates(ip["expires_on"]),
-                ip["self_developed"].tolist(), [False] * n_ip, [sci.pk] * n_ip, strict=True))
+            result.ip_items = writer.insert(
+                IntellectualProperty,
+                [
+                    "enterprise",
+                    "ip_class",
+                    "kind",
+                    "number",
+                    "title",
+                    "granted_on",
+                    "expires_on",
+                    "self_developed",
+                    "used_in_hte_application",
+                    "source",
+                ],
+                zip(
+                    ids[ip["firm"]].tolist(),
+                    ip["ip_class"].tolist(),
+                    ip["kind"].tolist(),
+                    ip["number"],
+                    ip["title"].tolist(),
+                    _dates(ip["granted_on"]),
+                    _dates(ip["expires_on"]),
+                    ip["self_developed"].tolist(),
+                    [False] * n_ip,
+                    [sci.pk] * n_ip,
+                    strict=True,
+                ),
+            )
         _reset_sequences()
-        for source, extra in ((tax, {}), (sci, {"certificates": result.certificates, "ip_items": result.ip_items})):
-            audit_record(actor=None, action=AuditAction.IMPORT, target=source, new={
-                "enterprises": result.enterprises, "reports": counts[source.pk], "synthetic": True,
-                "seed": ds.seed, "as_of": ds.as_of.isoformat(), **extra,
-            }, reason=f"合成演示数据导入：{source}")
+        for source, extra in (
+            (tax, {}),
+            (sci, {"certificates": result.certificates, "ip_items": result.ip_items}),
+        ):
+            audit_record(
+                actor=None,
+                action=AuditAction.IMPORT,
+                target=source,
+                new={
+                    "enterprises": result.enterprises,
+                    "reports": counts[source.pk],
+                    "synthetic": True,
+                    "seed": ds.seed,
+                    "as_of": ds.as_of.isoformat(),
+                    **extra,
+                },
+                reason=f"合成演示数据导入：{source}",
+            )
     writer.bar.close()
     if not connection.in_atomic_block:
         _analyze()
@@ -238,7 +341,9 @@ def load(ds: Dataset, *, replace: bool = False, ip_items: str = "all", facts: bo
 def _reset_sequences() -> None:
     if connection.vendor != "postgresql":
         return  # SQLite AUTOINCREMENT-free tables continue from max(id)
-    sql = connection.ops.sequence_reset_sql(no_style(), [Enterprise, AnnualReport, Certificate, IntellectualProperty])
+    sql = connection.ops.sequence_reset_sql(
+        no_style(), [Enterprise, AnnualReport, Certificate, IntellectualProperty]
+    )
     with connection.cursor() as cursor:
         for statement in sql:
             cursor.execute(statement)
@@ -251,8 +356,10 @@ def _analyze() -> None:
     300,000 firms) instead of walking the name index (0.1 ms). On PostgreSQL, VACUUM also sets the
     visibility map so that counts can be index-only scans instead of heap scans.
     """
-    tables = [connection.ops.quote_name(m._meta.db_table)
-              for m in (Enterprise, AnnualReport, Certificate, IntellectualProperty)]
+    tables = [
+        connection.ops.quote_name(m._meta.db_table)
+        for m in (Enterprise, AnnualReport, Certificate, IntellectualProperty)
+    ]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             for table in tables:

@@ -20,10 +20,26 @@ TEMPLATE_COLUMNS = tuple(s.name for s in FIELD_SPECS if not s.name.startswith("e
 # blank, i.e. not reported.
 _NOT_MODELLED = ("rnd_expense_deductible_y3", "ip_class2_used", "research_misconduct")
 _BY_YEAR = ("revenue", "net_assets", "rnd_expense", "rnd_expense_domestic")
-_LATEST = ("employees", "tech_staff", "total_income", "hitech_revenue", "total_cost", "total_assets",
-           "ip_class1", "ip_class2", "standards_led")
-_FLAGS = ("ip_self_developed", "major_incident", "bad_credit", "restricted_industry", "national_award_top3",
-          "provincial_rnd_institution", "led_standard_5y")
+_LATEST = (
+    "employees",
+    "tech_staff",
+    "total_income",
+    "hitech_revenue",
+    "total_cost",
+    "total_assets",
+    "ip_class1",
+    "ip_class2",
+    "standards_led",
+)
+_FLAGS = (
+    "ip_self_developed",
+    "major_incident",
+    "bad_credit",
+    "restricted_industry",
+    "national_award_top3",
+    "provincial_rnd_institution",
+    "led_standard_5y",
+)
 
 
 def to_frame(ds: Dataset) -> pl.DataFrame:
@@ -51,7 +67,9 @@ def to_frame(ds: Dataset) -> pl.DataFrame:
     cols["has_hte_certificate"] = pl.Series(f["hte_valid"])
     kinds = {s.name: s.kind for s in FIELD_SPECS}
     for name in _NOT_MODELLED:
-        cols[name] = pl.Series([None] * len(f["credit_code"]), dtype=pl.Boolean if kinds[name] is Kind.BOOL else pl.Int64)
+        cols[name] = pl.Series(
+            [None] * len(f["credit_code"]), dtype=pl.Boolean if kinds[name] is Kind.BOOL else pl.Int64
+        )
     return pl.DataFrame({c: cols[c].alias(c) for c in TEMPLATE_COLUMNS})
 
 

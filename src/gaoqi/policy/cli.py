@@ -220,7 +220,9 @@ def run_template(rest: list[str]) -> int:
     """`gaoqi template OUT.xlsx`: write the blank evaluation template officers fill in."""
     from gaoqi.policy.template.write import write_template
 
-    p = argparse.ArgumentParser(prog="gaoqi template", description="生成空白评价模板（中英文表头与填表说明）。")
+    p = argparse.ArgumentParser(
+        prog="gaoqi template", description="生成空白评价模板（中英文表头与填表说明）。"
+    )
     p.add_argument("out", help="输出 .xlsx 路径")
     try:
         args = p.parse_args(rest)

@@ -23,8 +23,19 @@ from gaoqi.policy.core.ptypes import TYPES
 from gaoqi.policy.core.yamlio import LineDict, load_yaml
 from gaoqi.policy.policies import RULES
 
-_TOP_KEYS = {"policy", "version", "title_zh", "title_en", "effective_from", "effective_to", "citations",
-             "notes", "requires", "criteria", "parameters"}
+_TOP_KEYS = {
+    "policy",
+    "version",
+    "title_zh",
+    "title_en",
+    "effective_from",
+    "effective_to",
+    "citations",
+    "notes",
+    "requires",
+    "criteria",
+    "parameters",
+}
 _TOP_REQUIRED = _TOP_KEYS - {"effective_to", "notes"}
 _CITATION_KEYS = {"issuer", "document", "title", "published", "url", "note", "illustrative"}
 _SOURCE_KEYS = _CITATION_KEYS | {"cite", "article"}
@@ -79,7 +90,9 @@ class _Checker:
             raise PolicyFileError(self.path, None, f"{where}: expected a mapping")
         for key in node:
             if key not in allowed:
-                raise self.fail(node, f"{where}: unknown key {key!r} (allowed: {', '.join(sorted(allowed))})", key)
+                raise self.fail(
+                    node, f"{where}: unknown key {key!r} (allowed: {', '.join(sorted(allowed))})", key
+                )
         for key in sorted(required):
             if key not in node:
                 raise self.fail(node, f"{where}: missing key {key!r}")
@@ -110,8 +123,15 @@ def _source(chk: _Checker, node: Any, where: str, citations: Mapping[str, Source
         if ref not in citations:
             raise chk.fail(node, f"{where}.cite: unknown citation {ref!r}", "cite")
         c = citations[ref]
-        base = {"issuer": c.issuer, "document": c.document, "title": c.title, "published": c.published,
-                "url": c.url, "note": c.note, "illustrative": c.illustrative}
+        base = {
+            "issuer": c.issuer,
+            "document": c.document,
+            "title": c.title,
+            "published": c.published,
+            "url": c.url,
+            "note": c.note,
+            "illustrative": c.illustrative,
+        }
     for key in _CITATION_KEYS | {"article"}:
         if key in node:
             base[key] = node[key]
@@ -123,8 +143,13 @@ def _source(chk: _Checker, node: Any, where: str, citations: Mapping[str, Source
     if not isinstance(base.get("illustrative", False), bool):
         raise chk.fail(node, f"{where}.illustrative: expected true/false", "illustrative")
     return Source(
-        issuer=base["issuer"], document=base["document"], article=base["article"], published=base["published"],
-        title=base.get("title") or "", url=base.get("url") or "", note=base.get("note") or "",
+        issuer=base["issuer"],
+        document=base["document"],
+        article=base["article"],
+        published=base["published"],
+        title=base.get("title") or "",
+        url=base.get("url") or "",
+        note=base.get("note") or "",
         illustrative=base.get("illustrative", False),
     )
 
@@ -139,8 +164,13 @@ def _citations(chk: _Checker, node: Any) -> dict[str, Source]:
         chk.text(item, "document", where)
         chk.date(item, "published", where)
         out[str(ref)] = Source(
-            issuer=item["issuer"], document=item["document"], article="", published=item["published"],
-            title=item.get("title") or "", url=item.get("url") or "", note=item.get("note") or "",
+            issuer=item["issuer"],
+            document=item["document"],
+            article="",
+            published=item["published"],
+            title=item.get("title") or "",
+            url=item.get("url") or "",
+            note=item.get("note") or "",
             illustrative=bool(item.get("illustrative", False)),
         )
     if not out:
@@ -158,7 +188,9 @@ def _leaves(chk: _Checker, node: Any, prefix: str, citations: Mapping[str, Sourc
         if not isinstance(key, str) or not key.replace("_", "").isalnum() or not key.isascii():
             raise chk.fail(node, f"parameters: bad parameter name {key!r}", key)
         if not isinstance(child, LineDict):
-            raise chk.fail(node, f"parameters.{prefix}{key}: expected a parameter (with `values`) or a group", key)
+            raise chk.fail(
+                node, f"parameters.{prefix}{key}: expected a parameter (with `values`) or a group", key
+            )
         _leaves(chk, child, f"{prefix}{key}.", citations, out)
 
 
@@ -187,15 +219,31 @@ def _leaf(chk: _Checker, node: LineDict, prefix: str, citations: Mapping[str, So
         except ValueError as exc:
             raise chk.fail(entry, f"{where} @ {when}: {exc}", "value") from None
         source = _source(chk, entry["source"], f"{where} @ {when} source", citations)
-        values.append(Parameter(
-            value=value, effective_from=when, source=source, name=name, type=ptype,
-            unit=str(node.get("unit") or ""), description=str(node.get("description") or ""),
-            configurable=bool(node.get("configurable", False)),
-        ))
+        values.append(
+            Parameter(
+                value=value,
+                effective_from=when,
+                source=source,
+                name=name,
+                type=ptype,
+                unit=str(node.get("unit") or ""),
+                description=str(node.get("description") or ""),
+                configurable=bool(node.get("configurable", False)),
+            )
+        )
     values.sort(key=lambda p: p.effective_from)
-    out[name] = (node, _Leaf(name, ptype, str(node.get("unit") or ""), str(node.get("description") or ""),
-                             bool(node.get("configurable", False)), tuple(choices) if choices else None,
-                             tuple(values)))
+    out[name] = (
+        node,
+        _Leaf(
+            name,
+            ptype,
+            str(node.get("unit") or ""),
+            str(node.get("description") or ""),
+            bool(node.get("configurable", False)),
+            tuple(choices) if choices else None,
+            tuple(values),
+        ),
+    )
 
 
 def parse_policy_file(path: str | os.PathLike[str]) -> PolicyFile:
@@ -213,7 +261,9 @@ def _parse_text(path: str, text: str) -> PolicyFile:
     chk.mapping(doc, "file", _TOP_KEYS, _TOP_REQUIRED)
     name = chk.text(doc, "policy", "file")
     if name not in RULES:
-        raise chk.fail(doc, f"unknown policy {name!r} (known rule sets: {', '.join(sorted(RULES))})", "policy")
+        raise chk.fail(
+            doc, f"unknown policy {name!r} (known rule sets: {', '.join(sorted(RULES))})", "policy"
+        )
     stem = Path(path).stem
     if stem.rsplit("_", 1)[0] != name:
         raise chk.fail(doc, f"file name {Path(path).name!r} must start with '{name}_'", "policy")
@@ -230,8 +280,14 @@ def _parse_text(path: str, text: str) -> PolicyFile:
             raise chk.fail(doc, "notes: expected a list", "notes")
         for i, raw in enumerate(doc["notes"]):
             item = chk.mapping(raw, f"notes[{i}]", _NOTE_KEYS, _NOTE_KEYS)
-            notes.append(Note(chk.date(item, "date", f"notes[{i}]"), chk.text(item, "document", f"notes[{i}]"),
-                              chk.text(item, "issuer", f"notes[{i}]"), chk.text(item, "text", f"notes[{i}]")))
+            notes.append(
+                Note(
+                    chk.date(item, "date", f"notes[{i}]"),
+                    chk.text(item, "document", f"notes[{i}]"),
+                    chk.text(item, "issuer", f"notes[{i}]"),
+                    chk.text(item, "text", f"notes[{i}]"),
+                )
+            )
 
     requires = doc["requires"]
     if not isinstance(requires, list) or any(f not in rules.field_names for f in requires):
@@ -248,9 +304,13 @@ def _parse_text(path: str, text: str) -> PolicyFile:
         if ref not in citations:
             raise chk.fail(item, f"criteria.{cid}.cite: unknown citation {ref!r}", "cite")
         article = chk.text(item, "article", cid)
-        criteria[cid] = CriterionDef(cid, chk.text(item, "label_zh", cid), chk.text(item, "label_en", cid),
-                                     f"{citations[ref].document} {article}",
-                                     replace(citations[ref], article=article))
+        criteria[cid] = CriterionDef(
+            cid,
+            chk.text(item, "label_zh", cid),
+            chk.text(item, "label_en", cid),
+            f"{citations[ref].document} {article}",
+            replace(citations[ref], article=article),
+        )
 
     found: dict[str, tuple[LineDict, _Leaf]] = {}
     _leaves(chk, doc["parameters"], "", citations, found)
@@ -269,10 +329,20 @@ def _parse_text(path: str, text: str) -> PolicyFile:
     leaves = {k: leaf for k, (_node, leaf) in found.items()}
     for pname, message in rules.check_params({k: v.values[-1] for k, v in leaves.items()}):
         raise chk.fail(found[pname][0] if pname in found else doc, message)
-    return PolicyFile(path, name, str(doc["version"]), chk.text(doc, "title_zh", "file"),
-                      chk.text(doc, "title_en", "file"), effective_from, effective_to,
-                      FrozenMap(citations), FrozenMap(criteria), tuple(requires),
-                      tuple(notes), FrozenMap(leaves))
+    return PolicyFile(
+        path,
+        name,
+        str(doc["version"]),
+        chk.text(doc, "title_zh", "file"),
+        chk.text(doc, "title_en", "file"),
+        effective_from,
+        effective_to,
+        FrozenMap(citations),
+        FrozenMap(criteria),
+        tuple(requires),
+        tuple(notes),
+        FrozenMap(leaves),
+    )
 
 
 @lru_cache(maxsize=64)
@@ -282,7 +352,9 @@ def _cached_file(path: str, mtime_ns: int) -> PolicyFile:
 
 def _files_for(name: str, params_dir: Path) -> list[PolicyFile]:
     paths = sorted(p for p in params_dir.glob(f"{name}_*.yaml") if p.stem.rsplit("_", 1)[0] == name)
-    files = sorted((_cached_file(str(p), p.stat().st_mtime_ns) for p in paths), key=lambda f: f.effective_from)
+    files = sorted(
+        (_cached_file(str(p), p.stat().st_mtime_ns) for p in paths), key=lambda f: f.effective_from
+    )
     for a, b in zip(files, files[1:], strict=False):
         if a.effective_from == b.effective_from:
             raise PolicyFileError(b.path, None, f"same effective_from as {a.path}")
@@ -311,8 +383,13 @@ def _pick(files: list[PolicyFile], name: str, as_of: date) -> PolicyFile:
     raise PolicyNotFound(f"policy {name!r} is not in force on {as_of} (validity: {spans})")
 
 
-def load_policy(name: str, as_of: date, overrides: Mapping[str, Any] | None = None, *,
-                params_dir: str | os.PathLike[str] | None = None) -> Policy:
+def load_policy(
+    name: str,
+    as_of: date,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    params_dir: str | os.PathLike[str] | None = None,
+) -> Policy:
     """The policy `name` as in force on `as_of`, optionally with what-if `overrides`.
 
     `overrides` maps dotted parameter names to values in YAML notation (percent in percent points, band
@@ -333,10 +410,22 @@ def load_policy(name: str, as_of: date, overrides: Mapping[str, Any] | None = No
         params[pname] = in_force[-1]
     subs = {sub: load_policy(sub, as_of, params_dir=params_dir) for sub in RULES[name].subpolicies}
     policy = Policy(
-        name=pf.name, version=pf.version, title_zh=pf.title_zh, title_en=pf.title_en,
-        effective_from=pf.effective_from, effective_to=pf.effective_to, citations=pf.citations,
-        criteria=pf.criteria, params=FrozenMap(params), requires=pf.requires, notes=pf.notes,
-        source_file=pf.path, as_of=as_of, param_hash="", subpolicies=FrozenMap(subs), rules=RULES[name],
+        name=pf.name,
+        version=pf.version,
+        title_zh=pf.title_zh,
+        title_en=pf.title_en,
+        effective_from=pf.effective_from,
+        effective_to=pf.effective_to,
+        citations=pf.citations,
+        criteria=pf.criteria,
+        params=FrozenMap(params),
+        requires=pf.requires,
+        notes=pf.notes,
+        source_file=pf.path,
+        as_of=as_of,
+        param_hash="",
+        subpolicies=FrozenMap(subs),
+        rules=RULES[name],
     )
     policy = replace(policy, param_hash=policy.compute_hash())
     if overrides:

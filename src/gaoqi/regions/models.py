@@ -19,7 +19,9 @@ class Region(models.Model):
     name = models.CharField(_("名称"), max_length=40)
     name_en = models.CharField(_("英文名称"), max_length=60, blank=True)
     level = models.CharField(_("层级"), max_length=8, choices=Level.choices)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
     province_code = models.CharField(max_length=6, db_index=True)
     city_code = models.CharField(max_length=6, blank=True, db_index=True)
 

@@ -68,28 +68,47 @@ class AnnualReportOut(Schema):
 
 def _row(e, today=None) -> dict:
     return {
-        "id": e.id, "credit_code": e.credit_code, "name": e.name, "county_code": e.county_id,
-        "county_name": e.county.name, "city_code": e.city_id, "city_name": e.city.name,
-        "tech_field": e.tech_field_id, "founded_on": e.founded_on, "status": selectors.enterprise_status(e, today),
-        "above_scale": e.above_scale, "in_hitech_zone": e.in_hitech_zone,
+        "id": e.id,
+        "credit_code": e.credit_code,
+        "name": e.name,
+        "county_code": e.county_id,
+        "county_name": e.county.name,
+        "city_code": e.city_id,
+        "city_name": e.city.name,
+        "tech_field": e.tech_field_id,
+        "founded_on": e.founded_on,
+        "status": selectors.enterprise_status(e, today),
+        "above_scale": e.above_scale,
+        "in_hitech_zone": e.in_hitech_zone,
     }
 
 
 @router.get("/enterprises", response=EnterprisePage)
 def list_enterprises(request, params: Query[ListParams]):
-    filters = selectors.EnterpriseFilter(city=params.city, county=params.county, tech_field=params.tech_field,
-                                         status=params.status, q=params.q)
-    page = selectors.enterprise_list(actor=request.user, filters=filters, page=params.page,
-                                     per_page=params.per_page)
-    return {"count": page.paginator.count, "count_capped": page.paginator.capped, "page": page.number, "pages": page.paginator.num_pages,
-            "items": [_row(e) for e in page.object_list]}
+    filters = selectors.EnterpriseFilter(
+        city=params.city, county=params.county, tech_field=params.tech_field, status=params.status, q=params.q
+    )
+    page = selectors.enterprise_list(
+        actor=request.user, filters=filters, page=params.page, per_page=params.per_page
+    )
+    return {
+        "count": page.paginator.count,
+        "count_capped": page.paginator.capped,
+        "page": page.number,
+        "pages": page.paginator.num_pages,
+        "items": [_row(e) for e in page.object_list],
+    }
 
 
 @router.get("/enterprises/{credit_code}", response=EnterpriseDetail)
 def get_enterprise(request, credit_code: str):
     e = get_enterprise_for_actor(request.user, credit_code=credit_code.upper())
-    return {**_row(e), "talent_founded": e.talent_founded, "hte_valid_until": e.hte_valid_until,
-            "tech_sme_valid_until": e.tech_sme_valid_until}
+    return {
+        **_row(e),
+        "talent_founded": e.talent_founded,
+        "hte_valid_until": e.hte_valid_until,
+        "tech_sme_valid_until": e.tech_sme_valid_until,
+    }
 
 
 @router.get("/enterprises/{credit_code}/annual-reports", response=list[AnnualReportOut])
@@ -99,7 +118,12 @@ def list_annual_reports(request, credit_code: str, year: int | None = None):
     if year is not None:
         reports = reports.filter(year=year)
     return [
-        {"id": r.id, "year": r.year, "source": r.source, "source_row": r.source_row,
-         "values": {f: getattr(r, f) for f in FACT_FIELDS if getattr(r, f) is not None}}
+        {
+            "id": r.id,
+            "year": r.year,
+            "source": r.source,
+            "source_row": r.source_row,
+            "values": {f: getattr(r, f) for f in FACT_FIELDS if getattr(r, f) is not None},
+        }
         for r in reports
     ]

@@ -15,7 +15,9 @@ class TechField(models.Model):
     code = models.CharField(max_length=4, primary_key=True)
     name = models.CharField(max_length=60)
     name_en = models.CharField(max_length=80, blank=True)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
 
     class Meta:
         ordering = ["code"]
@@ -61,7 +63,9 @@ class Enterprise(models.Model):
         "regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("所在县（市、区）")
     )
     # Denormalised from county (set by the service) so region scope is one indexed equality filter.
-    city = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("设区市"))
+    city = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("设区市")
+    )
     founded_on = models.DateField(_("成立日期"))
     tech_field = models.ForeignKey(
         TechField, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("技术领域")
@@ -91,14 +95,31 @@ class Enterprise(models.Model):
 
 
 MONEY_FIELDS = (
-    "revenue", "total_income", "hitech_revenue", "total_cost", "total_assets",
-    "rnd_expense", "rnd_expense_domestic",
+    "revenue",
+    "total_income",
+    "hitech_revenue",
+    "total_cost",
+    "total_assets",
+    "rnd_expense",
+    "rnd_expense_domestic",
 )
 SIGNED_MONEY_FIELDS = ("net_assets",)
-COUNT_FIELDS = ("employees", "tech_staff", "ip_class1", "ip_class2", "achievement_conversions", "standards_led")
+COUNT_FIELDS = (
+    "employees",
+    "tech_staff",
+    "ip_class1",
+    "ip_class2",
+    "achievement_conversions",
+    "standards_led",
+)
 FLAG_FIELDS = (
-    "ip_self_developed", "major_incident", "bad_credit", "restricted_industry",
-    "national_award_top3", "provincial_rnd_institution", "led_standard_5y",
+    "ip_self_developed",
+    "major_incident",
+    "bad_credit",
+    "restricted_industry",
+    "national_award_top3",
+    "provincial_rnd_institution",
+    "led_standard_5y",
 )
 FACT_FIELDS = (*COUNT_FIELDS[:2], *MONEY_FIELDS, *SIGNED_MONEY_FIELDS, *COUNT_FIELDS[2:], *FLAG_FIELDS)
 
@@ -141,17 +162,22 @@ class AnnualReport(models.Model):
             models.UniqueConstraint(fields=["enterprise", "year", "source"], name="report_once_per_source"),
             models.CheckConstraint(condition=Q(year__gte=1949, year__lte=2100), name="report_year_sane"),
             models.CheckConstraint(
-                condition=Q(tech_staff__isnull=True) | Q(employees__isnull=True) | Q(tech_staff__lte=F("employees")),
+                condition=Q(tech_staff__isnull=True)
+                | Q(employees__isnull=True)
+                | Q(tech_staff__lte=F("employees")),
                 name="report_tech_staff_within_employees",
             ),
             models.CheckConstraint(
-                condition=Q(rnd_expense_domestic__isnull=True) | Q(rnd_expense__isnull=True)
+                condition=Q(rnd_expense_domestic__isnull=True)
+                | Q(rnd_expense__isnull=True)
                 | Q(rnd_expense_domestic__lte=F("rnd_expense")),
                 name="report_domestic_rnd_within_rnd",
             ),
             *[
-                models.CheckConstraint(condition=Q(**{f"{f}__isnull": True}) | Q(**{f"{f}__gte": 0}),
-                                       name=f"report_{f}_non_negative")
+                models.CheckConstraint(
+                    condition=Q(**{f"{f}__isnull": True}) | Q(**{f"{f}__gte": 0}),
+                    name=f"report_{f}_non_negative",
+                )
                 for f in MONEY_FIELDS
             ],
         ]
@@ -175,9 +201,15 @@ class IpKind(models.TextChoices):
 
 
 IP_KIND_CLASS = {
-    IpKind.INVENTION_PATENT: 1, IpKind.PLANT_VARIETY: 1, IpKind.CROP_VARIETY: 1, IpKind.NEW_DRUG: 1,
-    IpKind.TCM_PROTECTED: 1, IpKind.IC_LAYOUT: 1,
-    IpKind.UTILITY_MODEL: 2, IpKind.DESIGN: 2, IpKind.SOFTWARE_COPYRIGHT: 2,
+    IpKind.INVENTION_PATENT: 1,
+    IpKind.PLANT_VARIETY: 1,
+    IpKind.CROP_VARIETY: 1,
+    IpKind.NEW_DRUG: 1,
+    IpKind.TCM_PROTECTED: 1,
+    IpKind.IC_LAYOUT: 1,
+    IpKind.UTILITY_MODEL: 2,
+    IpKind.DESIGN: 2,
+    IpKind.SOFTWARE_COPYRIGHT: 2,
 }
 
 
@@ -199,7 +231,8 @@ class IntellectualProperty(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["kind", "number"], name="ip_number_unique_per_kind"),
             models.CheckConstraint(
-                condition=Q(expires_on__isnull=True) | Q(expires_on__gt=F("granted_on")), name="ip_expiry_after_grant"
+                condition=Q(expires_on__isnull=True) | Q(expires_on__gt=F("granted_on")),
+                name="ip_expiry_after_grant",
             ),
             models.CheckConstraint(
                 condition=(
@@ -229,7 +262,9 @@ class Certificate(models.Model):
         ordering = ["enterprise_id", "-issued_on"]
         constraints = [
             models.UniqueConstraint(fields=["kind", "number"], name="certificate_number_unique"),
-            models.CheckConstraint(condition=Q(expires_on__gt=F("issued_on")), name="certificate_expiry_after_issue"),
+            models.CheckConstraint(
+                condition=Q(expires_on__gt=F("issued_on")), name="certificate_expiry_after_issue"
+            ),
         ]
 
     def is_valid_on(self, day) -> bool:

@@ -44,7 +44,9 @@ def _next_prefix(prefix: str) -> str | None:
     if not head:
         return None
     last = head[-1]
-    successor = _CODE_ALPHABET[_CODE_ALPHABET.index(last) + 1] if last in _CODE_ALPHABET else chr(ord(last) + 1)
+    successor = (
+        _CODE_ALPHABET[_CODE_ALPHABET.index(last) + 1] if last in _CODE_ALPHABET else chr(ord(last) + 1)
+    )
     return head[:-1] + successor
 
 
@@ -149,14 +151,29 @@ def certificates_for(*, actor, enterprise):
 
 
 # Which department is trusted first for a field when several report it (then the most recent import).
-FINANCIAL_PRIORITY = (Department.TAX, Department.FINANCE, Department.MARKET_REGISTRY, Department.INDUSTRY_IT,
-                      Department.DEVELOPMENT_REFORM, Department.SCIENCE_TECH, Department.IP_OFFICE,
-                      Department.ENTERPRISE_SELF)
-DEFAULT_PRIORITY = (Department.SCIENCE_TECH, Department.IP_OFFICE, Department.INDUSTRY_IT, Department.TAX,
-                    Department.FINANCE, Department.DEVELOPMENT_REFORM, Department.MARKET_REGISTRY,
-                    Department.ENTERPRISE_SELF)
-FIELD_PRIORITY = {f: (FINANCIAL_PRIORITY if f in (*MONEY_FIELDS, "net_assets") else DEFAULT_PRIORITY)
-                  for f in FACT_FIELDS}
+FINANCIAL_PRIORITY = (
+    Department.TAX,
+    Department.FINANCE,
+    Department.MARKET_REGISTRY,
+    Department.INDUSTRY_IT,
+    Department.DEVELOPMENT_REFORM,
+    Department.SCIENCE_TECH,
+    Department.IP_OFFICE,
+    Department.ENTERPRISE_SELF,
+)
+DEFAULT_PRIORITY = (
+    Department.SCIENCE_TECH,
+    Department.IP_OFFICE,
+    Department.INDUSTRY_IT,
+    Department.TAX,
+    Department.FINANCE,
+    Department.DEVELOPMENT_REFORM,
+    Department.MARKET_REGISTRY,
+    Department.ENTERPRISE_SELF,
+)
+FIELD_PRIORITY = {
+    f: (FINANCIAL_PRIORITY if f in (*MONEY_FIELDS, "net_assets") else DEFAULT_PRIORITY) for f in FACT_FIELDS
+}
 
 
 @dataclass(frozen=True)
@@ -179,8 +196,14 @@ def merge_reports(reports) -> dict[int, dict[str, MergedValue]]:
             candidates = [r for r in year_reports if getattr(r, field) is not None]
             if not candidates:
                 continue
-            best = min(candidates, key=lambda r: (rank.index(r.source.department), -r.source.imported_at.timestamp(),
-                                                  -r.source_id))
+            best = min(
+                candidates,
+                key=lambda r: (
+                    rank.index(r.source.department),
+                    -r.source.imported_at.timestamp(),
+                    -r.source_id,
+                ),
+            )
             fields[field] = MergedValue(getattr(best, field), best.source, best.source_row)
         merged[year] = fields
     return merged
@@ -211,8 +234,13 @@ def facts_for_policy(*, actor, enterprise, as_of: date) -> EnterpriseFacts:
     conversions = [c for c in (value(y, "achievement_conversions") for y in years.values()) if c is not None]
     values["achievement_conversions"] = sum(conversions) if conversions else None
     values["has_hte_certificate"] = Certificate.objects.filter(
-        enterprise=enterprise, kind="hte", issued_on__lte=as_of, expires_on__gte=as_of).exists()
+        enterprise=enterprise, kind="hte", issued_on__lte=as_of, expires_on__gte=as_of
+    ).exists()
     return EnterpriseFacts(
-        credit_code=enterprise.credit_code, name=enterprise.name, region_code=enterprise.county_id,
-        founded_on=enterprise.founded_on, tech_field=enterprise.tech_field_id, **values,
+        credit_code=enterprise.credit_code,
+        name=enterprise.name,
+        region_code=enterprise.county_id,
+        founded_on=enterprise.founded_on,
+        tech_field=enterprise.tech_field_id,
+        **values,
     )

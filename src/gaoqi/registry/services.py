@@ -30,7 +30,14 @@ from gaoqi.registry.validation import (
     report_errors,
 )
 
-ENTERPRISE_EDITABLE = ("name", "founded_on", "tech_field_id", "above_scale", "in_hitech_zone", "talent_founded")
+ENTERPRISE_EDITABLE = (
+    "name",
+    "founded_on",
+    "tech_field_id",
+    "above_scale",
+    "in_hitech_zone",
+    "talent_founded",
+)
 
 
 def _county(code: str | None) -> tuple[Region | None, list[dict]]:
@@ -74,21 +81,36 @@ def enterprise_create(
     code = normalise_credit_code(credit_code)
     with transaction.atomic():
         if Enterprise.objects.filter(credit_code=code).exists():
-            raise ValidationFailed(_("企业已存在"), [{"field": "credit_code", "reason": _("该信用代码已登记")}])
+            raise ValidationFailed(
+                _("企业已存在"), [{"field": "credit_code", "reason": _("该信用代码已登记")}]
+            )
         enterprise = Enterprise.objects.create(
-            credit_code=code, name=name.strip(), county=county, city_id=county.city_code, founded_on=founded_on,
-            tech_field_id=tech_field or None, above_scale=above_scale, in_hitech_zone=in_hitech_zone,
+            credit_code=code,
+            name=name.strip(),
+            county=county,
+            city_id=county.city_code,
+            founded_on=founded_on,
+            tech_field_id=tech_field or None,
+            above_scale=above_scale,
+            in_hitech_zone=in_hitech_zone,
             talent_founded=talent_founded,
         )
-        audit_record(actor=actor, action=AuditAction.CREATE, target=enterprise, enterprise=enterprise,
-                     new=model_to_dict(enterprise))
+        audit_record(
+            actor=actor,
+            action=AuditAction.CREATE,
+            target=enterprise,
+            enterprise=enterprise,
+            new=model_to_dict(enterprise),
+        )
     return enterprise
 
 
 def enterprise_update(*, actor, enterprise: Enterprise, reason: str = "", **changes) -> Enterprise:
     unknown = set(changes) - set(ENTERPRISE_EDITABLE)
     if unknown:
-        raise ValidationFailed(_("字段不可修改"), [{"field": f, "reason": _("不可修改")} for f in sorted(unknown)])
+        raise ValidationFailed(
+            _("字段不可修改"), [{"field": f, "reason": _("不可修改")} for f in sorted(unknown)]
+        )
     can(actor, "edit", enterprise).require()
     errors = date_not_future_errors("founded_on", changes.get("founded_on"), timezone.localdate())
     errors += _tech_field_errors(changes.get("tech_field_id"))
@@ -103,20 +125,34 @@ def enterprise_update(*, actor, enterprise: Enterprise, reason: str = "", **chan
         enterprise.save(update_fields=[*changes, "updated_at"])
         old, new = changed_fields(before, changes)
         if new:
-            audit_record(actor=actor, action=AuditAction.UPDATE, target=enterprise, enterprise=enterprise,
-                         old=old, new=new, reason=reason)
+            audit_record(
+                actor=actor,
+                action=AuditAction.UPDATE,
+                target=enterprise,
+                enterprise=enterprise,
+                old=old,
+                new=new,
+                reason=reason,
+            )
     return enterprise
 
 
 def annual_report_record(
-    *, actor, enterprise: Enterprise, year: int, source: DataSource, values: dict, source_row: int | None = None
+    *,
+    actor,
+    enterprise: Enterprise,
+    year: int,
+    source: DataSource,
+    values: dict,
+    source_row: int | None = None,
 ) -> AnnualReport:
     """Record (or replace) one source's figures for one year. Replacing keeps the old values in the audit."""
     can(actor, "record_facts", enterprise).require()
     unknown = set(values) - set(FACT_FIELDS)
     errors = [{"field": f, "reason": _("未知字段")} for f in sorted(unknown)]
-    errors += report_errors({k: v for k, v in values.items() if k not in unknown}, year=year,
-                            today=timezone.localdate())
+    errors += report_errors(
+        {k: v for k, v in values.items() if k not in unknown}, year=year, today=timezone.localdate()
+    )
     if errors:
         raise ValidationFailed(_("年度数据有误"), errors)
     with transaction.atomic():
@@ -133,14 +169,26 @@ def annual_report_record(
         except IntegrityError as exc:  # a database constraint the validator missed: still a clear error
             raise ValidationFailed(_("年度数据违反约束"), [{"field": "", "reason": str(exc)}]) from exc
         old, new = changed_fields(before, values)
-        audit_record(actor=actor, action=AuditAction.UPDATE if before else AuditAction.CREATE, target=report,
-                     enterprise=enterprise, old=old or None, new=new or None,
-                     reason=_("年度 %(y)s，来源：%(s)s") % {"y": year, "s": source})
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE if before else AuditAction.CREATE,
+            target=report,
+            enterprise=enterprise,
+            old=old or None,
+            new=new or None,
+            reason=_("年度 %(y)s，来源：%(s)s") % {"y": year, "s": source},
+        )
     return report
 
 
 def certificate_record(
-    *, actor, enterprise: Enterprise, kind: str, number: str, issued_on: date, expires_on: date,
+    *,
+    actor,
+    enterprise: Enterprise,
+    kind: str,
+    number: str,
+    issued_on: date,
+    expires_on: date,
     source: DataSource | None = None,
 ) -> Certificate:
     """Record a certificate and refresh the enterprise's status dates (date-correct, no nightly job)."""
@@ -154,11 +202,22 @@ def certificate_record(
     if errors:
         raise ValidationFailed(_("证书信息有误"), errors)
     with transaction.atomic():
-        cert = Certificate.objects.create(enterprise=enterprise, kind=kind, number=number, issued_on=issued_on,
-                                          expires_on=expires_on, source=source)
+        cert = Certificate.objects.create(
+            enterprise=enterprise,
+            kind=kind,
+            number=number,
+            issued_on=issued_on,
+            expires_on=expires_on,
+            source=source,
+        )
         enterprise_refresh_status(enterprise)
-        audit_record(actor=actor, action=AuditAction.CREATE, target=cert, enterprise=enterprise,
-                     new=model_to_dict(cert, exclude=["enterprise"]))
+        audit_record(
+            actor=actor,
+            action=AuditAction.CREATE,
+            target=cert,
+            enterprise=enterprise,
+            new=model_to_dict(cert, exclude=["enterprise"]),
+        )
     return cert
 
 

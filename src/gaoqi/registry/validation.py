@@ -55,8 +55,12 @@ def report_errors(values: dict, *, year: int, today: date) -> list[dict]:
             errors.append({"field": field, "reason": _("不能为负数")})
     staff, employees = values.get("tech_staff"), values.get("employees")
     if isinstance(staff, int) and isinstance(employees, int) and staff > employees:
-        errors.append({"field": "tech_staff", "reason": _("科技人员数（%(s)s）超过职工总数（%(e)s）") % {
-            "s": staff, "e": employees}})
+        errors.append(
+            {
+                "field": "tech_staff",
+                "reason": _("科技人员数（%(s)s）超过职工总数（%(e)s）") % {"s": staff, "e": employees},
+            }
+        )
     rnd, domestic = values.get("rnd_expense"), values.get("rnd_expense_domestic")
     if isinstance(rnd, int) and isinstance(domestic, int) and domestic > rnd:
         errors.append({"field": "rnd_expense_domestic", "reason": _("境内研发费用超过研发费用总额")})

@@ -68,6 +68,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='user',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('agency__isnull', True), ('enterprise__isnull', True), ('region__isnull', False), ('role__in', ['county_officer', 'province_officer', 'city_officer'])), models.Q(('agency__isnull', True), ('enterprise__isnull', False), ('region__isnull', True), ('role', 'enterprise')), models.Q(('agency__isnull', False), ('enterprise__isnull', True), ('region__isnull', True), ('role', 'service_agency')), models.Q(('agency__isnull', True), ('enterprise__isnull', True), ('region__isnull', True), ('role', 'expert')), _connector='OR'), name='user_role_binding'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('agency__isnull', True), ('enterprise__isnull', True), ('region__isnull', False), ('role__in', ['city_officer', 'county_officer', 'province_officer'])), models.Q(('agency__isnull', True), ('enterprise__isnull', False), ('region__isnull', True), ('role', 'enterprise')), models.Q(('agency__isnull', False), ('enterprise__isnull', True), ('region__isnull', True), ('role', 'service_agency')), models.Q(('agency__isnull', True), ('enterprise__isnull', True), ('region__isnull', True), ('role', 'expert')), _connector='OR'), name='user_role_binding'),
         ),
     ]

@@ -25,8 +25,13 @@ from gaoqi.policy.core.model import Policy
 from gaoqi.policy.core.rules import VERDICT_KEYS, Context, Out, Ratio
 
 KEY_COLUMNS = ("_row", "credit_code")
-DTYPES = {Kind.TEXT: pl.String, Kind.DATE: pl.Date, Kind.MONEY: pl.Int64, Kind.COUNT: pl.Int64,
-          Kind.BOOL: pl.Boolean}
+DTYPES = {
+    Kind.TEXT: pl.String,
+    Kind.DATE: pl.Date,
+    Kind.MONEY: pl.Int64,
+    Kind.COUNT: pl.Int64,
+    Kind.BOOL: pl.Boolean,
+}
 OUT_FIELDS = ("passed", "points", "points_min", "points_max", "value", "band")
 
 
@@ -123,18 +128,24 @@ class BulkContext(Context):
     def verdict(self) -> Mapping[str, Any]:
         if self._verdict is None:
             values, depth = self.graph.define("verdict", lambda: self.rules.verdict(self))
-            self._verdict = ({k: self._column(f"{self.prefix}{k}", v, depth) for k, v in values.items()}, depth)
+            self._verdict = (
+                {k: self._column(f"{self.prefix}{k}", v, depth) for k, v in values.items()},
+                depth,
+            )
         else:
             self.graph.read(self._verdict[1])
         return self._verdict[0]
 
     def sub(self, name: str) -> BulkContext:
         if name not in self._subs:
-            self._subs[name] = BulkContext(self.policy.subpolicies[name], self.as_of, self.graph,
-                                           f"{self.prefix}{name}/")
+            self._subs[name] = BulkContext(
+                self.policy.subpolicies[name], self.as_of, self.graph, f"{self.prefix}{name}/"
+            )
         return self._subs[name]
 
-    def error(self, field_name: str, cond: Any, reason: Callable, reason_zh: Callable, missing: bool = False) -> None:
+    def error(
+        self, field_name: str, cond: Any, reason: Callable, reason_zh: Callable, missing: bool = False
+    ) -> None:
         if isinstance(cond, pl.Expr):
             self.errors.setdefault(field_name, []).append(cond)
         elif cond:
@@ -146,7 +157,9 @@ def _errors_column(x: BulkContext) -> pl.Expr:
     conds = {name: pl.any_horizontal(parts).fill_null(False) for name, parts in x.errors.items()}
     if not conds:
         return pl.lit(None, pl.String)
-    text = pl.concat_str([pl.when(c).then(pl.lit(n)) for n, c in conds.items()], separator=",", ignore_nulls=True)
+    text = pl.concat_str(
+        [pl.when(c).then(pl.lit(n)) for n, c in conds.items()], separator=",", ignore_nulls=True
+    )
     return pl.when(pl.any_horizontal(list(conds.values()))).then(text)
 
 
@@ -158,8 +171,9 @@ def _output(name: str, value: Any) -> pl.Expr | None:
     return expr(value).alias(name)
 
 
-def plan(source: pl.DataFrame | pl.LazyFrame, policy: Policy, as_of: date, *,
-         keep: tuple[str, ...] = KEY_COLUMNS) -> pl.LazyFrame:
+def plan(
+    source: pl.DataFrame | pl.LazyFrame, policy: Policy, as_of: date, *, keep: tuple[str, ...] = KEY_COLUMNS
+) -> pl.LazyFrame:
     """The lazy query that evaluates every row of `source` under `policy` (see module doc)."""
     rules = policy.rules
     if not rules.bulk:
@@ -195,22 +209,32 @@ def plan(source: pl.DataFrame | pl.LazyFrame, policy: Policy, as_of: date, *,
     results = []
     for key in VERDICT_KEYS:
         value = verdict.get(key)
-        dtype = pl.String if key in ("outcome", "direct_pass_reason", "grade") else (
-            pl.Boolean if key == "eligible" else pl.Int64)
+        dtype = (
+            pl.String
+            if key in ("outcome", "direct_pass_reason", "grade")
+            else (pl.Boolean if key == "eligible" else pl.Int64)
+        )
         column = expr(value).cast(dtype) if value is not None else pl.lit(None, dtype)
         results.append(pl.when(ok).then(column).alias(key))
-    return lf.select(*head, *results, pl.col("errors"), *[pl.when(ok).then(o).alias(o.meta.output_name())
-                                                         for o in outputs])
+    return lf.select(
+        *head, *results, pl.col("errors"), *[pl.when(ok).then(o).alias(o.meta.output_name()) for o in outputs]
+    )
 
 
-def evaluate_table(df: pl.DataFrame | pl.LazyFrame, policy: Policy, as_of: date, *,
-                   keep: tuple[str, ...] = KEY_COLUMNS) -> pl.DataFrame:
+def evaluate_table(
+    df: pl.DataFrame | pl.LazyFrame, policy: Policy, as_of: date, *, keep: tuple[str, ...] = KEY_COLUMNS
+) -> pl.DataFrame:
     """Evaluate every row of `df` (columns named like the facts fields) under `policy`."""
     return plan(df, policy, as_of, keep=keep).collect()
 
 
-def evaluate_tables(source: pl.DataFrame | pl.LazyFrame, policies: list[Policy], as_of: date, *,
-                    keep: tuple[str, ...] = KEY_COLUMNS) -> dict[str, pl.DataFrame]:
+def evaluate_tables(
+    source: pl.DataFrame | pl.LazyFrame,
+    policies: list[Policy],
+    as_of: date,
+    *,
+    keep: tuple[str, ...] = KEY_COLUMNS,
+) -> dict[str, pl.DataFrame]:
     """Several policies over the same rows in one go (`collect_all`: one scan of a lazy source, read only
     for the columns the rules use, and the policies' queries run in parallel).
 

@@ -41,7 +41,9 @@ def shown_ratio(a: int, b: int) -> Decimal | None:
 
 def shown_fraction(value: Fraction) -> Decimal:
     """A Fraction for display, rounded down to 4 places (see `shown_ratio`)."""
-    return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(RATIO_PLACES, rounding=ROUND_FLOOR)
+    return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(
+        RATIO_PLACES, rounding=ROUND_FLOOR
+    )
 
 
 def min_add_for_ratio(a: int, b: int, threshold: Fraction, coupled: bool) -> int:
@@ -125,7 +127,7 @@ class Bands:
         for i, row in enumerate(self.rows):
             if row.lower is None:
                 return i
-            if (ratio_gt(a, b, row.lower) if row.strict else ratio_ge(a, b, row.lower)):
+            if ratio_gt(a, b, row.lower) if row.strict else ratio_ge(a, b, row.lower):
                 return i
         return len(self.rows) - 1
 
@@ -209,7 +211,9 @@ def parse_bands(raw: object, kind: str) -> Bands:
         sign = ">" if key == "above" else "≥"
         shown = pct_text(lower) if kind == PERCENT else num_text(lower)
         words = "above" if key == "above" else "at least"
-        rows.append(Band(lower, key == "above", lo, hi, label or f"{sign}{shown}", label_en or f"{words} {shown}"))
+        rows.append(
+            Band(lower, key == "above", lo, hi, label or f"{sign}{shown}", label_en or f"{words} {shown}")
+        )
     if rows[-1].lower is not None:
         raise ValueError("a band table must end with an `otherwise` row")
     return Bands(kind, tuple(rows))

@@ -45,9 +45,13 @@ def required_yearly(x: Any, stems: tuple[str, ...]) -> None:
     for stem in stems:
         for k in YEAR_INDEXES:
             name = f"{stem}_y{k}"
-            x.error(name, ops.all_(operates(x, k), ops.is_null(x.f.year(stem, k))),
-                    lambda: f"required by policy {x.policy.name}", lambda: f"{x.policy.title_zh}评价必填",
-                    missing=True)
+            x.error(
+                name,
+                ops.all_(operates(x, k), ops.is_null(x.f.year(stem, k))),
+                lambda: f"required by policy {x.policy.name}",
+                lambda: f"{x.policy.title_zh}评价必填",
+                missing=True,
+            )
 
 
 def wan(yuan: int) -> str:

@@ -24,8 +24,13 @@ def validate_facts(facts: Any, policy: Policy, as_of: date | None = None) -> lis
     """
     rules = policy.rules
     if not isinstance(facts, rules.facts_type):
-        return [FieldError("*", f"policy {policy.name} evaluates {rules.facts_type.__name__}, "
-                                f"got {type(facts).__name__}", "输入记录类型不符")]
+        return [
+            FieldError(
+                "*",
+                f"policy {policy.name} evaluates {rules.facts_type.__name__}, got {type(facts).__name__}",
+                "输入记录类型不符",
+            )
+        ]
     errors = type_errors(facts, specs_of(rules.facts_type))
     if errors:
         return errors
@@ -35,8 +40,9 @@ def validate_facts(facts: Any, policy: Policy, as_of: date | None = None) -> lis
     return x.errors
 
 
-def evaluate(facts: Any, policy: Policy, as_of: date, *, on_error: str = "raise",
-             with_gaps: bool = True) -> Evaluation:
+def evaluate(
+    facts: Any, policy: Policy, as_of: date, *, on_error: str = "raise", with_gaps: bool = True
+) -> Evaluation:
     """Evaluate one enterprise (or R&D institution) under `policy` on `as_of`.
 
     Invalid facts raise `FactsError` (with `.errors`), or with `on_error="report"` give an Evaluation whose
@@ -51,8 +57,17 @@ def evaluate(facts: Any, policy: Policy, as_of: date, *, on_error: str = "raise"
     if errors:
         if on_error == "raise":
             raise FactsError(errors, code)
-        return Evaluation(policy.name, policy.version, ENGINE_VERSION, policy.param_hash, as_of, code,
-                          None, None, errors=tuple(errors))
+        return Evaluation(
+            policy.name,
+            policy.version,
+            ENGINE_VERSION,
+            policy.param_hash,
+            as_of,
+            code,
+            None,
+            None,
+            errors=tuple(errors),
+        )
     x = _context(facts, policy, as_of)
     return evaluation_of(x, with_gaps=with_gaps)
 
@@ -63,11 +78,20 @@ def evaluation_of(x: ScalarContext, *, with_gaps: bool = True) -> Evaluation:
     verdict = x.verdict()
     criteria = tuple(criterion_result(x, c) for c in rules.criteria.values())
     ev = Evaluation(
-        policy=policy.name, policy_version=policy.version, engine_version=ENGINE_VERSION,
-        param_hash=policy.param_hash, as_of=x.as_of, credit_code=getattr(x.facts, "credit_code", "") or "",
-        outcome=verdict["outcome"], eligible=verdict["eligible"], score=verdict.get("score"),
-        score_min=verdict.get("score_min"), score_max=verdict.get("score_max"),
-        direct_pass_reason=verdict.get("direct_pass_reason"), grade=verdict.get("grade"), criteria=criteria,
+        policy=policy.name,
+        policy_version=policy.version,
+        engine_version=ENGINE_VERSION,
+        param_hash=policy.param_hash,
+        as_of=x.as_of,
+        credit_code=getattr(x.facts, "credit_code", "") or "",
+        outcome=verdict["outcome"],
+        eligible=verdict["eligible"],
+        score=verdict.get("score"),
+        score_min=verdict.get("score_min"),
+        score_max=verdict.get("score_max"),
+        direct_pass_reason=verdict.get("direct_pass_reason"),
+        grade=verdict.get("grade"),
+        criteria=criteria,
     )
     if with_gaps and ev.outcome != "pass" and rules.gaps is not None:
         ev = replace(ev, gaps=tuple(rules.gaps(x, ev)))

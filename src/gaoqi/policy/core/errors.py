@@ -41,7 +41,12 @@ class FieldError:
     missing: bool = False  # the policy requires the field and no value was given (else: the value is invalid)
 
     def to_dict(self) -> dict:
-        return {"field": self.field, "reason": self.reason, "reason_zh": self.reason_zh, "missing": self.missing}
+        return {
+            "field": self.field,
+            "reason": self.reason,
+            "reason_zh": self.reason_zh,
+            "missing": self.missing,
+        }
 
 
 class FactsError(PolicyError, ValueError):

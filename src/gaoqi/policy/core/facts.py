@@ -44,11 +44,23 @@ _ORDINALS_ZH = ("第一年", "第二年", "第三年")
 _UNITS = {Kind.MONEY: "CNY", Kind.COUNT: "items"}
 
 
-def fact(label_zh: str, label_en: str, kind: Kind, *, unit: str | None = None, signed: bool = False,
-         default: Any = None) -> Any:
+def fact(
+    label_zh: str,
+    label_en: str,
+    kind: Kind,
+    *,
+    unit: str | None = None,
+    signed: bool = False,
+    default: Any = None,
+) -> Any:
     """A dataclass field carrying its FieldSpec metadata."""
-    meta = {"label_zh": label_zh, "label_en": label_en, "kind": kind, "signed": signed,
-            "unit": _UNITS.get(kind, "") if unit is None else unit}
+    meta = {
+        "label_zh": label_zh,
+        "label_en": label_en,
+        "kind": kind,
+        "signed": signed,
+        "unit": _UNITS.get(kind, "") if unit is None else unit,
+    }
     return field(default=default, metadata=meta)
 
 
@@ -59,8 +71,18 @@ def specs_of(cls: type) -> tuple[FieldSpec, ...]:
         m = f.metadata
         stem, _, suffix = f.name.rpartition("_y")
         year = int(suffix) if stem and suffix in ("1", "2", "3") else None
-        out.append(FieldSpec(f.name, m["label_zh"], m["kind"], m["signed"], m["label_en"], m["unit"],
-                             stem if year else "", year))
+        out.append(
+            FieldSpec(
+                f.name,
+                m["label_zh"],
+                m["kind"],
+                m["signed"],
+                m["label_en"],
+                m["unit"],
+                stem if year else "",
+                year,
+            )
+        )
     return tuple(out)
 
 
@@ -83,12 +105,20 @@ class EnterpriseFacts:
     revenue_y2: int | None = _yearly("销售收入", "Sales revenue", Kind.MONEY, 2)
     revenue_y3: int | None = _yearly("销售收入", "Sales revenue", Kind.MONEY, 3)
     total_income: int | None = fact("总收入", "Total income", Kind.MONEY)
-    hitech_revenue: int | None = fact("高新技术产品（服务）收入", "High-tech product (service) income", Kind.MONEY)
+    hitech_revenue: int | None = fact(
+        "高新技术产品（服务）收入", "High-tech product (service) income", Kind.MONEY
+    )
     total_cost: int | None = fact("成本费用支出总额", "Total costs and expenses", Kind.MONEY)
     total_assets: int | None = fact("资产总额", "Total assets", Kind.MONEY)
-    net_assets_y1: int | None = _yearly("净资产（年末）", "Net assets at year end", Kind.MONEY, 1, signed=True)
-    net_assets_y2: int | None = _yearly("净资产（年末）", "Net assets at year end", Kind.MONEY, 2, signed=True)
-    net_assets_y3: int | None = _yearly("净资产（年末）", "Net assets at year end", Kind.MONEY, 3, signed=True)
+    net_assets_y1: int | None = _yearly(
+        "净资产（年末）", "Net assets at year end", Kind.MONEY, 1, signed=True
+    )
+    net_assets_y2: int | None = _yearly(
+        "净资产（年末）", "Net assets at year end", Kind.MONEY, 2, signed=True
+    )
+    net_assets_y3: int | None = _yearly(
+        "净资产（年末）", "Net assets at year end", Kind.MONEY, 3, signed=True
+    )
     rnd_expense_y1: int | None = _yearly("研发费用总额", "R&D expenses", Kind.MONEY, 1)
     rnd_expense_y2: int | None = _yearly("研发费用总额", "R&D expenses", Kind.MONEY, 2)
     rnd_expense_y3: int | None = _yearly("研发费用总额", "R&D expenses", Kind.MONEY, 3)
@@ -96,35 +126,50 @@ class EnterpriseFacts:
     rnd_expense_domestic_y2: int | None = _yearly("境内研发费用", "Domestic R&D expenses", Kind.MONEY, 2)
     rnd_expense_domestic_y3: int | None = _yearly("境内研发费用", "Domestic R&D expenses", Kind.MONEY, 3)
     rnd_expense_deductible_y3: int | None = fact(
-        "研发费用加计扣除基数（第三年）", "R&D expenses eligible for the super deduction (year 3)", Kind.MONEY)
+        "研发费用加计扣除基数（第三年）", "R&D expenses eligible for the super deduction (year 3)", Kind.MONEY
+    )
     ip_class1: int | None = fact("Ⅰ类知识产权数", "Class I IP items", Kind.COUNT)
     ip_class2: int | None = fact("Ⅱ类知识产权数", "Class II IP items", Kind.COUNT)
-    ip_class2_used: int | None = fact("已用于高企认定的Ⅱ类知识产权数", "Class II IP items already used in an HTE "
-                                      "certification", Kind.COUNT)
+    ip_class2_used: int | None = fact(
+        "已用于高企认定的Ⅱ类知识产权数", "Class II IP items already used in an HTE certification", Kind.COUNT
+    )
     ip_self_developed: bool | None = fact("是否有自主研发知识产权", "Self-developed IP", Kind.BOOL)
-    achievement_conversions: int | None = fact("近三年科技成果转化数", "Technology conversions (3 years)",
-                                               Kind.COUNT)
+    achievement_conversions: int | None = fact(
+        "近三年科技成果转化数", "Technology conversions (3 years)", Kind.COUNT
+    )
     standards_led: int | None = fact("主导或参与编制标准数", "Standards led or co-drafted", Kind.COUNT)
-    major_incident: bool | None = fact("重大安全质量事故或严重环境违法", "Major safety/quality incident or serious "
-                                       "environmental violation", Kind.BOOL)
+    major_incident: bool | None = fact(
+        "重大安全质量事故或严重环境违法",
+        "Major safety/quality incident or serious environmental violation",
+        Kind.BOOL,
+    )
     bad_credit: bool | None = fact("失信或经营异常", "Bad credit or abnormal operation", Kind.BOOL)
     research_misconduct: bool | None = fact("科研严重失信行为", "Serious research misconduct", Kind.BOOL)
-    restricted_industry: bool | None = fact("属于禁止、限制、淘汰类", "Prohibited, restricted or phased-out "
-                                            "industry", Kind.BOOL)
+    restricted_industry: bool | None = fact(
+        "属于禁止、限制、淘汰类", "Prohibited, restricted or phased-out industry", Kind.BOOL
+    )
     has_hte_certificate: bool | None = fact("有效期内高企证书", "Valid HTE certificate", Kind.BOOL)
-    national_award_top3: bool | None = fact("近五年国家级科技奖励（前三）", "National S&T award in 5 years (top 3)",
-                                            Kind.BOOL)
-    provincial_rnd_institution: bool | None = fact("省部级以上研发机构", "Provincial or higher R&D institution",
-                                                   Kind.BOOL)
-    led_standard_5y: bool | None = fact("近五年主导制定国际/国家/行业标准", "Led an international/national/industry "
-                                        "standard in 5 years", Kind.BOOL)
+    national_award_top3: bool | None = fact(
+        "近五年国家级科技奖励（前三）", "National S&T award in 5 years (top 3)", Kind.BOOL
+    )
+    provincial_rnd_institution: bool | None = fact(
+        "省部级以上研发机构", "Provincial or higher R&D institution", Kind.BOOL
+    )
+    led_standard_5y: bool | None = fact(
+        "近五年主导制定国际/国家/行业标准",
+        "Led an international/national/industry standard in 5 years",
+        Kind.BOOL,
+    )
     # Optional expert columns: when present, the HTE score items they cover are exact.
-    expert_advancement: int | None = fact("专家评分：技术先进程度", "Expert score: advancement", Kind.COUNT,
-                                          unit="points")
-    expert_core_support: int | None = fact("专家评分：核心支持作用", "Expert score: core support", Kind.COUNT,
-                                           unit="points")
-    expert_rnd_management: int | None = fact("专家评分：研发组织管理", "Expert score: R&D management",
-                                             Kind.COUNT, unit="points")
+    expert_advancement: int | None = fact(
+        "专家评分：技术先进程度", "Expert score: advancement", Kind.COUNT, unit="points"
+    )
+    expert_core_support: int | None = fact(
+        "专家评分：核心支持作用", "Expert score: core support", Kind.COUNT, unit="points"
+    )
+    expert_rnd_management: int | None = fact(
+        "专家评分：研发组织管理", "Expert score: R&D management", Kind.COUNT, unit="points"
+    )
 
     def as_dict(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -146,8 +191,10 @@ class NotAbove:
 
 CROSS_RULES: tuple[NotAbove, ...] = (
     NotAbove("tech_staff", "employees", "科技人员数不能超过职工总数"),
-    *(NotAbove(f"rnd_expense_domestic_y{k}", f"rnd_expense_y{k}", "境内研发费用不能超过研发费用总额")
-      for k in (1, 2, 3)),
+    *(
+        NotAbove(f"rnd_expense_domestic_y{k}", f"rnd_expense_y{k}", "境内研发费用不能超过研发费用总额")
+        for k in (1, 2, 3)
+    ),
     NotAbove("rnd_expense_deductible_y3", "rnd_expense_y3", "加计扣除口径研发费用不能超过研发费用总额"),
     NotAbove("rnd_expense_y3", "total_cost", "研发费用总额不能超过成本费用支出总额"),
     NotAbove("hitech_revenue", "total_income", "高新技术产品（服务）收入不能超过总收入"),
@@ -176,8 +223,12 @@ def type_errors(facts: Any, specs: tuple[FieldSpec, ...]) -> list:
     return errors
 
 
-def common_checks(x: Any, specs: tuple[FieldSpec, ...], required: list[str] | tuple[str, ...],
-                  cross: tuple[NotAbove, ...] = ()) -> None:
+def common_checks(
+    x: Any,
+    specs: tuple[FieldSpec, ...],
+    required: list[str] | tuple[str, ...],
+    cross: tuple[NotAbove, ...] = (),
+) -> None:
     """Validation every policy shares, written once against ops: required fields, signs, the arithmetic's
     limits, the cross-field rules, and a founding date after the evaluation date."""
     f, ops = x.f, x.ops
@@ -185,28 +236,50 @@ def common_checks(x: Any, specs: tuple[FieldSpec, ...], required: list[str] | tu
     for name in required:
         if name not in seen:
             seen.add(name)
-            x.error(name, ops.is_null(getattr(f, name)), lambda n=name: f"required by policy {x.policy.name}",
-                    lambda: f"{x.policy.title_zh}评价必填", missing=True)
+            x.error(
+                name,
+                ops.is_null(getattr(f, name)),
+                lambda n=name: f"required by policy {x.policy.name}",
+                lambda: f"{x.policy.title_zh}评价必填",
+                missing=True,
+            )
     for spec in specs:
         v = getattr(f, spec.name)
         if spec.kind is Kind.MONEY:
             low = -MONEY_LIMIT + 1 if spec.signed else 0
-            x.error(spec.name, ops.outside(v, low, MONEY_LIMIT - 1),
-                    lambda s=spec: _range_reason(getattr(x.f, s.name), s),
-                    lambda s=spec: "不能为负数" if getattr(x.f, s.name) < 0 and not s.signed
-                    else "金额超出可计算范围（须小于10万亿元）")
+            x.error(
+                spec.name,
+                ops.outside(v, low, MONEY_LIMIT - 1),
+                lambda s=spec: _range_reason(getattr(x.f, s.name), s),
+                lambda s=spec: (
+                    "不能为负数"
+                    if getattr(x.f, s.name) < 0 and not s.signed
+                    else "金额超出可计算范围（须小于10万亿元）"
+                ),
+            )
         elif spec.kind is Kind.COUNT:
-            x.error(spec.name, ops.outside(v, 0, COUNT_LIMIT - 1),
-                    lambda s=spec: _range_reason(getattr(x.f, s.name), s),
-                    lambda s=spec: "不能为负数" if getattr(x.f, s.name) < 0 else "数值超出可计算范围（须小于10亿）")
+            x.error(
+                spec.name,
+                ops.outside(v, 0, COUNT_LIMIT - 1),
+                lambda s=spec: _range_reason(getattr(x.f, s.name), s),
+                lambda s=spec: (
+                    "不能为负数" if getattr(x.f, s.name) < 0 else "数值超出可计算范围（须小于10亿）"
+                ),
+            )
     for rule in cross:
-        x.error(rule.small, ops.exceeds(getattr(f, rule.small), getattr(f, rule.big)),
-                lambda r=rule: f"{r.small} ({getattr(x.f, r.small)}) exceeds {r.big} ({getattr(x.f, r.big)})",
-                lambda r=rule: f"{r.reason_zh}（{getattr(x.f, r.small)} > {getattr(x.f, r.big)}）")
+        x.error(
+            rule.small,
+            ops.exceeds(getattr(f, rule.small), getattr(f, rule.big)),
+            lambda r=rule: f"{r.small} ({getattr(x.f, r.small)}) exceeds {r.big} ({getattr(x.f, r.big)})",
+            lambda r=rule: f"{r.reason_zh}（{getattr(x.f, r.small)} > {getattr(x.f, r.big)}）",
+        )
     if "founded_on" in {s.name for s in specs}:
-        x.error("founded_on", ops.exceeds(f.founded_on, x.as_of),
-                lambda: f"founded on {x.f.founded_on}, after the evaluation date {x.as_of}",
-                lambda: f"成立日期 {x.f.founded_on} 晚于评价日期 {x.as_of}")
+        x.error(
+            "founded_on",
+            ops.exceeds(f.founded_on, x.as_of),
+            lambda: f"founded on {x.f.founded_on}, after the evaluation date {x.as_of}",
+            lambda: f"成立日期 {x.f.founded_on} 晚于评价日期 {x.as_of}",
+        )
 
 
 def _range_reason(value: int, spec: FieldSpec) -> str:

@@ -189,8 +189,14 @@ class Policy:
                 value = TYPES[base.type].parse(raw)
             except ValueError as exc:
                 raise PolicyOverrideError(f"override {pname}: {exc}") from None
-            src = Source(issuer="what-if override", document="override", article=pname, published=None,
-                         note=f"replaces the value from {base.source.cite()}", illustrative=False)
+            src = Source(
+                issuer="what-if override",
+                document="override",
+                article=pname,
+                published=None,
+                note=f"replaces the value from {base.source.cite()}",
+                illustrative=False,
+            )
             params[pname] = _replace(base, value=value, source=src, overridden=True)
             applied[pname] = TYPES[base.type].dump(value)
         if self.rules is not None:
@@ -205,8 +211,10 @@ class Policy:
             "policy": self.name,
             "version": self.version,
             "effective_from": self.effective_from.isoformat(),
-            "params": {k: [TYPES[p.type].dump(p.value), p.effective_from.isoformat()]
-                       for k, p in sorted(self.params.items())},
+            "params": {
+                k: [TYPES[p.type].dump(p.value), p.effective_from.isoformat()]
+                for k, p in sorted(self.params.items())
+            },
             "subpolicies": {k: s.param_hash for k, s in sorted(self.subpolicies.items())},
         }
         blob = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
@@ -246,7 +254,11 @@ class ParamUse:
     effective_from: date
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "value": jsonable(self.value), "effective_from": self.effective_from.isoformat()}
+        return {
+            "name": self.name,
+            "value": jsonable(self.value),
+            "effective_from": self.effective_from.isoformat(),
+        }
 
 
 @dataclass(frozen=True, slots=True)

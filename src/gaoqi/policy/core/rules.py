@@ -204,8 +204,14 @@ class ScalarContext(Context):
             self._subs[name] = ScalarContext(sub.rules, sub, self.as_of, self.facts)
         return self._subs[name]
 
-    def error(self, field_name: str, cond: Any, reason: Callable[[], str], reason_zh: Callable[[], str],
-              missing: bool = False) -> None:
+    def error(
+        self,
+        field_name: str,
+        cond: Any,
+        reason: Callable[[], str],
+        reason_zh: Callable[[], str],
+        missing: bool = False,
+    ) -> None:
         if cond:
             self.errors.append(FieldError(field_name, reason(), reason_zh(), missing=missing))
 
@@ -235,10 +241,26 @@ def criterion_result(x: ScalarContext, crit: Criterion) -> CriterionResult:
     if out.band_text is not None:
         band, band_en = out.band_text()
     uses = tuple(
-        ParamUse(n, policy.params[n].value, policy.params[n].effective_from) for n in sorted(x.params_of(crit.id))
+        ParamUse(n, policy.params[n].value, policy.params[n].effective_from)
+        for n in sorted(x.params_of(crit.id))
     )
     return CriterionResult(
-        crit.id, d.label_zh, d.label_en, d.citation, crit.kind, value, crit.unit,
-        out.threshold() if out.threshold else None, out.passed, points, lo, hi, band, uses,
-        out.note() if out.note else "", detail, band_en=band_en, source=d.source,
+        crit.id,
+        d.label_zh,
+        d.label_en,
+        d.citation,
+        crit.kind,
+        value,
+        crit.unit,
+        out.threshold() if out.threshold else None,
+        out.passed,
+        points,
+        lo,
+        hi,
+        band,
+        uses,
+        out.note() if out.note else "",
+        detail,
+        band_en=band_en,
+        source=d.source,
     )

@@ -7,15 +7,25 @@ Cell rules (what a cell means) are in `cells`; the per-row error for Excel input
 """
 
 from gaoqi.policy.template.read import (
-           ReadResult,
-           RowError,
-           RowRecord,
-           TemplateError,
-           read_template,
-           resolve_header,
+    ReadResult,
+    RowError,
+    RowRecord,
+    TemplateError,
+    read_template,
+    resolve_header,
 )
 from gaoqi.policy.template.table import SCHEMA, TableResult, read_table
 from gaoqi.policy.template.write import write_template
 
-__all__ = ["SCHEMA", "ReadResult", "RowError", "RowRecord", "TableResult", "TemplateError", "read_table",
-           "read_template", "resolve_header", "write_template"]
+__all__ = [
+    "SCHEMA",
+    "ReadResult",
+    "RowError",
+    "RowRecord",
+    "TableResult",
+    "TemplateError",
+    "read_table",
+    "read_template",
+    "resolve_header",
+    "write_template",
+]

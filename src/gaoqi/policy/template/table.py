@@ -288,7 +288,9 @@ def _xlsx_source(path: Path) -> _Source | None:
     ):
         return None  # a date where text or a number belongs: leave the reasons to the row reader
     if any(frame.schema[n] == pl.Float64 and not frame[n].drop_nulls().is_finite().all() for n in names):
-        return None  # Excel numbers are finite: NaN/inf came from text such as "NaN" that the row reader quotes
+        return (
+            None  # Excel numbers are finite: NaN/inf came from text such as "NaN" that the row reader quotes
+        )
     filled = [
         (
             pl.col(n).str.replace_all(_PY_ONLY_SPACE, "").str.strip_chars() != ""

@@ -43,22 +43,31 @@ class Command(BaseCommand):
         call_command("migrate", verbosity=0, interactive=False)
         if not Enterprise.objects.exists():
             started = time.perf_counter()
-            self.stdout.write(f"数据库中没有企业：生成 {opts['enterprises']} 家合成企业（seed={opts['seed']}）…")
+            self.stdout.write(
+                f"数据库中没有企业：生成 {opts['enterprises']} 家合成企业（seed={opts['seed']}）…"
+            )
             try:
-                result = load(generate(opts["enterprises"], opts["seed"], opts["as_of"] or timezone.localdate()))
+                result = load(
+                    generate(opts["enterprises"], opts["seed"], opts["as_of"] or timezone.localdate())
+                )
             except DemoDataError as exc:
                 raise CommandError(str(exc)) from exc
-            self.stdout.write(f"已载入 {result.enterprises} 家企业、{result.reports} 条年度数据"
-                              f"（{time.perf_counter() - started:.1f}s）")
+            self.stdout.write(
+                f"已载入 {result.enterprises} 家企业、{result.reports} 条年度数据"
+                f"（{time.perf_counter() - started:.1f}s）"
+            )
         accounts = ensure_demo_accounts()
         self.stdout.write(f"数据库：{connection.settings_dict['NAME']}")
         base = f"http://{opts['host']}:{opts['port']}"
-        self.stdout.write(self.style.SUCCESS(f"\n高企培育平台 · 本地演示（合成数据，仅供演示）  {base}/login/"))
+        self.stdout.write(
+            self.style.SUCCESS(f"\n高企培育平台 · 本地演示（合成数据，仅供演示）  {base}/login/")
+        )
         self.stdout.write(_pad("角色", 42) + _pad("用户名", 12) + _pad("密码", 18) + "入口")
         for account, user in accounts:
             label = account.label + (f"：{user.enterprise.name}" if user.enterprise_id else "")
-            self.stdout.write(_pad(label, 42) + _pad(user.username, 12) + _pad(account.password, 18)
-                              + base + account.path)
+            self.stdout.write(
+                _pad(label, 42) + _pad(user.username, 12) + _pad(account.password, 18) + base + account.path
+            )
         self.stdout.write("")
         if not opts["no_serve"]:
             call_command("runserver", f"{opts['host']}:{opts['port']}", use_reloader=False)

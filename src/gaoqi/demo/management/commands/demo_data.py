@@ -21,8 +21,12 @@ MIN_N, MAX_N = 100, 1_000_000
 def add_generation_arguments(parser, default_n: int = 20_000) -> None:
     parser.add_argument("--enterprises", type=int, default=default_n, help=f"企业数（{MIN_N}–{MAX_N}）")
     parser.add_argument("--seed", type=int, default=2019, help="随机种子（同一种子生成相同数据）")
-    parser.add_argument("--as-of", type=date.fromisoformat, default=None,
-                        help="基准日期 YYYY-MM-DD（默认今天）；三个会计年度为其前三年")
+    parser.add_argument(
+        "--as-of",
+        type=date.fromisoformat,
+        default=None,
+        help="基准日期 YYYY-MM-DD（默认今天）；三个会计年度为其前三年",
+    )
 
 
 def check_n(n: int) -> None:
@@ -39,10 +43,14 @@ class Command(BaseCommand):
         out.add_argument("--parquet", metavar="PATH", help="写成 Parquet 模板文件，不写数据库")
         out.add_argument("--csv", metavar="PATH", help="写成 CSV 模板文件（UTF-8），不写数据库")
         parser.add_argument("--replace", action="store_true", help="先删除以前生成的合成数据（仅合成数据）")
-        parser.add_argument("--ip-items", choices=("all", "none"), default="all",
-                            help="是否生成知识产权明细（默认 all）")
-        parser.add_argument("--no-facts", action="store_true",
-                            help="只载入企业和证书，不载入年度数据和知识产权（用于列表页基准测试）")
+        parser.add_argument(
+            "--ip-items", choices=("all", "none"), default="all", help="是否生成知识产权明细（默认 all）"
+        )
+        parser.add_argument(
+            "--no-facts",
+            action="store_true",
+            help="只载入企业和证书，不载入年度数据和知识产权（用于列表页基准测试）",
+        )
         parser.add_argument("--no-progress", action="store_true", help="不显示进度条")
 
     def handle(self, *args, **opts):
@@ -54,14 +62,21 @@ class Command(BaseCommand):
             from gaoqi.demo.template import write
 
             path = write(ds, opts["parquet"] or opts["csv"], "parquet" if opts["parquet"] else "csv")
-            self.stdout.write(f"已写入 {ds.n} 家合成企业 → {path}（生成 {generated - started:.1f}s，"
-                              f"合计 {time.perf_counter() - started:.1f}s）")
+            self.stdout.write(
+                f"已写入 {ds.n} 家合成企业 → {path}（生成 {generated - started:.1f}s，"
+                f"合计 {time.perf_counter() - started:.1f}s）"
+            )
             return
         from gaoqi.demo.loader import DemoDataError, load
 
         try:
-            result = load(ds, replace=opts["replace"], ip_items=opts["ip_items"], facts=not opts["no_facts"],
-                          progress=not opts["no_progress"])
+            result = load(
+                ds,
+                replace=opts["replace"],
+                ip_items=opts["ip_items"],
+                facts=not opts["no_facts"],
+                progress=not opts["no_progress"],
+            )
         except DemoDataError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(

@@ -53,23 +53,42 @@ PARAMS = {
 
 def check_params(params: dict[str, Parameter]) -> list[tuple[str, str]]:
     out = []
-    for name, choices in (("score.growth.two_year_rule", ("ratio", "zero")),
-                          ("score.growth.negative_rule", ("zero", "formula"))):
+    for name, choices in (
+        ("score.growth.two_year_rule", ("ratio", "zero")),
+        ("score.growth.negative_rule", ("zero", "formula")),
+    ):
         if name in params and params[name].value not in choices:
             out.append((name, f"must be one of {', '.join(choices)}"))
     return out
 
 
-RULES = RuleSet("hte", EnterpriseFacts, frozenset(s.name for s in FIELD_SPECS), PARAMS,
-                Path(__file__).parent / "params", check_params=check_params)
+RULES = RuleSet(
+    "hte",
+    EnterpriseFacts,
+    frozenset(s.name for s in FIELD_SPECS),
+    PARAMS,
+    Path(__file__).parent / "params",
+    check_params=check_params,
+)
 criterion = RULES.criterion
 
-HARD = ("hte.registered_one_year", "hte.core_ip", "hte.tech_field", "hte.tech_staff_ratio", "hte.rnd_ratio",
-        "hte.rnd_domestic_ratio", "hte.hitech_income_ratio", "hte.no_major_incident")
+HARD = (
+    "hte.registered_one_year",
+    "hte.core_ip",
+    "hte.tech_field",
+    "hte.tech_staff_ratio",
+    "hte.rnd_ratio",
+    "hte.rnd_domestic_ratio",
+    "hte.hitech_income_ratio",
+    "hte.no_major_incident",
+)
 # Year-dependent fields are required only for the years the firm operated (core.common.n_operating).
 YEAR_STEMS = ("revenue", "net_assets", "rnd_expense", "rnd_expense_domestic")
-EXPERT_MAX = {"expert_advancement": "score.ip.advancement_max", "expert_core_support": "score.ip.core_support_max",
-              "expert_rnd_management": "score.rnd_management.max"}
+EXPERT_MAX = {
+    "expert_advancement": "score.ip.advancement_max",
+    "expert_core_support": "score.ip.core_support_max",
+    "expert_rnd_management": "score.rnd_management.max",
+}
 NO_IP = ("无知识产权", "no IP")
 
 
@@ -79,9 +98,12 @@ def validate(x) -> None:
     required_yearly(x, YEAR_STEMS)
     for fname, pname in EXPERT_MAX.items():
         top = x.p(pname)
-        x.error(fname, x.ops.outside(getattr(x.f, fname), 0, top),
-                lambda f=fname, t=top: f"must be between 0 and {t} (got {getattr(x.f, f)})",
-                lambda t=top: f"应在 0～{t} 之间")
+        x.error(
+            fname,
+            x.ops.outside(getattr(x.f, fname), 0, top),
+            lambda f=fname, t=top: f"must be between 0 and {t} (got {getattr(x.f, f)})",
+            lambda t=top: f"应在 0～{t} 之间",
+        )
 
 
 # --- variables ---------------------------------------------------------------------------------------
@@ -140,8 +162,13 @@ def growth_terms(x, stem: str):
     num = ops.where(simple, y3, y2 * y2 + y1 * y3)
     den = ops.where(simple, y2, 2 * y1 * y2)
     negative = ops.any_(*(ops.all_(operates(x, k), y < 0) for k, y in ((1, y1), (2, y2), (3, y3))))
-    none = ops.any_(n < 2, y2 == 0, ops.all_(n == 2, x.p("score.growth.two_year_rule") != "ratio"),
-                    ops.all_(negative, x.p("score.growth.negative_rule") == "zero"), den == 0)
+    none = ops.any_(
+        n < 2,
+        y2 == 0,
+        ops.all_(n == 2, x.p("score.growth.two_year_rule") != "ratio"),
+        ops.all_(negative, x.p("score.growth.negative_rule") == "zero"),
+        den == 0,
+    )
     return num, den, none
 
 
@@ -161,9 +188,14 @@ def registered(x) -> Out:
     days = x.p("registration.min_days")
     since = lambda: x.f.founded_on + timedelta(days=days)  # noqa: E731 - scalar explanation only
     return Out(
-        passed=x.f.founded_on <= x.as_of - timedelta(days=days), value=x.f.founded_on,
-        threshold=lambda: Threshold("<=", since(), f"注册成立满{days}个日历天（{since().isoformat()} 起）",
-                                    f"Registered for at least {days} calendar days (from {since().isoformat()})"),
+        passed=x.f.founded_on <= x.as_of - timedelta(days=days),
+        value=x.f.founded_on,
+        threshold=lambda: Threshold(
+            "<=",
+            since(),
+            f"注册成立满{days}个日历天（{since().isoformat()} 起）",
+            f"Registered for at least {days} calendar days (from {since().isoformat()})",
+        ),
         detail=lambda: {"qualifies_from": since()},
     )
 
@@ -172,19 +204,31 @@ def registered(x) -> Out:
 def core_ip(x) -> Out:
     need = x.p("ip.min_count")
     return Out(
-        passed=x(ip_count) >= need, value=x(ip_count),
-        threshold=lambda: Threshold(">=", need, f"拥有核心支持作用的知识产权不少于{need}项",
-                                    f"At least {need} IP item(s) giving core support to the main products"),
-        note=lambda: f"已用于以往认定的Ⅱ类知识产权 {x.f.ip_class2_used} 项不再计入" if x.f.ip_class2_used else "",
+        passed=x(ip_count) >= need,
+        value=x(ip_count),
+        threshold=lambda: Threshold(
+            ">=",
+            need,
+            f"拥有核心支持作用的知识产权不少于{need}项",
+            f"At least {need} IP item(s) giving core support to the main products",
+        ),
+        note=lambda: (
+            f"已用于以往认定的Ⅱ类知识产权 {x.f.ip_class2_used} 项不再计入" if x.f.ip_class2_used else ""
+        ),
     )
 
 
 @criterion("hte.tech_field", "condition", "code")
 def tech_field(x) -> Out:
     return Out(
-        passed=x.ops.is_in(x.f.tech_field, x.p("tech_field.codes")), value=x.f.tech_field,
-        threshold=lambda: Threshold("in", "tech_field.codes", "属于《国家重点支持的高新技术领域》",
-                                    "In the State-supported high-tech fields"),
+        passed=x.ops.is_in(x.f.tech_field, x.p("tech_field.codes")),
+        value=x.f.tech_field,
+        threshold=lambda: Threshold(
+            "in",
+            "tech_field.codes",
+            "属于《国家重点支持的高新技术领域》",
+            "In the State-supported high-tech fields",
+        ),
     )
 
 
@@ -192,9 +236,11 @@ def tech_field(x) -> Out:
 def tech_staff_ratio(x) -> Out:
     r = x.p("tech_staff.min_ratio")
     return Out(
-        passed=x.ops.ratio_at_least(x.f.tech_staff, x.f.employees, r), value=Ratio(x.f.tech_staff, x.f.employees),
-        threshold=lambda: Threshold(">=", r, f"科技人员占职工总数比例不低于{pct(r)}",
-                                    f"Tech staff at least {pct(r)} of employees"),
+        passed=x.ops.ratio_at_least(x.f.tech_staff, x.f.employees, r),
+        value=Ratio(x.f.tech_staff, x.f.employees),
+        threshold=lambda: Threshold(
+            ">=", r, f"科技人员占职工总数比例不低于{pct(r)}", f"Tech staff at least {pct(r)} of employees"
+        ),
     )
 
 
@@ -206,28 +252,39 @@ def tier_text(tiers, i: int) -> tuple[str, str]:
         return f"小于{wan_exact(up)}万元（含）", f"up to {wan_exact(up)} ×10k CNY (inclusive)"
     if up is None:
         return f"在{wan_exact(low)}万元以上", f"above {wan_exact(low)} ×10k CNY"
-    return (f"在{wan_exact(low)}万元至{wan_exact(up)}万元（含）",
-            f"above {wan_exact(low)} and up to {wan_exact(up)} ×10k CNY (inclusive)")
+    return (
+        f"在{wan_exact(low)}万元至{wan_exact(up)}万元（含）",
+        f"above {wan_exact(low)} and up to {wan_exact(up)} ×10k CNY (inclusive)",
+    )
 
 
 @criterion("hte.rnd_ratio", "condition", "ratio")
 def rnd_ratio(x) -> Out:
     ops, tiers = x.ops, x.p("rnd.ratio_tiers")
     rnd, rev, tier = x(rnd_sum), x(revenue_sum), x(rnd_tier)
-    passed = ops.any_(*(ops.all_(tier == i, ops.ratio_at_least(rnd, rev, t.required)) for i, t in enumerate(tiers)))
+    passed = ops.any_(
+        *(ops.all_(tier == i, ops.ratio_at_least(rnd, rev, t.required)) for i, t in enumerate(tiers))
+    )
 
     def threshold() -> Threshold:
         need, n = tiers[tier].required, len(operating_years(x))
         zh, en = tier_text(tiers, tier)
         last = wan_exact(x(last_revenue))
         return Threshold(
-            ">=", need, f"最近一年销售收入{zh}的企业，近{n}个会计年度研发费用占同期销售收入比例不低于{pct(need)}"
-                        f"（本企业最近一年销售收入{last}万元）",
+            ">=",
+            need,
+            f"最近一年销售收入{zh}的企业，近{n}个会计年度研发费用占同期销售收入比例不低于{pct(need)}"
+            f"（本企业最近一年销售收入{last}万元）",
             f"Last year's sales revenue {en}: R&D spending over the last {n} fiscal year(s) at least {pct(need)} "
-            f"of sales revenue (this firm: {last} ×10k CNY)")
+            f"of sales revenue (this firm: {last} ×10k CNY)",
+        )
 
-    return Out(passed=passed, value=Ratio(rnd, rev), threshold=threshold,
-               detail=lambda: {"years": [x.as_of.year - 4 + k for k in operating_years(x)], "tier": tier})
+    return Out(
+        passed=passed,
+        value=Ratio(rnd, rev),
+        threshold=threshold,
+        detail=lambda: {"years": [x.as_of.year - 4 + k for k in operating_years(x)], "tier": tier},
+    )
 
 
 @criterion("hte.rnd_domestic_ratio", "condition", "ratio")
@@ -235,9 +292,14 @@ def rnd_domestic_ratio(x) -> Out:
     r = x.p("rnd.domestic_min_ratio")
     dom, rnd = x(domestic_sum), x(rnd_sum)
     return Out(
-        passed=x.ops.ratio_at_least(dom, rnd, r), value=Ratio(dom, rnd),
-        threshold=lambda: Threshold(">=", r, f"境内研发费用占全部研发费用比例不低于{pct(r)}",
-                                    f"Domestic R&D at least {pct(r)} of all R&D spending"),
+        passed=x.ops.ratio_at_least(dom, rnd, r),
+        value=Ratio(dom, rnd),
+        threshold=lambda: Threshold(
+            ">=",
+            r,
+            f"境内研发费用占全部研发费用比例不低于{pct(r)}",
+            f"Domestic R&D at least {pct(r)} of all R&D spending",
+        ),
         detail=lambda: {"years": [x.as_of.year - 4 + k for k in operating_years(x)]},
     )
 
@@ -248,19 +310,27 @@ def hitech_income_ratio(x) -> Out:
     return Out(
         passed=x.ops.ratio_at_least(x.f.hitech_revenue, x.f.total_income, r),
         value=Ratio(x.f.hitech_revenue, x.f.total_income),
-        threshold=lambda: Threshold(">=", r, f"近一年高新技术产品（服务）收入占总收入比例不低于{pct(r)}",
-                                    f"High-tech product (service) income at least {pct(r)} of last year's "
-                                    "total income"),
+        threshold=lambda: Threshold(
+            ">=",
+            r,
+            f"近一年高新技术产品（服务）收入占总收入比例不低于{pct(r)}",
+            f"High-tech product (service) income at least {pct(r)} of last year's total income",
+        ),
     )
 
 
 @criterion("hte.no_major_incident", "condition", "bool")
 def no_major_incident(x) -> Out:
     return Out(
-        passed=x.ops.not_(x.f.major_incident), value=x.f.major_incident,
-        threshold=lambda: Threshold("==", False, "申请前一年内未发生重大安全、重大质量事故或严重环境违法行为",
-                                    "No major safety or quality incident or serious environmental violation in "
-                                    "the year before applying"),
+        passed=x.ops.not_(x.f.major_incident),
+        value=x.f.major_incident,
+        threshold=lambda: Threshold(
+            "==",
+            False,
+            "申请前一年内未发生重大安全、重大质量事故或严重环境违法行为",
+            "No major safety or quality incident or serious environmental violation in "
+            "the year before applying",
+        ),
     )
 
 
@@ -270,10 +340,12 @@ def no_major_incident(x) -> Out:
 def _expert_item(x, fname: str, pname: str) -> Out:
     ops, top = x.ops, x.p(pname)
     given, empty = getattr(x.f, fname), x(no_ip)
-    return Out(points_min=ops.where(empty, 0, ops.fill_null(given, 0)),
-               points_max=ops.where(empty, 0, ops.fill_null(given, top)),
-               band=ops.where(empty, 0, ops.where(ops.is_null(given), 1, 2)),
-               labels=(NO_IP, ("待专家评分", "awaiting experts"), ("专家评分", "expert-scored")))
+    return Out(
+        points_min=ops.where(empty, 0, ops.fill_null(given, 0)),
+        points_max=ops.where(empty, 0, ops.fill_null(given, top)),
+        band=ops.where(empty, 0, ops.where(ops.is_null(given), 1, 2)),
+        labels=(NO_IP, ("待专家评分", "awaiting experts"), ("专家评分", "expert-scored")),
+    )
 
 
 @criterion("hte.ip_advancement", "score", "points")
@@ -292,13 +364,24 @@ def ip_quantity(x) -> Out:
     b1, b2 = x.p("score.ip.quantity_class1_bands"), x.p("score.ip.quantity_class2_bands")
     i1, i2 = ops.band(b1, x.f.ip_class1), ops.band(b2, x(unused_class2))
     first = ops.pick(i1, [r.points_max for r in b1.rows]) > 0
-    lo = ops.where(first, ops.pick(i1, [r.points_min for r in b1.rows]), ops.pick(i2, [r.points_min for r in b2.rows]))
-    hi = ops.where(first, ops.pick(i1, [r.points_max for r in b1.rows]), ops.pick(i2, [r.points_max for r in b2.rows]))
-    labels = (*((f"Ⅰ类{zh}", f"Class I {en}") for zh, en in b1.labels),
-              *((f"Ⅱ类{zh}", f"Class II {en}") for zh, en in b2.labels), NO_IP)
+    lo = ops.where(
+        first, ops.pick(i1, [r.points_min for r in b1.rows]), ops.pick(i2, [r.points_min for r in b2.rows])
+    )
+    hi = ops.where(
+        first, ops.pick(i1, [r.points_max for r in b1.rows]), ops.pick(i2, [r.points_max for r in b2.rows])
+    )
+    labels = (
+        *((f"Ⅰ类{zh}", f"Class I {en}") for zh, en in b1.labels),
+        *((f"Ⅱ类{zh}", f"Class II {en}") for zh, en in b2.labels),
+        NO_IP,
+    )
     empty = x(no_ip)
-    return Out(points_min=ops.where(empty, 0, lo), points_max=ops.where(empty, 0, hi),
-               band=ops.where(empty, len(labels) - 1, ops.where(first, i1, len(b1.rows) + i2)), labels=labels)
+    return Out(
+        points_min=ops.where(empty, 0, lo),
+        points_max=ops.where(empty, 0, hi),
+        band=ops.where(empty, len(labels) - 1, ops.where(first, i1, len(b1.rows) + i2)),
+        labels=labels,
+    )
 
 
 @criterion("hte.ip_acquisition", "score", "points")
@@ -309,37 +392,59 @@ def ip_acquisition(x) -> Out:
     unknown = ops.is_null(flag)
 
     def end(i: int, pick):
-        return ops.where(empty, 0, ops.where(unknown, pick(own[i], other[i]), ops.where(flag, own[i], other[i])))
+        return ops.where(
+            empty, 0, ops.where(unknown, pick(own[i], other[i]), ops.where(flag, own[i], other[i]))
+        )
 
-    return Out(points_min=end(0, min), points_max=end(1, max),
-               band=ops.where(empty, 0, ops.where(unknown, 1, ops.where(flag, 2, 3))),
-               labels=(NO_IP, ("获得方式未填", "not stated"), ("自主研发", "self-developed"),
-                       ("受让、受赠、并购", "transferred, donated or acquired")))
+    return Out(
+        points_min=end(0, min),
+        points_max=end(1, max),
+        band=ops.where(empty, 0, ops.where(unknown, 1, ops.where(flag, 2, 3))),
+        labels=(
+            NO_IP,
+            ("获得方式未填", "not stated"),
+            ("自主研发", "self-developed"),
+            ("受让、受赠、并购", "transferred, donated or acquired"),
+        ),
+    )
 
 
 @criterion("hte.ip_standards_bonus", "score", "points")
 def ip_standards_bonus(x) -> Out:
     ops, bonus = x.ops, x.p("score.ip.standards_bonus")
     has = ops.all_(ops.not_(x(no_ip)), ops.fill_null(x.f.standards_led, 0) > 0)
-    return Out(points_min=ops.where(has, bonus[0], 0), points_max=ops.where(has, bonus[1], 0),
-               band=ops.where(has, 1, 0),
-               labels=(("无", "none"), ("参与编制标准、检测方法或技术规范", "co-drafted a standard, method or "
-                                                                     "specification")))
+    return Out(
+        points_min=ops.where(has, bonus[0], 0),
+        points_max=ops.where(has, bonus[1], 0),
+        band=ops.where(has, 1, 0),
+        labels=(
+            ("无", "none"),
+            ("参与编制标准、检测方法或技术规范", "co-drafted a standard, method or specification"),
+        ),
+    )
 
 
-IP_ITEMS = ("hte.ip_advancement", "hte.ip_core_support", "hte.ip_quantity", "hte.ip_acquisition",
-            "hte.ip_standards_bonus")
+IP_ITEMS = (
+    "hte.ip_advancement",
+    "hte.ip_core_support",
+    "hte.ip_quantity",
+    "hte.ip_acquisition",
+    "hte.ip_standards_bonus",
+)
 
 
 @criterion("hte.ip_score", "score", "points")
 def ip_score(x) -> Out:
     ops, cap = x.ops, x.p("score.ip.max")
     items = [x.crit(c) for c in IP_ITEMS]
-    return Out(points_min=ops.min_(cap, ops.sum_([i.points_min for i in items])),
-               points_max=ops.min_(cap, ops.sum_([i.points_max for i in items])),
-               shown=lambda: {"class1": x.f.ip_class1, "class2": x.f.ip_class2},
-               threshold=lambda: Threshold("<=", cap, f"知识产权指标合计不超过{cap}分",
-                                           f"IP items total at most {cap} points"))
+    return Out(
+        points_min=ops.min_(cap, ops.sum_([i.points_min for i in items])),
+        points_max=ops.min_(cap, ops.sum_([i.points_max for i in items])),
+        shown=lambda: {"class1": x.f.ip_class1, "class2": x.f.ip_class2},
+        threshold=lambda: Threshold(
+            "<=", cap, f"知识产权指标合计不超过{cap}分", f"IP items total at most {cap} points"
+        ),
+    )
 
 
 def conversion_divisor(x):
@@ -352,19 +457,29 @@ def conversion_score(x) -> Out:
     ops, bands = x.ops, x.p("score.conversion.bands")
     conv, divisor = x.f.achievement_conversions, x(conversion_divisor)
     i = ops.band(bands, conv, divisor)
-    return Out(points_min=ops.pick(i, [r.points_min for r in bands.rows]),
-               points_max=ops.pick(i, [r.points_max for r in bands.rows]),
-               value=Ratio(conv, divisor), band=i, labels=bands.labels,
-               threshold=lambda: Threshold("band", bands, "年均转化数按档计分", "By band of yearly average conversions"),
-               detail=lambda: {"conversions": conv, "years": divisor})
+    return Out(
+        points_min=ops.pick(i, [r.points_min for r in bands.rows]),
+        points_max=ops.pick(i, [r.points_max for r in bands.rows]),
+        value=Ratio(conv, divisor),
+        band=i,
+        labels=bands.labels,
+        threshold=lambda: Threshold(
+            "band", bands, "年均转化数按档计分", "By band of yearly average conversions"
+        ),
+        detail=lambda: {"conversions": conv, "years": divisor},
+    )
 
 
 @criterion("hte.rnd_management_score", "score", "points")
 def rnd_management_score(x) -> Out:
     ops, given = x.ops, x.f.expert_rnd_management
-    return Out(points_min=ops.fill_null(given, 0), points_max=ops.fill_null(given, x.p("score.rnd_management.max")),
-               value=given, band=ops.where(ops.is_null(given), 0, 1),
-               labels=(("待专家评分", "awaiting experts"), ("专家评分", "expert-scored")))
+    return Out(
+        points_min=ops.fill_null(given, 0),
+        points_max=ops.fill_null(given, x.p("score.rnd_management.max")),
+        value=given,
+        band=ops.where(ops.is_null(given), 0, 1),
+        labels=(("待专家评分", "awaiting experts"), ("专家评分", "expert-scored")),
+    )
 
 
 def _growth(x, terms) -> Out:
@@ -372,13 +487,16 @@ def _growth(x, terms) -> Out:
     num, den, none = x(terms)
     i = ops.where(none, len(bands.rows) - 1, ops.band(bands, num, den, shift=1))
     rate = lambda: None if none else Fraction(num, den) - 1  # noqa: E731 - scalar explanation only
-    return Out(points_min=ops.pick(i, [r.points_min for r in bands.rows]),
-               points_max=ops.pick(i, [r.points_max for r in bands.rows]),
-               band=i, labels=bands.labels,
-               shown=lambda: shown_fraction(rate()) if rate() is not None else None,
-               threshold=lambda: Threshold("band", bands, "增长率按档计分", "By band of growth rate"),
-               note=lambda: growth_note(x, terms),
-               detail=lambda: {"rate": rate()} if rate() is not None else {})
+    return Out(
+        points_min=ops.pick(i, [r.points_min for r in bands.rows]),
+        points_max=ops.pick(i, [r.points_max for r in bands.rows]),
+        band=i,
+        labels=bands.labels,
+        shown=lambda: shown_fraction(rate()) if rate() is not None else None,
+        threshold=lambda: Threshold("band", bands, "增长率按档计分", "By band of growth rate"),
+        note=lambda: growth_note(x, terms),
+        detail=lambda: {"rate": rate()} if rate() is not None else {},
+    )
 
 
 def growth_note(x, terms) -> str:
@@ -408,8 +526,13 @@ def growth_revenue_score(x) -> Out:
     return _growth(x, growth_revenue)
 
 
-SCORE_PARTS = ("hte.ip_score", "hte.conversion_score", "hte.rnd_management_score", "hte.growth_net_assets_score",
-               "hte.growth_revenue_score")
+SCORE_PARTS = (
+    "hte.ip_score",
+    "hte.conversion_score",
+    "hte.rnd_management_score",
+    "hte.growth_net_assets_score",
+    "hte.growth_revenue_score",
+)
 
 
 @criterion("hte.score", "condition", "points")
@@ -419,9 +542,12 @@ def score(x) -> Out:
     lo, hi = ops.sum_([p.points_min for p in parts]), ops.sum_([p.points_max for p in parts])
     return Out(
         passed=ops.where(lo > bar, True, ops.where(hi <= bar, False, None)),
-        points_min=lo, points_max=hi, value=ops.where(lo == hi, lo, None),
-        threshold=lambda: Threshold(">", bar, f"企业创新能力评价得分高于{bar}分",
-                                    f"Innovation-capability score above {bar} points"),
+        points_min=lo,
+        points_max=hi,
+        value=ops.where(lo == hi, lo, None),
+        threshold=lambda: Threshold(
+            ">", bar, f"企业创新能力评价得分高于{bar}分", f"Innovation-capability score above {bar} points"
+        ),
         band_text=lambda: (f"{lo}–{hi}",) * 2 if lo != hi else (str(lo),) * 2,
     )
 
@@ -432,8 +558,13 @@ def verdict(x) -> dict:
     total = x.crit("hte.score")
     lo, hi = total.points_min, total.points_max
     hard_ok = ops.all_(*(x.crit(c).passed for c in HARD))
-    outcome = ops.where(ops.any_(ops.not_(hard_ok), hi <= bar), "fail",
-                        ops.where(lo > bar, "pass", "undetermined"))
-    return {"outcome": outcome,
-            "eligible": ops.where(outcome == "pass", True, ops.where(outcome == "fail", False, None)),
-            "score": ops.where(lo == hi, lo, None), "score_min": lo, "score_max": hi}
+    outcome = ops.where(
+        ops.any_(ops.not_(hard_ok), hi <= bar), "fail", ops.where(lo > bar, "pass", "undetermined")
+    )
+    return {
+        "outcome": outcome,
+        "eligible": ops.where(outcome == "pass", True, ops.where(outcome == "fail", False, None)),
+        "score": ops.where(lo == hi, lo, None),
+        "score_min": lo,
+        "score_max": hi,
+    }

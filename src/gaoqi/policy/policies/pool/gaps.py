@@ -15,8 +15,14 @@ from gaoqi.policy.core.rules import ScalarContext
 from gaoqi.policy.policies.pool.rules import RULES
 
 _FLAGS = {
-    "pool.no_major_incident": ("存在重大安全、质量事故或严重环境违法记录", "A major safety or quality incident or serious environmental violation is on record"),
-    "pool.no_bad_credit": ("存在失信或经营异常记录，需先完成信用修复", "A bad-credit or abnormal-operation listing is on record: repair the credit first"),
+    "pool.no_major_incident": (
+        "存在重大安全、质量事故或严重环境违法记录",
+        "A major safety or quality incident or serious environmental violation is on record",
+    ),
+    "pool.no_bad_credit": (
+        "存在失信或经营异常记录，需先完成信用修复",
+        "A bad-credit or abnormal-operation listing is on record: repair the credit first",
+    ),
 }
 
 
@@ -31,29 +37,68 @@ def pool_gaps(x, ev: Evaluation) -> list[Gap]:
     gx = ScalarContext(x.rules, p, x.as_of, g)
     if "pool.ip" in failed and g.ip_class1 + g.ip_class2 < p.value("ip.min_count"):
         k = p.value("ip.min_count") - (g.ip_class1 + g.ip_class2)
-        out.append(Gap("pool.ip", "ip_class2", g.ip_class2, g.ip_class2 + k, k, "items",
-                       f"需取得有效知识产权 {k} 项", f"Obtain {k} valid IP item(s)", (("ip_class2", k),)))
+        out.append(
+            Gap(
+                "pool.ip",
+                "ip_class2",
+                g.ip_class2,
+                g.ip_class2 + k,
+                k,
+                "items",
+                f"需取得有效知识产权 {k} 项",
+                f"Obtain {k} valid IP item(s)",
+                (("ip_class2", k),),
+            )
+        )
     years = operating_years(x)
     rnd, rev = year_sum(gx, "rnd_expense"), year_sum(gx, "revenue")
     r = p.value("rnd.min_ratio")
     if rev > 0:
         x = min_add_for_ratio(rnd, rev, r, coupled=False)
         if x > 0:
-            out.append(Gap("pool.rnd_ratio", "rnd_expense_y3", rnd, rnd + x, x, "CNY",
-                           f"近{len(years)}年研发费用需再增加 {wan(x)} 万元（占销售收入达到{pct_text(r)}）",
-                           f"Raise {len(years)}-year R&D spending by {wan_en(x)} (share of sales revenue reaches {pct_text(r)})", (("rnd_expense_y3", x), ("total_cost", x))))
+            out.append(
+                Gap(
+                    "pool.rnd_ratio",
+                    "rnd_expense_y3",
+                    rnd,
+                    rnd + x,
+                    x,
+                    "CNY",
+                    f"近{len(years)}年研发费用需再增加 {wan(x)} 万元（占销售收入达到{pct_text(r)}）",
+                    f"Raise {len(years)}-year R&D spending by {wan_en(x)} (share of sales revenue reaches {pct_text(r)})",
+                    (("rnd_expense_y3", x), ("total_cost", x)),
+                )
+            )
     elif "pool.rnd_ratio" in failed:
-        out.append(Gap("pool.rnd_ratio", "revenue_y3", 0, None, None, "CNY", "近年无销售收入，无法计算研发费用占比",
-                       "No sales revenue in recent years: the R&D share cannot be computed"))
+        out.append(
+            Gap(
+                "pool.rnd_ratio",
+                "revenue_y3",
+                0,
+                None,
+                None,
+                "CNY",
+                "近年无销售收入，无法计算研发费用占比",
+                "No sales revenue in recent years: the R&D share cannot be computed",
+            )
+        )
     t = p.value("tech_staff.min_ratio")
     k = min_add_for_ratio(g.tech_staff, g.employees, t, coupled=True)
     if k > 0:
-        out.append(Gap("pool.tech_staff_ratio", "tech_staff", g.tech_staff, g.tech_staff + k, k, "persons",
-                       f"需增加科技人员 {k} 人（占比达到{pct_text(t)}）", f"Add {k} tech staff (share reaches {pct_text(t)})",
-                       (("tech_staff", k), ("employees", k))))
+        out.append(
+            Gap(
+                "pool.tech_staff_ratio",
+                "tech_staff",
+                g.tech_staff,
+                g.tech_staff + k,
+                k,
+                "persons",
+                f"需增加科技人员 {k} 人（占比达到{pct_text(t)}）",
+                f"Add {k} tech staff (share reaches {pct_text(t)})",
+                (("tech_staff", k), ("employees", k)),
+            )
+        )
     for cid, (zh, en) in _FLAGS.items():
         if cid in failed:
             out.append(Gap(cid, None, True, False, None, "", zh, en))
     return out
-
-

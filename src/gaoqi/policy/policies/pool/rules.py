@@ -25,8 +25,14 @@ PARAMS = {
     "period_years": "count",
 }
 
-RULES = RuleSet("pool", EnterpriseFacts, frozenset(s.name for s in FIELD_SPECS), PARAMS,
-                Path(__file__).parent / "params", subpolicies=("tech_sme",))
+RULES = RuleSet(
+    "pool",
+    EnterpriseFacts,
+    frozenset(s.name for s in FIELD_SPECS),
+    PARAMS,
+    Path(__file__).parent / "params",
+    subpolicies=("tech_sme",),
+)
 criterion = RULES.criterion
 
 
@@ -51,10 +57,17 @@ def tech_sme(x) -> Out:
     sme = x.sub("tech_sme")
     eligible, points = sme.verdict()["eligible"], sme.verdict()["score"]
     return Out(
-        passed=ops.any_(eligible, points >= smin), points=points, value=points,
-        band=ops.where(eligible, 0, 1), labels=(("符合", "qualified"), ("不符合", "not qualified")),
-        threshold=lambda: Threshold(">=", smin, f"符合科技型中小企业条件或评价得分不低于{smin}分",
-                                    f"Qualified as a tech-SME, or a tech-SME score of at least {smin} points"),
+        passed=ops.any_(eligible, points >= smin),
+        points=points,
+        value=points,
+        band=ops.where(eligible, 0, 1),
+        labels=(("符合", "qualified"), ("不符合", "not qualified")),
+        threshold=lambda: Threshold(
+            ">=",
+            smin,
+            f"符合科技型中小企业条件或评价得分不低于{smin}分",
+            f"Qualified as a tech-SME, or a tech-SME score of at least {smin} points",
+        ),
         detail=lambda: {"tech_sme_eligible": eligible, "tech_sme_param_hash": sme.policy.param_hash},
     )
 
@@ -63,9 +76,13 @@ def tech_sme(x) -> Out:
 def ip(x) -> Out:
     need = x.p("ip.min_count")
     count = x.f.ip_class1 + x.f.ip_class2
-    return Out(passed=count >= need, value=count,
-               threshold=lambda: Threshold(">=", need, f"拥有有效知识产权不少于{need}项",
-                                           f"At least {need} valid IP item(s)"))
+    return Out(
+        passed=count >= need,
+        value=count,
+        threshold=lambda: Threshold(
+            ">=", need, f"拥有有效知识产权不少于{need}项", f"At least {need} valid IP item(s)"
+        ),
+    )
 
 
 @criterion("pool.rnd_ratio", "condition", "ratio")
@@ -73,38 +90,63 @@ def rnd_ratio(x) -> Out:
     r = x.p("rnd.min_ratio")
     rnd, rev = x(rnd_sum), x(revenue_sum)
     n = lambda: len(operating_years(x))  # noqa: E731 - scalar explanation only
-    return Out(passed=x.ops.ratio_at_least(rnd, rev, r), value=Ratio(rnd, rev),
-               threshold=lambda: Threshold(">=", r, f"近{n()}年研发费用占销售收入比例不低于{pct(r)}",
-                                           f"R&D spending over the last {n()} year(s) at least {pct(r)} of sales "
-                                           "revenue"))
+    return Out(
+        passed=x.ops.ratio_at_least(rnd, rev, r),
+        value=Ratio(rnd, rev),
+        threshold=lambda: Threshold(
+            ">=",
+            r,
+            f"近{n()}年研发费用占销售收入比例不低于{pct(r)}",
+            f"R&D spending over the last {n()} year(s) at least {pct(r)} of sales revenue",
+        ),
+    )
 
 
 @criterion("pool.tech_staff_ratio", "condition", "ratio")
 def tech_staff_ratio(x) -> Out:
     r = x.p("tech_staff.min_ratio")
-    return Out(passed=x.ops.ratio_at_least(x.f.tech_staff, x.f.employees, r),
-               value=Ratio(x.f.tech_staff, x.f.employees),
-               threshold=lambda: Threshold(">=", r, f"科技人员占职工总数比例不低于{pct(r)}",
-                                           f"Tech staff at least {pct(r)} of employees"))
+    return Out(
+        passed=x.ops.ratio_at_least(x.f.tech_staff, x.f.employees, r),
+        value=Ratio(x.f.tech_staff, x.f.employees),
+        threshold=lambda: Threshold(
+            ">=", r, f"科技人员占职工总数比例不低于{pct(r)}", f"Tech staff at least {pct(r)} of employees"
+        ),
+    )
 
 
 @criterion("pool.no_major_incident", "condition", "bool")
 def no_major_incident(x) -> Out:
-    return Out(passed=x.ops.not_(x.f.major_incident), value=x.f.major_incident,
-               threshold=lambda: Threshold("==", False, "无重大安全、质量事故或严重环境违法",
-                                           "No major safety or quality incident or serious environmental violation"))
+    return Out(
+        passed=x.ops.not_(x.f.major_incident),
+        value=x.f.major_incident,
+        threshold=lambda: Threshold(
+            "==",
+            False,
+            "无重大安全、质量事故或严重环境违法",
+            "No major safety or quality incident or serious environmental violation",
+        ),
+    )
 
 
 @criterion("pool.no_bad_credit", "condition", "bool")
 def no_bad_credit(x) -> Out:
-    return Out(passed=x.ops.not_(x.f.bad_credit), value=x.f.bad_credit,
-               threshold=lambda: Threshold("==", False, "无失信或经营异常记录",
-                                           "No bad-credit or abnormal-operation listing"))
+    return Out(
+        passed=x.ops.not_(x.f.bad_credit),
+        value=x.f.bad_credit,
+        threshold=lambda: Threshold(
+            "==", False, "无失信或经营异常记录", "No bad-credit or abnormal-operation listing"
+        ),
+    )
 
 
 @RULES.verdict_of
 def verdict(x) -> dict:
     ok = x.ops.all_(*(x.crit(c).passed for c in RULES.criteria))
     points = x.sub("tech_sme").verdict()["score"]
-    return {"outcome": x.ops.where(ok, "pass", "fail"), "eligible": ok, "score": points, "score_min": points,
-            "score_max": points}
+    return {
+        "outcome": x.ops.where(ok, "pass", "fail"),
+        "eligible": ok,
+        "score": points,
+        "score_min": points,
+        "score_max": points,
+    }

@@ -20,7 +20,9 @@ class RndInstitutionFacts:
     revenue: int | None = fact("依托企业销售收入", "Host enterprise sales revenue", Kind.MONEY)
     rnd_staff: int | None = fact("研发机构专职研发人员", "Full-time R&D staff", Kind.COUNT, unit="persons")
     employees: int | None = fact("依托企业职工总数", "Host enterprise employees", Kind.COUNT, unit="persons")
-    invention_patents: int | None = fact("当年授权发明专利（Ⅰ类）", "Class I IP granted in the year", Kind.COUNT)
+    invention_patents: int | None = fact(
+        "当年授权发明专利（Ⅰ类）", "Class I IP granted in the year", Kind.COUNT
+    )
     other_ip: int | None = fact("当年其他知识产权（Ⅱ类）", "Class II IP granted in the year", Kind.COUNT)
     key_breakthroughs: int | None = fact("关键技术突破", "Key-technology breakthroughs", Kind.COUNT)
 

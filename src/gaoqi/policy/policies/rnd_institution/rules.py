@@ -45,8 +45,15 @@ def check_params(params: dict[str, Parameter]) -> list[tuple[str, str]]:
     return []
 
 
-RULES = RuleSet("rnd_institution", RndInstitutionFacts, RND_FIELDS, PARAMS, Path(__file__).parent / "params",
-                check_params=check_params, labels={k: (k, v) for k, v in GRADES_EN.items()})
+RULES = RuleSet(
+    "rnd_institution",
+    RndInstitutionFacts,
+    RND_FIELDS,
+    PARAMS,
+    Path(__file__).parent / "params",
+    check_params=check_params,
+    labels={k: (k, v) for k, v in GRADES_EN.items()},
+)
 criterion = RULES.criterion
 
 
@@ -59,8 +66,13 @@ def _dimension(x, d: str, a, b=None) -> Out:
     ops, bands = x.ops, x.p(f"{d}.bands")
     x.p(f"weights.{d}")
     i = ops.band(bands, a, b)
-    return Out(points=ops.pick(i, [r.points_min for r in bands.rows]), value=Ratio(a, b) if b is not None else a,
-               band=i, labels=bands.labels, threshold=lambda: Threshold("band", bands, "按档计分", "By band"))
+    return Out(
+        points=ops.pick(i, [r.points_min for r in bands.rows]),
+        value=Ratio(a, b) if b is not None else a,
+        band=i,
+        labels=bands.labels,
+        threshold=lambda: Threshold("band", bands, "按档计分", "By band"),
+    )
 
 
 @criterion("rnd_institution.funding", "score", "ratio")
@@ -96,16 +108,28 @@ def total(x) -> Out:
     ops, grades, rank_min = x.ops, x.p("grade.bands"), x.p("grade.pass_min_rank")
     t100 = x(total_hundredths)
     i = ops.band(grades, t100, 100)
-    return Out(passed=ops.pick(i, [r.points_min for r in grades.rows]) >= rank_min, points=t100 // 100, band=i,
-               labels=grades.labels, shown=lambda: shown_fraction(Fraction(t100, 100)),
-               detail=lambda: {"total": Fraction(t100, 100)},
-               threshold=lambda: Threshold(">=", rank_min, "绩效等级达到合格及以上", "Performance grade of pass or better"))
+    return Out(
+        passed=ops.pick(i, [r.points_min for r in grades.rows]) >= rank_min,
+        points=t100 // 100,
+        band=i,
+        labels=grades.labels,
+        shown=lambda: shown_fraction(Fraction(t100, 100)),
+        detail=lambda: {"total": Fraction(t100, 100)},
+        threshold=lambda: Threshold(
+            ">=", rank_min, "绩效等级达到合格及以上", "Performance grade of pass or better"
+        ),
+    )
 
 
 @RULES.verdict_of
 def verdict(x) -> dict:
     c = x.crit("rnd_institution.total")
     grades = x.p("grade.bands")
-    return {"outcome": x.ops.where(c.passed, "pass", "fail"), "eligible": c.passed, "score": c.points,
-            "score_min": c.points, "score_max": c.points,
-            "grade": x.ops.pick(c.band, [r.label for r in grades.rows])}
+    return {
+        "outcome": x.ops.where(c.passed, "pass", "fail"),
+        "eligible": c.passed,
+        "score": c.points,
+        "score_min": c.points,
+        "score_max": c.points,
+        "grade": x.ops.pick(c.band, [r.label for r in grades.rows]),
+    }

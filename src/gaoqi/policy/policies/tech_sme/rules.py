@@ -42,19 +42,40 @@ DIRECT_PASS = (
 )
 LABELS = {
     "hte_certificate": ("有效期内高新技术企业资格", "A valid HTE certificate"),
-    "national_award": ("近五年获国家级科技奖励并在获奖单位中排名前三",
-                       "A national S&T award in the last five years, among the top three winning units"),
-    "rnd_institution": ("拥有经认定的省部级以上研发机构", "A recognised provincial-or-higher R&D institution"),
-    "standard": ("近五年主导制定过国际标准、国家标准或行业标准",
-                 "Led an international, national or industry standard in the last five years"),
+    "national_award": (
+        "近五年获国家级科技奖励并在获奖单位中排名前三",
+        "A national S&T award in the last five years, among the top three winning units",
+    ),
+    "rnd_institution": (
+        "拥有经认定的省部级以上研发机构",
+        "A recognised provincial-or-higher R&D institution",
+    ),
+    "standard": (
+        "近五年主导制定过国际标准、国家标准或行业标准",
+        "Led an international, national or industry standard in the last five years",
+    ),
 }
 
-RULES = RuleSet("tech_sme", EnterpriseFacts, frozenset(s.name for s in FIELD_SPECS), PARAMS,
-                Path(__file__).parent / "params", labels=LABELS)
+RULES = RuleSet(
+    "tech_sme",
+    EnterpriseFacts,
+    frozenset(s.name for s in FIELD_SPECS),
+    PARAMS,
+    Path(__file__).parent / "params",
+    labels=LABELS,
+)
 criterion = RULES.criterion
 
-BASIC = ("tech_sme.resident", "tech_sme.employees", "tech_sme.revenue", "tech_sme.assets", "tech_sme.industry",
-         "tech_sme.no_major_incident", "tech_sme.no_research_misconduct", "tech_sme.no_bad_credit")
+BASIC = (
+    "tech_sme.resident",
+    "tech_sme.employees",
+    "tech_sme.revenue",
+    "tech_sme.assets",
+    "tech_sme.industry",
+    "tech_sme.no_major_incident",
+    "tech_sme.no_research_misconduct",
+    "tech_sme.no_bad_credit",
+)
 
 
 @RULES.validation
@@ -69,11 +90,15 @@ def validate(x) -> None:
 def resident(x) -> Out:
     kinds = x.p("resident.credit_code_types")
     return Out(
-        passed=x.ops.prefix_in(x.f.credit_code, 2, kinds), value=x.f.credit_code,
-        threshold=lambda: Threshold("in", list(kinds), "境内注册的居民企业（统一社会信用代码登记管理部门和机构类别为"
-                                    + "、".join(kinds) + "）",
-                                    "A resident enterprise registered in China (credit code registration "
-                                    "authority and entity type " + ", ".join(kinds) + ")"),
+        passed=x.ops.prefix_in(x.f.credit_code, 2, kinds),
+        value=x.f.credit_code,
+        threshold=lambda: Threshold(
+            "in",
+            list(kinds),
+            "境内注册的居民企业（统一社会信用代码登记管理部门和机构类别为" + "、".join(kinds) + "）",
+            "A resident enterprise registered in China (credit code registration "
+            "authority and entity type " + ", ".join(kinds) + ")",
+        ),
         note=lambda: "按统一社会信用代码前两位（登记管理部门、机构类别，GB 32100-2015）判断",
     )
 
@@ -81,8 +106,11 @@ def resident(x) -> Out:
 def _limit(x, pname: str, value, unit_zh: str, unit_en: str, money: bool) -> Out:
     limit = x.p(pname)
     shown = wan_exact(limit) if money else str(limit)
-    return Out(passed=value <= limit, value=value,
-               threshold=lambda: Threshold("<=", limit, f"不超过{shown}{unit_zh}", f"At most {shown} {unit_en}"))
+    return Out(
+        passed=value <= limit,
+        value=value,
+        threshold=lambda: Threshold("<=", limit, f"不超过{shown}{unit_zh}", f"At most {shown} {unit_en}"),
+    )
 
 
 @criterion("tech_sme.employees", "condition", "persons")
@@ -101,32 +129,53 @@ def assets(x) -> Out:
 
 
 def _absent(x, value, zh: str, en: str, optional: bool = False) -> Out:
-    return Out(passed=x.ops.not_(value), value=value, threshold=lambda: Threshold("==", False, zh, en),
-               note=(lambda: "未报告，按无记录处理" if value is None else "") if optional else None)
+    return Out(
+        passed=x.ops.not_(value),
+        value=value,
+        threshold=lambda: Threshold("==", False, zh, en),
+        note=(lambda: "未报告，按无记录处理" if value is None else "") if optional else None,
+    )
 
 
 @criterion("tech_sme.industry", "condition", "bool")
 def industry(x) -> Out:
-    return _absent(x, x.f.restricted_industry, "不属于禁止、限制和淘汰类",
-                   "Not in a prohibited, restricted or phased-out category")
+    return _absent(
+        x,
+        x.f.restricted_industry,
+        "不属于禁止、限制和淘汰类",
+        "Not in a prohibited, restricted or phased-out category",
+    )
 
 
 @criterion("tech_sme.no_major_incident", "condition", "bool")
 def no_major_incident(x) -> Out:
-    return _absent(x, x.f.major_incident, "上一年度至今无重大安全、重大质量事故和严重环境违法",
-                   "No major safety or quality incident or serious environmental violation since the previous year")
+    return _absent(
+        x,
+        x.f.major_incident,
+        "上一年度至今无重大安全、重大质量事故和严重环境违法",
+        "No major safety or quality incident or serious environmental violation since the previous year",
+    )
 
 
 @criterion("tech_sme.no_research_misconduct", "condition", "bool")
 def no_research_misconduct(x) -> Out:
-    return _absent(x, x.f.research_misconduct, "上一年度至今无科研严重失信行为",
-                   "No serious research misconduct since the previous year", optional=True)
+    return _absent(
+        x,
+        x.f.research_misconduct,
+        "上一年度至今无科研严重失信行为",
+        "No serious research misconduct since the previous year",
+        optional=True,
+    )
 
 
 @criterion("tech_sme.no_bad_credit", "condition", "bool")
 def no_bad_credit(x) -> Out:
-    return _absent(x, x.f.bad_credit, "未列入经营异常名录和严重违法失信企业名单",
-                   "Not on the abnormal-operation list or the list of seriously dishonest enterprises")
+    return _absent(
+        x,
+        x.f.bad_credit,
+        "未列入经营异常名录和严重违法失信企业名单",
+        "Not on the abnormal-operation list or the list of seriously dishonest enterprises",
+    )
 
 
 # --- 第七条: the score --------------------------------------------------------------------------------
@@ -146,8 +195,14 @@ def _base_note(x) -> str:
 def _banded(x, pname: str, a, b, note=None) -> Out:
     ops, bands = x.ops, x.p(pname)
     i = ops.band(bands, a, b)
-    return Out(points=ops.pick(i, [r.points_min for r in bands.rows]), value=Ratio(a, b), band=i,
-               labels=bands.labels, threshold=lambda: Threshold("band", bands, "按档计分", "By band"), note=note)
+    return Out(
+        points=ops.pick(i, [r.points_min for r in bands.rows]),
+        value=Ratio(a, b),
+        band=i,
+        labels=bands.labels,
+        threshold=lambda: Threshold("band", bands, "按档计分", "By band"),
+        note=note,
+    )
 
 
 @criterion("tech_sme.tech_staff_score", "score", "ratio")
@@ -171,31 +226,54 @@ def rnd_cost_score(x) -> Out:
 @criterion("tech_sme.rnd_score", "score", "points")
 def rnd_score(x) -> Out:
     ops = x.ops
-    by_revenue, by_cost = x.crit("tech_sme.rnd_revenue_score").points, x.crit("tech_sme.rnd_cost_score").points
-    return Out(points=ops.max_(by_revenue, by_cost), band=ops.where(by_revenue >= by_cost, 0, 1),
-               labels=(("销售收入口径", "on revenue"), ("成本费用口径", "on total cost")),
-               threshold=lambda: Threshold("band", None, "两项研发投入指标取高分",
-                                           "The higher of the two R&D indicator scores"))
+    by_revenue, by_cost = (
+        x.crit("tech_sme.rnd_revenue_score").points,
+        x.crit("tech_sme.rnd_cost_score").points,
+    )
+    return Out(
+        points=ops.max_(by_revenue, by_cost),
+        band=ops.where(by_revenue >= by_cost, 0, 1),
+        labels=(("销售收入口径", "on revenue"), ("成本费用口径", "on total cost")),
+        threshold=lambda: Threshold(
+            "band", None, "两项研发投入指标取高分", "The higher of the two R&D indicator scores"
+        ),
+    )
 
 
 @criterion("tech_sme.ip_score", "score", "count")
 def ip_score(x) -> Out:
     ops = x.ops
-    c1_min, c1_points, bands = x.p("score.ip_class1_min"), x.p("score.ip_class1_points"), x.p("score.ip_class2_bands")
+    c1_min, c1_points, bands = (
+        x.p("score.ip_class1_min"),
+        x.p("score.ip_class1_points"),
+        x.p("score.ip_class2_bands"),
+    )
     first = x.f.ip_class1 >= c1_min
     i2 = ops.band(bands, x.f.ip_class2)
-    labels = ((f"Ⅰ类≥{c1_min}", f"Class I at least {c1_min}"),
-              *((f"Ⅱ类{zh}", f"Class II {en}") for zh, en in bands.labels))
-    return Out(points=ops.where(first, c1_points, ops.pick(i2, [r.points_min for r in bands.rows])),
-               band=ops.where(first, 0, i2 + 1), labels=labels,
-               shown=lambda: {"class1": x.f.ip_class1, "class2": x.f.ip_class2},
-               threshold=lambda: Threshold("band", None, "Ⅰ类知识产权或Ⅱ类知识产权数量按档计分",
-                                           "By band of the number of Class I or Class II IP items"))
+    labels = (
+        (f"Ⅰ类≥{c1_min}", f"Class I at least {c1_min}"),
+        *((f"Ⅱ类{zh}", f"Class II {en}") for zh, en in bands.labels),
+    )
+    return Out(
+        points=ops.where(first, c1_points, ops.pick(i2, [r.points_min for r in bands.rows])),
+        band=ops.where(first, 0, i2 + 1),
+        labels=labels,
+        shown=lambda: {"class1": x.f.ip_class1, "class2": x.f.ip_class2},
+        threshold=lambda: Threshold(
+            "band",
+            None,
+            "Ⅰ类知识产权或Ⅱ类知识产权数量按档计分",
+            "By band of the number of Class I or Class II IP items",
+        ),
+    )
 
 
 def total(x):
-    return (x.crit("tech_sme.tech_staff_score").points + x.crit("tech_sme.rnd_score").points
-            + x.crit("tech_sme.ip_score").points)
+    return (
+        x.crit("tech_sme.tech_staff_score").points
+        + x.crit("tech_sme.rnd_score").points
+        + x.crit("tech_sme.ip_score").points
+    )
 
 
 def direct_route(x):
@@ -212,10 +290,15 @@ def score(x) -> Out:
     ops, pass_min = x.ops, x.p("score.pass_min")
     points = x(total)
     return Out(
-        passed=ops.all_(points >= pass_min, x.crit("tech_sme.tech_staff_score").points > 0), points=points,
+        passed=ops.all_(points >= pass_min, x.crit("tech_sme.tech_staff_score").points > 0),
+        points=points,
         value=points,
-        threshold=lambda: Threshold(">=", pass_min, f"综合评价得分不低于{pass_min}分且科技人员指标得分不为0",
-                                    f"Total score of at least {pass_min} points with a tech staff score above 0"),
+        threshold=lambda: Threshold(
+            ">=",
+            pass_min,
+            f"综合评价得分不低于{pass_min}分且科技人员指标得分不为0",
+            f"Total score of at least {pass_min} points with a tech staff score above 0",
+        ),
         note=lambda: "符合第八条直接认定条件，不受评分限制" if x(direct_route) else "",
     )
 
@@ -225,10 +308,14 @@ def direct_pass(x) -> Out:
     route = x(direct_route)
     met = lambda: [code for fname, code in DIRECT_PASS if getattr(x.f, fname)]  # noqa: E731 - explanation
     return Out(
-        passed=x.ops.where(x.ops.is_null(route), None, True), shown=met,
-        threshold=lambda: Threshold("in", [code for _, code in DIRECT_PASS],
-                                    "符合第八条任一条件且满足第六条（一）～（四）项",
-                                    "Any one of the Article 8 routes, with Article 6 items (1)-(4) met"),
+        passed=x.ops.where(x.ops.is_null(route), None, True),
+        shown=met,
+        threshold=lambda: Threshold(
+            "in",
+            [code for _, code in DIRECT_PASS],
+            "符合第八条任一条件且满足第六条（一）～（四）项",
+            "Any one of the Article 8 routes, with Article 6 items (1)-(4) met",
+        ),
         note=lambda: "；".join(LABELS[c][0] for c in met()),
     )
 
@@ -240,5 +327,11 @@ def verdict(x) -> dict:
     basic = ops.all_(*(x.crit(c).passed for c in BASIC))
     eligible = ops.all_(basic, ops.any_(ops.not_(ops.is_null(route)), x.crit("tech_sme.score").passed))
     points = x(total)
-    return {"outcome": ops.where(eligible, "pass", "fail"), "eligible": eligible, "score": points,
-            "score_min": points, "score_max": points, "direct_pass_reason": route}
+    return {
+        "outcome": ops.where(eligible, "pass", "fail"),
+        "eligible": eligible,
+        "score": points,
+        "score_min": points,
+        "score_max": points,
+        "direct_pass_reason": route,
+    }
