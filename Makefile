@@ -30,13 +30,14 @@ vendor: $(VENDOR)/.stamp
 demo: env
 	$(BIN)/gaoqi demo --enterprises $(DEMO_N) --seed $(DEMO_SEED)
 
-test: env
-	$(BIN)/ruff check src tests bench
+test: lint
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 lint: env
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports --no-cache pyproject.toml | tail -5
+	$(BIN)/python -m django makemigrations --check --dry-run --settings=gaoqi.settings >/dev/null
 
 bench: env
 	$(BIN)/python -m bench
