@@ -44,14 +44,15 @@ def required_yearly(x: Any, stems: tuple[str, ...]) -> None:
     ops = x.ops
     for stem in stems:
         for k in YEAR_INDEXES:
-            name = f"{stem}_y{k}"
-            x.error(
-                name,
-                ops.all_(operates(x, k), ops.is_null(x.f.year(stem, k))),
-                lambda: f"required by policy {x.policy.name}",
-                lambda: f"{x.policy.title_zh}评价必填",
-                missing=True,
-            )
+            cond = ops.all_(operates(x, k), ops.is_null(x.f.year(stem, k)))
+            if cond is not False:
+                x.error(
+                    f"{stem}_y{k}",
+                    cond,
+                    lambda: f"required by policy {x.policy.name}",
+                    lambda: f"{x.policy.title_zh}评价必填",
+                    missing=True,
+                )
 
 
 def wan(yuan: int) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 MONEY_LIMIT = 10**13  # yuan (十万亿元): three years summed times a 1/100,000 threshold stays inside Int64
@@ -64,6 +65,7 @@ def fact(
     return field(default=default, metadata=meta)
 
 
+@lru_cache(maxsize=None)
 def specs_of(cls: type) -> tuple[FieldSpec, ...]:
     """The FieldSpecs of a facts dataclass, in field order; `_yN` fields carry their stem and year."""
     out = []
@@ -230,56 +232,56 @@ def common_checks(
     cross: tuple[NotAbove, ...] = (),
 ) -> None:
     """Validation every policy shares, written once against ops: required fields, signs, the arithmetic's
-    limits, the cross-field rules, and a founding date after the evaluation date."""
+    limits, the cross-field rules, and a founding date after the evaluation date.
+
+    A condition that is plainly False (the scalar backend, a valid value) is not reported: `x.error` is
+    only called, and its reason texts only built, for a condition that may hold."""
     f, ops = x.f, x.ops
-    seen = set()
-    for name in required:
-        if name not in seen:
-            seen.add(name)
+    for name in dict.fromkeys(required):
+        cond = ops.is_null(getattr(f, name))
+        if cond is not False:
             x.error(
                 name,
-                ops.is_null(getattr(f, name)),
-                lambda n=name: f"required by policy {x.policy.name}",
+                cond,
+                lambda: f"required by policy {x.policy.name}",
                 lambda: f"{x.policy.title_zh}评价必填",
                 missing=True,
             )
     for spec in specs:
-        v = getattr(f, spec.name)
         if spec.kind is Kind.MONEY:
             low = -MONEY_LIMIT + 1 if spec.signed else 0
-            x.error(
-                spec.name,
-                ops.outside(v, low, MONEY_LIMIT - 1),
-                lambda s=spec: _range_reason(getattr(x.f, s.name), s),
-                lambda s=spec: (
-                    "不能为负数"
-                    if getattr(x.f, s.name) < 0 and not s.signed
-                    else "金额超出可计算范围（须小于10万亿元）"
-                ),
-            )
+            cond = ops.outside(getattr(f, spec.name), low, MONEY_LIMIT - 1)
+            big_zh = "金额超出可计算范围（须小于10万亿元）"
         elif spec.kind is Kind.COUNT:
+            cond = ops.outside(getattr(f, spec.name), 0, COUNT_LIMIT - 1)
+            big_zh = "数值超出可计算范围（须小于10亿）"
+        else:
+            continue
+        if cond is not False:
             x.error(
                 spec.name,
-                ops.outside(v, 0, COUNT_LIMIT - 1),
+                cond,
                 lambda s=spec: _range_reason(getattr(x.f, s.name), s),
-                lambda s=spec: (
-                    "不能为负数" if getattr(x.f, s.name) < 0 else "数值超出可计算范围（须小于10亿）"
-                ),
+                lambda s=spec, z=big_zh: "不能为负数" if getattr(x.f, s.name) < 0 and not s.signed else z,
             )
     for rule in cross:
-        x.error(
-            rule.small,
-            ops.exceeds(getattr(f, rule.small), getattr(f, rule.big)),
-            lambda r=rule: f"{r.small} ({getattr(x.f, r.small)}) exceeds {r.big} ({getattr(x.f, r.big)})",
-            lambda r=rule: f"{r.reason_zh}（{getattr(x.f, r.small)} > {getattr(x.f, r.big)}）",
-        )
-    if "founded_on" in {s.name for s in specs}:
-        x.error(
-            "founded_on",
-            ops.exceeds(f.founded_on, x.as_of),
-            lambda: f"founded on {x.f.founded_on}, after the evaluation date {x.as_of}",
-            lambda: f"成立日期 {x.f.founded_on} 晚于评价日期 {x.as_of}",
-        )
+        cond = ops.exceeds(getattr(f, rule.small), getattr(f, rule.big))
+        if cond is not False:
+            x.error(
+                rule.small,
+                cond,
+                lambda r=rule: f"{r.small} ({getattr(x.f, r.small)}) exceeds {r.big} ({getattr(x.f, r.big)})",
+                lambda r=rule: f"{r.reason_zh}（{getattr(x.f, r.small)} > {getattr(x.f, r.big)}）",
+            )
+    if any(s.name == "founded_on" for s in specs):
+        cond = ops.exceeds(f.founded_on, x.as_of)
+        if cond is not False:
+            x.error(
+                "founded_on",
+                cond,
+                lambda: f"founded on {x.f.founded_on}, after the evaluation date {x.as_of}",
+                lambda: f"成立日期 {x.f.founded_on} 晚于评价日期 {x.as_of}",
+            )
 
 
 def _range_reason(value: int, spec: FieldSpec) -> str:

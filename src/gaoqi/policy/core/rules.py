@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -216,6 +217,11 @@ class ScalarContext(Context):
             self.errors.append(FieldError(field_name, reason(), reason_zh(), missing=missing))
 
 
+@lru_cache(maxsize=4096)
+def _param_uses(policy: Policy, names: frozenset[str]) -> tuple[ParamUse, ...]:
+    return tuple(ParamUse(n, policy.params[n].value, policy.params[n].effective_from) for n in sorted(names))
+
+
 def criterion_result(x: ScalarContext, crit: Criterion) -> CriterionResult:
     """The explained result of one criterion (scalar backend)."""
     policy = x.policy
@@ -240,10 +246,7 @@ def criterion_result(x: ScalarContext, crit: Criterion) -> CriterionResult:
         band, band_en = out.labels[out.band]
     if out.band_text is not None:
         band, band_en = out.band_text()
-    uses = tuple(
-        ParamUse(n, policy.params[n].value, policy.params[n].effective_from)
-        for n in sorted(x.params_of(crit.id))
-    )
+    uses = _param_uses(policy, x.params_of(crit.id))
     return CriterionResult(
         crit.id,
         d.label_zh,
