@@ -10,6 +10,8 @@ from datetime import date
 from typing import Any
 
 from gaoqi.policy.core.bands import pct_text
+from gaoqi.policy.core.model import Threshold
+from gaoqi.policy.core.rules import Out, Ratio
 
 YEAR_INDEXES = (1, 2, 3)
 
@@ -74,3 +76,34 @@ def wan_en(yuan: int) -> str:
 
 def pct(value) -> str:
     return pct_text(value)
+
+
+def rnd_sum(x: Any) -> Any:
+    """R&D expenses over the firm's operating years (of the last three)."""
+    return year_sum(x, "rnd_expense")
+
+
+def revenue_sum(x: Any) -> Any:
+    """Sales revenue over the firm's operating years (of the last three)."""
+    return year_sum(x, "revenue")
+
+
+def share_at_least(x: Any, a: Any, b: Any, pname: str, zh: str, en: str) -> Any:
+    """The common condition "a is at least r of b" (r the percent parameter `pname`), with its explanation;
+    `zh` / `en` are the threshold texts with `{r}` for the percentage."""
+    r = x.p(pname)
+    return Out(
+        passed=x.ops.ratio_at_least(a, b, r),
+        value=Ratio(a, b),
+        threshold=lambda: Threshold(">=", r, zh.format(r=pct(r)), en.format(r=pct(r))),
+    )
+
+
+def no_record(x: Any, value: Any, zh: str, en: str, optional: bool = False) -> Any:
+    """The common condition "no such record" on a yes/no fact; `optional`: not reported counts as no record."""
+    return Out(
+        passed=x.ops.not_(value),
+        value=value,
+        threshold=lambda: Threshold("==", False, zh, en),
+        note=(lambda: "未报告，按无记录处理" if value is None else "") if optional else None,
+    )

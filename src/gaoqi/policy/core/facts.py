@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from datetime import date
 from enum import StrEnum
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 MONEY_LIMIT = 10**13  # yuan (十万亿元): three years summed times a 1/100,000 threshold stays inside Int64
@@ -65,7 +65,7 @@ def fact(
     return field(default=default, metadata=meta)
 
 
-@lru_cache(maxsize=None)
+@cache
 def specs_of(cls: type) -> tuple[FieldSpec, ...]:
     """The FieldSpecs of a facts dataclass, in field order; `_yN` fields carry their stem and year."""
     out = []

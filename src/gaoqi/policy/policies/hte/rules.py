@@ -14,10 +14,14 @@ from pathlib import Path
 from gaoqi.policy.core.bands import shown_fraction
 from gaoqi.policy.core.common import (
     n_operating,
+    no_record,
     operates,
     operating_years,
     pct,
     required_yearly,
+    revenue_sum,
+    rnd_sum,
+    share_at_least,
     wan_exact,
     year_sum,
 )
@@ -120,14 +124,6 @@ def ip_count(x):
 
 def no_ip(x):
     return x(ip_count) == 0
-
-
-def rnd_sum(x):
-    return year_sum(x, "rnd_expense")
-
-
-def revenue_sum(x):
-    return year_sum(x, "revenue")
 
 
 def domestic_sum(x):
@@ -234,13 +230,13 @@ def tech_field(x) -> Out:
 
 @criterion("hte.tech_staff_ratio", "condition", "ratio")
 def tech_staff_ratio(x) -> Out:
-    r = x.p("tech_staff.min_ratio")
-    return Out(
-        passed=x.ops.ratio_at_least(x.f.tech_staff, x.f.employees, r),
-        value=Ratio(x.f.tech_staff, x.f.employees),
-        threshold=lambda: Threshold(
-            ">=", r, f"科技人员占职工总数比例不低于{pct(r)}", f"Tech staff at least {pct(r)} of employees"
-        ),
+    return share_at_least(
+        x,
+        x.f.tech_staff,
+        x.f.employees,
+        "tech_staff.min_ratio",
+        "科技人员占职工总数比例不低于{r}",
+        "Tech staff at least {r} of employees",
     )
 
 
@@ -289,48 +285,37 @@ def rnd_ratio(x) -> Out:
 
 @criterion("hte.rnd_domestic_ratio", "condition", "ratio")
 def rnd_domestic_ratio(x) -> Out:
-    r = x.p("rnd.domestic_min_ratio")
-    dom, rnd = x(domestic_sum), x(rnd_sum)
-    return Out(
-        passed=x.ops.ratio_at_least(dom, rnd, r),
-        value=Ratio(dom, rnd),
-        threshold=lambda: Threshold(
-            ">=",
-            r,
-            f"境内研发费用占全部研发费用比例不低于{pct(r)}",
-            f"Domestic R&D at least {pct(r)} of all R&D spending",
-        ),
-        detail=lambda: {"years": [x.as_of.year - 4 + k for k in operating_years(x)]},
+    out = share_at_least(
+        x,
+        x(domestic_sum),
+        x(rnd_sum),
+        "rnd.domestic_min_ratio",
+        "境内研发费用占全部研发费用比例不低于{r}",
+        "Domestic R&D at least {r} of all R&D spending",
     )
+    out.detail = lambda: {"years": [x.as_of.year - 4 + k for k in operating_years(x)]}
+    return out
 
 
 @criterion("hte.hitech_income_ratio", "condition", "ratio")
 def hitech_income_ratio(x) -> Out:
-    r = x.p("hitech_income.min_ratio")
-    return Out(
-        passed=x.ops.ratio_at_least(x.f.hitech_revenue, x.f.total_income, r),
-        value=Ratio(x.f.hitech_revenue, x.f.total_income),
-        threshold=lambda: Threshold(
-            ">=",
-            r,
-            f"近一年高新技术产品（服务）收入占总收入比例不低于{pct(r)}",
-            f"High-tech product (service) income at least {pct(r)} of last year's total income",
-        ),
+    return share_at_least(
+        x,
+        x.f.hitech_revenue,
+        x.f.total_income,
+        "hitech_income.min_ratio",
+        "近一年高新技术产品（服务）收入占总收入比例不低于{r}",
+        "High-tech product (service) income at least {r} of last year's total income",
     )
 
 
 @criterion("hte.no_major_incident", "condition", "bool")
 def no_major_incident(x) -> Out:
-    return Out(
-        passed=x.ops.not_(x.f.major_incident),
-        value=x.f.major_incident,
-        threshold=lambda: Threshold(
-            "==",
-            False,
-            "申请前一年内未发生重大安全、重大质量事故或严重环境违法行为",
-            "No major safety or quality incident or serious environmental violation in "
-            "the year before applying",
-        ),
+    return no_record(
+        x,
+        x.f.major_incident,
+        "申请前一年内未发生重大安全、重大质量事故或严重环境违法行为",
+        "No major safety or quality incident or serious environmental violation in the year before applying",
     )
 
 

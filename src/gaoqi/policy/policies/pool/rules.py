@@ -11,7 +11,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gaoqi.policy.core.common import operating_years, pct, required_yearly, year_sum
+from gaoqi.policy.core.common import (
+    no_record,
+    operating_years,
+    pct,
+    required_yearly,
+    revenue_sum,
+    rnd_sum,
+    share_at_least,
+)
 from gaoqi.policy.core.facts import CROSS_RULES, FIELD_SPECS, EnterpriseFacts, common_checks
 from gaoqi.policy.core.model import Threshold
 from gaoqi.policy.core.rules import Out, Ratio, RuleSet
@@ -41,14 +49,6 @@ def validate(x) -> None:
     sme = x.policy.subpolicies["tech_sme"]
     common_checks(x, FIELD_SPECS, [*x.policy.requires, *sme.requires], CROSS_RULES)
     required_yearly(x, ("revenue", "rnd_expense"))
-
-
-def rnd_sum(x):
-    return year_sum(x, "rnd_expense")
-
-
-def revenue_sum(x):
-    return year_sum(x, "revenue")
 
 
 @criterion("pool.tech_sme", "condition", "points")
@@ -104,39 +104,29 @@ def rnd_ratio(x) -> Out:
 
 @criterion("pool.tech_staff_ratio", "condition", "ratio")
 def tech_staff_ratio(x) -> Out:
-    r = x.p("tech_staff.min_ratio")
-    return Out(
-        passed=x.ops.ratio_at_least(x.f.tech_staff, x.f.employees, r),
-        value=Ratio(x.f.tech_staff, x.f.employees),
-        threshold=lambda: Threshold(
-            ">=", r, f"科技人员占职工总数比例不低于{pct(r)}", f"Tech staff at least {pct(r)} of employees"
-        ),
+    return share_at_least(
+        x,
+        x.f.tech_staff,
+        x.f.employees,
+        "tech_staff.min_ratio",
+        "科技人员占职工总数比例不低于{r}",
+        "Tech staff at least {r} of employees",
     )
 
 
 @criterion("pool.no_major_incident", "condition", "bool")
 def no_major_incident(x) -> Out:
-    return Out(
-        passed=x.ops.not_(x.f.major_incident),
-        value=x.f.major_incident,
-        threshold=lambda: Threshold(
-            "==",
-            False,
-            "无重大安全、质量事故或严重环境违法",
-            "No major safety or quality incident or serious environmental violation",
-        ),
+    return no_record(
+        x,
+        x.f.major_incident,
+        "无重大安全、质量事故或严重环境违法",
+        "No major safety or quality incident or serious environmental violation",
     )
 
 
 @criterion("pool.no_bad_credit", "condition", "bool")
 def no_bad_credit(x) -> Out:
-    return Out(
-        passed=x.ops.not_(x.f.bad_credit),
-        value=x.f.bad_credit,
-        threshold=lambda: Threshold(
-            "==", False, "无失信或经营异常记录", "No bad-credit or abnormal-operation listing"
-        ),
-    )
+    return no_record(x, x.f.bad_credit, "无失信或经营异常记录", "No bad-credit or abnormal-operation listing")
 
 
 @RULES.verdict_of

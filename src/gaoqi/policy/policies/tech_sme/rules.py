@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gaoqi.policy.core.common import wan_exact
+from gaoqi.policy.core.common import no_record, wan_exact
 from gaoqi.policy.core.facts import CROSS_RULES, FIELD_SPECS, EnterpriseFacts, common_checks
 from gaoqi.policy.core.model import Threshold
 from gaoqi.policy.core.rules import Out, Ratio, RuleSet
@@ -128,18 +128,9 @@ def assets(x) -> Out:
     return _limit(x, "size.assets_max", x.f.total_assets, "万元", "×10k CNY of total assets", True)
 
 
-def _absent(x, value, zh: str, en: str, optional: bool = False) -> Out:
-    return Out(
-        passed=x.ops.not_(value),
-        value=value,
-        threshold=lambda: Threshold("==", False, zh, en),
-        note=(lambda: "未报告，按无记录处理" if value is None else "") if optional else None,
-    )
-
-
 @criterion("tech_sme.industry", "condition", "bool")
 def industry(x) -> Out:
-    return _absent(
+    return no_record(
         x,
         x.f.restricted_industry,
         "不属于禁止、限制和淘汰类",
@@ -149,7 +140,7 @@ def industry(x) -> Out:
 
 @criterion("tech_sme.no_major_incident", "condition", "bool")
 def no_major_incident(x) -> Out:
-    return _absent(
+    return no_record(
         x,
         x.f.major_incident,
         "上一年度至今无重大安全、重大质量事故和严重环境违法",
@@ -159,7 +150,7 @@ def no_major_incident(x) -> Out:
 
 @criterion("tech_sme.no_research_misconduct", "condition", "bool")
 def no_research_misconduct(x) -> Out:
-    return _absent(
+    return no_record(
         x,
         x.f.research_misconduct,
         "上一年度至今无科研严重失信行为",
@@ -170,7 +161,7 @@ def no_research_misconduct(x) -> Out:
 
 @criterion("tech_sme.no_bad_credit", "condition", "bool")
 def no_bad_credit(x) -> Out:
-    return _absent(
+    return no_record(
         x,
         x.f.bad_credit,
         "未列入经营异常名录和严重违法失信企业名单",
