@@ -8,6 +8,7 @@ from stdnum.cn import uscc
 
 from gaoqi.demo import calibration as cal
 from gaoqi.demo.generator import FIRM_FLAGS, generate
+from gaoqi.registry.models import REPORT_CROSS_RULES
 from gaoqi.registry.validation import report_errors
 
 AS_OF = date(2025, 6, 30)
@@ -125,3 +126,12 @@ def test_every_report_passes_registry_validation(small):
             values = {k: int(v[firm, i]) for k, v in small.yearly.items()}
             values.update({k: bool(small.firm[k][firm]) for k in FIRM_FLAGS})
             assert report_errors(values, year=year, today=AS_OF) == []
+
+
+def test_every_firm_year_satisfies_the_engine_cross_field_rules(pool):
+    """The database constraints (and the engine's checks) hold for every report the generator makes, including
+    R&D within total cost and high-tech income within total income."""
+    assert ("rnd_expense", "total_cost") in REPORT_CROSS_RULES
+    y = pool.yearly
+    for small, big in REPORT_CROSS_RULES:
+        assert (y[small] <= y[big]).all(), (small, big)

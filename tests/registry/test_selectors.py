@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from gaoqi.errors import NotFound
+from gaoqi.registry.models import IntellectualProperty
 from gaoqi.registry.selectors import EnterpriseFilter, enterprise_list, facts_for_policy, merged_facts
 from gaoqi.registry.services import annual_report_record, certificate_record
 from tests import factories
@@ -133,3 +134,31 @@ def test_page_one_counts_without_a_count_query_when_it_holds_everything(world, d
         assert (page.paginator.count, page.paginator.num_pages, len(page.object_list)) == (2, 2, 1)
     second = enterprise_list(actor=world["suzhou"], per_page=1, page=2)
     assert second.number == 2 and len(second.object_list) == 1 and not second.has_next()
+
+
+def _ip(firm, number, ip_class, kind, *, used, granted=date(2022, 1, 1), expires=None):
+    return IntellectualProperty.objects.create(
+        enterprise=firm,
+        ip_class=ip_class,
+        kind=kind,
+        number=number,
+        granted_on=granted,
+        expires_on=expires,
+        used_in_hte_application=used,
+    )
+
+
+def test_class2_ip_already_used_comes_from_the_ip_items(world, reports):
+    as_of = date(2025, 6, 30)
+    facts = facts_for_policy(actor=world["kunshan"], enterprise=world["ks"], as_of=as_of)
+    assert facts.ip_class2_used is None  # the registry holds no IP item: not reported
+    _ip(world["ks"], "U1", 2, "utility_model", used=True)
+    _ip(world["ks"], "U2", 2, "utility_model", used=True, expires=date(2024, 12, 31))  # expired on as_of
+    _ip(world["ks"], "U3", 2, "software_copyright", used=True, granted=date(2025, 7, 1))  # granted later
+    _ip(world["ks"], "U4", 2, "design", used=False)
+    _ip(world["ks"], "P1", 1, "invention_patent", used=True)
+    _ip(world["wz"], "U5", 2, "utility_model", used=True)  # another firm
+    facts = facts_for_policy(actor=world["kunshan"], enterprise=world["ks"], as_of=as_of)
+    assert facts.ip_class2_used == 1 and facts.ip_class2 == 3
+    # The facts the registry does not hold stay not reported.
+    assert facts.rnd_expense_deductible_y3 is None and facts.research_misconduct is None

@@ -4,11 +4,12 @@ from datetime import date, timedelta
 
 import pytest
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from gaoqi.audit.models import AuditEvent
 from gaoqi.errors import NotFound, PermissionDenied, ValidationFailed
-from gaoqi.registry.models import AnnualReport, Enterprise
+from gaoqi.policy.core.facts import CROSS_RULES, FIELDS_BY_NAME
+from gaoqi.registry.models import REPORT_CROSS_RULES, AnnualReport, Enterprise, fact_column
 from gaoqi.registry.services import (
     annual_report_record,
     certificate_record,
@@ -83,6 +84,8 @@ def test_officers_register_firms_only_in_their_region(world, actor):
         ({"rnd_expense": -5}, "rnd_expense"),
         ({"employees": 10, "tech_staff": 11}, "tech_staff"),
         ({"rnd_expense": 10, "rnd_expense_domestic": 11}, "rnd_expense_domestic"),
+        ({"rnd_expense": 11, "total_cost": 10}, "rnd_expense"),
+        ({"hitech_revenue": 11, "total_income": 10}, "hitech_revenue"),
         ({"revenue": 1.5}, "revenue"),
         ({"bad_credit": "yes"}, "bad_credit"),
         ({"no_such_field": 1}, "no_such_field"),
@@ -156,6 +159,81 @@ def test_database_constraints_hold_even_without_the_service(world):
     AnnualReport.objects.create(enterprise=world["ks"], year=2024, source=src, revenue=1)
     with pytest.raises(IntegrityError), transaction.atomic():
         AnnualReport.objects.create(enterprise=world["ks"], year=2024, source=src, revenue=2)
+
+
+def _record(world, values, source=None):
+    return annual_report_record(
+        actor=world["province"],
+        enterprise=world["ks"],
+        year=2024,
+        source=source or factories.source(),
+        values=values,
+    )
+
+
+def test_rnd_above_total_cost_is_refused_with_a_clear_message(world):
+    with pytest.raises(ValidationFailed) as err:
+        _record(world, {"rnd_expense": 1_200_000, "total_cost": 1_000_000})
+    assert err.value.errors == [
+        {"field": "rnd_expense", "reason": "研究开发费用总额（1,200,000）超过成本费用支出总额（1,000,000）"}
+    ]
+    assert not AnnualReport.objects.exists()
+    with translation.override("en"), pytest.raises(ValidationFailed) as err:
+        _record(world, {"rnd_expense": 1_200_000, "total_cost": 1_000_000})
+    assert (
+        err.value.errors[0]["reason"]
+        == "R&D expenses (1,200,000) exceeds Total costs and expenses (1,000,000)"
+    )
+
+
+def test_a_replacement_is_checked_with_the_figures_it_keeps(world):
+    """The stored total cost stays: raising R&D above it is a validation error, not a database error."""
+    src = factories.source()
+    _record(world, {"rnd_expense": 100, "total_cost": 1_000}, src)
+    with pytest.raises(ValidationFailed) as err:
+        _record(world, {"rnd_expense": 1_001}, src)
+    assert (
+        _fields(err.value) == {"rnd_expense"} and "成本费用支出总额（1,000）" in err.value.errors[0]["reason"]
+    )
+    assert AnnualReport.objects.get().rnd_expense == 100
+    _record(world, {"rnd_expense": 1_001, "total_cost": 2_000}, src)  # both changed together: fine
+    assert AnnualReport.objects.get().rnd_expense == 1_001
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"rnd_expense": 11, "total_cost": 10},
+        {"hitech_revenue": 11, "total_income": 10},
+        {"rnd_expense": 10, "rnd_expense_domestic": 11},
+    ],
+)
+def test_database_refuses_what_the_cross_field_rules_refuse(world, values):
+    src = factories.source()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AnnualReport.objects.create(enterprise=world["ks"], year=2024, source=src, **values)
+    equal = {k: min(values.values()) for k in values}
+    AnnualReport.objects.create(enterprise=world["ks"], year=2024, source=src, **equal)  # at the limit: fine
+
+
+def test_report_constraints_derive_from_the_engine_cross_rules():
+    """Every engine rule comparing two figures of one report is a constraint (and a service check)."""
+    columns = {f.name for f in AnnualReport._meta.fields}
+    expected = {
+        (fact_column(r.small), fact_column(r.big))
+        for r in CROSS_RULES
+        if {fact_column(r.small), fact_column(r.big)} <= columns
+        # one report is one year: a yearly fact of another year than the latest compares two reports
+        and (FIELDS_BY_NAME[r.small].year or 3) == (FIELDS_BY_NAME[r.big].year or 3)
+    }
+    assert set(REPORT_CROSS_RULES) == expected
+    assert {
+        ("tech_staff", "employees"),
+        ("rnd_expense", "total_cost"),
+        ("hitech_revenue", "total_income"),
+    } < expected
+    names = {c.name for c in AnnualReport._meta.constraints}
+    assert {f"report_{small}_within_{big}" for small, big in expected} <= names
 
 
 def test_enterprise_cannot_record_facts_for_another_firm(world):

@@ -5,14 +5,14 @@ R&D 50万 / revenue 1000万 = 5% → 40 (R&D / total cost 5.55% → 0, the bette
 86 points, eligible. HTE fails one hard condition: high-tech income 300万 of 1000万 total income is 30% < 60%.
 """
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from gaoqi.registry.models import Department
-from gaoqi.registry.services import annual_report_record
+from gaoqi.registry.services import annual_report_record, certificate_record
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -206,3 +206,75 @@ def test_query_count_is_pinned(as_user, scored, django_assert_num_queries, who, 
     with django_assert_num_queries(queries):
         response = client.get(url(scored["firm"]))
     assert response.status_code == 200
+
+
+def _english(client):
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    return client
+
+
+def test_titles_direct_pass_routes_and_bands_come_from_the_policy(as_user, scored):
+    """No display string of a policy is kept in the web layer: titles, code labels, bands (zh and en)."""
+    from gaoqi.policy import ENTERPRISE_POLICIES, load_policy
+
+    today = timezone.localdate()
+    certificate_record(
+        actor=scored["province"],
+        enterprise=scored["firm"],
+        kind="hte",
+        number="GR202432000001",
+        issued_on=today - timedelta(days=100),
+        expires_on=today + timedelta(days=900),
+    )
+    client = as_user(scored["kunshan"])
+    policies = {name: load_policy(name, today) for name in ENTERPRISE_POLICIES}
+    route = "hte_certificate"  # the tech-SME direct-pass route a valid HTE certificate opens
+    zh = client.get(url(scored["firm"])).content.decode()
+    assert [n for n in ENTERPRISE_POLICIES if f'data-testid="eval-{n}"' in zh] == list(ENTERPRISE_POLICIES)
+    for name, policy in policies.items():
+        assert f"<h2>{policy.title_zh}</h2>" in card(zh, name)
+    sme = card(zh, "tech_sme")
+    assert f"直接通过（第八条）：{policies['tech_sme'].label(route, 'zh')}" in sme
+    assert "销售收入口径" in sme  # the engine's band label
+
+    en = _english(client).get(url(scored["firm"])).content.decode()
+    for name, policy in policies.items():
+        assert f"<h2>{policy.title_en}</h2>" in card(en, name)
+    sme, hte = card(en, "tech_sme"), card(en, "hte")
+    assert f"Direct pass (Art. 8): {policies['tech_sme'].label(route, 'en')}" in sme
+    assert ">on revenue<" in sme and "销售收入口径" not in sme  # band_en
+    assert ">awaiting experts<" in hte and "待专家评分" not in hte
+
+
+def test_illustrative_criteria_are_marked_from_their_structured_source(as_user, scored):
+    page = as_user(scored["kunshan"]).get(url(scored["firm"])).content.decode()
+    pool, sme = card(page, "pool"), card(page, "tech_sme")
+    assert 'data-testid="illustrative"' in pool and "cite-illustrative" in pool
+    assert "cite-illustrative" not in sme and 'data-testid="illustrative"' not in sme
+    # Hover texts are the cited documents (issuer and title), not a matched marker string.
+    assert 'title="科技部 财政部 国家税务总局：科技型中小企业评价办法"' in sme
+
+
+def test_a_policy_not_in_force_keeps_its_title(as_user, scored):
+    page = as_user(scored["kunshan"]).get(url(scored["firm"], as_of="2001-06-30")).content.decode()
+    from gaoqi.registry.evaluation import latest_titles
+
+    sme = card(page, "tech_sme")
+    assert f"<h2>{latest_titles('tech_sme')[0]}</h2>" in sme and "无有效政策" in sme
+
+
+def test_labels_of_facts_the_registry_does_not_hold_come_from_the_engine_schema():
+    from django.utils import translation
+
+    from gaoqi.registry.evaluation import FactIssue
+    from gaoqi.web.evaluation import field_label
+
+    deductible = FactIssue("rnd_expense_deductible_y3", "rnd_expense_deductible", 2024, False, "", "")
+    certificate = FactIssue("has_hte_certificate", "has_hte_certificate", None, True, "", "")
+    revenue = FactIssue("revenue_y3", "revenue", 2024, True, "", "")
+    assert field_label(deductible) == "研发费用加计扣除基数（第三年）"
+    assert field_label(certificate) == "有效期内高企证书"
+    assert field_label(revenue) == "2024 年度销售收入"  # the registry's own name, with the year
+    with translation.override("en"):
+        assert field_label(deductible) == "R&D expenses eligible for the super deduction (year 3)"
+        assert field_label(certificate) == "Valid HTE certificate"

@@ -31,6 +31,7 @@ from gaoqi.regions.models import Level, Region
 from gaoqi.registry.models import (
     FACT_FIELDS,
     FLAG_FIELDS,
+    REPORT_CROSS_RULES,
     AnnualReport,
     Certificate,
     DataSource,
@@ -135,8 +136,8 @@ def _check(ds: Dataset) -> None:
     y, act = ds.yearly, ds.active
     # The database constraints, on every row (vectorised).
     assert all((y[k][act] >= 0).all() for k in y if k != "net_assets"), "negative figure"
-    assert (y["tech_staff"] <= y["employees"]).all(), "tech staff above employees"
-    assert (y["rnd_expense_domestic"] <= y["rnd_expense"]).all(), "domestic R&D above total"
+    for small, big in REPORT_CROSS_RULES:  # the engine's cross-field rules, as the database checks them
+        assert (y[small] <= y[big]).all(), f"{small} above {big}"
     assert (f["founded_on"] <= np.datetime64(today)).all(), "founded in the future"
 
 

@@ -16,33 +16,16 @@ from gaoqi.policy.core.facts import FIELD_SPECS, Kind
 
 # The template's columns, from the engine's one field schema (the optional expert columns are left out).
 TEMPLATE_COLUMNS = tuple(s.name for s in FIELD_SPECS if not s.name.startswith("expert_"))
-# Facts the generator does not model (super-deduction base, class II IP already used, research misconduct):
-# blank, i.e. not reported.
-_NOT_MODELLED = ("rnd_expense_deductible_y3", "ip_class2_used", "research_misconduct")
-_BY_YEAR = ("revenue", "net_assets", "rnd_expense", "rnd_expense_domestic")
-_LATEST = (
-    "employees",
-    "tech_staff",
-    "total_income",
-    "hitech_revenue",
-    "total_cost",
-    "total_assets",
-    "ip_class1",
-    "ip_class2",
-    "standards_led",
-)
-_FLAGS = (
-    "ip_self_developed",
-    "major_incident",
-    "bad_credit",
-    "restricted_industry",
-    "national_award_top3",
-    "provincial_rnd_institution",
-    "led_standard_5y",
-)
+# Reported per year by the generator, a three-year total in the template ("近三年").
+_THREE_YEAR_TOTALS = ("achievement_conversions",)
+# Template facts the generator models under another name.
+_FIRM_FACTS = {"has_hte_certificate": "hte_valid"}
 
 
 def to_frame(ds: Dataset) -> pl.DataFrame:
+    """One row per firm, a column per template field (FIELD_SPECS): a yearly fact from its stem's year, any
+    other figure from the latest accounting year, yes/no facts from the firm. Facts the generator does not
+    model (super-deduction base, class II IP already used, research misconduct) are blank: not reported."""
     f, y, active = ds.firm, ds.yearly, ds.active
     cols: dict[str, pl.Series] = {
         "credit_code": pl.Series(f["credit_code"]),
@@ -55,21 +38,21 @@ def to_frame(ds: Dataset) -> pl.DataFrame:
     def masked(values: np.ndarray, mask: np.ndarray) -> pl.Series:
         return pl.Series(values).zip_with(pl.Series(mask), pl.Series([None], dtype=pl.Int64))
 
-    for stem in _LATEST:
-        cols[stem] = masked(y[stem][:, 2], active[:, 2])
-    for stem in _BY_YEAR:
-        for i in range(3):
-            cols[f"{stem}_y{i + 1}"] = masked(y[stem][:, i], active[:, i])
-    conversions = np.where(active, y["achievement_conversions"], 0).sum(axis=1)
-    cols["achievement_conversions"] = masked(conversions, active.any(axis=1))
-    for flag in _FLAGS:
-        cols[flag] = pl.Series(f[flag])
-    cols["has_hte_certificate"] = pl.Series(f["hte_valid"])
-    kinds = {s.name: s.kind for s in FIELD_SPECS}
-    for name in _NOT_MODELLED:
-        cols[name] = pl.Series(
-            [None] * len(f["credit_code"]), dtype=pl.Boolean if kinds[name] is Kind.BOOL else pl.Int64
-        )
+    for spec in FIELD_SPECS:
+        name = spec.name
+        if name in cols or name not in TEMPLATE_COLUMNS:
+            continue
+        if spec.year is not None and spec.stem in y:
+            cols[name] = masked(y[spec.stem][:, spec.year - 1], active[:, spec.year - 1])
+        elif name in _THREE_YEAR_TOTALS:
+            total = np.where(active, y[name], 0).sum(axis=1)
+            cols[name] = masked(total, active.any(axis=1))
+        elif spec.year is None and name in y:
+            cols[name] = masked(y[name][:, 2], active[:, 2])
+        elif spec.kind is Kind.BOOL and _FIRM_FACTS.get(name, name) in f:
+            cols[name] = pl.Series(f[_FIRM_FACTS.get(name, name)])
+        else:
+            cols[name] = pl.Series([None] * ds.n, dtype=pl.Boolean if spec.kind is Kind.BOOL else pl.Int64)
     return pl.DataFrame({c: cols[c].alias(c) for c in TEMPLATE_COLUMNS})
 
 

@@ -5,8 +5,12 @@ The only way in is `evaluate_enterprise(actor=, enterprise=, as_of=)`: its facts
 merges the sources' annual reports; the pure engine (`gaoqi.policy`) then evaluates them per policy with
 `on_error="report"`, so incomplete facts come back as `errors` rather than as a made-up result.
 
-Queries: those of `facts_for_policy` (the annual reports with their sources, the HTE certificate), once for
-all policies. Parameter files are cached by the engine.
+Queries: those of `facts_for_policy` (the annual reports with their sources; the HTE certificate and the IP
+items used, in one), once for all policies. Parameter files are cached by the engine.
+
+The policies, their titles, the display texts of their codes and whether a criterion rests on a placeholder
+source all come from the engine (`ENTERPRISE_POLICIES`, `Policy.title_zh/title_en`, `Policy.label`,
+`Source.illustrative`): nothing here is matched by string.
 """
 
 from __future__ import annotations
@@ -14,12 +18,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from gaoqi.policy import Evaluation, Policy, PolicyError, evaluate, load_policy
+from gaoqi.policy import (
+    ENTERPRISE_POLICIES,
+    RULES,
+    Evaluation,
+    Policy,
+    PolicyError,
+    evaluate,
+    load_policy,
+    parse_policy_file,
+)
+from gaoqi.policy.core.facts import FIELDS_BY_NAME
 from gaoqi.registry.selectors import facts_for_policy
 
-# The policies the enterprise page shows, in this order.
-PAGE_POLICIES = ("tech_sme", "hte", "pool")
-ILLUSTRATIVE = "ILLUSTRATIVE DEFAULT"  # the document of placeholder values (docs/policy-engine.md)
+# The policies the enterprise page shows, in the engine's order: every policy of one enterprise's facts.
+PAGE_POLICIES = ENTERPRISE_POLICIES
 
 
 @dataclass(frozen=True)
@@ -41,6 +54,8 @@ class FactIssue:
 @dataclass(frozen=True)
 class PolicyResult:
     name: str
+    title_zh: str  # the policy's title (of its latest version when none is in force on `as_of`)
+    title_en: str
     policy: Policy | None  # None when no version of the policy is in force on `as_of`
     evaluation: Evaluation | None
     issues: tuple[FactIssue, ...] = ()
@@ -63,12 +78,11 @@ class PolicyResult:
 
     @property
     def illustrative(self) -> bool:
-        """A criterion of the policy rests on a placeholder document (ILLUSTRATIVE DEFAULT): the page must say so.
+        """A criterion of the policy rests on a placeholder source (`Source.illustrative`): the page must say so.
 
         Placeholders that decide no criterion (the tech-SME gap cost model) do not count.
         """
-        criteria = self.policy.criteria.values() if self.policy else ()
-        return any(c.citation.startswith(ILLUSTRATIVE) for c in criteria)
+        return self.policy is not None and self.policy.illustrative
 
 
 @dataclass(frozen=True)
@@ -78,14 +92,29 @@ class EnterpriseEvaluation:
 
 
 def _issue(error, as_of: date) -> FactIssue:
-    name = error.field
-    stem, year = name, None
-    head, _, suffix = name.rpartition("_y")
-    if head and suffix in ("1", "2", "3"):
+    spec = FIELDS_BY_NAME.get(error.field)
+    stem, year = error.field, None
+    if spec is not None and spec.year is not None:
         # `_y1.._y3` are the calendar years as_of.year-3 .. as_of.year-1 (docs/policy-engine.md).
-        stem, year = head, as_of.year - 4 + int(suffix)
-    missing = error.missing
-    return FactIssue(name, stem, year, missing, error.reason, error.reason_zh)
+        stem, year = spec.stem, as_of.year - 4 + spec.year
+    return FactIssue(error.field, stem, year, error.missing, error.reason, error.reason_zh)
+
+
+def latest_titles(name: str) -> tuple[str, str]:
+    """(title_zh, title_en) of the policy's most recent readable parameter file: the title of a policy that
+    is not in force on the date asked (rare: the file is parsed again)."""
+    files = []
+    for path in sorted(RULES[name].params_dir.glob(f"{name}_*.yaml")):
+        try:
+            pf = parse_policy_file(path)
+        except PolicyError:
+            continue
+        if pf.name == name:
+            files.append(pf)
+    if not files:
+        return name, name
+    latest = max(files, key=lambda f: f.effective_from)
+    return latest.title_zh, latest.title_en
 
 
 def evaluate_enterprise(*, actor, enterprise, as_of: date, policies=PAGE_POLICIES) -> EnterpriseEvaluation:
@@ -96,8 +125,9 @@ def evaluate_enterprise(*, actor, enterprise, as_of: date, policies=PAGE_POLICIE
         try:
             policy = load_policy(name, as_of)
         except PolicyError as exc:
-            results.append(PolicyResult(name, None, None, unavailable=str(exc)))
+            results.append(PolicyResult(name, *latest_titles(name), None, None, unavailable=str(exc)))
             continue
         ev = evaluate(facts, policy, as_of, on_error="report")
-        results.append(PolicyResult(name, policy, ev, tuple(_issue(e, as_of) for e in ev.errors)))
+        issues = tuple(_issue(e, as_of) for e in ev.errors)
+        results.append(PolicyResult(name, policy.title_zh, policy.title_en, policy, ev, issues))
     return EnterpriseEvaluation(as_of=as_of, results=results)

@@ -4,9 +4,12 @@ Facts are never edited in place by downstream steps: a correction is a new repor
 and the merge (selectors.merged_facts) shows which source each value came from.
 """
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+
+from gaoqi.policy.core.facts import CROSS_RULES, FIELD_SPECS, FIELDS_BY_NAME, FieldSpec, Kind
 
 
 class TechField(models.Model):
@@ -94,43 +97,13 @@ class Enterprise(models.Model):
         return self.name
 
 
-MONEY_FIELDS = (
-    "revenue",
-    "total_income",
-    "hitech_revenue",
-    "total_cost",
-    "total_assets",
-    "rnd_expense",
-    "rnd_expense_domestic",
-)
-SIGNED_MONEY_FIELDS = ("net_assets",)
-COUNT_FIELDS = (
-    "employees",
-    "tech_staff",
-    "ip_class1",
-    "ip_class2",
-    "achievement_conversions",
-    "standards_led",
-)
-FLAG_FIELDS = (
-    "ip_self_developed",
-    "major_incident",
-    "bad_credit",
-    "restricted_industry",
-    "national_award_top3",
-    "provincial_rnd_institution",
-    "led_standard_5y",
-)
-FACT_FIELDS = (*COUNT_FIELDS[:2], *MONEY_FIELDS, *SIGNED_MONEY_FIELDS, *COUNT_FIELDS[2:], *FLAG_FIELDS)
+class ReportFigures(models.Model):
+    """An annual report's figures: one column per fact of the engine's schema (`gaoqi.policy` FIELD_SPECS).
 
-
-class AnnualReport(models.Model):
-    """One source's figures for one enterprise and accounting year. Money in integer CNY yuan."""
-
-    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="annual_reports")
-    year = models.PositiveSmallIntegerField(_("年度"))
-    source = models.ForeignKey(DataSource, on_delete=models.PROTECT, related_name="reports")
-    source_row = models.PositiveIntegerField(_("来源行号"), null=True, blank=True)
+    A yearly engine fact is one column under its stem (`revenue` holds revenue_y1..y3, one report per year);
+    an unsuffixed fact is the figure of the report's year (the engine reads the latest year's). Kinds, field
+    groups and the cross-field constraints below derive from the engine's schema, not from this list.
+    """
 
     employees = models.PositiveIntegerField(_("职工总数"), null=True, blank=True)
     tech_staff = models.PositiveIntegerField(_("科技人员数"), null=True, blank=True)
@@ -153,6 +126,67 @@ class AnnualReport(models.Model):
     national_award_top3 = models.BooleanField(_("近五年国家级科技奖励（前三）"), null=True, blank=True)
     provincial_rnd_institution = models.BooleanField(_("省部级以上研发机构"), null=True, blank=True)
     led_standard_5y = models.BooleanField(_("近五年主导制定国际/国家/行业标准"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+def fact_column(name: str) -> str:
+    """The report column of an engine fact: its stem for a yearly fact (`revenue_y3` -> `revenue`)."""
+    spec = FIELDS_BY_NAME[name]
+    return spec.stem or spec.name
+
+
+def _report_specs() -> dict[str, FieldSpec]:
+    """{column: the engine's FieldSpec (the first year's for a yearly fact)}, in the engine's field order."""
+    columns = {f.name for f in ReportFigures._meta.local_fields}
+    specs: dict[str, FieldSpec] = {}
+    for spec in FIELD_SPECS:
+        column = fact_column(spec.name)
+        if column in columns:
+            specs.setdefault(column, spec)
+    if unknown := columns - set(specs):
+        raise ImproperlyConfigured(f"report columns that are no engine fact: {sorted(unknown)}")
+    return specs
+
+
+REPORT_SPECS = _report_specs()
+FACT_FIELDS = tuple(REPORT_SPECS)
+MONEY_FIELDS = tuple(c for c, s in REPORT_SPECS.items() if s.kind is Kind.MONEY and not s.signed)
+SIGNED_MONEY_FIELDS = tuple(c for c, s in REPORT_SPECS.items() if s.kind is Kind.MONEY and s.signed)
+COUNT_FIELDS = tuple(c for c, s in REPORT_SPECS.items() if s.kind is Kind.COUNT)
+FLAG_FIELDS = tuple(c for c, s in REPORT_SPECS.items() if s.kind is Kind.BOOL)
+# Engine facts reported per accounting year (`revenue_y1..y3`); the other facts are the latest year's.
+YEARLY_FIELDS = tuple(c for c, s in REPORT_SPECS.items() if s.year is not None)
+LATEST_YEAR = 3  # an unsuffixed engine fact is the figure of the `_y3` year (selectors.facts_for_policy)
+
+
+def _report_cross_rules() -> tuple[tuple[str, str], ...]:
+    """The engine's CROSS_RULES that compare two columns of one report, as (small, big) columns, once each.
+
+    `rnd_expense_domestic_yK <= rnd_expense_yK` is one rule per report; `rnd_expense_y3 <= total_cost` holds
+    in the latest year's report, and is required of every year's report alike.
+    """
+    rules: dict[tuple[str, str], None] = {}
+    for rule in CROSS_RULES:
+        small, big = FIELDS_BY_NAME[rule.small], FIELDS_BY_NAME[rule.big]
+        pair = (fact_column(rule.small), fact_column(rule.big))
+        same_row = (small.year or LATEST_YEAR) == (big.year or LATEST_YEAR)
+        if same_row and all(c in REPORT_SPECS for c in pair):
+            rules[pair] = None
+    return tuple(rules)
+
+
+REPORT_CROSS_RULES = _report_cross_rules()
+
+
+class AnnualReport(ReportFigures):
+    """One source's figures for one enterprise and accounting year. Money in integer CNY yuan."""
+
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="annual_reports")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    source = models.ForeignKey(DataSource, on_delete=models.PROTECT, related_name="reports")
+    source_row = models.PositiveIntegerField(_("来源行号"), null=True, blank=True)
     recorded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -161,18 +195,15 @@ class AnnualReport(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["enterprise", "year", "source"], name="report_once_per_source"),
             models.CheckConstraint(condition=Q(year__gte=1949, year__lte=2100), name="report_year_sane"),
-            models.CheckConstraint(
-                condition=Q(tech_staff__isnull=True)
-                | Q(employees__isnull=True)
-                | Q(tech_staff__lte=F("employees")),
-                name="report_tech_staff_within_employees",
-            ),
-            models.CheckConstraint(
-                condition=Q(rnd_expense_domestic__isnull=True)
-                | Q(rnd_expense__isnull=True)
-                | Q(rnd_expense_domestic__lte=F("rnd_expense")),
-                name="report_domestic_rnd_within_rnd",
-            ),
+            *[
+                models.CheckConstraint(
+                    condition=Q(**{f"{small}__isnull": True})
+                    | Q(**{f"{big}__isnull": True})
+                    | Q(**{f"{small}__lte": F(big)}),
+                    name=f"report_{small}_within_{big}",
+                )
+                for small, big in REPORT_CROSS_RULES
+            ],
             *[
                 models.CheckConstraint(
                     condition=Q(**{f"{f}__isnull": True}) | Q(**{f"{f}__gte": 0}),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.core.paginator import Paginator
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.functional import cached_property
 
@@ -14,11 +15,17 @@ from gaoqi.accounts.scope import can, scope_enterprises, scope_related
 from gaoqi.policy.core.facts import EnterpriseFacts
 from gaoqi.registry.models import (
     FACT_FIELDS,
+    LATEST_YEAR,
     MONEY_FIELDS,
+    SIGNED_MONEY_FIELDS,
+    YEARLY_FIELDS,
     AnnualReport,
     Certificate,
+    CertificateKind,
     Department,
+    Enterprise,
     IntellectualProperty,
+    IpClass,
 )
 
 STATUSES = ("hte", "tech_sme", "candidate")
@@ -172,7 +179,8 @@ DEFAULT_PRIORITY = (
     Department.ENTERPRISE_SELF,
 )
 FIELD_PRIORITY = {
-    f: (FINANCIAL_PRIORITY if f in (*MONEY_FIELDS, "net_assets") else DEFAULT_PRIORITY) for f in FACT_FIELDS
+    f: (FINANCIAL_PRIORITY if f in (*MONEY_FIELDS, *SIGNED_MONEY_FIELDS) else DEFAULT_PRIORITY)
+    for f in FACT_FIELDS
 }
 
 
@@ -213,14 +221,48 @@ def merged_facts(*, actor, enterprise) -> dict[int, dict[str, MergedValue]]:
     return merge_reports(annual_reports_for(actor=actor, enterprise=enterprise))
 
 
-YEARLY_FIELDS = ("revenue", "net_assets", "rnd_expense", "rnd_expense_domestic")
-LATEST_YEAR_FIELDS = tuple(f for f in FACT_FIELDS if f not in (*YEARLY_FIELDS, "achievement_conversions"))
+# Reported per year, summed over the three accounting years by the engine's definition ("近三年").
+THREE_YEAR_TOTALS = ("achievement_conversions",)
+# The other unsuffixed engine facts are read from the latest accounting year's reports.
+LATEST_YEAR_FIELDS = tuple(f for f in FACT_FIELDS if f not in (*YEARLY_FIELDS, *THREE_YEAR_TOTALS))
+
+
+def _held_elsewhere(enterprise, as_of: date) -> tuple[bool, int | None]:
+    """A valid HTE certificate on `as_of`, and the class II IP items valid on `as_of` already used in an HTE
+    application (None when the registry holds no IP item of the firm). One query."""
+    on_as_of = Q(granted_on__lte=as_of) & (Q(expires_on__isnull=True) | Q(expires_on__gte=as_of))
+    ip_items = IntellectualProperty.objects.filter(enterprise=OuterRef("pk")).order_by().values("enterprise")
+    has_hte, ip_items_held, class2_used = (
+        Enterprise.objects.filter(pk=enterprise.pk)
+        .annotate(
+            has_hte=Exists(
+                Certificate.objects.filter(
+                    enterprise=OuterRef("pk"),
+                    kind=CertificateKind.HTE,
+                    issued_on__lte=as_of,
+                    expires_on__gte=as_of,
+                )
+            ),
+            ip_items_held=Exists(ip_items),
+            class2_used=Subquery(
+                ip_items.filter(on_as_of, ip_class=IpClass.CLASS2, used_in_hte_application=True)
+                .annotate(n=Count("pk"))
+                .values("n")
+            ),
+        )
+        .values_list("has_hte", "ip_items_held", "class2_used")
+        .get()
+    )
+    return has_hte, ((class2_used or 0) if ip_items_held else None)
 
 
 def facts_for_policy(*, actor, enterprise, as_of: date) -> EnterpriseFacts:
     """The engine's input for `enterprise`: the three accounting years before `as_of`, merged across sources.
 
     `_y3` is the year before `as_of`; unsuffixed fields read that year; conversions are the three years' total.
+    The valid HTE certificate comes from the certificates, the class II IP already used in an HTE application
+    from the IP items. Engine facts the registry does not hold (the super-deduction base, research
+    misconduct, expert scores) stay None: not reported.
     """
     merged = merged_facts(actor=actor, enterprise=enterprise)
     years = {i: as_of.year - 4 + i for i in (1, 2, 3)}
@@ -230,12 +272,11 @@ def facts_for_policy(*, actor, enterprise, as_of: date) -> EnterpriseFacts:
         return item.value if item else None
 
     values = {f"{stem}_y{i}": value(year, stem) for stem in YEARLY_FIELDS for i, year in years.items()}
-    values.update({field: value(years[3], field) for field in LATEST_YEAR_FIELDS})
-    conversions = [c for c in (value(y, "achievement_conversions") for y in years.values()) if c is not None]
-    values["achievement_conversions"] = sum(conversions) if conversions else None
-    values["has_hte_certificate"] = Certificate.objects.filter(
-        enterprise=enterprise, kind="hte", issued_on__lte=as_of, expires_on__gte=as_of
-    ).exists()
+    values.update({field: value(years[LATEST_YEAR], field) for field in LATEST_YEAR_FIELDS})
+    for field in THREE_YEAR_TOTALS:
+        reported = [c for c in (value(y, field) for y in years.values()) if c is not None]
+        values[field] = sum(reported) if reported else None
+    values["has_hte_certificate"], values["ip_class2_used"] = _held_elsewhere(enterprise, as_of)
     return EnterpriseFacts(
         credit_code=enterprise.credit_code,
         name=enterprise.name,

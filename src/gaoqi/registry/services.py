@@ -150,13 +150,18 @@ def annual_report_record(
     can(actor, "record_facts", enterprise).require()
     unknown = set(values) - set(FACT_FIELDS)
     errors = [{"field": f, "reason": _("未知字段")} for f in sorted(unknown)]
-    errors += report_errors(
-        {k: v for k, v in values.items() if k not in unknown}, year=year, today=timezone.localdate()
-    )
-    if errors:
-        raise ValidationFailed(_("年度数据有误"), errors)
     with transaction.atomic():
         report = AnnualReport.objects.filter(enterprise=enterprise, year=year, source=source).first()
+        # A replacement keeps the figures it does not mention: the cross-field rules see the report as saved.
+        stored = {f: getattr(report, f) for f in FACT_FIELDS} if report else None
+        errors += report_errors(
+            {k: v for k, v in values.items() if k not in unknown},
+            year=year,
+            today=timezone.localdate(),
+            stored=stored,
+        )
+        if errors:
+            raise ValidationFailed(_("年度数据有误"), errors)
         before = {f: getattr(report, f) for f in values} if report else {}
         if report is None:
             report = AnnualReport(enterprise=enterprise, year=year, source=source)

@@ -11,7 +11,14 @@ from django.utils.translation import gettext as _
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
-from gaoqi.registry.models import COUNT_FIELDS, FLAG_FIELDS, MONEY_FIELDS, SIGNED_MONEY_FIELDS
+from gaoqi.registry.models import (
+    COUNT_FIELDS,
+    FLAG_FIELDS,
+    MONEY_FIELDS,
+    REPORT_CROSS_RULES,
+    SIGNED_MONEY_FIELDS,
+    AnnualReport,
+)
 
 
 def credit_code_errors(value: str | None) -> list[dict]:
@@ -34,8 +41,12 @@ def date_not_future_errors(field: str, value: date | None, today: date) -> list[
     return []
 
 
-def report_errors(values: dict, *, year: int, today: date) -> list[dict]:
-    """Errors in one year's figures: types, signs, tech staff within employees, year not in the future."""
+def report_errors(values: dict, *, year: int, today: date, stored: dict | None = None) -> list[dict]:
+    """Errors in one year's figures: types, signs, the engine's cross-field rules, year not in the future.
+
+    `stored`: the figures the report already holds when `values` replace some of them; the cross-field rules
+    (the same as the database constraints) apply to the report as it will be saved.
+    """
     errors: list[dict] = []
     if year > today.year:
         errors.append({"field": "year", "reason": _("年度 %(y)s 尚未开始") % {"y": year}})
@@ -53,15 +64,25 @@ def report_errors(values: dict, *, year: int, today: date) -> list[dict]:
             errors.append({"field": field, "reason": _("应为整数")})
         elif value < 0 and field not in SIGNED_MONEY_FIELDS:
             errors.append({"field": field, "reason": _("不能为负数")})
-    staff, employees = values.get("tech_staff"), values.get("employees")
-    if isinstance(staff, int) and isinstance(employees, int) and staff > employees:
-        errors.append(
-            {
-                "field": "tech_staff",
-                "reason": _("科技人员数（%(s)s）超过职工总数（%(e)s）") % {"s": staff, "e": employees},
+    errors += cross_field_errors({**(stored or {}), **values})
+    return errors
+
+
+def _number(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def cross_field_errors(row: dict) -> list[dict]:
+    """The engine's cross-field rules within one report (`models.REPORT_CROSS_RULES`), on the smaller field."""
+    errors = []
+    for small, big in REPORT_CROSS_RULES:
+        s, b = row.get(small), row.get(big)
+        if _number(s) and _number(b) and s > b:
+            reason = _("%(small)s（%(s)s）超过%(big)s（%(b)s）") % {
+                "small": AnnualReport._meta.get_field(small).verbose_name,
+                "s": f"{s:,}",
+                "big": AnnualReport._meta.get_field(big).verbose_name,
+                "b": f"{b:,}",
             }
-        )
-    rnd, domestic = values.get("rnd_expense"), values.get("rnd_expense_domestic")
-    if isinstance(rnd, int) and isinstance(domestic, int) and domestic > rnd:
-        errors.append({"field": "rnd_expense_domestic", "reason": _("境内研发费用超过研发费用总额")})
+            errors.append({"field": small, "reason": reason})
     return errors

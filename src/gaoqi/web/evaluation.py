@@ -3,6 +3,11 @@
 No queries and no decisions here: every verdict, score and gap sentence is the engine's; this module only
 formats values (ratios as %, money in 万元), picks the label/message/threshold in the active language and writes
 an English threshold from op/value when the engine gives only the Chinese text (no `Threshold.text_en`).
+
+Display strings live with the policy: its title (`title_zh/title_en`), the texts of the codes it reports
+(`Policy.label`, e.g. the tech-SME direct-pass routes), band labels (`band`/`band_en`), and citations as
+structured sources (`CriterionResult.source`, with its `illustrative` flag). Field labels the registry does not
+hold come from the engine's field schema (FIELD_SPECS).
 """
 
 from __future__ import annotations
@@ -15,8 +20,9 @@ from fractions import Fraction
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
+from gaoqi.policy.core.facts import FIELDS_BY_NAME
 from gaoqi.registry.evaluation import EnterpriseEvaluation, FactIssue, PolicyResult
-from gaoqi.registry.models import AnnualReport, Enterprise
+from gaoqi.registry.models import FACT_FIELDS, AnnualReport, Enterprise
 from gaoqi.web.templatetags.gaoqi_ui import local_name, wan
 
 OUTCOME_LABELS = {
@@ -25,18 +31,6 @@ OUTCOME_LABELS = {
     "undetermined": gettext_lazy("待专家评审"),
 }
 OUTCOME_CLASS = {"pass": "badge-pass", "fail": "badge-fail", "undetermined": "badge-pending"}
-POLICY_TITLES = {
-    "tech_sme": gettext_lazy("科技型中小企业评价"),
-    "hte": gettext_lazy("高新技术企业认定"),
-    "pool": gettext_lazy("高新技术企业培育库入库"),
-}
-# tech_sme 第八条 routes, by the code the engine reports in `direct_pass_reason` / the direct-pass value.
-DIRECT_PASS_LABELS = {
-    "hte_certificate": gettext_lazy("有效期内高新技术企业资格"),
-    "national_award": gettext_lazy("近五年获国家级科技奖励并排名前三"),
-    "rnd_institution": gettext_lazy("拥有省部级以上研发机构"),
-    "standard": gettext_lazy("近五年主导制定国际、国家或行业标准"),
-}
 # Conditions whose value is a yes/no fact phrased the other way round by the label ("不属于…" ← 否): the value
 # is shown with the fact's own name so it cannot be misread.
 BOOL_FACTS = {
@@ -46,17 +40,14 @@ BOOL_FACTS = {
 }
 # Facts that are not annual-report fields: their label comes from the enterprise record.
 ENTERPRISE_FIELDS = {"founded_on", "tech_field"}
-EXTRA_FIELD_LABELS = {
-    "has_hte_certificate": gettext_lazy("有效期内高企证书"),
-    "credit_code": gettext_lazy("统一社会信用代码"),
-    "expert_advancement": gettext_lazy("专家评分：技术先进程度"),
-    "expert_core_support": gettext_lazy("专家评分：核心支持作用"),
-    "expert_rnd_management": gettext_lazy("专家评分：研发组织管理"),
-}
 
 
 def _english() -> bool:
     return (get_language() or "").startswith("en")
+
+
+def _lang() -> str:
+    return "en" if _english() else "zh"
 
 
 @dataclass
@@ -72,6 +63,8 @@ class Row:
     band: str
     citation: str
     note: str
+    source_title: str = ""  # the cited document (issuer, title), shown on hover
+    illustrative: bool = False  # the criterion rests on a placeholder source
 
 
 @dataclass
@@ -89,6 +82,7 @@ class Card:
     invalid: str = ""
     unavailable: bool = False
     illustrative: bool = False
+    illustrative_source: str = ""  # the placeholder source the illustrative criteria cite
     version: str = ""
     effective_from: date | None = None
     engine_version: str = ""
@@ -130,8 +124,8 @@ def _number(value, unit: str, enterprise=None) -> str:
     return f"{value:,}"
 
 
-def format_value(value, unit: str, enterprise=None) -> str:
-    """A criterion's actual value as an officer reads it."""
+def format_value(value, unit: str, enterprise=None, label=None) -> str:
+    """A criterion's actual value as an officer reads it. `label(code)`: the policy's text of a code it reports."""
     if value is None:
         return "—"
     if isinstance(value, bool):
@@ -141,7 +135,7 @@ def format_value(value, unit: str, enterprise=None) -> str:
     if isinstance(value, dict) and {"class1", "class2"} <= set(value):
         return _("Ⅰ类 %(a)s 项 · Ⅱ类 %(b)s 项") % {"a": value["class1"], "b": value["class2"]}
     if isinstance(value, list | tuple):
-        names = [str(DIRECT_PASS_LABELS.get(v, v)) for v in value]
+        names = [label(v) if label else str(v) for v in value]
         return "、".join(names) if names else _("无")
     if isinstance(value, str):
         if (
@@ -209,23 +203,17 @@ def _mark(c) -> tuple[str, str]:
     return "·", "mark-info"  # a scored item or context without a verdict of its own
 
 
-def _band(band) -> str:
-    if not band:
+def _band(c) -> str:
+    """The band label the engine gives, in the active language."""
+    if _english() and c.band_en:
+        return c.band_en
+    return c.band or ""
+
+
+def _source_title(source) -> str:
+    if source is None:
         return ""
-    if _english():
-        return {
-            "其他": "other",
-            "待专家评分": "expert",
-            "无": "none",
-            "符合": "qualified",
-            "获得方式未填": "not stated",
-            "销售收入口径": "on revenue",
-            "成本费用口径": "on total cost",
-            "不符合": "not qualified",
-            "自主研发": "self-developed",
-            "专家评分": "expert-scored",
-        }.get(band, band.replace("Ⅰ类", "Class I ").replace("Ⅱ类", "Class II "))
-    return band
+    return "：".join(t for t in (source.issuer, source.title) if t)
 
 
 def _value_note(c) -> str:
@@ -234,20 +222,22 @@ def _value_note(c) -> str:
     return str(AnnualReport._meta.get_field(fact).verbose_name) if fact and isinstance(c.value, bool) else ""
 
 
-def _row(c, enterprise) -> Row:
+def _row(c, enterprise, policy) -> Row:
     mark, mark_class = _mark(c)
     return Row(
         mark=mark,
         mark_class=mark_class,
         label=c.label_en if _english() and c.label_en else c.label_zh,
-        value=format_value(c.value, c.unit, enterprise),
+        value=format_value(c.value, c.unit, enterprise, lambda code: policy.label(code, _lang())),
         value_note=_value_note(c),
         threshold=threshold_text(c),
         threshold_zh=c.threshold.text_zh if c.threshold else "",
         points=_points(c),
-        band=_band(c.band),
+        band=_band(c),
         citation=c.citation,
         note="" if _english() else c.note_zh,
+        source_title=_source_title(c.source),
+        illustrative=bool(c.source and c.source.illustrative),
     )
 
 
@@ -258,16 +248,16 @@ def _gap_messages(gaps) -> list[str]:
 
 
 def field_label(issue: FactIssue) -> str:
+    """A fact's label: the registry's name (with the accounting year) for what it holds, else the engine's."""
     stem = issue.stem
     if stem in ENTERPRISE_FIELDS:
         label = str(Enterprise._meta.get_field(stem).verbose_name)
-    elif stem in EXTRA_FIELD_LABELS:
-        label = str(EXTRA_FIELD_LABELS[stem])
+    elif stem in FACT_FIELDS:
+        label = str(AnnualReport._meta.get_field(stem).verbose_name)
+    elif spec := FIELDS_BY_NAME.get(issue.field):  # a fact the registry does not hold: the engine's label
+        return spec.label_en if _english() and spec.label_en else spec.label_zh
     else:
-        try:
-            label = str(AnnualReport._meta.get_field(stem).verbose_name)
-        except Exception:  # a field the registry does not hold: the engine's name is still informative
-            label = stem
+        label = stem
     if issue.year:
         return _("%(year)s 年度%(label)s") % {"year": issue.year, "label": label}
     return label
@@ -281,13 +271,20 @@ def _score(ev) -> str:
     return ""
 
 
+def _illustrative_source(policy) -> str:
+    """The placeholder source(s) the policy's illustrative criteria cite, for the badge's hover text."""
+    sources = [c.source for c in policy.criteria.values() if c.source is not None and c.source.illustrative]
+    return "；".join(dict.fromkeys(_source_title(s) or s.cite() for s in sources))
+
+
 def card(result: PolicyResult, enterprise) -> Card:
-    title = str(POLICY_TITLES.get(result.name, result.name))
+    title = result.title_en if _english() and result.title_en else result.title_zh
     if result.policy is None:
         return Card(result.name, title, "", _("无有效政策"), "badge-na", "", "", unavailable=True)
     policy, ev = result.policy, result.evaluation
     common = dict(
         illustrative=result.illustrative,
+        illustrative_source=_illustrative_source(policy) if result.illustrative else "",
         version=policy.version,
         effective_from=policy.effective_from,
         engine_version=ev.engine_version,
@@ -312,9 +309,7 @@ def card(result: PolicyResult, enterprise) -> Card:
             ),
             **common,
         )
-    direct = ""
-    if ev.direct_pass_reason:
-        direct = str(DIRECT_PASS_LABELS.get(ev.direct_pass_reason, ev.direct_pass_reason))
+    direct = policy.label(ev.direct_pass_reason, _lang()) if ev.direct_pass_reason else ""
     return Card(
         result.name,
         title,
@@ -323,7 +318,7 @@ def card(result: PolicyResult, enterprise) -> Card:
         OUTCOME_CLASS[ev.outcome],
         _score(ev),
         direct,
-        rows=[_row(c, enterprise) for c in ev.criteria],
+        rows=[_row(c, enterprise, policy) for c in ev.criteria],
         gaps=_gap_messages(ev.gaps),
         **common,
     )
