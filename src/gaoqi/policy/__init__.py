@@ -24,7 +24,15 @@ from gaoqi.policy.core.errors import (
     PolicyNotFound,
     PolicyOverrideError,
 )
-from gaoqi.policy.core.facts import FIELD_SPECS, EnterpriseFacts, Kind
+from gaoqi.policy.core.facts import (
+    CROSS_RULES,
+    FIELD_SPECS,
+    FIELDS_BY_NAME,
+    EnterpriseFacts,
+    FieldSpec,
+    Kind,
+    NotAbove,
+)
 from gaoqi.policy.core.gap import apply_gaps
 from gaoqi.policy.core.model import (
     ENGINE_VERSION,
@@ -42,6 +50,10 @@ from gaoqi.policy.policies import ENTERPRISE_POLICIES, RULES
 from gaoqi.policy.policies.rnd_institution.facts import RndInstitutionFacts
 
 __all__ = [
+    "CROSS_RULES",
+    "FIELDS_BY_NAME",
+    "FieldSpec",
+    "NotAbove",
     "ENGINE_VERSION",
     "ENTERPRISE_POLICIES",
     "FIELD_SPECS",

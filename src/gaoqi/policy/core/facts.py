@@ -189,18 +189,44 @@ class NotAbove:
     small: str
     big: str
     reason_zh: str
+    reason_en: str = ""
 
 
 CROSS_RULES: tuple[NotAbove, ...] = (
-    NotAbove("tech_staff", "employees", "科技人员数不能超过职工总数"),
+    NotAbove("tech_staff", "employees", "科技人员数不能超过职工总数", "Tech staff may not exceed employees"),
     *(
-        NotAbove(f"rnd_expense_domestic_y{k}", f"rnd_expense_y{k}", "境内研发费用不能超过研发费用总额")
+        NotAbove(
+            f"rnd_expense_domestic_y{k}",
+            f"rnd_expense_y{k}",
+            "境内研发费用不能超过研发费用总额",
+            "Domestic R&D expenses may not exceed R&D expenses",
+        )
         for k in (1, 2, 3)
     ),
-    NotAbove("rnd_expense_deductible_y3", "rnd_expense_y3", "加计扣除口径研发费用不能超过研发费用总额"),
-    NotAbove("rnd_expense_y3", "total_cost", "研发费用总额不能超过成本费用支出总额"),
-    NotAbove("hitech_revenue", "total_income", "高新技术产品（服务）收入不能超过总收入"),
-    NotAbove("ip_class2_used", "ip_class2", "已使用的Ⅱ类知识产权数不能超过Ⅱ类知识产权数"),
+    NotAbove(
+        "rnd_expense_deductible_y3",
+        "rnd_expense_y3",
+        "加计扣除口径研发费用不能超过研发费用总额",
+        "The super-deduction R&D base may not exceed R&D expenses",
+    ),
+    NotAbove(
+        "rnd_expense_y3",
+        "total_cost",
+        "研发费用总额不能超过成本费用支出总额",
+        "R&D expenses may not exceed total costs and expenses",
+    ),
+    NotAbove(
+        "hitech_revenue",
+        "total_income",
+        "高新技术产品（服务）收入不能超过总收入",
+        "High-tech product (service) income may not exceed total income",
+    ),
+    NotAbove(
+        "ip_class2_used",
+        "ip_class2",
+        "已使用的Ⅱ类知识产权数不能超过Ⅱ类知识产权数",
+        "Class II IP items already used may not exceed class II IP items",
+    ),
 )
 
 

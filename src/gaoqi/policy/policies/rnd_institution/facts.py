@@ -32,4 +32,6 @@ class RndInstitutionFacts:
 
 RND_SPECS = specs_of(RndInstitutionFacts)
 RND_FIELDS = frozenset(s.name for s in RND_SPECS)
-RND_CROSS_RULES = (NotAbove("rnd_staff", "employees", "研发人员数不能超过职工总数"),)
+RND_CROSS_RULES = (
+    NotAbove("rnd_staff", "employees", "研发人员数不能超过职工总数", "R&D staff may not exceed employees"),
+)
