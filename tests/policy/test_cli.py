@@ -221,3 +221,182 @@ def test_template_command_writes_a_template_the_reader_accepts(tmp_path):
     assert (
         result.records == [] and result.unknown_headers == []
     )  # headers only: no example row that could be imported by mistake
+
+
+# --- file-level problems, repeated codes, separators, limits, policy titles ---------------------------------
+
+
+def _rows(dicts, header=HEADER):
+    return [[d.get(h, "") for h in header] for d in dicts]
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx", "template", "blank_rows"])
+def test_header_only_file_exits_two_and_says_so(tmp_path, capsys, kind):
+    from tests.policy.fixtures.firms import write_xlsx
+
+    from gaoqi.policy.template.write import write_template
+
+    if kind == "csv":
+        path = write_csv(tmp_path / "h.csv", HEADER, [])
+    elif kind == "xlsx":
+        path = write_xlsx(tmp_path / "h.xlsx", HEADER, [])
+    elif kind == "template":  # the blank template uploaded as it was downloaded
+        path = write_template(tmp_path / "模板.xlsx")
+    else:
+        path = write_csv(tmp_path / "b.csv", HEADER, [[""] * len(HEADER)] * 2)
+    code, out, err = run(["evaluate", str(path), "--policy", "hte", "--as-of", "2024-06-30"], capsys)
+    assert code == 2 and out == ""
+    assert "文件只有表头，没有数据行" in err
+
+
+def test_simulate_header_only_file_exits_two(tmp_path, capsys):
+    path = write_csv(tmp_path / "h.csv", HEADER, [])
+    (tmp_path / "r.yaml").write_text("ip.min_count: 2\n", encoding="utf-8")
+    code, out, err = run(
+        [
+            "simulate",
+            str(path),
+            "--policy",
+            "pool",
+            "--reform",
+            str(tmp_path / "r.yaml"),
+            "--as-of",
+            "2024-06-30",
+        ],
+        capsys,
+    )
+    assert code == 2 and "文件只有表头，没有数据行" in err and out == ""
+
+
+@pytest.mark.parametrize("name", ["empty.csv", "empty.xlsx"])
+def test_empty_file_exits_two(tmp_path, capsys, name):
+    path = tmp_path / name
+    if name.endswith(".csv"):
+        path.write_bytes(b"")
+    else:
+        import xlsxwriter
+
+        book = xlsxwriter.Workbook(str(path))
+        book.add_worksheet()
+        book.close()
+    code, out, err = run(["evaluate", str(path), "--policy", "hte"], capsys)
+    assert code == 2 and out == "" and "文件为空" in err
+
+
+def test_repeated_credit_code_is_reported_and_the_first_row_evaluated(tmp_path, capsys):
+    rows = good_rows(3)
+    rows[2]["credit_code"] = rows[0]["credit_code"]
+    path = write_csv(tmp_path / "dup.csv", HEADER, _rows(rows))
+    code, out, err = run(
+        ["evaluate", str(path), "--policy", "tech_sme,hte", "--as-of", "2024-06-30", "--detail", "summary"],
+        capsys,
+    )
+    assert code == 1 and "1 行有错误" in err
+    by = {(o["row"], o["policy"]): o for o in map(json.loads, out.splitlines())}
+    assert by[2, "tech_sme"]["outcome"] == "pass" and by[3, "tech_sme"]["outcome"] == "pass"
+    for policy in ("tech_sme", "hte"):
+        dup = by[4, policy]
+        assert dup["outcome"] is None and dup["credit_code"] == rows[0]["credit_code"]
+        assert dup["errors"] == [
+            {
+                "row": 4,
+                "column": "credit_code",
+                "reason": "统一社会信用代码与第2行重复（同一企业只评价第一次出现的行）",
+            }
+        ]
+
+
+@pytest.mark.parametrize("sep", [";", "\t"])
+def test_semicolon_or_tab_csv_evaluates_like_comma_csv(tmp_path, capsys, sep):
+    comma = write_csv(tmp_path / "c.csv", HEADER, _rows(good_rows(3)))
+    other = tmp_path / "s.csv"
+    other.write_text(comma.read_text(encoding="utf-8").replace(",", sep), encoding="utf-8")
+    args = ["--policy", "tech_sme,hte,pool", "--as-of", "2024-06-30"]
+    code_c, out_c, _ = run(["evaluate", str(comma), *args], capsys)
+    code_s, out_s, _ = run(["evaluate", str(other), *args], capsys)
+    assert code_c == code_s == 0 and out_s == out_c
+
+
+@pytest.mark.parametrize(
+    ("fmt", "column", "value", "limit"),
+    [
+        ("csv", "revenue_y3", "900000000000000", "须小于10万亿元"),
+        ("csv", "revenue_y3", "9e14", "须小于10万亿元"),
+        ("csv", "net_assets_y3", "-9e14", "须小于10万亿元"),
+        ("xlsx", "revenue_y3", 9e14, "须小于10万亿元"),
+        ("xlsx", "employees", 9e14, "须小于10亿"),
+        ("csv", "ip_class1", "900000000000000", "须小于10亿"),
+    ],
+)
+@pytest.mark.parametrize("detail", ["full", "summary"])
+def test_values_beyond_the_arithmetic_are_reported_by_row_and_column(
+    tmp_path, capsys, fmt, column, value, limit, detail
+):
+    from tests.policy.fixtures.firms import write_xlsx
+
+    rows = _rows(good_rows(3))
+    rows[1][HEADER.index(column)] = value
+    if fmt == "csv":
+        path = write_csv(tmp_path / "big.csv", HEADER, rows)
+    else:
+        path = write_xlsx(tmp_path / "big.xlsx", HEADER, rows)
+    code, out, err = run(
+        ["evaluate", str(path), "--policy", "tech_sme,hte,pool", "--as-of", "2024-06-30", "--detail", detail],
+        capsys,
+    )
+    assert code == 1 and "1 行有错误" in err
+    objs = [json.loads(line) for line in out.splitlines()]
+    assert len(objs) == 9
+    for o in objs:
+        if o["row"] == 3:
+            assert o["outcome"] is None
+            (error,) = o["errors"]
+            assert (error["row"], error["column"]) == (3, column) and limit in error["reason"]
+        else:
+            assert o["outcome"] is not None and o["errors"] == []
+
+
+def test_messages_name_policies_by_their_chinese_title(firms_csv, tmp_path, capsys):
+    code, _, err = run(["evaluate", str(firms_csv), "--policy", "nope"], capsys)
+    assert code == 2 and "hte（高新技术企业认定）" in err and "tech_sme（科技型中小企业评价办法）" in err
+    code, _, err = run(["evaluate", str(firms_csv), "--policy", "hte", "--as-of", "2010-01-01"], capsys)
+    assert (
+        code == 2 and "高新技术企业认定（hte）在 2010-01-01 不在有效期内（有效期：2016-01-01 至 今）" in err
+    )
+    out = tmp_path / "r.csv"
+    run(
+        ["evaluate", str(firms_csv), "--policy", "tech_sme,hte", "--as-of", "2024-06-30", "--out", str(out)],
+        capsys,
+    )
+    rows = list(csv.DictReader(open(out, encoding="utf-8-sig")))
+    assert {(r["policy"], r["policy_title"]) for r in rows} == {
+        ("tech_sme", "科技型中小企业评价办法"),
+        ("hte", "高新技术企业认定"),
+    }
+    missing = [r for r in rows if r["row"] == "5"]  # revenue_y3 blank: required by both
+    assert {r["errors"] for r in missing} == {
+        "revenue_y3：科技型中小企业评价办法评价必填",
+        "revenue_y3：高新技术企业认定评价必填",
+    }
+    for r in rows:  # no error text names a policy by its code
+        assert not any(code in (r["errors"] or "") for code in ("tech_sme", "hte", "pool"))
+
+
+def test_progress_bars_are_labelled_with_policy_titles(firms_csv):
+    import contextlib
+    from datetime import date
+
+    from gaoqi.policy.cli import load_policies
+    from gaoqi.policy.evaluate_file import evaluate_file
+
+    seen = []
+
+    def progress(total, desc, rows, unit="行"):
+        seen.append(desc)
+        return contextlib.nullcontext()
+
+    as_of = date(2024, 6, 30)
+    evaluate_file(
+        firms_csv, load_policies(["tech_sme", "hte"], as_of), as_of, detail="full", progress=progress
+    )
+    assert seen == ["整理结果", "科技型中小企业评价办法", "高新技术企业认定"]

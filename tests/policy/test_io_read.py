@@ -117,7 +117,7 @@ def test_bad_rows_name_row_column_and_reason_and_do_not_stop_the_others(tmp_path
     assert "不是数字" in got[2, "employees"]
     assert "负数" in got[3, "revenue_y1"]
     assert got[4, "credit_code"] == "必填项为空"
-    assert "不能大于职工总数" in got[5, "tech_staff"]
+    assert got[5, "tech_staff"] == "科技人员数不能超过职工总数（tech_staff：101人，employees：100人）"
     assert "日期不存在" in got[6, "founded_on"]
     assert "校验位" in got[7, "credit_code"]
     assert "整数元" in got[8, "total_cost"]

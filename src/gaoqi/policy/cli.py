@@ -1,8 +1,10 @@
 """`gaoqi evaluate` and `gaoqi simulate` (no Django). See docs/policy-cli.md.
 
 Exit codes: 0 every row evaluated; 1 some rows could not be read or evaluated (they are reported, the
-others are still evaluated); 2 usage error (bad arguments, unknown policy, a date outside a policy's
-validity, a file that cannot be read as a template).
+others are still evaluated; a credit code repeated in a later row is such an error); 2 usage error (bad
+arguments, unknown policy, a date outside a policy's validity, a file that cannot be read as a template,
+an empty file, a file with headers but no data rows: "文件只有表头，没有数据行").
+Messages to officers name policies by their Chinese title (the code is shown where it must be typed).
 
 Design for speed: every file is read by the columnar reader and evaluated by the bulk path (one Polars
 pass per policy). `--detail full` adds the per-firm engine's complete explanation (thresholds,
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from gaoqi.policy.core.errors import PolicyError
@@ -35,6 +37,29 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"日期格式应为 YYYY-MM-DD：{text!r}") from None
 
 
+def _policy_files(name: str) -> list:
+    """The parsed parameter files of a policy, oldest first ([] when they cannot be read)."""
+    from gaoqi.policy.loader import parse_policy_file
+    from gaoqi.policy.policies import RULES
+
+    try:
+        paths = RULES[name].params_dir.glob(f"{name}_*.yaml")
+        files = [parse_policy_file(p) for p in paths if p.stem.rsplit("_", 1)[0] == name]
+    except Exception:  # only for messages: a broken file is reported when the policy is loaded
+        return []
+    return sorted(files, key=lambda f: f.effective_from)
+
+
+def policy_title(name: str) -> str:
+    """The Chinese title officers know a policy by (its latest parameter file's), or the code."""
+    files = _policy_files(name)
+    return files[-1].title_zh if files else name
+
+
+def _choices() -> str:
+    return "、".join(f"{n}（{policy_title(n)}）" for n in POLICIES)
+
+
 def _policies(values: list[str]) -> list[str]:
     names: list[str] = []
     for value in values:
@@ -42,7 +67,7 @@ def _policies(values: list[str]) -> list[str]:
             if not name:
                 continue
             if name not in POLICIES:
-                raise UsageError(f"未知政策 {name!r}（unknown policy）；可选：{', '.join(POLICIES)}")
+                raise UsageError(f"未知政策 {name!r}（unknown policy）；可选：{_choices()}")
             if name not in names:
                 names.append(name)
     if not names:
@@ -59,7 +84,18 @@ def load_policies(names: list[str], as_of: date) -> list:
         try:
             out.append(load_policy(name, as_of))
         except LookupError as exc:
-            raise UsageError(f"政策 {name} 在 {as_of} 不在有效期内或不存在：{exc}") from None
+            files = _policy_files(name)
+            if not files:
+                raise UsageError(f"政策 {name} 不存在或没有参数文件：{exc}") from None
+            ends = [
+                f.effective_to or (g.effective_from - timedelta(days=1))
+                for f, g in zip(files, files[1:], strict=False)
+            ]
+            ends.append(files[-1].effective_to or "今")
+            spans = "、".join(f"{f.effective_from} 至 {end}" for f, end in zip(files, ends, strict=True))
+            raise UsageError(
+                f"{files[-1].title_zh}（{name}）在 {as_of} 不在有效期内（有效期：{spans}）"
+            ) from None
     return out
 
 
@@ -130,7 +166,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
             full_limit=FULL_AUTO_LIMIT,
             progress=lambda n, d, rows, unit="行": _progress(n, d, rows, args.no_progress, unit),
         )
-    except TemplateError as exc:
+    except TemplateError as exc:  # NoDataRows included: a header-only file has nothing to evaluate
         raise UsageError(f"{args.file}: {exc}") from None
     for w in warnings:
         print(f"gaoqi evaluate: 提示：{w}", file=sys.stderr)
@@ -189,7 +225,7 @@ def simulate_parser() -> argparse.ArgumentParser:
 
 
 def run_simulate(args: argparse.Namespace) -> int:
-    from gaoqi.policy.template.read import TemplateError
+    from gaoqi.policy.template.read import NoDataRows, TemplateError
     from gaoqi.policy.template.table import read_table
     from gaoqi.policy.whatif import simulate as whatif
 
@@ -201,6 +237,8 @@ def run_simulate(args: argparse.Namespace) -> int:
     (baseline,) = load_policies([args.policy], as_of)
     try:
         table = read_table(args.file)
+        if table.n_rows == 0:
+            raise NoDataRows()
     except TemplateError as exc:
         raise UsageError(f"{args.file}: {exc}") from None
     result = whatif.simulate(table.df, baseline, reform, as_of)

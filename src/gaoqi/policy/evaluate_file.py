@@ -19,7 +19,7 @@ from gaoqi.policy.core.engine import evaluate, validate_facts
 from gaoqi.policy.core.facts import EnterpriseFacts
 from gaoqi.policy.core.model import Policy
 from gaoqi.policy.outputs.results import PolicyResult, ResultSet
-from gaoqi.policy.template.read import RowError
+from gaoqi.policy.template.read import NoDataRows, RowError
 from gaoqi.policy.template.table import ROW, read_table
 
 
@@ -51,8 +51,11 @@ def evaluate_file(
     full_limit: int = 1_000,
     progress: Callable | None = None,
 ) -> tuple[ResultSet, list[str]]:
-    """(ResultSet, warnings). Raises TemplateError for a file that is not a readable template."""
+    """(ResultSet, warnings). Raises TemplateError for a file that is not a readable template, and its
+    subclass NoDataRows for a template without data rows (headers only: nothing to evaluate)."""
     table = read_table(path)
+    if table.n_rows == 0:
+        raise NoDataRows()
     file = Path(path).name
     warnings = [f"未识别的列已忽略：{', '.join(table.unknown_headers)}"] if table.unknown_headers else []
     df = table.df
@@ -105,7 +108,7 @@ def _one_policy(
         wanted = set(ok_rows)
         # the per-firm engine takes ~1-3 ms a row: worth a bar from a few hundred rows on
         slow = 10**9 if len(ok_rows) >= 300 else 0
-        bar = progress(len(ok_rows), policy.name, slow) if progress else contextlib.nullcontext()
+        bar = progress(len(ok_rows), policy.title_zh, slow) if progress else contextlib.nullcontext()
         with bar as tick:
             for row in df.filter(pl.col(ROW).is_in(list(wanted))).iter_rows(named=True):
                 res.evaluations[row[ROW]] = evaluate(facts_of(row), policy, as_of, with_gaps=True)

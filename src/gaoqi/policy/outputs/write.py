@@ -65,6 +65,7 @@ def policy_frame(rs: ResultSet, res: PolicyResult) -> pl.DataFrame:
     rows = t.get_column("_row").to_list()
     t = t.drop("errors").with_columns(
         pl.lit(res.policy.name).alias("policy"),
+        pl.lit(res.policy.title_zh).alias("policy_title"),
         pl.Series("gaps", [_gaps_text(res, r) for r in rows], dtype=pl.String)
         if rs.detail == "full"
         else pl.lit(None, pl.String).alias("gaps"),
@@ -77,6 +78,7 @@ def policy_frame(rs: ResultSet, res: PolicyResult) -> pl.DataFrame:
             {
                 "_row": missing,
                 "policy": [res.policy.name] * len(missing),
+                "policy_title": [res.policy.title_zh] * len(missing),
                 "credit_code": [rs.names.get(r, (None, None))[0] for r in missing],
                 "errors": [_errors_text(res, r) for r in missing],
             },
@@ -99,6 +101,7 @@ def flat_frame(rs: ResultSet) -> pl.DataFrame:
         "credit_code",
         "name",
         "policy",
+        "policy_title",
         "outcome",
         "eligible",
         "score",

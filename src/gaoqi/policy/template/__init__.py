@@ -3,10 +3,12 @@
 - `read_template(path)` -> `ReadResult` (one `RowRecord` per data row: `EnterpriseFacts` or `RowError`s);
 - `read_table(path)` -> `TableResult` (a typed Polars DataFrame of the valid rows, plus the errors);
 - `write_template(path)` -> the downloadable .xlsx template.
-Cell rules (what a cell means) are in `cells`; the per-row error for Excel input is `read.RowError`.
+Cell rules (what a cell means) are in `cells`; the per-row error for Excel input is `read.RowError`; a file
+that cannot be read raises `TemplateError` (`NoDataRows`, raised by `evaluate_file`, for headers only).
 """
 
 from gaoqi.policy.template.read import (
+    NoDataRows,
     ReadResult,
     RowError,
     RowRecord,
@@ -19,6 +21,7 @@ from gaoqi.policy.template.write import write_template
 
 __all__ = [
     "SCHEMA",
+    "NoDataRows",
     "ReadResult",
     "RowError",
     "RowRecord",

@@ -1,13 +1,16 @@
 """Cell parsing for the evaluation template: the one definition of what a cell value means.
 
-Both readers (row by row in `io_read`, columnar in `io_table`) use these rules; the columnar reader
+Both readers (row by row in `read`, columnar in `table`) use these rules; the columnar reader
 only takes a shortcut for canonical spellings and sends everything else through these functions.
 
 Decisions (documented in docs/policy-cli.md):
 - blank (empty or whitespace-only) means "not reported" (None);
-- money is integer yuan; thousands separators "," and "，" are ignored; 12.0 is 12; a fraction of a
-  yuan (12.5) is rejected, never rounded: band edges are compared exactly. 万元 columns accept up to
-  four decimals (exact to the yuan);
+- money is integer yuan; thousands separators "," and "，" are allowed between groups of three digits
+  (1,234,567) and nowhere else: "12,5" (a decimal comma) or "1,2,3" is rejected, never guessed; 12.0 is
+  12; a fraction of a yuan (12.5) is rejected, never rounded: band edges are compared exactly. 万元
+  columns accept up to four decimals (exact to the yuan);
+- the arithmetic's limits are `core.facts.MONEY_LIMIT` (money, in yuan, either sign) and `COUNT_LIMIT`,
+  the same the engine checks;
 - booleans: 1/0, true/false, 是/否, yes/no (any case);
 - dates: YYYY-MM-DD (also 2019/3/5, 2019.3.5, 2019年3月5日, and Excel date cells);
 - codes typed as numbers in Excel (320505.0) read as 320505.
@@ -30,6 +33,8 @@ TRUE_WORDS = frozenset({"1", "1.0", "true", "是", "yes", "y"})
 FALSE_WORDS = frozenset({"0", "0.0", "false", "否", "no", "n"})
 
 _NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+GROUPED_RE = r"^[+-]?[0-9]{1,3}([,，][0-9]{3})+(\.[0-9]*)?$"  # thousands separators where they belong
+_GROUPED_RE = re.compile(GROUPED_RE)
 _DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(\s+00:00(:00(\.0+)?)?)?$")
 _CODE_FLOAT_RE = re.compile(r"^(\d+)\.0+$")
 _REGION_RE = re.compile(r"^\d{6}$")
@@ -38,6 +43,18 @@ CODE_FIELDS = frozenset({"region_code", "tech_field"})
 
 class CellError(ValueError):
     """A cell that cannot be read; the message is shown to the officer (Chinese)."""
+
+
+def zh_number(n: int) -> str:
+    """10**13 -> "10万亿", 10**9 -> "10亿": a limit as officers say it."""
+    for size, unit in ((10**12, "万亿"), (10**8, "亿"), (10**4, "万")):
+        if n >= size and n % size == 0:
+            return f"{n // size}{unit}"
+    return f"{n:,}"
+
+
+MONEY_RANGE_ZH = f"金额超出可计算范围（须小于{zh_number(MONEY_LIMIT)}元）"
+COUNT_RANGE_ZH = f"数值超出可计算范围（须小于{zh_number(COUNT_LIMIT)}）"
 
 
 def is_blank(value: object) -> bool:
@@ -56,7 +73,10 @@ def _decimal(value: object) -> Decimal:
     if isinstance(value, Decimal):
         return value
     if isinstance(value, str):
-        text = value.strip().replace(",", "").replace("，", "")
+        text = value.strip()
+        if ("," in text or "，" in text) and not _GROUPED_RE.match(text):
+            raise CellError(f"千分位逗号位置不对：{text!r}（每三位一个逗号；小数点应写作“.”）")
+        text = text.replace(",", "").replace("，", "")
         if not _NUMBER_RE.match(text):
             raise CellError(f"不是数字：{value.strip()!r}")
         try:
@@ -75,7 +95,7 @@ def parse_money(value: object, *, scale: int = 1, signed: bool = False) -> int:
     if amount < 0 and not signed:
         raise CellError("金额不能为负数")
     if abs(amount) >= MONEY_LIMIT:
-        raise CellError("金额超出合理范围（须小于10万亿元）")
+        raise CellError(MONEY_RANGE_ZH)
     return int(amount)
 
 
@@ -86,7 +106,7 @@ def parse_count(value: object) -> int:
     if number < 0:
         raise CellError("不能为负数")
     if number >= COUNT_LIMIT:
-        raise CellError("数值超出合理范围")
+        raise CellError(COUNT_RANGE_ZH)
     return int(number)
 
 

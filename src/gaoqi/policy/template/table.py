@@ -1,10 +1,12 @@
 """Reading the evaluation template into a Polars DataFrame, for bulk evaluation.
 
-Same semantics as the row reader (`io_read.read_template`) by construction: each column is parsed
+Same semantics as the row reader (`read.read_template`) by construction: each column is parsed
 with vectorised expressions that accept only canonical spellings ("1234", "1,234", "1234.0", "是",
 "2019-03-05", a valid credit code ...). Any row holding a cell the shortcut does not accept, or
-failing a cross-field check, is re-read by `io_read.parse_row`, the single source of truth, which
-yields either its values or its `RowError`s. Tests compare both readers on generated files.
+failing a cross-field check (`core.facts.CROSS_RULES`), is re-read by `read.parse_row`, the single
+source of truth, which yields either its values or its `RowError`s. Repeated credit codes are found by
+`read.duplicate_rows` over every row's code, as in the row reader. Tests compare both readers on
+generated files.
 """
 
 from __future__ import annotations
@@ -21,9 +23,20 @@ from pathlib import Path
 import polars as pl
 
 from gaoqi.policy.bulk.plan import DTYPES
-from gaoqi.policy.core.facts import FIELD_SPECS, FieldSpec, Kind
-from gaoqi.policy.template.cells import COUNT_LIMIT, FALSE_WORDS, MONEY_LIMIT, TRUE_WORDS, WAN, is_blank
-from gaoqi.policy.template.read import Column, Layout, RowError, data_rows, find_layout, parse_row, read_raw
+from gaoqi.policy.core.facts import COUNT_LIMIT, CROSS_RULES, FIELD_SPECS, MONEY_LIMIT, FieldSpec, Kind
+from gaoqi.policy.template.cells import FALSE_WORDS, GROUPED_RE, TRUE_WORDS, WAN, is_blank
+from gaoqi.policy.template.read import (
+    Column,
+    Layout,
+    RowError,
+    code_of,
+    data_rows,
+    duplicate_error,
+    duplicate_rows,
+    find_layout,
+    parse_row,
+    read_raw,
+)
 
 ROW = "_row"
 SCHEMA: dict[str, pl.DataType] = {ROW: pl.Int64, **{s.name: DTYPES[s.kind] for s in FIELD_SPECS}}
@@ -31,6 +44,11 @@ SCHEMA: dict[str, pl.DataType] = {ROW: pl.Int64, **{s.name: DTYPES[s.kind] for s
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _PY_ONLY_SPACE = "[\x1c-\x1f]"  # whitespace to Python's str.strip but not to Polars: leave to the row reader
+# The shortcut accepts numbers of at most this many integer digits, all below the limits of `core.facts`
+# (10**N <= LIMIT); longer ones go to the row reader, which checks the limits exactly.
+_MONEY_DIGITS = len(str(MONEY_LIMIT)) - 1
+_WAN_DIGITS = len(str(MONEY_LIMIT // WAN)) - 1
+_COUNT_DIGITS = len(str(COUNT_LIMIT)) - 1
 
 
 @dataclass(slots=True)
@@ -64,11 +82,11 @@ def _fast(s: pl.Expr, spec: FieldSpec, scale: int) -> pl.Expr:
         t = s.str.replace_all(",", "", literal=True).str.replace_all("，", "", literal=True)
         sign = "-?" if spec.signed else ""
         if kind is Kind.COUNT:
-            pattern = r"^[0-9]{1,9}(\.0*)?$"
+            pattern = rf"^[0-9]{{1,{_COUNT_DIGITS}}}(\.0*)?$"
         elif scale == WAN:
-            pattern = rf"^{sign}[0-9]{{1,9}}(\.[0-9]{{0,4}})?$"
+            pattern = rf"^{sign}[0-9]{{1,{_WAN_DIGITS}}}(\.[0-9]{{0,4}})?$"
         else:
-            pattern = rf"^{sign}[0-9]{{1,13}}(\.0*)?$"
+            pattern = rf"^{sign}[0-9]{{1,{_MONEY_DIGITS}}}(\.0*)?$"
         whole = t.str.extract(r"^(-?[0-9]+)", 1).cast(pl.Int64, strict=False)
         if scale == WAN:
             frac = t.str.extract(r"\.([0-9]*)$", 1).fill_null("").str.pad_end(4, "0").cast(pl.Int64)
@@ -77,7 +95,8 @@ def _fast(s: pl.Expr, spec: FieldSpec, scale: int) -> pl.Expr:
             value = pl.when(negative).then(-value).otherwise(value)
         else:
             value = whole
-        return pl.when(t.str.contains(pattern)).then(value)
+        commas = s.str.contains("[,，]") & ~s.str.contains(GROUPED_RE)  # misplaced: the row reader says so
+        return pl.when(t.str.contains(pattern) & ~commas).then(value)
     if kind is Kind.BOOL:
         low = s.str.to_lowercase()
         return (
@@ -125,7 +144,7 @@ def _typed(col: Column, values: tuple, types: set) -> tuple[pl.Series, pl.Series
 
 
 def _typed_series(col: Column, s: pl.Series) -> tuple[pl.Series, pl.Series] | None:
-    """`_typed` on a Series of one non-string type. Each rule matches io_cells exactly: e.g. a float
+    """`_typed` on a Series of one non-string type. Each rule matches `cells` exactly: e.g. a float
     is integral yuan iff Decimal(repr(x)) is, for |x| < 2^53."""
     kind, name = col.spec.kind, col.spec.name
     dt = s.dtype
@@ -363,35 +382,51 @@ def read_table(path: str | Path) -> TableResult:
         *[pl.lit(None, dtype=DTYPES[s.kind]).alias(s.name) for s in FIELD_SPECS if s.name not in present],
         pl.any_horizontal(bad).alias("__bad"),
     )
-    cross = pl.lit(False)
-    if {"tech_staff", "employees"} <= present:
-        cross = cross | (pl.col("tech_staff") > pl.col("employees")).fill_null(False)
-    for y in (1, 2, 3):
-        if {f"rnd_expense_y{y}", f"rnd_expense_domestic_y{y}"} <= present:
-            cross = cross | (pl.col(f"rnd_expense_domestic_y{y}") > pl.col(f"rnd_expense_y{y}")).fill_null(
-                False
-            )
-    out = out.with_columns((pl.col("__bad") | cross | pl.col("credit_code").is_null()).alias("__bad"))
+    cross = [
+        (pl.col(rule.small) > pl.col(rule.big)).fill_null(False)
+        for rule in CROSS_RULES
+        if {rule.small, rule.big} <= present
+    ]  # rows breaking a rule are re-read by parse_row, which words the error
+    out = out.with_columns(
+        pl.any_horizontal([pl.col("__bad"), *cross, pl.col("credit_code").is_null()]).alias("__bad")
+    )
     # EnterpriseFacts.name defaults to "" (not None): keep the table equal to the row reader's facts
     good = out.filter(~pl.col("__bad")).select(list(SCHEMA)).with_columns(pl.col("name").fill_null(""))
     slow_rows = out.filter(pl.col("__bad")).get_column(ROW).to_list()
-    errors: list[RowError] = []
+    errors: dict[int, list[RowError]] = {}
     raw_names: dict[int, tuple] = {}
     recovered = []
+    codes: dict[int, str | None] = dict(
+        zip(good.get_column(ROW).to_list(), good.get_column("credit_code").to_list(), strict=True)
+    )
+    code_col = next(c for c in layout.columns if c.spec.name == "credit_code")
     if slow_rows:
         cells = source.cells_of(slow_rows)
         for num in slow_rows:
             record = parse_row(cells[num], layout.columns, file, num)
             if record.facts is None:
-                errors.extend(record.errors)
+                errors[num] = list(record.errors)
                 raw_names[num] = tuple(
                     _raw_text(cells[num], layout.columns, f) for f in ("credit_code", "name")
                 )
+                codes[num] = code_of(cells[num], code_col)
             else:
                 recovered.append({ROW: num, **record.facts.as_dict()})
+                codes[num] = record.facts.credit_code
     if recovered:
         good = pl.concat([good, pl.DataFrame(recovered, schema=SCHEMA)]).sort(ROW)
-    return TableResult(good.cast(SCHEMA), errors, layout.unknown_headers, n, headers, numbers, raw_names)
+    # the same rule as read_template: a later row repeating a credit code is an error, the first is read
+    dups = duplicate_rows(sorted(codes.items())) if good.height + len(errors) > 1 else {}
+    if dups:
+        moved = good.filter(pl.col(ROW).is_in(list(dups)))
+        for num, code, name in moved.select(ROW, "credit_code", "name").iter_rows():
+            errors[num] = []
+            raw_names[num] = (code, name or None)
+        good = good.filter(~pl.col(ROW).is_in(list(dups)))
+        for num, first in dups.items():
+            errors[num].append(duplicate_error(file, num, code_col.header, first))
+    flat = [e for num in sorted(errors) for e in errors[num]]
+    return TableResult(good.cast(SCHEMA), flat, layout.unknown_headers, n, headers, numbers, raw_names)
 
 
 def _raw_text(cells, columns: list[Column], name: str) -> str | None:
