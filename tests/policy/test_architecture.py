@@ -20,8 +20,13 @@ AS_OF_TEXT = "2024-06-30"
 def test_import_contracts_are_kept():
     """No Django in the engine, no policy importing another, core below policies, backends and formats."""
     exe = Path(sys.executable).with_name("lint-imports")
-    out = subprocess.run([str(exe), "--no-cache", str(ROOT / "pyproject.toml")], cwd=ROOT,
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [str(exe), "--no-cache", str(ROOT / "pyproject.toml")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "0 broken" in out.stdout
 
