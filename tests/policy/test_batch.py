@@ -254,6 +254,7 @@ def assert_agree(facts: list[EnterpriseFacts], policy, as_of: date = AS_OF) -> N
             ev.score_min,
             ev.score_max,
         ), f
+        assert (row["grade"], row["direct_pass_reason"]) == (ev.grade, ev.direct_pass_reason), f
         for cr in ev.criteria:
             covered = [n for n in columns if n.startswith(cr.id + "__")]
             assert covered, f"criterion {cr.id} has no bulk column"
@@ -446,7 +447,7 @@ def test_rnd_institution_bulk_equals_per_firm():
 
 
 def test_every_policy_with_bulk_is_tested_here():
-    assert set(ALL_BULK) == set(POLICIES) | {"rnd_institution"}
+    assert set(ALL_BULK) == set(POLICIES) | {"rnd_institution", "ledger_tier"}  # ledger: test_ledger_tier.py
 
 
 @pytest.mark.parametrize("name", POLICIES)
