@@ -84,6 +84,7 @@ class RuleSet:
     subpolicies: tuple[str, ...] = ()
     bulk: bool = True  # declared, never discovered: tests run the bulk backend on every policy that says so
     labels: Mapping[str, Label] = field(default_factory=dict)  # display strings of codes (direct-pass routes)
+    groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # named sets of criteria ("hard")
     criteria: dict[str, Criterion] = field(default_factory=dict)
     validate: Callable[[Any], None] | None = None
     verdict: Callable[[Any], Mapping[str, Any]] | None = None

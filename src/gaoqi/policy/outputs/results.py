@@ -50,13 +50,16 @@ def _json_list(items: list[pl.Expr]) -> pl.Expr:
 
 
 def _criteria_json(res: PolicyResult) -> pl.Expr:
+    return criteria_json(set(res.table.columns), list(res.policy.criteria))
+
+
+def criteria_json(cols: set[str], criterion_ids: list[str]) -> pl.Expr:
     """The bulk criterion columns as a JSON list of compact objects: `id` plus those of `passed`,
     `points_min`, `points_max`, `value`, `band` that the criterion has (a key that is absent does not
     apply to it; `--detail full` gives every key). Labels and citations are per policy, not per row:
     repeating them on every row made the output of a 100,000-row file 1 GB."""
-    cols = set(res.table.columns)
     items = []
-    for cid in res.policy.criteria:
+    for cid in criterion_ids:
         fields = [pl.lit(cid).alias("id")]
         if f"{cid}__passed" in cols:
             fields.append(pl.col(f"{cid}__passed").alias("passed"))

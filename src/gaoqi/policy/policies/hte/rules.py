@@ -66,16 +66,6 @@ def check_params(params: dict[str, Parameter]) -> list[tuple[str, str]]:
     return out
 
 
-RULES = RuleSet(
-    "hte",
-    EnterpriseFacts,
-    frozenset(s.name for s in FIELD_SPECS),
-    PARAMS,
-    Path(__file__).parent / "params",
-    check_params=check_params,
-)
-criterion = RULES.criterion
-
 HARD = (
     "hte.registered_one_year",
     "hte.core_ip",
@@ -86,6 +76,17 @@ HARD = (
     "hte.hitech_income_ratio",
     "hte.no_major_incident",
 )
+RULES = RuleSet(
+    "hte",
+    EnterpriseFacts,
+    frozenset(s.name for s in FIELD_SPECS),
+    PARAMS,
+    Path(__file__).parent / "params",
+    check_params=check_params,
+    groups={"hard": HARD},
+)
+criterion = RULES.criterion
+
 # Year-dependent fields are required only for the years the firm operated (core.common.n_operating).
 YEAR_STEMS = ("revenue", "net_assets", "rnd_expense", "rnd_expense_domestic")
 EXPERT_MAX = {

@@ -1,0 +1,169 @@
+"""Re-evaluation: every firm (or some) under the enterprise policies and the ledger tiers, with the bulk engine,
+stored as evaluation snapshots. The only writer of `EvaluationSnapshot`.
+
+The flow is the platform's: registry facts (`ledger.facts.facts_table`) -> tech_sme, hte, pool in one
+bulk pass -> their verdicts become the ledger facts -> ledger_tier -> snapshots, replaced per (firm, policy,
+date) in one transaction. Long: takes a `progress(done, total, message)` callback (a job or a CLI bar).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+from django.db import connection, transaction
+from django.utils import timezone
+
+from gaoqi.ledger.facts import SCHEMA, facts_table
+from gaoqi.ledger.models import EvaluationSnapshot
+from gaoqi.policy import ENGINE_VERSION, ENTERPRISE_POLICIES, RULES, load_policy
+from gaoqi.policy.bulk.plan import evaluate_table, evaluate_tables
+from gaoqi.policy.outputs.results import criteria_json
+from gaoqi.policy.policies.ledger_tier.facts import LedgerFacts
+from gaoqi.registry.models import Enterprise
+
+LEDGER_POLICY = "ledger_tier"
+BATCH = 5_000
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class ReevaluationResult:
+    as_of: date
+    firms: int
+    snapshots: int
+    by_grade: dict[str, int]
+
+
+def _ledger_facts(facts: pl.DataFrame, results: dict[str, pl.DataFrame], as_of: date) -> pl.DataFrame:
+    hard = RULES["hte"].groups["hard"]
+    hte = results["hte"].select(
+        "enterprise_id",
+        pl.when(pl.col("errors").is_null())
+        .then(pl.sum_horizontal([(~pl.col(f"{c}__passed")).cast(pl.Int64) for c in hard]))
+        .alias("hte_hard_failed"),
+    )
+    sme = results["tech_sme"].select("enterprise_id", pl.col("eligible").alias("tech_sme_eligible"))
+    ent = Enterprise._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM {ent} WHERE tech_sme_valid_until >= %s", [as_of])
+        registered = pl.DataFrame(
+            {"enterprise_id": [r[0] for r in cursor.fetchall()]}, schema={"enterprise_id": pl.Int64}
+        )
+    registered = registered.with_columns(pl.lit(True).alias("tech_sme_registered"))
+    base = facts.select(
+        "enterprise_id",
+        "credit_code",
+        "has_hte_certificate",
+        "rnd_expense_y3",
+        pl.when(pl.col("ip_class1").is_null() & pl.col("ip_class2").is_null())
+        .then(None)
+        .otherwise(pl.col("ip_class1").fill_null(0) + pl.col("ip_class2").fill_null(0))
+        .alias("ip_count"),
+    )
+    out = (
+        base.join(hte, on="enterprise_id", how="left")
+        .join(sme, on="enterprise_id", how="left")
+        .join(registered, on="enterprise_id", how="left")
+        .with_columns(pl.col("tech_sme_registered").fill_null(False))
+    )
+    names = [f for f in LedgerFacts.__dataclass_fields__]
+    return out.select("enterprise_id", *names)
+
+
+def _rows(table: pl.DataFrame, policy, facts_revision: pl.DataFrame, now) -> pl.DataFrame:
+    cols = set(table.columns)
+    return table.join(facts_revision, on="enterprise_id", how="left").select(
+        "enterprise_id",
+        pl.lit(policy.name).alias("policy"),
+        "outcome",
+        "eligible",
+        "score",
+        "score_min",
+        "score_max",
+        "grade",
+        "direct_pass_reason",
+        "errors",
+        pl.when(pl.col("errors").is_null())
+        .then(criteria_json(cols, list(policy.criteria)))
+        .otherwise(pl.lit("[]"))
+        .alias("criteria_json"),
+        "facts_revision",
+    )
+
+
+def _store(
+    rows: pl.DataFrame, policy, as_of: date, now, progress: Progress | None, done: int, total: int
+) -> int:
+    table = EvaluationSnapshot._meta.db_table
+    ids = rows.get_column("enterprise_id").to_list()
+    with connection.cursor() as cursor:
+        for i in range(0, len(ids), BATCH):
+            chunk = ids[i : i + BATCH]
+            cursor.execute(
+                f"DELETE FROM {table} WHERE policy = %s AND as_of = %s AND enterprise_id IN "
+                f"({','.join(['%s'] * len(chunk))})",
+                [policy.name, as_of, *chunk],
+            )
+        columns = (
+            "enterprise_id",
+            "policy",
+            "as_of",
+            "outcome",
+            "eligible",
+            "score",
+            "score_min",
+            "score_max",
+            "grade",
+            "direct_pass_reason",
+            "errors",
+            "criteria_json",
+            "engine_version",
+            "param_hash",
+            "facts_revision",
+            "evaluated_at",
+        )
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
+        for start in range(0, rows.height, BATCH):
+            part = rows.slice(start, BATCH)
+            values = [
+                (r[0], r[1], as_of, *r[2:11], ENGINE_VERSION, policy.param_hash, r[11], now)
+                for r in part.iter_rows()
+            ]
+            cursor.executemany(sql, values)
+            if progress:
+                progress(done + start + part.height, total, f"保存 {policy.title_zh} 评价结果")
+    return rows.height
+
+
+def reevaluate(
+    *, as_of: date, enterprise_ids: list[int] | None = None, progress: Progress | None = None
+) -> ReevaluationResult:
+    """Evaluate the firms (all when `enterprise_ids` is None) as of `as_of` and store their snapshots."""
+    policies = [load_policy(name, as_of) for name in ENTERPRISE_POLICIES]
+    ledger = load_policy(LEDGER_POLICY, as_of)
+    if progress:
+        progress(0, 1, "读取企业数据")
+    facts = facts_table(as_of, enterprise_ids)
+    n = facts.height
+    total = n * (len(policies) + 1)
+    if progress:
+        progress(0, total, "批量评价")
+    results = evaluate_tables(facts, policies, as_of, keep=("enterprise_id",))
+    ledger_table = evaluate_table(
+        _ledger_facts(facts, results, as_of), ledger, as_of, keep=("enterprise_id",)
+    )
+    revision = facts.select(
+        "enterprise_id",
+        pl.struct([pl.col(c) for c in SCHEMA]).hash(seed=0).cast(pl.String).alias("facts_revision"),
+    )
+    now = timezone.now()
+    stored = 0
+    with transaction.atomic():
+        for policy in [*policies, ledger]:
+            table = ledger_table if policy is ledger else results[policy.name]
+            stored += _store(_rows(table, policy, revision, now), policy, as_of, now, progress, stored, total)
+    grades = ledger_table.group_by("grade").len().sort("grade")
+    return ReevaluationResult(as_of, n, stored, {g or "-": c for g, c in grades.iter_rows()})
