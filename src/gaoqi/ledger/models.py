@@ -45,3 +45,43 @@ class EvaluationSnapshot(models.Model):
     @property
     def criteria(self) -> list[dict]:
         return json.loads(self.criteria_json)
+
+
+class Grade(models.TextChoices):
+    A = "A", _("A 已认定高企")
+    B = "B", _("B 高企后备")
+    C = "C", _("C 科技型中小企业")
+    D = "D", _("D 潜在培育对象")
+    E = "E", _("E 其他")
+
+
+class LedgerEntry(models.Model):
+    """The cultivation ledger (培育台账): one row per enterprise, its tier and its evaluations as of the latest
+    re-evaluation. Denormalised from the snapshots (and the region, field and pinyin name key) so that the
+    ledger pages filter and sort on one indexed table. Written only by `services.reevaluate`."""
+
+    enterprise = models.OneToOneField(
+        "registry.Enterprise", on_delete=models.CASCADE, related_name="ledger_entry", verbose_name=_("企业")
+    )
+    as_of = models.DateField(_("评价基准日"))
+    grade = models.CharField(_("台账分级"), max_length=1, choices=Grade.choices)
+    city = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
+    county = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
+    tech_field = models.ForeignKey("registry.TechField", null=True, blank=True, on_delete=models.PROTECT)
+    name_pinyin = models.CharField(max_length=200)
+    has_hte_certificate = models.BooleanField(default=False)
+    tech_sme_registered = models.BooleanField(default=False)
+    tech_sme_eligible = models.BooleanField(null=True)  # null: the evaluation lacked data
+    hte_outcome = models.CharField(max_length=16, null=True)  # noqa: DJ001 - null = not evaluated
+    hte_hard_failed = models.PositiveSmallIntegerField(null=True)
+    pool_eligible = models.BooleanField(null=True)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("台账条目")
+        indexes = [
+            models.Index(fields=["city", "grade", "name_pinyin"], name="ledger_city_grade"),
+            models.Index(fields=["county", "grade", "name_pinyin"], name="ledger_county_grade"),
+            models.Index(fields=["grade", "name_pinyin"], name="ledger_grade_name"),
+            models.Index(fields=["name_pinyin"], name="ledger_name"),
+        ]

@@ -17,7 +17,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from gaoqi.ledger.facts import SCHEMA, facts_table
-from gaoqi.ledger.models import EvaluationSnapshot
+from gaoqi.ledger.models import EvaluationSnapshot, LedgerEntry
+from gaoqi.ledger.pinyin import sort_key
 from gaoqi.policy import ENGINE_VERSION, ENTERPRISE_POLICIES, RULES, load_policy
 from gaoqi.policy.bulk.plan import evaluate_table, evaluate_tables
 from gaoqi.policy.outputs.results import criteria_json
@@ -138,6 +139,95 @@ def _store(
     return rows.height
 
 
+def _store_entries(
+    facts: pl.DataFrame,
+    results: dict[str, pl.DataFrame],
+    ledger_facts: pl.DataFrame,
+    ledger_table: pl.DataFrame,
+    as_of: date,
+    now,
+) -> None:
+    """The ledger's current rows: replaced for the firms evaluated (pinyin keys only for new or renamed firms)."""
+    ent = Enterprise._meta.db_table
+    table = LedgerEntry._meta.db_table
+    ids = facts.get_column("enterprise_id").to_list()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT e.id, e.city_id, e.county_id, e.tech_field_id, e.name, e.tech_sme_valid_until, l.name_pinyin "
+            f"FROM {ent} e LEFT JOIN {table} l ON l.enterprise_id = e.id"
+        )
+        firms = {r[0]: r[1:] for r in cursor.fetchall()}
+        old_names = dict(LedgerEntry.objects.values_list("enterprise_id", "enterprise__name"))
+        for i in range(0, len(ids), BATCH):
+            chunk = ids[i : i + BATCH]
+            cursor.execute(
+                f"DELETE FROM {table} WHERE enterprise_id IN ({','.join(['%s'] * len(chunk))})", chunk
+            )
+        joined = (
+            ledger_table.select("enterprise_id", "grade")
+            .join(results["hte"].select("enterprise_id", pl.col("outcome").alias("hte")), on="enterprise_id")
+            .join(
+                results["tech_sme"].select("enterprise_id", pl.col("eligible").alias("sme")),
+                on="enterprise_id",
+            )
+            .join(
+                results["pool"].select("enterprise_id", pl.col("eligible").alias("pool")), on="enterprise_id"
+            )
+            .join(
+                ledger_facts.select(
+                    "enterprise_id", "has_hte_certificate", "tech_sme_registered", "hte_hard_failed"
+                ),
+                on="enterprise_id",
+                how="left",
+            )
+        )
+        columns = (
+            "enterprise_id",
+            "as_of",
+            "grade",
+            "city_id",
+            "county_id",
+            "tech_field_id",
+            "name_pinyin",
+            "has_hte_certificate",
+            "tech_sme_registered",
+            "tech_sme_eligible",
+            "hte_outcome",
+            "hte_hard_failed",
+            "pool_eligible",
+            "updated_at",
+        )
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
+        rows = []
+        for eid, grade, hte, sme, pool, cert, registered, failed in joined.iter_rows():
+            city, county, field, name, _valid, pinyin = firms[eid]
+            if pinyin is None or old_names.get(eid) != name:
+                pinyin = sort_key(name)
+            rows.append(
+                (
+                    eid,
+                    as_of,
+                    grade,
+                    city,
+                    county,
+                    field,
+                    pinyin,
+                    bool(cert),
+                    bool(registered),
+                    sme,
+                    hte,
+                    failed,
+                    pool,
+                    now,
+                )
+            )
+            if len(rows) == BATCH:
+                cursor.executemany(sql, rows)
+                rows = []
+        if rows:
+            cursor.executemany(sql, rows)
+
+
 def reevaluate(
     *, as_of: date, enterprise_ids: list[int] | None = None, progress: Progress | None = None
 ) -> ReevaluationResult:
@@ -152,9 +242,8 @@ def reevaluate(
     if progress:
         progress(0, total, "批量评价")
     results = evaluate_tables(facts, policies, as_of, keep=("enterprise_id",))
-    ledger_table = evaluate_table(
-        _ledger_facts(facts, results, as_of), ledger, as_of, keep=("enterprise_id",)
-    )
+    ledger_facts = _ledger_facts(facts, results, as_of)
+    ledger_table = evaluate_table(ledger_facts, ledger, as_of, keep=("enterprise_id",))
     revision = facts.select(
         "enterprise_id",
         pl.struct([pl.col(c) for c in SCHEMA]).hash(seed=0).cast(pl.String).alias("facts_revision"),
@@ -165,5 +254,6 @@ def reevaluate(
         for policy in [*policies, ledger]:
             table = ledger_table if policy is ledger else results[policy.name]
             stored += _store(_rows(table, policy, revision, now), policy, as_of, now, progress, stored, total)
+        _store_entries(facts, results, ledger_facts, ledger_table, as_of, now)
     grades = ledger_table.group_by("grade").len().sort("grade")
     return ReevaluationResult(as_of, n, stored, {g or "-": c for g, c in grades.iter_rows()})

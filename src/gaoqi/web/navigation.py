@@ -12,6 +12,7 @@ NAVIGATION = (
     # (url name, label, icon (gaoqi_ui.ICONS), roles, also active under this address)
     ("web:home", _("工作台"), "home", EVERYONE, None),
     ("web:enterprise_list", _("企业库"), "list", OFFICERS, None),
+    ("ledger:ledger", _("培育台账"), "list", OFFICERS, None),
     ("web:enterprise_list", _("服务企业"), "list", {Role.SERVICE_AGENCY}, None),
     ("web:my_enterprise", _("本企业"), "firm", {Role.ENTERPRISE}, "web:enterprise_list"),
     ("api-1.0.0:openapi-view", _("接口文档"), "api", OFFICERS, None),

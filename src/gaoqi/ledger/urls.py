@@ -1,0 +1,10 @@
+from django.urls import path
+
+from gaoqi.ledger import views
+
+app_name = "ledger"
+
+urlpatterns = [
+    path("", views.ledger, name="ledger"),
+    path("export.xlsx", views.ledger_export, name="export"),
+]

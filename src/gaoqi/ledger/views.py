@@ -1,0 +1,73 @@
+"""The ledger pages. Thin: parse the request, call a selector, render."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404
+from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
+
+from gaoqi.ledger import selectors
+from gaoqi.ledger.export import export_ledger
+from gaoqi.ledger.gaps import reserve_advice
+from gaoqi.ledger.models import Grade
+from gaoqi.web import selectors as web_selectors
+
+
+def _choice(value: str | None, allowed) -> str | None:
+    return value if value and value in allowed else None
+
+
+def _filters(request, options) -> selectors.LedgerFilter:
+    get = request.GET
+    return selectors.LedgerFilter(
+        city=_choice(get.get("city"), {r.code for r in options.cities}),
+        county=_choice(get.get("county"), {r.code for r in options.counties}),
+        grade=_choice(get.get("grade"), Grade.values),
+        tech_field=_choice(get.get("tech_field"), {f.code for f in options.tech_fields}),
+        list=_choice(get.get("list"), selectors.LISTS) or "all",
+        q=(get.get("q") or "").strip()[:60] or None,
+    )
+
+
+def _officer(request) -> None:
+    if not request.user.is_officer:
+        raise Http404
+
+
+@login_required
+def ledger(request):
+    _officer(request)
+    options = web_selectors.filter_options(actor=request.user)
+    filters = _filters(request, options)
+    page = selectors.ledger_page(actor=request.user, filters=filters, page=request.GET.get("page") or 1)
+    context = {
+        "page": page,
+        "filters": filters,
+        "options": options,
+        "grades": Grade.choices,
+        "summary": selectors.ledger_summary(actor=request.user, filters=filters),
+        "advice": reserve_advice(page.object_list) if filters.list == "hte_reserve" else {},
+        "query": request.GET.urlencode(),
+    }
+    partial = (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
+    response = render(request, "ledger/_results.html" if partial else "ledger/ledger.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@login_required
+def ledger_export(request):
+    _officer(request)
+    filters = _filters(request, web_selectors.filter_options(actor=request.user))
+    path = export_ledger(actor=request.user, filters=filters)
+    handle = open(path, "rb")  # noqa: SIM115 - FileResponse closes it
+    os.unlink(path)  # the open handle keeps the data until the response is sent
+    name = f"gaoqi-ledger-{date.today().isoformat()}.xlsx"
+    return FileResponse(handle, as_attachment=True, filename=name)

@@ -1,0 +1,92 @@
+"""The ledger pages as officers use them: scope, lists, counts, pinyin order, export."""
+
+from __future__ import annotations
+
+from datetime import date
+from io import BytesIO
+
+import pytest
+from python_calamine import CalamineWorkbook
+
+from gaoqi.accounts.models import Role
+from gaoqi.demo.generator import generate
+from gaoqi.demo.loader import load
+from gaoqi.ledger.models import LedgerEntry
+from gaoqi.ledger.pinyin import sort_key
+from gaoqi.ledger.services import reevaluate
+from tests import factories
+
+AS_OF = date(2025, 6, 30)
+
+
+@pytest.fixture
+def ledger(db):
+    load(generate(300, 3, AS_OF), progress=False)
+    reevaluate(as_of=AS_OF)
+    return {
+        "province": factories.province_admin(),
+        "suzhou": factories.officer(Role.CITY_OFFICER, "320500"),
+        "nanjing": factories.officer(Role.CITY_OFFICER, "320100"),
+    }
+
+
+def _get(client, user, **params):
+    client.force_login(user)
+    return client.get("/ledger/", params)
+
+
+def test_every_firm_has_one_ledger_entry_and_counts_add_up(client, ledger):
+    assert LedgerEntry.objects.count() == 300
+    response = _get(client, ledger["province"])
+    assert response.status_code == 200
+    summary = response.context["summary"]
+    assert summary.total == 300 == sum(r["total"] for r in summary.rows)
+    for grade, n in summary.by_grade.items():
+        assert n == LedgerEntry.objects.filter(grade=grade).count()
+
+
+def test_a_city_officer_sees_only_the_city(client, ledger):
+    response = _get(client, ledger["suzhou"])
+    entries = list(response.context["page"].object_list)
+    assert entries and all(e.city_id == "320500" for e in entries)
+    assert response.context["summary"].total == LedgerEntry.objects.filter(city_id="320500").count()
+    # a foreign filter is not applied (no Nanjing rows appear)
+    response = _get(client, ledger["suzhou"], city="320100")
+    assert all(e.city_id == "320500" for e in response.context["page"].object_list)
+
+
+def test_lists_sme_due_and_hte_reserve(client, ledger):
+    due = _get(client, ledger["province"], list="sme_due").context["page"].paginator.object_list
+    assert all(e.tech_sme_eligible and not e.tech_sme_registered for e in due)
+    assert (
+        due.count() == LedgerEntry.objects.filter(tech_sme_eligible=True, tech_sme_registered=False).count()
+    )
+    response = _get(client, ledger["province"], list="hte_reserve")
+    reserve = list(response.context["page"].object_list)
+    assert all(e.hte_hard_failed == 0 and not e.has_hte_certificate for e in reserve)
+    if reserve:
+        assert set(response.context["advice"]) == {e.enterprise_id for e in reserve}
+
+
+def test_names_are_in_pinyin_order(client, ledger):
+    names = [e.enterprise.name for e in _get(client, ledger["province"]).context["page"].object_list]
+    assert names == sorted(names, key=sort_key)
+
+
+def test_export_holds_the_filtered_rows(client, ledger):
+    client.force_login(ledger["suzhou"])
+    response = client.get("/ledger/export.xlsx", {"grade": "E"})
+    assert response.status_code == 200
+    book = CalamineWorkbook.from_filelike(BytesIO(b"".join(response.streaming_content)))
+    rows = book.get_sheet_by_index(0).to_python()
+    expected = LedgerEntry.objects.filter(city_id="320500", grade="E").count()
+    assert len(rows) - 1 == expected
+    assert all(r[5].startswith("E") for r in rows[1:])
+
+
+def test_firms_and_others_get_404(client, ledger, db):
+    firm = LedgerEntry.objects.first().enterprise
+    user = factories.enterprise_user(firm)
+    client.force_login(user)
+    assert client.get("/ledger/").status_code == 404
+    assert client.get("/ledger/export.xlsx").status_code == 404
