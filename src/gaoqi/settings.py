@@ -26,6 +26,9 @@ INSTALLED_APPS = [
     "gaoqi.ledger",
     "gaoqi.demo",
     "gaoqi.web",
+    "django_tasks",
+    "django_tasks_db",
+    "gaoqi.jobs",
 ]
 
 MIDDLEWARE = [
@@ -74,6 +77,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+# Background jobs (gaoqi.jobs): Django's Tasks API (the django-tasks backport until Django 6) with the
+# database backend, so the embedded SQLite demo and PostgreSQL need no broker; `gaoqi jobs worker` runs
+# them. GAOQI_TASKS_BACKEND=immediate runs each job inside the process that starts it (no worker).
+TASKS = {
+    "default": {
+        "BACKEND": {
+            "database": "django_tasks_db.DatabaseBackend",
+            "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+        }[os.environ.get("GAOQI_TASKS_BACKEND", "database")],
+        "QUEUES": ["default"],
+    }
+}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

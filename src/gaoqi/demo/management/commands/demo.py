@@ -1,7 +1,8 @@
-"""`gaoqi demo [--enterprises N --seed S --host 127.0.0.1 --port 8000 --no-serve]`: the local demo.
+"""`gaoqi demo [--enterprises N --seed S --host H --port P --no-serve --no-worker]`: the local demo.
 
 Migrates, generates the synthetic data set when the database has no enterprises (default 20,000),
-creates the demo accounts (idempotent), prints who can log in with what, and runs the dev server.
+creates the demo accounts (idempotent), prints who can log in with what, and runs the dev server with the
+background-jobs worker beside it (stopped when the server stops).
 A second run reuses the database and starts in seconds.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import time
 import unicodedata
+from contextlib import nullcontext
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
@@ -32,6 +34,7 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--no-serve", action="store_true", help="只准备数据和账号，不启动服务器")
+        parser.add_argument("--no-worker", action="store_true", help="不启动后台任务进程（worker）")
 
     def handle(self, *args, **opts):
         from gaoqi.demo.accounts import ensure_demo_accounts
@@ -70,4 +73,7 @@ class Command(BaseCommand):
             )
         self.stdout.write("")
         if not opts["no_serve"]:
-            call_command("runserver", f"{opts['host']}:{opts['port']}", use_reloader=False)
+            from gaoqi.jobs.worker import alongside
+
+            with nullcontext() if opts["no_worker"] else alongside(stdout=self.stdout):
+                call_command("runserver", f"{opts['host']}:{opts['port']}", use_reloader=False)

@@ -1,0 +1,72 @@
+"""Job pages. Thin: parse, call a selector or service, render; htmx polls the status fragment while running."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_POST
+
+from gaoqi.errors import NotFound
+from gaoqi.jobs import selectors, services
+from gaoqi.jobs.models import JobStatus
+
+PAGE_SIZE = 50
+
+
+def _partial(request) -> bool:
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def _render(request, template: str, partial_template: str, context: dict):
+    response = render(request, partial_template if _partial(request) else template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@login_required
+def job_list(request):
+    status = request.GET.get("status")
+    status = status if status in JobStatus.values else None
+    jobs = selectors.jobs_for_actor(actor=request.user, status=status)
+    page = Paginator(jobs, PAGE_SIZE).get_page(request.GET.get("page") or 1)
+    context = {
+        "page": page,
+        "status": status,
+        "statuses": JobStatus.choices,
+        "polling": selectors.any_unfinished(page.object_list),
+        "can_try": settings.DEBUG and request.user.is_officer,
+    }
+    return _render(request, "jobs/job_list.html", "jobs/_job_rows.html", context)
+
+
+@login_required
+def job_detail(request, pk: int):
+    try:
+        job = selectors.get_job_for_actor(actor=request.user, pk=pk)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    return _render(request, "jobs/job_detail.html", "jobs/_job_status.html", {"job": job})
+
+
+@login_required
+@require_POST
+def demo_start(request):
+    """Start the counting demo job (development servers only): the quickest check that the worker runs."""
+    if not (settings.DEBUG and request.user.is_officer):
+        raise Http404
+    job = services.start_job(
+        actor=request.user,
+        kind="demo.count_to",
+        func_path="gaoqi.jobs.demo_tasks.count_to",
+        kwargs={"n": 60, "step": 0.25},
+        total=60,
+        restartable=True,
+    )
+    return redirect("jobs:detail", pk=job.pk)
