@@ -90,3 +90,17 @@ def test_firms_and_others_get_404(client, ledger, db):
     client.force_login(user)
     assert client.get("/ledger/").status_code == 404
     assert client.get("/ledger/export.xlsx").status_code == 404
+
+
+def test_an_officer_starts_a_reevaluation_job_of_the_region(client, ledger, settings):
+    from gaoqi.jobs.models import Job
+    from gaoqi.jobs.testing import run_queued_jobs
+
+    client.force_login(ledger["suzhou"])
+    response = client.post("/ledger/reevaluate/")
+    job = Job.objects.get()
+    assert response.status_code == 302 and response["Location"].endswith(f"/jobs/{job.pk}/")
+    run_queued_jobs()
+    job.refresh_from_db()
+    assert job.status == "succeeded", job.error
+    assert f"{LedgerEntry.objects.filter(city_id='320500').count()} 家企业" in job.result["summary"]

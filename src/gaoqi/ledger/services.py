@@ -257,3 +257,15 @@ def reevaluate(
         _store_entries(facts, results, ledger_facts, ledger_table, as_of, now)
     grades = ledger_table.group_by("grade").len().sort("grade")
     return ReevaluationResult(as_of, n, stored, {g or "-": c for g, c in grades.iter_rows()})
+
+
+def reevaluate_region(*, region: str, as_of: str, progress: Progress | None = None) -> dict:
+    """The background job's entry point: re-evaluate the firms of a region (a GB/T 2260 code: province, city
+    or county) as of an ISO date; returns the job's summary."""
+    ids = None
+    if not region.endswith("0000"):
+        field = "city_id" if region.endswith("00") else "county_id"
+        ids = list(Enterprise.objects.filter(**{field: region}).values_list("pk", flat=True))
+    result = reevaluate(as_of=date.fromisoformat(as_of), enterprise_ids=ids, progress=progress)
+    grades = "，".join(f"{g} {n}" for g, n in result.by_grade.items())
+    return {"summary": f"{result.firms} 家企业已重新评价（{result.as_of}）：{grades}", "url": "/ledger/"}

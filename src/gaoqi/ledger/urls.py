@@ -7,4 +7,5 @@ app_name = "ledger"
 urlpatterns = [
     path("", views.ledger, name="ledger"),
     path("export.xlsx", views.ledger_export, name="export"),
+    path("reevaluate/", views.ledger_reevaluate, name="reevaluate"),
 ]

@@ -7,9 +7,12 @@ from datetime import date
 
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_POST
 
+from gaoqi.jobs.services import start_job
 from gaoqi.ledger import selectors
 from gaoqi.ledger.export import export_ledger
 from gaoqi.ledger.gaps import reserve_advice
@@ -71,3 +74,18 @@ def ledger_export(request):
     os.unlink(path)  # the open handle keeps the data until the response is sent
     name = f"gaoqi-ledger-{date.today().isoformat()}.xlsx"
     return FileResponse(handle, as_attachment=True, filename=name)
+
+
+@require_POST
+@login_required
+def ledger_reevaluate(request):
+    """Start a re-evaluation of the officer's region as a background job and show its progress."""
+    _officer(request)
+    job = start_job(
+        actor=request.user,
+        kind="ledger.reevaluate",
+        func_path="gaoqi.ledger.services.reevaluate_region",
+        kwargs={"region": request.user.region_id, "as_of": timezone.localdate().isoformat()},
+        restartable=True,
+    )
+    return redirect("jobs:detail", pk=job.pk)

@@ -59,6 +59,15 @@ class Command(BaseCommand):
                 f"已载入 {result.enterprises} 家企业、{result.reports} 条年度数据"
                 f"（{time.perf_counter() - started:.1f}s）"
             )
+        from gaoqi.ledger.models import LedgerEntry
+        from gaoqi.ledger.services import reevaluate
+
+        if not LedgerEntry.objects.exists():
+            started = time.perf_counter()
+            result = reevaluate(as_of=opts["as_of"] or timezone.localdate())
+            self.stdout.write(
+                f"已批量评价 {result.firms} 家企业并生成培育台账（{time.perf_counter() - started:.1f}s）"
+            )
         accounts = ensure_demo_accounts()
         self.stdout.write(f"数据库：{connection.settings_dict['NAME']}")
         base = f"http://{opts['host']}:{opts['port']}"
