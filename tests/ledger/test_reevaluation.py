@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 
 import pytest
@@ -61,8 +60,11 @@ def test_snapshots_equal_per_firm_evaluation_and_a_second_run_replaces_them(load
             if ev.errors:
                 assert set(snap.errors.split(",")) == {e.field for e in ev.errors}
             else:
-                passed = {c["id"]: c.get("passed") for c in json.loads(snap.criteria_json)}
-                assert passed == {c.id: c.passed for c in ev.criteria if c.id + "" in passed}
+                stored = snap.criteria(list(policies[name].criteria))
+                assert stored == {
+                    c.id: {"passed": c.passed, "points_min": c.points_min, "points_max": c.points_max}
+                    for c in ev.criteria
+                }
         hte = evs["hte"]
         ledger_facts = LedgerFacts(
             credit_code=firm.credit_code,

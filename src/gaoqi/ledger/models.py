@@ -42,9 +42,15 @@ class EvaluationSnapshot(models.Model):
             models.Index(fields=["policy", "as_of", "outcome"], name="snapshot_policy_outcome"),
         ]
 
-    @property
-    def criteria(self) -> list[dict]:
-        return json.loads(self.criteria_json)
+    def criteria(self, criterion_ids) -> dict[str, dict]:
+        """{criterion id: {passed, points_min, points_max}} given the policy's criteria in order ({} when the
+        firm could not be evaluated)."""
+        if self.errors:
+            return {}
+        return {
+            cid: {"passed": None if p is None else bool(p), "points_min": lo, "points_max": hi}
+            for cid, (p, lo, hi) in zip(criterion_ids, json.loads(self.criteria_json), strict=True)
+        }
 
 
 class Grade(models.TextChoices):

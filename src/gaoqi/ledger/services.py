@@ -21,7 +21,6 @@ from gaoqi.ledger.models import EvaluationSnapshot, LedgerEntry
 from gaoqi.ledger.pinyin import sort_key
 from gaoqi.policy import ENGINE_VERSION, ENTERPRISE_POLICIES, RULES, load_policy
 from gaoqi.policy.bulk.plan import evaluate_table, evaluate_tables
-from gaoqi.policy.outputs.results import criteria_json
 from gaoqi.policy.policies.ledger_tier.facts import LedgerFacts
 from gaoqi.registry.models import Enterprise
 
@@ -74,6 +73,34 @@ def _ledger_facts(facts: pl.DataFrame, results: dict[str, pl.DataFrame], as_of: 
     return out.select("enterprise_id", *names)
 
 
+def compact_criteria(cols: set[str], criterion_ids: list[str]) -> pl.Expr:
+    """Per criterion, in the policy's order, `[passed, points_min, points_max]` as one JSON text (1/0/null,
+    ints or null): ~10 bytes a criterion instead of ~80 for keyed objects (1.2 million snapshots for 300,000
+    firms). Displayed values (ratios) are not stored: the facts revision reproduces them."""
+
+    def part(cid: str) -> pl.Expr:
+        flag = pl.col(f"{cid}__passed")
+        passed = (
+            pl.when(flag.is_null()).then(pl.lit("null")).when(flag).then(pl.lit("1")).otherwise(pl.lit("0"))
+            if f"{cid}__passed" in cols
+            else pl.lit("null")
+        )
+        lo, hi = (
+            (f"{cid}__points", f"{cid}__points")
+            if f"{cid}__points" in cols
+            else (f"{cid}__points_min", f"{cid}__points_max")
+        )
+        ends = [
+            pl.col(c).cast(pl.String).fill_null("null") if c in cols else pl.lit("null") for c in (lo, hi)
+        ]
+        return pl.concat_str([pl.lit("["), passed, pl.lit(","), ends[0], pl.lit(","), ends[1], pl.lit("]")])
+
+    pieces: list[pl.Expr] = [pl.lit("[")]
+    for i, cid in enumerate(criterion_ids):
+        pieces += [pl.lit(","), part(cid)] if i else [part(cid)]
+    return pl.concat_str([*pieces, pl.lit("]")])
+
+
 def _rows(table: pl.DataFrame, policy, facts_revision: pl.DataFrame, now) -> pl.DataFrame:
     cols = set(table.columns)
     return table.join(facts_revision, on="enterprise_id", how="left").select(
@@ -88,7 +115,7 @@ def _rows(table: pl.DataFrame, policy, facts_revision: pl.DataFrame, now) -> pl.
         "direct_pass_reason",
         "errors",
         pl.when(pl.col("errors").is_null())
-        .then(criteria_json(cols, list(policy.criteria)))
+        .then(compact_criteria(cols, list(policy.criteria)))
         .otherwise(pl.lit("[]"))
         .alias("criteria_json"),
         "facts_revision",
