@@ -23,6 +23,7 @@ INSTALLED_APPS = [
     "gaoqi.accounts",
     "gaoqi.audit",
     "gaoqi.registry",
+    "gaoqi.coaching",
     "gaoqi.ledger",
     "gaoqi.demo",
     "gaoqi.web",

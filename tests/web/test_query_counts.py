@@ -1,7 +1,8 @@
 """Pinned query counts: pages cost the same whether a page shows 2 rows or 20 (no N+1).
 
 Every logged-in page pays 3 fixed queries: session, user, synthetic-data label. On top of that:
-list = actor region + filter regions + tech fields + count + page; firm page = firm + the tab's rows.
+list = actor region + filter regions + high-tech zones (officers) + tech fields + count + page; firm page =
+firm + the tab's rows.
 """
 
 from datetime import timedelta
@@ -9,7 +10,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from gaoqi.registry.models import Department, IntellectualProperty
+from gaoqi.accounts.models import AgencyAssignment
+from gaoqi.coaching.services import service_record_create
+from gaoqi.registry.models import Department, Enterprise, IntellectualProperty
 from gaoqi.registry.services import annual_report_record, certificate_record
 from tests import factories
 
@@ -55,10 +58,11 @@ def crowded(rich_world):
 @pytest.mark.parametrize(
     "params,queries",
     [
-        ({}, 8),
-        ({"status": "candidate", "q": "吴中"}, 8),
-        ({"page": 2}, 8),
-        ({"tech_field": "10"}, 7),  # the whole result fits on page 1: no COUNT query
+        ({}, 9),
+        ({"status": "candidate", "q": "吴中"}, 9),
+        ({"hitech_zone": "none"}, 9),
+        ({"page": 2}, 9),
+        ({"tech_field": "10"}, 8),  # the whole result fits on page 1: no COUNT query
     ],
 )
 def test_enterprise_list_queries(as_user, crowded, django_assert_num_queries, params, queries):
@@ -76,7 +80,7 @@ def test_enterprise_list_queries_enterprise_user(as_user, crowded, django_assert
 
 def test_enterprise_list_htmx_fragment_queries(as_user, crowded, django_assert_num_queries):
     client = as_user(crowded["province"])
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         client.get("/enterprises/", {"city": "320500"}, HTTP_HX_REQUEST="true")
 
 
@@ -96,7 +100,7 @@ def test_enterprise_page_queries_enterprise_user(as_user, crowded, django_assert
 
 
 def test_enterprise_page_queries_agency(as_user, crowded, django_assert_num_queries):
-    # The agency's assignment is checked twice (audit-tab visibility and the selector): two more queries.
+    # The agency's assignment is checked twice (service-records tab visibility and the selector): two more queries.
     client = as_user(crowded["agency"])
     with django_assert_num_queries(8):
         client.get(f"/enterprises/{crowded['wz'].credit_code}/facts/")
@@ -104,7 +108,66 @@ def test_enterprise_page_queries_agency(as_user, crowded, django_assert_num_quer
 
 def test_home_queries(as_user, crowded, django_assert_num_queries):
     officer, firm_user = as_user(crowded["suzhou"]), as_user(crowded["ks_user"])
-    with django_assert_num_queries(7):  # + region, figures, sub-region counts, child regions
+    with django_assert_num_queries(
+        8
+    ):  # + region, figures, sub-region counts, child regions, overdue follow-ups
         officer.get("/")
     with django_assert_num_queries(5):  # + enterprise for the top bar, the firm card
         firm_user.get("/")
+
+
+@pytest.fixture
+def coached(crowded):
+    """crowded plus service records (by the agency and an officer) and overdue follow-ups on several firms."""
+    w = crowded
+    today = timezone.localdate()
+    firms = [w["wz"], *Enterprise.objects.filter(name__startswith="吴中计数企业")[:6]]
+    for i, firm in enumerate(firms):
+        AgencyAssignment.objects.get_or_create(
+            agency=w["agency"].agency, enterprise=firm, defaults={"assigned_on": today}
+        )
+        for days in (90, 60, 30):
+            service_record_create(
+                actor=w["agency"] if i % 2 else w["suzhou"],
+                enterprise=firm,
+                kind="visit",
+                served_on=today - timedelta(days=days),
+                content="辅导",
+                follow_up_on=today - timedelta(days=days - 20),
+            )
+    return w
+
+
+@pytest.mark.parametrize("role,queries", [("suzhou", 7), ("agency", 10)])
+def test_service_records_tab_queries(as_user, coached, django_assert_num_queries, role, queries):
+    # firm + records (authors, their regions and agencies joined) + the firm's agencies + the top bar's region
+    # (officer) or agency. An agency also pays its assignment check three times (tab, selector, logging form):
+    # cheap primary-key probes, kept rather than caching scope answers on the user object.
+    client = as_user(coached[role])
+    with django_assert_num_queries(queries):
+        response = client.get(f"/enterprises/{coached['wz'].credit_code}/service_records/")
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("role", ["suzhou", "agency"])
+def test_follow_up_list_queries(as_user, coached, django_assert_num_queries, role):
+    client = as_user(coached[role])
+    with django_assert_num_queries(5):  # + top bar's region or agency, one page of follow-ups (no COUNT)
+        response = client.get("/follow-ups/")
+    assert response.content.decode().count("已逾期") >= 7
+
+
+@pytest.mark.parametrize(
+    "path,queries",
+    [
+        ("/agencies/", 6),  # + actor region, filter regions (the form), agencies with their firm counts
+        ("/agencies/{agency}/", 6),  # + agency, one page of its firms (no COUNT), actor region
+        ("/accounts/", 5),  # + one page of accounts (no COUNT), actor region
+        ("/accounts/{kunshan}/", 7),  # + account, its tokens, its audit trail, actor region
+    ],
+)
+def test_admin_page_queries(as_user, coached, django_assert_num_queries, path, queries):
+    client = as_user(coached["suzhou"])
+    url = path.format(agency=coached["agency"].agency_id, kunshan=coached["kunshan"].pk)
+    with django_assert_num_queries(queries):
+        assert client.get(url).status_code == 200

@@ -79,7 +79,14 @@ def test_figures_match_the_list_filters(as_user, rich_world):
     from gaoqi.web.selectors import key_figures
 
     figures = key_figures(actor=rich_world["province"])
-    assert figures == {"total": 3, "hte": 1, "tech_sme": 1, "candidate": 1}
+    assert figures == {
+        "total": 3,
+        "hte": 1,
+        "tech_sme": 1,
+        "candidate": 1,
+        "hte_in_zone": 0,  # the plan's zone KPI: valid HTEs in provincial-or-higher high-tech zones
+        "hte_zone_share": 0.0,
+    }
 
 
 def test_browser_language_does_not_switch_to_english(as_user, world):

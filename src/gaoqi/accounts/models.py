@@ -70,7 +70,9 @@ class User(AbstractUser):
                         region__isnull=True,
                         enterprise__isnull=True,
                     )
-                    | Q(role=Role.EXPERT, region__isnull=True, enterprise__isnull=True, agency__isnull=True)
+                    # An expert's region is the pool they belong to (none: the provincial pool); it grants
+                    # no access to the registry (scope.enterprise_q), only says which officers manage them.
+                    | Q(role=Role.EXPERT, enterprise__isnull=True, agency__isnull=True)
                 ),
                 name="user_role_binding",
             ),
@@ -85,7 +87,7 @@ class User(AbstractUser):
 
 
 class AgencyAssignment(models.Model):
-    """A service agency coaches an enterprise (跟踪辅导)."""
+    """A service agency coaches an enterprise (跟踪辅导). Written by gaoqi.accounts.services (audited)."""
 
     agency = models.ForeignKey(ServiceAgency, on_delete=models.CASCADE, related_name="assignments")
     enterprise = models.ForeignKey("registry.Enterprise", on_delete=models.CASCADE, related_name="+")

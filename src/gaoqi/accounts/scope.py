@@ -11,10 +11,18 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from gaoqi.accounts.models import AgencyAssignment, Role
-from gaoqi.errors import NotFound
+from gaoqi.accounts.models import OFFICER_ROLES, AgencyAssignment, Role, ServiceAgency, User
+from gaoqi.errors import NotFound, PermissionDenied
 
 NOTHING = Q(pk__in=[])
+NOT_FOUND = _("对象不存在或无权访问")
+# 0 is the top. An officer administers the officers of the levels below theirs, never their own level.
+OFFICER_RANK = {Role.PROVINCE_OFFICER: 0, Role.CITY_OFFICER: 1, Role.COUNTY_OFFICER: 2}
+OFFICER_REGION_LEVEL = {
+    Role.PROVINCE_OFFICER: "province",
+    Role.CITY_OFFICER: "city",
+    Role.COUNTY_OFFICER: "county",
+}
 
 
 @dataclass(frozen=True)
@@ -23,17 +31,57 @@ class Decision:
 
     allowed: bool
     reason: str = ""
+    hidden: bool = False  # the object is outside the actor's reach: say "not found", never why
 
     def __bool__(self) -> bool:
         return self.allowed
 
     def require(self) -> None:
+        """NotFound unless allowed: for reads and for actions on objects, whose refusal must not leak."""
         if not self.allowed:
-            raise NotFound(str(_("对象不存在或无权访问")))
+            raise NotFound(str(NOT_FOUND))
+
+    def enforce(self) -> None:
+        """NotFound for an object outside reach (`hidden`), else PermissionDenied with the reason."""
+        if self.allowed:
+            return
+        if self.hidden:
+            raise NotFound(str(NOT_FOUND))
+        raise PermissionDenied(self.reason)
 
 
 def _active(actor) -> bool:
     return bool(actor and getattr(actor, "is_authenticated", False) and actor.is_active)
+
+
+def _officer(actor) -> bool:
+    return _active(actor) and actor.role in OFFICER_ROLES
+
+
+def _region_prefix(actor) -> str:
+    """GB/T 2260 codes under an officer's region start with this (a county: the whole code)."""
+    code = actor.region_id
+    return {Role.PROVINCE_OFFICER: code[:2], Role.CITY_OFFICER: code[:4]}.get(actor.role, code)
+
+
+def _within(actor, region_code: str | None) -> bool:
+    """Is the region `region_code` the officer's own region or below it? Decided from the codes alone."""
+    return bool(region_code) and _officer(actor) and region_code.startswith(_region_prefix(actor))
+
+
+def _above(actor, region_code: str | None) -> bool:
+    """Is `region_code` a region that contains the officer's region (its province, city or itself)?"""
+    code = actor.region_id
+    return bool(region_code) and region_code in {code[:2] + "0000", code[:4] + "00", code}
+
+
+def region_q(actor, fk: str) -> Q:
+    """Rows whose region foreign key `fk` (e.g. "region", "agency__region") lies in the officer's region."""
+    if not _officer(actor):
+        return NOTHING
+    if actor.role == Role.COUNTY_OFFICER:
+        return Q(**{f"{fk}_id": actor.region_id})
+    return Q(**{f"{fk}__code__startswith": _region_prefix(actor)})  # the FK column itself: no join
 
 
 def enterprise_q(actor, path: str = "") -> Q:
@@ -75,7 +123,7 @@ def _in_scope(actor, enterprise) -> bool:
         return False
     role = actor.role
     if role == Role.PROVINCE_OFFICER:
-        return enterprise.city.province_code == actor.region_id
+        return enterprise.city_id[:2] == actor.region_id[:2]
     if role == Role.CITY_OFFICER:
         return enterprise.city_id == actor.region_id
     if role == Role.COUNTY_OFFICER:
@@ -89,19 +137,34 @@ def _in_scope(actor, enterprise) -> bool:
     return False
 
 
+# Which roles may do what to an enterprise in their scope, and the reason shown to the others.
+ACTIONS = {
+    "view": (frozenset(Role), ""),
+    "view_audit": (OFFICER_ROLES, _("仅科技管理部门可执行此操作")),
+    "edit": (OFFICER_ROLES, _("仅科技管理部门可执行此操作")),
+    "record_facts": (OFFICER_ROLES | {Role.ENTERPRISE}, _("无权填报企业数据")),
+    "view_service_records": (
+        OFFICER_ROLES | {Role.SERVICE_AGENCY},
+        _("仅科技管理部门和服务机构可查看服务记录"),
+    ),
+    "log_service": (OFFICER_ROLES | {Role.SERVICE_AGENCY}, _("仅科技管理部门和服务机构可填写服务记录")),
+    "assign_agency": (OFFICER_ROLES, _("仅科技管理部门可指派服务机构")),
+}
+
+
 def can(actor, action: str, enterprise) -> Decision:
-    """May `actor` do `action` to `enterprise`? Actions: view, view_audit, edit, record_facts."""
+    """May `actor` do `action` to `enterprise`? Actions: the keys of ACTIONS.
+
+    The role is checked first: it costs no query, where an agency's scope check does.
+    """
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}")
+    roles, reason = ACTIONS[action]
+    if _active(actor) and actor.role not in roles:
+        return Decision(False, str(reason))
     if not _in_scope(actor, enterprise):
         return Decision(False, str(_("不在您的管辖范围内")))
-    officer = actor.role in (Role.PROVINCE_OFFICER, Role.CITY_OFFICER, Role.COUNTY_OFFICER)
-    if action == "view":
-        return Decision(True)
-    if action in ("view_audit", "edit"):
-        return Decision(officer, "" if officer else str(_("仅科技管理部门可执行此操作")))
-    if action == "record_facts":
-        allowed = officer or actor.role == Role.ENTERPRISE
-        return Decision(allowed, "" if allowed else str(_("无权填报企业数据")))
-    raise ValueError(f"unknown action {action!r}")
+    return Decision(True)
 
 
 def can_create_enterprise_in(actor, county) -> Decision:
@@ -120,9 +183,10 @@ def can_create_enterprise_in(actor, county) -> Decision:
 def get_enterprise_for_actor(actor, *, pk: int | None = None, credit_code: str | None = None):
     """The enterprise if `actor` may view it; NotFound alike for missing and forbidden."""
     lookup = {"pk": pk} if pk is not None else {"credit_code": credit_code}
-    obj = scope_enterprises(actor).select_related("county", "city", "tech_field").filter(**lookup).first()
+    qs = scope_enterprises(actor).select_related("county", "city", "tech_field", "hitech_zone")
+    obj = qs.filter(**lookup).first()
     if obj is None:
-        raise NotFound(str(_("对象不存在或无权访问")))
+        raise NotFound(str(NOT_FOUND))
     return obj
 
 
@@ -142,3 +206,204 @@ def regions_for_filter(actor):
     if actor.role == Role.CITY_OFFICER:
         return Region.objects.filter(city_code=region.code)
     return Region.objects.filter(code=region.code)
+
+
+def zones_for_filter(actor):
+    """The high-tech zones an officer may filter the enterprise list by: those of their province or city (a
+    county officer gets the zones of their city: a zone has parks across its city's districts)."""
+    from gaoqi.registry.models import HitechZone
+
+    if not _officer(actor):
+        return HitechZone.objects.none()
+    code = actor.region_id
+    if actor.role == Role.PROVINCE_OFFICER:
+        return HitechZone.objects.filter(city__code__startswith=code[:2])
+    return HitechZone.objects.filter(city_id=code[:4] + "00")
+
+
+# --- Service records (跟踪辅导服务记录) -------------------------------------------------------------------
+
+
+def scope_service_records(actor, qs: QuerySet | None = None) -> QuerySet:
+    """Service records of the firms in scope, for officers and service agencies (never enterprises, experts)."""
+    from gaoqi.coaching.models import ServiceRecord
+
+    qs = ServiceRecord.objects.all() if qs is None else qs
+    roles, _reason = ACTIONS["view_service_records"]
+    if not _active(actor) or actor.role not in roles:
+        return qs.none()
+    return scope_related(actor, qs)
+
+
+# --- Service agencies and their assignments -------------------------------------------------------------
+
+
+def agencies_for_actor(actor, *, manage: bool = False) -> QuerySet:
+    """The service agencies an officer works with.
+
+    To assign firms: agencies of the officer's region, below it or above it (a city's agency serves its
+    counties). To administer (`manage`: create the agency, its accounts): only those of the region or below.
+    An agency's own users see their agency.
+    """
+    if _officer(actor):
+        below = region_q(actor, "region")
+        if manage:
+            return ServiceAgency.objects.filter(below)
+        code = actor.region_id
+        return ServiceAgency.objects.filter(below | Q(region_id__in={code[:2] + "0000", code[:4] + "00"}))
+    if not manage and _active(actor) and actor.role == Role.SERVICE_AGENCY:
+        return ServiceAgency.objects.filter(pk=actor.agency_id)
+    return ServiceAgency.objects.none()
+
+
+def get_agency_for_actor(actor, pk, *, manage: bool = False) -> ServiceAgency:
+    """The agency if `actor` works with it; NotFound alike for missing and forbidden."""
+    agency = agencies_for_actor(actor, manage=manage).select_related("region").filter(pk=pk).first()
+    if agency is None:
+        raise NotFound(str(NOT_FOUND))
+    return agency
+
+
+def scope_assignments(actor, qs: QuerySet | None = None) -> QuerySet:
+    """Agency assignments: an officer sees those of the firms in scope, an agency its own, others none."""
+    qs = AgencyAssignment.objects.all() if qs is None else qs
+    if _officer(actor):
+        return scope_related(actor, qs)
+    if _active(actor) and actor.role == Role.SERVICE_AGENCY:
+        return qs.filter(agency_id=actor.agency_id)
+    return qs.none()
+
+
+def can_use_agency(actor, agency: ServiceAgency) -> Decision:
+    """May an officer assign firms to `agency` (its region is theirs, below or above theirs)? No query."""
+    if _officer(actor) and (_within(actor, agency.region_id) or _above(actor, agency.region_id)):
+        return Decision(True)
+    return Decision(False, str(NOT_FOUND), hidden=True)
+
+
+def can_create_agency_in(actor, region) -> Decision:
+    if not _officer(actor):
+        return Decision(False, str(_("仅科技管理部门可登记服务机构")))
+    if not _within(actor, region.code):
+        return Decision(False, str(_("该地区不在您的管辖范围内")))
+    return Decision(True)
+
+
+# --- Accounts ------------------------------------------------------------------------------------------
+
+# The roles each officer level may create: the officer levels below its own, agencies, experts, enterprises.
+CREATABLE_ROLES = {
+    Role.PROVINCE_OFFICER: (
+        Role.CITY_OFFICER,
+        Role.COUNTY_OFFICER,
+        Role.SERVICE_AGENCY,
+        Role.EXPERT,
+        Role.ENTERPRISE,
+    ),
+    Role.CITY_OFFICER: (Role.COUNTY_OFFICER, Role.SERVICE_AGENCY, Role.EXPERT, Role.ENTERPRISE),
+    Role.COUNTY_OFFICER: (Role.SERVICE_AGENCY, Role.EXPERT, Role.ENTERPRISE),
+}
+
+
+def creatable_roles(actor) -> tuple:
+    return CREATABLE_ROLES.get(actor.role, ()) if _officer(actor) else ()
+
+
+def accounts_q(actor) -> Q:
+    """The accounts an officer administers: officers of lower levels in their region, experts of their
+    region (a province officer also the provincial pool, experts without a region), the users of agencies of
+    their region and of enterprises in their scope. Never their own account, nor a peer's or a superior's."""
+    if not _officer(actor):
+        return NOTHING
+    lower = sorted(r.value for r, rank in OFFICER_RANK.items() if rank > OFFICER_RANK[actor.role])
+    in_region = region_q(actor, "region")
+    experts = in_region | Q(region__isnull=True) if actor.role == Role.PROVINCE_OFFICER else in_region
+    return (
+        (Q(role__in=lower) & in_region)
+        | (Q(role=Role.EXPERT) & experts)
+        | (Q(role=Role.SERVICE_AGENCY) & region_q(actor, "agency__region"))
+        | (Q(role=Role.ENTERPRISE) & enterprise_q(actor, "enterprise__"))
+    ) & ~Q(pk=actor.pk)
+
+
+def scope_accounts(actor, qs: QuerySet | None = None) -> QuerySet:
+    qs = User.objects.all() if qs is None else qs
+    return qs.filter(accounts_q(actor))
+
+
+def get_account_for_actor(actor, pk) -> User:
+    """An account the officer administers, or their own; NotFound alike for missing and forbidden."""
+    qs = User.objects.select_related("region", "enterprise", "agency")
+    if _officer(actor) and str(pk) == str(actor.pk):
+        return qs.get(pk=actor.pk)
+    user = qs.filter(accounts_q(actor), pk=pk).first()
+    if user is None:
+        raise NotFound(str(NOT_FOUND))
+    return user
+
+
+def can_manage_account(actor, user, action: str) -> Decision:
+    """Actions on an account: view, set_active, issue_token, revoke_token.
+
+    An officer manages the accounts of `accounts_q` and, for API tokens, their own; nobody disables their own
+    account. `user` must come from get_account_for_actor (which already applied the scope).
+    """
+    if action not in ("view", "set_active", "issue_token", "revoke_token"):
+        raise ValueError(f"unknown action {action!r}")
+    if not _officer(actor):
+        return Decision(False, str(NOT_FOUND), hidden=True)
+    if user.pk == actor.pk:
+        if action == "set_active":
+            return Decision(False, str(_("不能停用或启用自己的账号")))
+        return Decision(True)
+    if not _account_in_scope(actor, user):
+        return Decision(False, str(NOT_FOUND), hidden=True)
+    return Decision(True)
+
+
+def _account_in_scope(actor, user) -> bool:
+    """accounts_q for one loaded account, decided in Python (no query when its agency and enterprise are
+    loaded, as get_account_for_actor does). The scope tests hold the two to the same answers."""
+    if not _officer(actor) or user.pk == actor.pk:
+        return False
+    if user.role in OFFICER_RANK:
+        return OFFICER_RANK[user.role] > OFFICER_RANK[actor.role] and _within(actor, user.region_id)
+    if user.role == Role.EXPERT:
+        return _within(actor, user.region_id) or (
+            user.region_id is None and actor.role == Role.PROVINCE_OFFICER
+        )
+    if user.role == Role.SERVICE_AGENCY:
+        return user.agency_id is not None and _within(actor, user.agency.region_id)
+    if user.role == Role.ENTERPRISE:
+        return user.enterprise_id is not None and _in_scope(actor, user.enterprise)
+    return False
+
+
+def can_create_account(actor, *, role: str, region=None, enterprise=None, agency=None) -> Decision:
+    """May the officer create an account of `role` bound to `region` / `enterprise` / `agency`?
+
+    Officers: a lower level, bound to a region of that level in the creator's region. Experts: a region in the
+    creator's region (or none, the provincial pool, for a province officer). Agency users: an agency of the
+    creator's region or below. Enterprise users: a firm in the creator's scope.
+    """
+    if not _officer(actor):
+        return Decision(False, str(_("仅科技管理部门可管理账号")))
+    if role not in creatable_roles(actor):
+        return Decision(False, str(_("无权创建该角色的账号：只能创建下级管理员、服务机构、专家和企业账号")))
+    if role in OFFICER_ROLES:
+        if region is None or region.level != OFFICER_REGION_LEVEL[role]:
+            return Decision(False, str(_("管理员账号须绑定对应层级的地区")))
+        if not _within(actor, region.code):
+            return Decision(False, str(_("该地区不在您的管辖范围内")))
+    elif role == Role.EXPERT:
+        if region is None and actor.role != Role.PROVINCE_OFFICER:
+            return Decision(False, str(_("专家账号须绑定您辖区内的地区")))
+        if region is not None and not _within(actor, region.code):
+            return Decision(False, str(_("该地区不在您的管辖范围内")))
+    elif role == Role.SERVICE_AGENCY:
+        if agency is None or not _within(actor, agency.region_id):
+            return Decision(False, str(_("该服务机构不在您的管辖范围内")), hidden=True)
+    elif role == Role.ENTERPRISE:
+        if enterprise is None or not _in_scope(actor, enterprise):
+            return Decision(False, str(_("该企业不在您的管辖范围内")), hidden=True)
+    return Decision(True)

@@ -39,11 +39,15 @@ def _not_found(request, exc):
 
 
 def _mount() -> None:
+    from gaoqi.accounts.api import router as accounts_router
+    from gaoqi.coaching.api import router as coaching_router
     from gaoqi.regions.api import router as regions_router
     from gaoqi.registry.api import router as registry_router
 
     api.add_router("/regions", regions_router)
     api.add_router("/", registry_router)
+    api.add_router("/", coaching_router)
+    api.add_router("/", accounts_router)
 
 
 _mount()

@@ -1,4 +1,5 @@
-"""The demo accounts, one per role, with fixed documented passwords (a local demo only).
+"""The demo accounts, one per role, with fixed documented passwords (a local demo only), and the demo
+agency's service records (demo/coaching.py).
 
 `ensure_demo_accounts()` is idempotent: a second run changes nothing.
 """
@@ -13,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from gaoqi.accounts.models import AgencyAssignment, Role, ServiceAgency, User
+from gaoqi.demo.coaching import ensure_demo_service_records
 from gaoqi.registry.models import Enterprise
 
 AGENCY_NAME = "苏州科创企业服务中心（演示）"
@@ -88,4 +90,7 @@ def ensure_demo_accounts() -> list[tuple[DemoAccount, User]]:
                     **binding,
                 )
             out.append((account, user))
+        users = {account.username: user for account, user in out}
+        if "agency" in users and "suzhou" in users:
+            ensure_demo_service_records(agency_user=users["agency"], officer=users["suzhou"])
     return out

@@ -226,6 +226,7 @@ def generate(n: int, seed: int, as_of: date | None = None) -> Dataset:
     ds.sci_revenue = np.where(self_rev[:, None] & active, noisy, -1).astype(np.int64)
 
     industrial = rng.random(n) < np.vectorize(cal.INDUSTRIAL_PROB.get)(top)
+    zone_draw = rng.random(n)  # decided after the certificates: HTEs are likelier to sit in a zone
     ds.firm = {
         "county": county,
         "city": city,
@@ -233,7 +234,6 @@ def generate(n: int, seed: int, as_of: date | None = None) -> Dataset:
         "tech_field": sub,
         "tech_top": top,
         "above_scale": industrial & (ds.yearly["revenue"][:, 2] >= 20_000_000),
-        "in_hitech_zone": rng.random(n) < cal.RATES["in_hitech_zone"] * (1 + 0.3 * z.clip(-1, 1)),
         "talent_founded": rng.random(n) < cal.RATES["talent_founded"],
         "ip_self_developed": ((ip1_3 + ip2_3) > 0) & (rng.random(n) < 0.92),
         "major_incident": rng.random(n) < cal.RATES["major_incident"],
@@ -255,7 +255,29 @@ def generate(n: int, seed: int, as_of: date | None = None) -> Dataset:
     ds.firm["provincial_rnd_institution"] = rng.random(n) < 0.02 + 0.12 * ds.firm["hte_valid"]
     ds.firm["credit_code"] = credit_codes(county, rng)
     ds.firm["name"] = company_names(*place, top, rng)
+    ds.firm["hitech_zone"] = _zones(county, ds.firm["hte_valid"], zone_draw, rng.random(n))
+    ds.firm["in_hitech_zone"] = ds.firm["hitech_zone"] != ""
     return ds
+
+
+def _zones(county: np.ndarray, hte: np.ndarray, draw: np.ndarray, pick: np.ndarray) -> np.ndarray:
+    """Each firm's high-tech zone code ("" for none): a zone of its own county, at the calibrated rates.
+
+    The HTEs' rate is set from the data so that ZONE_HTE_SHARE of all HTEs land in a zone (as far as the HTEs
+    in counties with a zone allow); other firms join at ZONE_OTHER_RATIO times that rate.
+    """
+    by_county: dict[str, list[str]] = {}
+    for row in cal.hitech_zones():
+        by_county.setdefault(row["county_code"], []).append(row["code"])
+    zoned = np.isin(county, list(by_county))
+    reachable = (zoned & hte).sum() / max(hte.sum(), 1)
+    rate = min(1.0, cal.ZONE_HTE_SHARE / reachable) if reachable else 0.0
+    joins = zoned & (draw < np.where(hte, rate, rate * cal.ZONE_OTHER_RATIO))
+    out = np.full(len(county), "", dtype="U20")
+    for code, zones in by_county.items():
+        mask = joins & (county == code)
+        out[mask] = np.array(zones)[(pick[mask] * len(zones)).astype(np.int64)]
+    return out
 
 
 def _top_k(score: np.ndarray, eligible: np.ndarray, k: int) -> np.ndarray:

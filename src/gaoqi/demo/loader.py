@@ -23,7 +23,7 @@ from django.db.models import Max
 from django.utils import timezone
 from tqdm import tqdm
 
-from gaoqi.audit.models import AuditAction
+from gaoqi.audit.models import AuditAction, AuditEvent
 from gaoqi.audit.services import audit_record
 from gaoqi.demo import items
 from gaoqi.demo.generator import Dataset
@@ -37,6 +37,7 @@ from gaoqi.registry.models import (
     DataSource,
     Department,
     Enterprise,
+    HitechZone,
     IntellectualProperty,
     TechField,
 )
@@ -130,6 +131,9 @@ def _check(ds: Dataset) -> None:
     counties = set(Region.objects.filter(level=Level.COUNTY).values_list("code", flat=True))
     if missing := set(np.unique(f["county"]).tolist()) - counties:
         raise DemoDataError(f"unknown county codes {sorted(missing)[:5]}: migrate first")
+    zones = set(HitechZone.objects.values_list("code", flat=True)) | {""}
+    if missing := set(np.unique(f["hitech_zone"]).tolist()) - zones:
+        raise DemoDataError(f"unknown high-tech zones {sorted(missing)[:5]}: migrate first")
     fields = set(TechField.objects.values_list("code", flat=True)) | {""}
     if missing := set(np.unique(f["tech_field"]).tolist()) - fields:
         raise DemoDataError(f"unknown tech fields {sorted(missing)[:5]}")
@@ -234,6 +238,7 @@ def load(
             tech,
             f["above_scale"].tolist(),
             f["in_hitech_zone"].tolist(),
+            [z or None for z in f["hitech_zone"].tolist()],
             f["talent_founded"].tolist(),
             _dates(f["hte_valid_until"]),
             _dates(f["tech_sme_valid_until"]),
@@ -253,6 +258,7 @@ def load(
                 "tech_field",
                 "above_scale",
                 "in_hitech_zone",
+                "hitech_zone",
                 "talent_founded",
                 "hte_valid_until",
                 "tech_sme_valid_until",
@@ -381,9 +387,13 @@ def synthetic_enterprise_ids() -> list[tuple[int, int]]:
 
 
 def delete_synthetic() -> int:
-    """Delete the synthetic firms (with their reports, certificates, IP items, agency assignments), the
-    synthetic sources, and the demo accounts bound to those firms. Non-synthetic data stays. Returns the
-    number of firms deleted. Audit events stay (append-only); their enterprise link is cleared."""
+    """Delete the synthetic firms (with their reports, certificates, IP items, agency assignments, service
+    records), the synthetic sources, and the demo accounts bound to those firms. Non-synthetic data stays.
+    Returns the number of firms deleted.
+
+    Audit events cannot be changed (the database refuses updates), so the events *about* the synthetic firms
+    (their enterprise link could not be cleared) go with them, and one event records how many were removed;
+    every other event stays, the synthetic imports' included."""
     from gaoqi.accounts.models import User
     from gaoqi.demo.accounts import DEMO_USERNAMES
 
@@ -398,7 +408,26 @@ def delete_synthetic() -> int:
         AnnualReport.objects.filter(source__synthetic=True).delete()
         Certificate.objects.filter(source__synthetic=True).delete()
         IntellectualProperty.objects.filter(source__synthetic=True).delete()
+        sources = list(DataSource.objects.filter(synthetic=True).order_by("id"))
+        purged = sum(_purge_audit_of_firms(lo, hi) for lo, hi in ranges)
         for lo, hi in ranges:
             deleted += Enterprise.objects.filter(id__range=(lo, hi)).delete()[1].get("registry.Enterprise", 0)
         DataSource.objects.filter(synthetic=True).delete()
+        if purged and sources:
+            audit_record(
+                actor=None,
+                action=AuditAction.DELETE,
+                target=sources[0],  # the import that brought the firms in (its event stays)
+                old={"audit_events_about_synthetic_firms": purged, "enterprise_id_ranges": ranges},
+                reason="替换合成演示数据：删除合成企业及其审计记录",
+            )
     return deleted
+
+
+def _purge_audit_of_firms(lo: int, hi: int) -> int:
+    """Delete the audit events linked to the firms lo..hi (the model refuses deletes; the trigger allows them
+    for operator jobs such as this one). Returns how many."""
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table} WHERE enterprise_id BETWEEN %s AND %s", [lo, hi])
+        return cursor.rowcount

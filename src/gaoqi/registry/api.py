@@ -24,6 +24,7 @@ class EnterpriseRow(Schema):
     status: str
     above_scale: bool
     in_hitech_zone: bool
+    hitech_zone: str | None  # the zone's code (GET /api/hitech-zones); None also when only the flag is known
 
 
 class EnterprisePage(Schema):
@@ -39,9 +40,21 @@ class ListParams(Schema):
     county: str | None = None
     tech_field: str | None = None
     status: str | None = None
+    hitech_zone: str | None = None  # a zone code, "any" (in a provincial-or-higher zone) or "none"
     q: str | None = None
     page: int = 1
     per_page: int = 20
+
+
+class HitechZoneOut(Schema):
+    code: str
+    name: str
+    short_name: str
+    name_en: str
+    level: str  # national | provincial
+    county_code: str
+    city_code: str
+    to_verify: bool  # compiled from public information, not yet checked against the official list
 
 
 class EnterpriseDetail(EnterpriseRow):
@@ -80,13 +93,19 @@ def _row(e, today=None) -> dict:
         "status": selectors.enterprise_status(e, today),
         "above_scale": e.above_scale,
         "in_hitech_zone": e.in_hitech_zone,
+        "hitech_zone": e.hitech_zone_id,
     }
 
 
 @router.get("/enterprises", response=EnterprisePage)
 def list_enterprises(request, params: Query[ListParams]):
     filters = selectors.EnterpriseFilter(
-        city=params.city, county=params.county, tech_field=params.tech_field, status=params.status, q=params.q
+        city=params.city,
+        county=params.county,
+        tech_field=params.tech_field,
+        status=params.status,
+        hitech_zone=params.hitech_zone,
+        q=params.q,
     )
     page = selectors.enterprise_list(
         actor=request.user, filters=filters, page=params.page, per_page=params.per_page
@@ -126,4 +145,22 @@ def list_annual_reports(request, credit_code: str, year: int | None = None):
             "values": {f: getattr(r, f) for f in FACT_FIELDS if getattr(r, f) is not None},
         }
         for r in reports
+    ]
+
+
+@router.get("/hitech-zones", response=list[HitechZoneOut], tags=["reference"])
+def list_hitech_zones(request, level: str | None = None, city: str | None = None):
+    """Jiangsu's provincial-or-higher high-tech zones (public reference data)."""
+    return [
+        {
+            "code": z.code,
+            "name": z.name,
+            "short_name": z.short_name,
+            "name_en": z.name_en,
+            "level": z.level,
+            "county_code": z.county_id,
+            "city_code": z.city_id,
+            "to_verify": z.to_verify,
+        }
+        for z in selectors.hitech_zone_list(level=level, city=city)
     ]

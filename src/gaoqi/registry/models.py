@@ -59,6 +59,41 @@ class DataSource(models.Model):
         return f"{self.get_department_display()} · {self.file_name}"
 
 
+class ZoneLevel(models.TextChoices):
+    NATIONAL = "national", _("国家级")
+    PROVINCIAL = "provincial", _("省级")
+
+
+class HitechZone(models.Model):
+    """A provincial-or-higher high-tech zone (高新区), the reporting unit of the plan's zone KPI.
+
+    Reference data, loaded by migration from `fixtures/hitech_zones.csv` (compiled from public information;
+    `to_verify` marks the rows not checked against the official list).
+    """
+
+    code = models.CharField(_("编码"), max_length=20, primary_key=True)
+    name = models.CharField(_("名称"), max_length=60, unique=True)
+    short_name = models.CharField(_("简称"), max_length=30)
+    name_en = models.CharField(_("英文名称"), max_length=80, blank=True)
+    level = models.CharField(_("级别"), max_length=12, choices=ZoneLevel.choices)
+    # The county of the zone's main area; many zones have parks in other districts of the same city.
+    county = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("所在县（市、区）")
+    )
+    city = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("设区市")
+    )
+    to_verify = models.BooleanField(_("待核实"), default=False)
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("高新区")
+        ordering = ["level", "county_id", "code"]
+
+    def __str__(self) -> str:
+        return self.short_name
+
+
 class Enterprise(models.Model):
     credit_code = models.CharField(_("统一社会信用代码"), max_length=18, unique=True)
     name = models.CharField(_("企业名称"), max_length=120, db_index=True)
@@ -75,6 +110,17 @@ class Enterprise(models.Model):
     )
     above_scale = models.BooleanField(_("规模以上"), default=False)
     in_hitech_zone = models.BooleanField(_("位于省级以上高新区"), default=False)
+    # The zone, when known; a firm with a zone is in a zone (constraint below). The flag alone means "in a
+    # provincial-or-higher zone, which one not recorded": department files often carry only 是/否.
+    hitech_zone = models.ForeignKey(
+        HitechZone,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # enterprise_zone_name leads with it
+        verbose_name=_("所在高新区"),
+    )
     talent_founded = models.BooleanField(_("高层次人才创办"), default=False)
     # Latest certificate expiry dates, maintained by the certificate service: status is date-correct.
     hte_valid_until = models.DateField(_("高企证书有效期至"), null=True, blank=True)
@@ -89,8 +135,15 @@ class Enterprise(models.Model):
             models.Index(fields=["city", "name", "id"], name="enterprise_city_name"),
             models.Index(fields=["county", "name", "id"], name="enterprise_county_name"),
             models.Index(fields=["tech_field", "name"], name="enterprise_field_name"),
+            models.Index(fields=["hitech_zone", "name", "id"], name="enterprise_zone_name"),
             models.Index(fields=["hte_valid_until"], name="enterprise_hte_until"),
             models.Index(fields=["tech_sme_valid_until"], name="enterprise_sme_until"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(hitech_zone__isnull=True) | Q(in_hitech_zone=True),
+                name="enterprise_zone_sets_flag",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -24,11 +24,14 @@ from gaoqi.registry.models import (
     CertificateKind,
     Department,
     Enterprise,
+    HitechZone,
     IntellectualProperty,
     IpClass,
 )
 
 STATUSES = ("hte", "tech_sme", "candidate")
+# Zone filter values besides a zone code: in any provincial-or-higher zone (the plan's KPI), or in none.
+ZONE_ANY, ZONE_NONE = "any", "none"
 CREDIT_CODE_PREFIX = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{6,18}$")
 PER_PAGE_MAX = 100
 
@@ -39,6 +42,7 @@ class EnterpriseFilter:
     county: str | None = None
     tech_field: str | None = None
     status: str | None = None
+    hitech_zone: str | None = None  # a zone code, ZONE_ANY or ZONE_NONE
     q: str | None = None
 
 
@@ -70,6 +74,12 @@ def _apply_filter(qs, f: EnterpriseFilter, today: date):
             qs = qs.filter(tech_field__code__startswith=f.tech_field)
         else:
             qs = qs.filter(tech_field_id=f.tech_field)
+    if f.hitech_zone == ZONE_ANY:
+        qs = qs.filter(in_hitech_zone=True)
+    elif f.hitech_zone == ZONE_NONE:
+        qs = qs.filter(in_hitech_zone=False)
+    elif f.hitech_zone:
+        qs = qs.filter(hitech_zone_id=f.hitech_zone)
     if f.status == "hte":
         qs = qs.filter(hte_valid_until__gte=today)
     elif f.status == "tech_sme":
@@ -128,9 +138,19 @@ def enterprise_list(*, actor, filters: EnterpriseFilter | None = None, page: int
     """A page of the enterprises the actor may see, filtered, ordered by name. Two queries: count + page."""
     today = timezone.localdate()
     qs = _apply_filter(scope_enterprises(actor), filters or EnterpriseFilter(), today)
-    qs = qs.select_related("county", "city", "tech_field").order_by("name", "id")
+    qs = qs.select_related("county", "city", "tech_field", "hitech_zone").order_by("name", "id")
     paginator = CappedPaginator(qs, max(1, min(per_page, PER_PAGE_MAX)))
     return paginator.get_page(page)
+
+
+def hitech_zone_list(*, level: str | None = None, city: str | None = None):
+    """High-tech zones (reference data, the same for everyone), national first."""
+    qs = HitechZone.objects.all()
+    if level:
+        qs = qs.filter(level=level)
+    if city:
+        qs = qs.filter(city_id=city)
+    return qs
 
 
 def enterprise_status(enterprise, today: date | None = None) -> str:

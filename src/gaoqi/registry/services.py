@@ -21,6 +21,7 @@ from gaoqi.registry.models import (
     CertificateKind,
     DataSource,
     Enterprise,
+    HitechZone,
     TechField,
 )
 from gaoqi.registry.validation import (
@@ -36,6 +37,7 @@ ENTERPRISE_EDITABLE = (
     "tech_field_id",
     "above_scale",
     "in_hitech_zone",
+    "hitech_zone_id",
     "talent_founded",
 )
 
@@ -55,6 +57,33 @@ def _tech_field_errors(code: str | None) -> list[dict]:
     return []
 
 
+def _zone_errors(code: str | None, city_code: str | None) -> list[dict]:
+    """A zone must exist and lie in the firm's city (zones have parks across the districts of their city)."""
+    if not code:
+        return []
+    zone = HitechZone.objects.filter(code=code).first()
+    if zone is None:
+        return [{"field": "hitech_zone", "reason": _("未知的高新区编码 %(c)s") % {"c": code}}]
+    if city_code and zone.city_id != city_code:
+        return [{"field": "hitech_zone", "reason": _("%(z)s 不在企业所在设区市") % {"z": zone.name}}]
+    return []
+
+
+def _zone_consistent(changes: dict, current_zone_id: str | None) -> list[dict]:
+    """Keep the flag and the zone in step (a zone sets the flag; clearing the flag clears the zone), in place."""
+    if "hitech_zone_id" in changes:
+        changes["hitech_zone_id"] = changes["hitech_zone_id"] or None
+        if changes["hitech_zone_id"]:
+            if changes.get("in_hitech_zone") is False:
+                return [{"field": "hitech_zone", "reason": _("已选择高新区，“位于省级以上高新区”不能为否")}]
+            changes["in_hitech_zone"] = True
+        else:
+            changes.setdefault("in_hitech_zone", False)
+    elif changes.get("in_hitech_zone") is False and current_zone_id:
+        changes["hitech_zone_id"] = None
+    return []
+
+
 def enterprise_create(
     *,
     actor,
@@ -65,9 +94,13 @@ def enterprise_create(
     tech_field: str | None = None,
     above_scale: bool = False,
     in_hitech_zone: bool = False,
+    hitech_zone: str | None = None,
     talent_founded: bool = False,
 ) -> Enterprise:
+    """Register a firm. `hitech_zone` (a zone code) implies `in_hitech_zone`; the flag alone means "in a zone,
+    which one not recorded"."""
     county, errors = _county(region_code)
+    errors += _zone_errors(hitech_zone, county.city_code if county else None)
     errors += credit_code_errors(credit_code)
     if not (name or "").strip():
         errors.append({"field": "name", "reason": _("企业名称不能为空")})
@@ -92,7 +125,8 @@ def enterprise_create(
             founded_on=founded_on,
             tech_field_id=tech_field or None,
             above_scale=above_scale,
-            in_hitech_zone=in_hitech_zone,
+            in_hitech_zone=in_hitech_zone or bool(hitech_zone),
+            hitech_zone_id=hitech_zone or None,
             talent_founded=talent_founded,
         )
         audit_record(
@@ -113,6 +147,8 @@ def enterprise_update(*, actor, enterprise: Enterprise, reason: str = "", **chan
         )
     can(actor, "edit", enterprise).require()
     errors = date_not_future_errors("founded_on", changes.get("founded_on"), timezone.localdate())
+    errors += _zone_errors(changes.get("hitech_zone_id"), enterprise.city_id)
+    errors += _zone_consistent(changes, enterprise.hitech_zone_id)
     errors += _tech_field_errors(changes.get("tech_field_id"))
     if "name" in changes and not (changes["name"] or "").strip():
         errors.append({"field": "name", "reason": _("企业名称不能为空")})

@@ -15,6 +15,9 @@ NAVIGATION = (
     ("ledger:ledger", _("培育台账"), "list", OFFICERS, None),
     ("web:enterprise_list", _("服务企业"), "list", {Role.SERVICE_AGENCY}, None),
     ("web:my_enterprise", _("本企业"), "firm", {Role.ENTERPRISE}, "web:enterprise_list"),
+    ("web:follow_up_list", _("待跟进"), "clock", OFFICERS | {Role.SERVICE_AGENCY}, None),
+    ("web:agency_list", _("服务机构"), "agency", OFFICERS, None),
+    ("web:account_list", _("账号管理"), "users", OFFICERS, None),
     ("jobs:list", _("后台任务"), "list", OFFICERS, None),
     ("api-1.0.0:openapi-view", _("接口文档"), "api", OFFICERS, None),
 )

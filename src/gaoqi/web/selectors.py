@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from gaoqi.accounts.scope import regions_for_filter, scope_enterprises
+from gaoqi.accounts.scope import regions_for_filter, scope_enterprises, zones_for_filter
 from gaoqi.regions.models import Level, Region
 from gaoqi.registry.models import (
     COUNT_FIELDS,
@@ -18,7 +18,7 @@ from gaoqi.registry.models import (
     AnnualReport,
     TechField,
 )
-from gaoqi.registry.selectors import STATUSES, annual_reports_for, merge_reports
+from gaoqi.registry.selectors import STATUSES, ZONE_ANY, ZONE_NONE, annual_reports_for, merge_reports
 
 FIELD_KIND = {
     **{f: "money" for f in (*MONEY_FIELDS, *SIGNED_MONEY_FIELDS)},
@@ -40,8 +40,15 @@ def _status_counts(today) -> dict:
 
 
 def key_figures(*, actor) -> dict:
-    """Firms in the actor's scope, valid HTEs, valid tech SMEs and candidates: one aggregate query."""
-    return scope_enterprises(actor).aggregate(**_status_counts(timezone.localdate()))
+    """Firms in the actor's scope, valid HTEs, valid tech SMEs, candidates, and the plan's zone KPI (the share
+    of valid HTEs in provincial-or-higher high-tech zones, target > 50%): one aggregate query."""
+    today = timezone.localdate()
+    figures = scope_enterprises(actor).aggregate(
+        **_status_counts(today),
+        hte_in_zone=Count("id", filter=Q(hte_valid_until__gte=today, in_hitech_zone=True)),
+    )
+    figures["hte_zone_share"] = figures["hte_in_zone"] / figures["hte"] if figures["hte"] else None
+    return figures
 
 
 @dataclass
@@ -92,11 +99,15 @@ class FilterOptions:
     cities: list
     counties: list
     tech_fields: list
+    zones: list = field(default_factory=list)  # HitechZone, national first
     statuses: tuple = STATUSES
+    zone_any: str = ZONE_ANY
+    zone_none: str = ZONE_NONE
 
 
 def filter_options(*, actor) -> FilterOptions:
-    """Choices for the enterprise-list filters, limited to the actor's own regions. Two queries."""
+    """Choices for the enterprise-list filters, limited to the actor's own regions. Three queries for an
+    officer (regions, zones, tech fields), one for the others."""
     regions = list(regions_for_filter(actor).order_by("code"))
     cities = [r for r in regions if r.level == Level.CITY]
     counties = [r for r in regions if r.level == Level.COUNTY]
@@ -104,7 +115,8 @@ def filter_options(*, actor) -> FilterOptions:
     cities = cities if len(cities) > 1 else []
     counties = counties if len(counties) > 1 else []
     fields = list(TechField.objects.filter(parent__isnull=True).order_by("code"))
-    return FilterOptions(cities=cities, counties=counties, tech_fields=fields)
+    zones = list(zones_for_filter(actor))  # none for non-officers, without a query
+    return FilterOptions(cities=cities, counties=counties, tech_fields=fields, zones=zones)
 
 
 @dataclass

@@ -11,21 +11,27 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext_lazy as _
 
+from gaoqi.accounts.models import Role
 from gaoqi.accounts.scope import can, get_enterprise_for_actor
+from gaoqi.accounts.selectors import agencies_of_enterprise
 from gaoqi.audit.selectors import audit_trail_for_enterprise
+from gaoqi.coaching import selectors as coaching_selectors
 from gaoqi.errors import NotFound
 from gaoqi.registry import selectors
 from gaoqi.registry.evaluation import evaluate_enterprise
 from gaoqi.web import evaluation as web_evaluation
 from gaoqi.web import selectors as web_selectors
+from gaoqi.web.forms import ServiceRecordForm
 
 TABS = (
-    ("overview", _("概况")),
-    ("facts", _("年度数据")),
-    ("evaluation", _("评价与对标")),
-    ("ip", _("知识产权")),
-    ("certificates", _("证书")),
-    ("audit", _("审计记录")),
+    # (code, label, the scope action that shows the tab; None: whoever sees the firm)
+    ("overview", _("概况"), None),
+    ("facts", _("年度数据"), None),
+    ("evaluation", _("评价与对标"), None),
+    ("ip", _("知识产权"), None),
+    ("certificates", _("证书"), None),
+    ("service_records", _("服务记录"), "view_service_records"),
+    ("audit", _("审计记录"), "view_audit"),
 )
 
 
@@ -52,6 +58,8 @@ def home(request):
         context["subregions"] = web_selectors.subregion_counts(actor=actor)
     else:
         context["firms"] = web_selectors.visible_firms(actor=actor)
+    if actor.is_officer or actor.role == Role.SERVICE_AGENCY:
+        context["overdue"] = coaching_selectors.overdue_count(actor=actor)
     return render(request, "web/home.html", context)
 
 
@@ -69,6 +77,10 @@ def enterprise_list(request):
         county=_choice(get.get("county"), {r.code for r in options.counties}),
         tech_field=_choice(get.get("tech_field"), {f.code for f in options.tech_fields}),
         status=_choice(get.get("status"), selectors.STATUSES),
+        hitech_zone=_choice(
+            get.get("hitech_zone"),
+            {selectors.ZONE_ANY, selectors.ZONE_NONE, *(z.code for z in options.zones)},
+        ),
         q=(get.get("q") or "").strip()[:60] or None,
     )
     page = selectors.enterprise_list(actor=request.user, filters=filters, page=get.get("page") or 1)
@@ -114,6 +126,17 @@ def _tab_evaluation(actor, enterprise, query) -> dict:
     return {"as_of": as_of, "bad_date": bad_date, "cards": web_evaluation.cards(result, enterprise)}
 
 
+def service_records_tab(actor, enterprise, query, form=None) -> dict:
+    """The firm's service records, its agencies, and the logging form for those who may log."""
+    if form is None and can(actor, "log_service", enterprise):
+        form = ServiceRecordForm(initial={"served_on": timezone.localdate()})
+    return {
+        "records": coaching_selectors.service_records_for(actor=actor, enterprise=enterprise),
+        "agencies": agencies_of_enterprise(actor=actor, enterprise=enterprise),
+        "form": form,
+    }
+
+
 def _tab_audit(actor, enterprise, query) -> dict:
     return {"events": list(audit_trail_for_enterprise(actor=actor, enterprise=enterprise))}
 
@@ -124,6 +147,7 @@ TAB_LOADERS = {
     "evaluation": _tab_evaluation,
     "ip": _tab_ip,
     "certificates": _tab_certificates,
+    "service_records": service_records_tab,
     "audit": _tab_audit,
 }
 
@@ -135,16 +159,25 @@ def enterprise_detail(request, credit_code, tab="overview"):
         raise Http404
     try:
         enterprise = get_enterprise_for_actor(request.user, credit_code=credit_code)
-        tabs = [
-            (code, label)
-            for code, label in TABS
-            if code != "audit" or can(request.user, "view_audit", enterprise)
-        ]
         context = TAB_LOADERS[tab](request.user, enterprise, request.GET)
     except NotFound as exc:
         raise Http404(exc.message) from exc
+    return render_enterprise_page(request, enterprise, tab, context)
+
+
+def render_enterprise_page(request, enterprise, tab: str, context: dict, status: int = 200):
+    """The firm page (or, for htmx, its tab fragment) with the tabs the user may open."""
+    tabs = [
+        (code, label)
+        for code, label, action in TABS
+        if action is None or can(request.user, action, enterprise)
+    ]
+    if tab not in {code for code, _label in tabs}:
+        raise Http404(str(_("对象不存在或无权访问")))
     context.update(enterprise=enterprise, tabs=tabs, tab=tab)
-    return _render(request, "web/enterprise_detail.html", "web/_enterprise_tabs.html", context)
+    response = _render(request, "web/enterprise_detail.html", "web/_enterprise_tabs.html", context)
+    response.status_code = status
+    return response
 
 
 @login_required

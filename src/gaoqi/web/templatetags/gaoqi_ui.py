@@ -29,6 +29,10 @@ ICONS = {
     "list": "M4 5h16v2H4zm0 6h16v2H4zm0 6h16v2H4z",
     "firm": "M4 21V5l8-3v6l8 3v10zm3-12v2h2V9zm0 4v2h2v-2zm4 0v2h2v-2zm4 0v2h2v-2z",
     "api": "M8 7l-5 5 5 5 1.4-1.4L5.8 12l3.6-3.6zm8 0l-1.4 1.4 3.6 3.6-3.6 3.6L16 17l5-5z",
+    "clock": "M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20zm0 2a8 8 0 1 1 0 16 8 8 0 0 1 0-16zm-1 3v6l5 3 1-1.7-4-2.3V7z",
+    "agency": "M12 3l9 4v2H3V7zm-7 8h2v6H5zm4 0h2v6H9zm4 0h2v6h-2zm4 0h2v6h-2zM3 19h18v2H3z",
+    "users": "M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm-7 9c0-3.3 3.1-6 7-6s7 2.7 7 6zm15-9a3 3 0 1 0 0-6v6zm1 3c2.4.6 4 2.5 4 "
+    "4.9V20h-3c0-2.3-.4-4.3-1-6z",
 }
 
 
@@ -114,3 +118,30 @@ def source_title(source, row=None) -> str:
     if source.synthetic:
         parts.append(str(_("合成数据")))
     return " · ".join(parts)
+
+
+FOLLOW_UP_LABELS = {
+    "overdue": (_("已逾期"), "badge-overdue"),
+    "due": (_("待跟进"), "badge-due"),
+    "done": (_("已跟进"), "badge-done"),
+}
+
+
+@register.simple_tag
+def follow_up_badge(state: str) -> str:
+    label, css = FOLLOW_UP_LABELS[state]
+    return format_html('<span class="badge {}">{}</span>', css, label)
+
+
+@register.filter
+def is_wide(bound_field) -> bool:
+    """Text areas take a whole row of a form grid."""
+    return bound_field.field.widget.__class__.__name__ == "Textarea"
+
+
+@register.filter
+def zone_name(zone) -> str:
+    """A high-tech zone's short name, or its English name in English."""
+    if zone is None:
+        return ""
+    return zone.name_en if _english() and zone.name_en else zone.short_name
