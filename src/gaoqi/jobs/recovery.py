@@ -17,7 +17,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.apps import apps
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from gaoqi.jobs import services
@@ -121,7 +122,15 @@ def _orphan_queued(cutoff) -> list[tuple[Job, object]]:
 
 
 def recover_orphans(*, stale_after: float = STALE_SECONDS) -> list[Recovered]:
-    """Requeue or fail every job whose worker died; safe to run from several workers at once."""
+    """Requeue or fail every job whose worker died; safe to run from several workers at once.
+
+    The reasons are stored, so they are written in the platform's language, whatever language the calling
+    thread happens to have active (a worker has none; a test may have left English active)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _recover_orphans(stale_after=stale_after)
+
+
+def _recover_orphans(*, stale_after: float) -> list[Recovered]:
     cutoff = timezone.now() - timedelta(seconds=stale_after)
     lost = _("后台进程在任务运行中停止（被终止或重启），任务未完成；请重新发起。")
     outcomes = []

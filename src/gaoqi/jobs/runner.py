@@ -15,9 +15,10 @@ import time
 from collections.abc import Callable
 from contextlib import nullcontext
 
+from django.conf import settings
 from django.db import DatabaseError, connections, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from gaoqi.jobs import services
 from gaoqi.jobs.models import Job, JobStatus
@@ -129,6 +130,13 @@ class Progress:
 
 
 def execute(job_id: int, *, task_id: str = "", worker_id: str = "", listener: Listener | None = None):
+    """Run a job (see `_execute`) in the platform's language: what it stores (messages, errors, audit reasons)
+    must not depend on a language some earlier code left active in this thread."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _execute(job_id, task_id=task_id, worker_id=worker_id, listener=listener)
+
+
+def _execute(job_id: int, *, task_id: str = "", worker_id: str = "", listener: Listener | None = None):
     """Run job `job_id` if it is still queued; a job already claimed, finished or missing is left alone.
 
     That check makes running the same task twice (a worker restart, a duplicate delivery) harmless. The
