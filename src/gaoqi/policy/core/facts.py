@@ -17,6 +17,8 @@ from enum import StrEnum
 from functools import cache
 from typing import Any
 
+from gaoqi.policy.core.errors import FieldError
+
 MONEY_LIMIT = 10**13  # yuan (十万亿元): three years summed times a 1/100,000 threshold stays inside Int64
 COUNT_LIMIT = 10**9
 
@@ -232,8 +234,6 @@ CROSS_RULES: tuple[NotAbove, ...] = (
 
 def type_errors(facts: Any, specs: tuple[FieldSpec, ...]) -> list:
     """Python-type checks of a facts record (the bulk schema is typed, so these are per-firm only)."""
-    from gaoqi.policy.core.errors import FieldError
-
     errors = []
     for spec in specs:
         v = getattr(facts, spec.name)

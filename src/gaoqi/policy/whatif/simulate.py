@@ -22,6 +22,7 @@ import polars as pl
 import yaml
 
 from gaoqi.policy.bulk.plan import evaluate_table
+from gaoqi.policy.core.bands import pct_text
 from gaoqi.policy.core.model import Policy
 
 REWARD_PARAMS = ("reward.admission_amount", "reward.amount")
@@ -195,8 +196,6 @@ def _show(value: Any) -> str:
     from fractions import Fraction
 
     if isinstance(value, Fraction):
-        from gaoqi.policy.core.bands import pct_text
-
         return pct_text(value)
     return str(value)
 
