@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "gaoqi.audit",
     "gaoqi.registry",
     "gaoqi.coaching",
+    "gaoqi.intake",
     "gaoqi.ledger",
     "gaoqi.demo",
     "gaoqi.web",
@@ -117,6 +118,15 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+
+# Department-file imports (gaoqi.intake): limits checked before and while reading an upload.
+GAOQI_INTAKE_LIMITS = {
+    "file_bytes": int(os.environ.get("GAOQI_INTAKE_MAX_FILE_BYTES", 60 * 2**20)),
+    "inflated_bytes": int(os.environ.get("GAOQI_INTAKE_MAX_INFLATED_BYTES", 600 * 2**20)),  # xlsx unzipped
+    "rows": int(os.environ.get("GAOQI_INTAKE_MAX_ROWS", 300_000)),
+    "columns": int(os.environ.get("GAOQI_INTAKE_MAX_COLUMNS", 200)),
+    "cell_chars": int(os.environ.get("GAOQI_INTAKE_MAX_CELL_CHARS", 2_000)),
+}
 
 # Label shown on every page while the database holds generated data.
 GAOQI_SYNTHETIC_BANNER = True

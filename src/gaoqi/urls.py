@@ -7,5 +7,6 @@ urlpatterns = [
     path("api/", api.urls),
     path("jobs/", include("gaoqi.jobs.urls")),
     path("ledger/", include("gaoqi.ledger.urls")),
+    path("imports/", include("gaoqi.intake.urls")),
     path("", include("gaoqi.web.urls")),
 ]

@@ -19,6 +19,7 @@ NAVIGATION = (
     ("web:agency_list", _("服务机构"), "agency", OFFICERS, None),
     ("web:account_list", _("账号管理"), "users", OFFICERS, None),
     ("jobs:list", _("后台任务"), "list", OFFICERS, None),
+    ("intake:batch_list", _("数据导入"), "list", OFFICERS, None),
     ("api-1.0.0:openapi-view", _("接口文档"), "api", OFFICERS, None),
 )
 

@@ -1,0 +1,173 @@
+"""Reading a whole file with a profile: the sheet, its layout, every data row parsed, duplicates found.
+
+Pure reading: no database write. `read_rows` returns a `ReadOutcome` or raises `FileProblem` for a file
+that cannot be read at all (then nothing is staged).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from itertools import chain, islice
+from pathlib import Path
+
+from gaoqi.intake.files import FileProblem, Sheet, Workbook, limits, open_workbook, sniff_delimiter
+from gaoqi.intake.layout import HEADER_SEARCH_ROWS, Layout, find_layout, resolve
+from gaoqi.intake.matching import name_key
+from gaoqi.intake.profiles import Profile
+from gaoqi.intake.rows import CellProblem, ParsedRow, RowReader, raw_text
+from gaoqi.policy.template.cells import is_blank
+
+Progress = Callable[[int, int, str], None]
+PROGRESS_EVERY = 2_000
+SYNTHETIC_MARK = "合成"
+
+
+@dataclass
+class ReadOutcome:
+    file: str
+    sha256: str
+    size: int
+    sheet: Sheet
+    layout: Layout
+    rows: list[ParsedRow]
+    duplicates: dict[int, int] = field(default_factory=dict)  # line -> first line with the same content
+    notes: list[str] = field(default_factory=list)
+    synthetic: bool = False
+
+
+def file_digest(path: Path) -> tuple[str, int]:
+    h = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+            size += len(chunk)
+    return h.hexdigest(), size
+
+
+def _ordered(workbook: Workbook, profile: Profile) -> list[Sheet]:
+    named = {s.name: s for s in workbook.sheets}
+    first = [named[n] for n in profile.sheets if n in named]
+    return first + [s for s in workbook.sheets if s not in first]
+
+
+def _choose_sheet(workbook: Workbook, profile: Profile, given_year: int | None):
+    """The first sheet (profile's names first) whose header the profile recognises, with its layout."""
+    problems: list[FileProblem] = []
+    empty = []
+    for sheet in _ordered(workbook, profile):
+        if sheet.text:
+            sheet.delimiter = sniff_delimiter(sheet.text, lambda c: resolve(c, profile) is not None)
+        rows = sheet.rows()
+        head = list(islice(rows, HEADER_SEARCH_ROWS))
+        if not any(any(not is_blank(c) for c in r) for r in head):
+            empty.append(sheet.label)
+            continue
+        try:
+            layout = find_layout(head, sheet, profile, workbook.file, given_year)
+        except FileProblem as exc:
+            problems.append(exc)
+            continue
+        return sheet, layout, head, rows
+    if problems:
+        if len(workbook.sheets) == 1 or len(problems) == 1:
+            raise problems[0]
+        names = "、".join(f"“{s.label}”" for s in workbook.sheets)
+        raise FileProblem(
+            workbook.file,
+            f"所有工作表（{names}）中都没有找到“{profile.title}”的表头；第一个工作表：{problems[0].reason}",
+        )
+    raise FileProblem(workbook.file, "文件中没有任何数据（工作表都是空的）", sheet="、".join(empty))
+
+
+def _row_key(profile: Profile, row: ParsedRow) -> tuple:
+    firm = row.credit_code or ("name", name_key(row.name), row.county)
+    if profile.kind == "ip":
+        return ("ip", row.item.get("ip_kind"), row.item.get("ip_number"))
+    if profile.kind == "tag":
+        return (firm, row.item.get("tag"), row.item.get("year"))
+    return (firm, tuple(sorted(row.years)))
+
+
+def read_rows(
+    path: str | Path,
+    profile: Profile,
+    *,
+    file_name: str | None = None,
+    year: int | None = None,
+    progress: Progress | None = None,
+) -> ReadOutcome:
+    path = Path(path)
+    file = file_name or path.name
+    workbook = open_workbook(path, file)
+    sha256, size = file_digest(path)
+    sheet, layout, head, rest = _choose_sheet(workbook, profile, year)
+    reader = RowReader(profile, layout, sheet, file, year)
+    data = chain(head[layout.header_index + 1 :], rest)
+    total = sheet.height or 0
+    cap = limits()["cell_chars"]
+    max_rows = limits()["rows"]
+    parsed: list[ParsedRow] = []
+    cells_of: list[list] = []  # kept until duplicates are known: an error row keeps its cells as text
+    for n, (row, cells) in enumerate(reader.rows(data, layout.header_index + 1), start=1):
+        if n > max_rows:
+            raise FileProblem(
+                file, f"数据行数超过上限 {max_rows:,}（请分成多个文件导入）", sheet=sheet.name, row=row.line
+            )
+        parsed.append(row)
+        cells_of.append(cells)
+        if progress and n % PROGRESS_EVERY == 0:
+            progress(row.line, total, "读取并校验")
+    if not parsed:
+        raise FileProblem(file, "只有表头，没有数据行", sheet=sheet.name, row=layout.header_index + 1)
+    duplicates = _duplicates(profile, parsed)
+    for row, cells in zip(parsed, cells_of, strict=True):
+        if row.errors:
+            row.raw = raw_text(cells, cap)
+    del cells_of
+    notes = []
+    if layout.unknown:
+        notes.append(f"未使用的列：{'、'.join(layout.unknown[:20])}")
+    if reader.summary_rows:
+        notes.append(f"跳过合计行：第 {'、'.join(map(str, reader.summary_rows[:10]))} 行")
+    if reader.skipped:
+        notes.append(
+            f"跳过没有可导入内容的行：第 {'、'.join(map(str, reader.skipped[:10]))} 行等 {len(reader.skipped)} 行"
+        )
+    ignored = [s.label for s in workbook.sheets if s is not sheet]
+    if ignored:
+        notes.append(f"读取工作表“{sheet.label}”，未读取：{'、'.join(ignored)}")
+    synthetic = any(
+        isinstance(c, str) and SYNTHETIC_MARK in c for r in head[: layout.header_index] for c in r
+    )
+    if progress:
+        progress(total or len(parsed), total or len(parsed), "读取并校验")
+    return ReadOutcome(file, sha256, size, sheet, layout, parsed, duplicates, notes, synthetic)
+
+
+def _duplicates(profile: Profile, rows: list[ParsedRow]) -> dict[int, int]:
+    """Rows repeating an earlier row's key: identical ones are duplicates (skipped); different ones make
+    both rows errors (which one is right is the department's to say, not ours)."""
+    first: dict[tuple, ParsedRow] = {}
+    digests: dict[int, str] = {}
+    same: dict[int, int] = {}
+    for row in rows:
+        if row.errors:
+            continue
+        key = _row_key(profile, row)
+        if key in first:
+            earlier = first[key]
+            digests.setdefault(earlier.line, earlier.digest())
+            if row.digest() == digests[earlier.line]:
+                same[row.line] = earlier.line
+            else:
+                reason = "与第 {} 行是同一{}，但数值不同；请核对后只保留一行"
+                what = "知识产权" if profile.kind == "ip" else "企业（同一年度）"
+                row.errors.append(CellProblem(None, "", reason.format(earlier.line, what)))
+                if not any("数值不同" in e.reason for e in earlier.errors):
+                    earlier.errors.append(CellProblem(None, "", reason.format(row.line, what)))
+        else:
+            first[key] = row
+    return same
