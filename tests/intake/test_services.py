@@ -341,3 +341,24 @@ def test_lists_and_ip_items(officers, firms, tmp_path):
     assert row.status == RowStatus.ERROR and "另一家企业" in row.errors[0]["reason"]
     services.batch_revert(actor=actor, batch=batch, reason="测试")
     assert not IntellectualProperty.objects.exists()
+
+
+def test_a_commit_queues_the_reevaluation_of_the_firms_it_wrote(
+    officers, firms, tmp_path, django_capture_on_commit_callbacks
+):
+    from gaoqi.jobs.models import Job
+    from gaoqi.jobs.testing import run_queued_jobs
+    from gaoqi.ledger.models import EvaluationSnapshot, LedgerEntry
+
+    actor = officers["suzhou"]
+    batch = services.batch_stage(actor=actor, path=_tax_file(tmp_path, firms), profile="tax")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.batch_commit(actor=actor, batch=batch)
+    job = Job.objects.get(kind="ledger.reevaluate")
+    assert job.kwargs["batch_id"] == batch.pk
+    run_queued_jobs()
+    job.refresh_from_db()
+    assert job.status == "succeeded", job.error
+    # only the firm the import wrote (Kunshan); Nanjing was out of scope and Wuzhong's row an error
+    assert set(LedgerEntry.objects.values_list("enterprise_id", flat=True)) == {firms["ks"].pk}
+    assert EvaluationSnapshot.objects.filter(enterprise=firms["ks"]).count() == 4

@@ -28,7 +28,10 @@ from gaoqi.intake.selectors import batch_for_actor, can_import
 from gaoqi.intake.staging import Progress, ReadOutcome, read_rows
 from gaoqi.intake.targets import TARGETS
 from gaoqi.intake.writes import revert_batch, write_batch
+from gaoqi.jobs.services import start_job
+from gaoqi.ledger.services import reevaluate
 from gaoqi.policy.core.facts import Kind
+from gaoqi.registry.models import AnnualReport, Certificate, IntellectualProperty
 
 STAGE_BATCH = 2_000
 
@@ -333,7 +336,35 @@ def batch_commit(
             reason=reason
             or f"导入 {batch.file_name}（{profile.title}）" + ("：无变化" if not written else ""),
         )
+        if written:
+            transaction.on_commit(lambda: _start_reevaluation(actor, batch))
     return batch
+
+
+def _start_reevaluation(actor, batch: ImportBatch) -> None:
+    """After a commit the firms it touched are re-evaluated (snapshots and ledger) in a background job."""
+    start_job(
+        actor=actor,
+        kind="ledger.reevaluate",
+        func_path="gaoqi.intake.services.reevaluate_batch",
+        kwargs={"batch_id": batch.pk, "as_of": timezone.localdate().isoformat()},
+        restartable=True,
+    )
+
+
+def reevaluate_batch(*, batch_id: int, as_of: str, progress: Progress | None = None) -> dict:
+    """The job: re-evaluate the firms whose figures or IP an import wrote."""
+    batch = ImportBatch.objects.get(pk=batch_id)
+    ids: set[int] = set()
+    if batch.source_id:
+        for model in (AnnualReport, IntellectualProperty, Certificate):
+            ids.update(
+                model.objects.filter(source_id=batch.source_id).values_list("enterprise_id", flat=True)
+            )
+    if not ids:
+        return {"summary": "没有需要重新评价的企业"}
+    result = reevaluate(as_of=date.fromisoformat(as_of), enterprise_ids=sorted(ids), progress=progress)
+    return {"summary": f"导入 {batch.file_name} 涉及的 {result.firms} 家企业已重新评价", "url": "/ledger/"}
 
 
 def batch_discard(*, actor, batch: ImportBatch, reason: str = "") -> ImportBatch:
