@@ -3,13 +3,23 @@ never asserted. Shared helpers for honest timing (see the shared BENCHMARKING.md
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import hashlib
+import os
 import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[1]
 OUT = Path(__file__).parent / "out"
+# The previous engine: the last commit before the rebuild (290531c "policy engine, second edition").
+OLD_REV = os.environ.get("BENCH_OLD_REV", "41a1d9cdc92edc4e603b122fde0f84ab84e3b4a6")
 
 
 def touch_memory(gib: float = 2.0) -> None:
@@ -38,3 +48,49 @@ def median_time(fn: Callable[[], object], repeat: int = 3, warm: bool = True, to
 
 def fmt_times(times: list[float]) -> str:
     return " / ".join(f"{t:.3f}" for t in times)
+
+
+def cached(
+    stem: str, fmt: str, schema: Mapping[str, object], version: int, write: Callable[[Path], None]
+) -> Path:
+    """bench/out/<stem>_<tag>.<fmt>, written once by `write(tmp_path)`; the tag hashes the column schema and
+    the generator's `version`, so a new facts field or a changed generator never reuses a stale file
+    (older files of the same stem are deleted). Delete bench/out to regenerate everything."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    tag = hashlib.sha1(repr((version, [(k, str(v)) for k, v in schema.items()])).encode()).hexdigest()[:8]
+    path = OUT / f"{stem}_{tag}.{fmt}"
+    if not path.exists():
+        for old in OUT.glob(f"{stem}_*.{fmt}"):
+            if old.stem.rsplit("_", 1)[0] == stem:
+                old.unlink()
+        tmp = OUT / f"{stem}_{tag}.tmp.{fmt}"
+        write(tmp)
+        tmp.rename(path)
+    return path
+
+
+@contextlib.contextmanager
+def old_tree(rev: str = OLD_REV) -> Iterator[Path]:
+    """`src/` of commit `rev` in a temporary directory (for PYTHONPATH), removed afterwards. `git archive`,
+    not a worktree: nothing is registered in the repository."""
+    with tempfile.TemporaryDirectory(prefix="gaoqi-oldengine-") as tmp:
+        archive = Path(tmp) / "old.tar"
+        with open(archive, "wb") as fh:
+            subprocess.run(["git", "-C", str(ROOT), "archive", rev, "src/gaoqi"], stdout=fh, check=True)
+        with tarfile.open(archive) as tar:
+            tar.extractall(tmp, filter="data")
+        archive.unlink()
+        yield Path(tmp) / "src"
+
+
+def run_python(code: str, *args: str, src: Path | None = None) -> str:
+    """stdout of `python -c code args` in a fresh process at the project root (PYTHONPATH=src if given)."""
+    env = dict(os.environ)
+    if src is not None:
+        env["PYTHONPATH"] = str(src)
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    if done.returncode:
+        raise RuntimeError(done.stderr[-2000:])
+    return done.stdout

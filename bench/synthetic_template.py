@@ -21,7 +21,7 @@ from pathlib import Path
 import polars as pl
 import pyarrow as pa
 
-from bench import OUT
+from bench import cached
 
 ROOT = Path(__file__).resolve().parents[1]
 DIVISIONS = ROOT / "src/gaoqi/regions/fixtures/jiangsu_divisions.csv"
@@ -106,15 +106,16 @@ def _credit_codes(region: pl.Expr, seq: pl.Expr) -> pl.Expr:
     )
 
 
-def generate(n: int, seed: int = 2019, as_of: date = AS_OF) -> pl.DataFrame:
-    """n synthetic firms, typed like `gaoqi.policy.template.SCHEMA` (without `_row`)."""
+def generate(n: int, seed: int = 2019, as_of: date = AS_OF, offset: int = 0) -> pl.DataFrame:
+    """n synthetic firms, typed like `gaoqi.policy.template.SCHEMA` (without `_row`); `offset` shifts the
+    sequence numbers behind the credit codes and names (for files written in chunks)."""
     rng = _Rng(seed, n)
-    u = {f"u{i}": rng.uniform() for i in range(24)}
+    u = {f"u{i}": rng.uniform() for i in range(26)}  # u24, u25 appended later: u0-u23 unchanged
     counties, cweights = _counties()
     fields = _tech_fields()
     c = pl.col
     edge = c("u0") < 0.35  # this firm sits on band edges
-    df = pl.DataFrame(u).with_row_index("seq", offset=1)
+    df = pl.DataFrame(u).with_row_index("seq", offset=1 + offset)
     anniversary = pl.lit(date(as_of.year - 1, as_of.month, as_of.day))
     df = df.with_columns(
         region_code=_choice(c("u1"), counties, cweights),
@@ -190,6 +191,19 @@ def generate(n: int, seed: int = 2019, as_of: date = AS_OF) -> pl.DataFrame:
         national_award_top3=(c("u12") * 79 % 1) < 0.005,
         provincial_rnd_institution=(c("u14") * 73 % 1) < 0.05,
         led_standard_5y=(c("u19") * 71 % 1) < 0.03,
+        # Later fields: the super-deduction base (often not reported, often exactly the total), Class II IP
+        # already used in an earlier certification, research misconduct.
+        rnd_expense_deductible_y3=pl.when(c("u24") < 0.4)
+        .then(pl.lit(None, pl.Int64))
+        .when(c("u24") < 0.55)
+        .then(c("rnd_expense_y3"))
+        .otherwise((c("rnd_expense_y3") * (0.7 + (c("u24") * 61 % 1) * 0.3)).floor().cast(pl.Int64)),
+        ip_class2_used=pl.when(c("u25") < 0.5)
+        .then(pl.lit(None, pl.Int64))
+        .when(c("u25") < 0.8)
+        .then(pl.lit(0, pl.Int64))
+        .otherwise(((c("u19") * 13).floor() * (c("u25") * 59 % 1)).floor().cast(pl.Int64)),  # ≤ ip_class2
+        research_misconduct=(c("u25") * 67 % 1) < 0.01,
         expert_advancement=pl.lit(None, pl.Int64),
         expert_core_support=pl.lit(None, pl.Int64),
         expert_rnd_management=pl.lit(None, pl.Int64),
@@ -225,20 +239,42 @@ def write_xlsx(df: pl.DataFrame, path: Path, chinese: bool = True) -> Path:
     return path
 
 
-def ensure(n: int, fmt: str, seed: int = 2019) -> Path:
-    """bench/out/firms_<n>_<seed>.<fmt>, generated once (delete bench/out to regenerate)."""
-    OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / f"firms_{n}_{seed}.{fmt}"
-    if not path.exists():
-        df = generate(n, seed)
-        tmp = path.with_suffix(".tmp." + fmt)
-        {
-            "parquet": lambda: df.write_parquet(tmp),
-            "csv": lambda: write_csv(df, tmp),
-            "xlsx": lambda: write_xlsx(df, tmp),
-        }[fmt]()
-        tmp.rename(path)
+def write_parquet_chunks(n: int, seed: int, path: Path) -> Path:
+    """n firms written CHUNK at a time (chunk k drawn with seed + k; memory stays at one chunk). The first
+    chunk is the same as `generate(CHUNK, seed)`."""
+    import pyarrow.parquet as pq
+
+    writer = None
+    try:
+        for k, start in enumerate(range(0, n, CHUNK)):
+            table = generate(min(CHUNK, n - start), seed + k, offset=start).to_arrow()
+            if writer is None:
+                writer = pq.ParquetWriter(path, table.schema, compression="zstd")
+            writer.write_table(table, row_group_size=256 * 1024)
+    finally:
+        if writer is not None:
+            writer.close()
     return path
+
+
+CHUNK = 1_000_000
+GENERATOR_VERSION = 2  # bump when `generate` changes: cached files are then regenerated
+
+
+def ensure(n: int, fmt: str, seed: int = 2019) -> Path:
+    """bench/out/firms_<n>_<seed>_<tag>.<fmt>, generated once (see `bench.cached`)."""
+    from gaoqi.policy.template import SCHEMA
+
+    def write(tmp: Path) -> None:
+        if fmt == "parquet" and n > CHUNK:
+            write_parquet_chunks(n, seed, tmp)
+            return
+        df = generate(n, seed)
+        {"parquet": df.write_parquet, "csv": lambda p: write_csv(df, p), "xlsx": lambda p: write_xlsx(df, p)}[
+            fmt
+        ](tmp)
+
+    return cached(f"firms_{n}_{seed}", fmt, SCHEMA, GENERATOR_VERSION, write)
 
 
 def run() -> None:
