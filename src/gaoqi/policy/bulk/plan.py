@@ -202,6 +202,12 @@ def plan(
 
     def errors() -> pl.Expr:
         rules.validate(x)
+        # each field's condition once, as a column: the text and the "any error" test both read it
+        depth = x.graph.frames[-1] + 1
+        x.errors = {
+            name: [x.graph.column(f"_err:{name}", pl.any_horizontal(parts).fill_null(False), depth)]
+            for name, parts in x.errors.items()
+        }
         return _errors_column(x)
 
     x.graph.column("errors", *x.graph.define("errors", errors))
