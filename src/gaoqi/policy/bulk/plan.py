@@ -99,7 +99,6 @@ class GraphOps(PolarsOps):
 
 
 class BulkContext(Context):
-
     def __init__(self, policy: Policy, as_of: date, graph: Graph | None = None, prefix: str = ""):
         super().__init__(policy.rules, policy, as_of)
         self.f = Columns()
