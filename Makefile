@@ -36,7 +36,7 @@ test: lint
 lint: env
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
-	$(BIN)/lint-imports --no-cache pyproject.toml | tail -5
+	@out=$$($(BIN)/lint-imports --no-cache pyproject.toml 2>&1) || { echo "$$out"; exit 1; }; echo "$$out" | tail -3
 	$(BIN)/python -m django makemigrations --check --dry-run --settings=gaoqi.settings >/dev/null
 
 bench: env
