@@ -19,7 +19,8 @@ from gaoqi.jobs.models import JobStatus
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback: the flush after a transactional test must not take the regions fixture with it
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_worker_command_runs_a_job_and_progress_is_written_while_it_runs(world, test_funcs):
     job = services.start_job(
         actor=world["suzhou"], kind="export", func_path="tests.jobs.funcs.watch_own_progress"
