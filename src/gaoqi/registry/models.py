@@ -33,6 +33,7 @@ class Department(models.TextChoices):
     SCIENCE_TECH = "science_tech", _("科技")
     DEVELOPMENT_REFORM = "development_reform", _("发改")
     INDUSTRY_IT = "industry_it", _("工信")
+    STATISTICS = "statistics", _("统计")
     FINANCE = "finance", _("财政")
     TAX = "tax", _("税务")
     MARKET_REGISTRY = "market_registry", _("市场监管")

@@ -182,6 +182,7 @@ FINANCIAL_PRIORITY = (
     Department.TAX,
     Department.FINANCE,
     Department.MARKET_REGISTRY,
+    Department.STATISTICS,
     Department.INDUSTRY_IT,
     Department.DEVELOPMENT_REFORM,
     Department.SCIENCE_TECH,
@@ -191,6 +192,7 @@ FINANCIAL_PRIORITY = (
 DEFAULT_PRIORITY = (
     Department.SCIENCE_TECH,
     Department.IP_OFFICE,
+    Department.STATISTICS,
     Department.INDUSTRY_IT,
     Department.TAX,
     Department.FINANCE,
