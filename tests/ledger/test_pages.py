@@ -104,3 +104,18 @@ def test_an_officer_starts_a_reevaluation_job_of_the_region(client, ledger, sett
     job.refresh_from_db()
     assert job.status == "succeeded", job.error
     assert f"{LedgerEntry.objects.filter(city_id='320500').count()} 家企业" in job.result["summary"]
+
+
+def test_the_zone_filter_follows_the_registry(client, ledger):
+    from gaoqi.registry.models import Enterprise
+
+    in_zone = _get(client, ledger["province"], hitech_zone="any").context["page"].paginator.object_list
+    assert in_zone.count() == Enterprise.objects.filter(in_hitech_zone=True).count() > 0
+    firm = Enterprise.objects.filter(hitech_zone__isnull=False).first()
+    one = (
+        _get(client, ledger["province"], hitech_zone=firm.hitech_zone_id)
+        .context["page"]
+        .paginator.object_list
+    )
+    assert one.count() == Enterprise.objects.filter(hitech_zone=firm.hitech_zone_id).count()
+    assert all(e.hitech_zone_id == firm.hitech_zone_id for e in one)

@@ -74,6 +74,8 @@ class LedgerEntry(models.Model):
     city = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
     county = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
     tech_field = models.ForeignKey("registry.TechField", null=True, blank=True, on_delete=models.PROTECT)
+    in_hitech_zone = models.BooleanField(default=False)
+    hitech_zone = models.ForeignKey("registry.HitechZone", null=True, blank=True, on_delete=models.PROTECT)
     name_pinyin = models.CharField(max_length=200)
     has_hte_certificate = models.BooleanField(default=False)
     tech_sme_registered = models.BooleanField(default=False)

@@ -10,6 +10,7 @@ from django.db.models import Count, Q, QuerySet
 from gaoqi.accounts.models import Role
 from gaoqi.accounts.scope import scope_related
 from gaoqi.ledger.models import Grade, LedgerEntry
+from gaoqi.registry.selectors import ZONE_ANY, ZONE_NONE
 
 # The lists the plan asks for, besides the whole ledger.
 LISTS = {
@@ -28,6 +29,7 @@ class LedgerFilter:
     county: str | None = None
     grade: str | None = None
     tech_field: str | None = None
+    hitech_zone: str | None = None  # a zone code, ZONE_ANY or ZONE_NONE (as on the enterprise list)
     list: str = "all"
     q: str | None = None
 
@@ -48,6 +50,12 @@ def _filtered(actor, f: LedgerFilter, *, with_grade: bool = True) -> QuerySet:
             if len(f.tech_field) == 2
             else qs.filter(tech_field_id=f.tech_field)
         )
+    if f.hitech_zone == ZONE_ANY:
+        qs = qs.filter(in_hitech_zone=True)
+    elif f.hitech_zone == ZONE_NONE:
+        qs = qs.filter(in_hitech_zone=False)
+    elif f.hitech_zone:
+        qs = qs.filter(hitech_zone_id=f.hitech_zone)
     if f.q:
         qs = qs.filter(Q(enterprise__name__contains=f.q) | Q(enterprise__credit_code__startswith=f.q.upper()))
     if with_grade and f.grade:

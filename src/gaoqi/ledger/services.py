@@ -180,7 +180,8 @@ def _store_entries(
     ids = facts.get_column("enterprise_id").to_list()
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT e.id, e.city_id, e.county_id, e.tech_field_id, e.name, e.tech_sme_valid_until, l.name_pinyin "
+            f"SELECT e.id, e.city_id, e.county_id, e.tech_field_id, e.in_hitech_zone, e.hitech_zone_id, e.name, "
+            f"l.name_pinyin "
             f"FROM {ent} e LEFT JOIN {table} l ON l.enterprise_id = e.id"
         )
         firms = {r[0]: r[1:] for r in cursor.fetchall()}
@@ -215,6 +216,8 @@ def _store_entries(
             "city_id",
             "county_id",
             "tech_field_id",
+            "in_hitech_zone",
+            "hitech_zone_id",
             "name_pinyin",
             "has_hte_certificate",
             "tech_sme_registered",
@@ -227,7 +230,7 @@ def _store_entries(
         sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
         rows = []
         for eid, grade, hte, sme, pool, cert, registered, failed in joined.iter_rows():
-            city, county, field, name, _valid, pinyin = firms[eid]
+            city, county, field, in_zone, zone, name, pinyin = firms[eid]
             if pinyin is None or old_names.get(eid) != name:
                 pinyin = sort_key(name)
             rows.append(
@@ -238,6 +241,8 @@ def _store_entries(
                     city,
                     county,
                     field,
+                    bool(in_zone),
+                    zone,
                     pinyin,
                     bool(cert),
                     bool(registered),

@@ -31,6 +31,9 @@ def _filters(request, options) -> selectors.LedgerFilter:
         county=_choice(get.get("county"), {r.code for r in options.counties}),
         grade=_choice(get.get("grade"), Grade.values),
         tech_field=_choice(get.get("tech_field"), {f.code for f in options.tech_fields}),
+        hitech_zone=_choice(
+            get.get("hitech_zone"), {z.code for z in options.zones} | {options.zone_any, options.zone_none}
+        ),
         list=_choice(get.get("list"), selectors.LISTS) or "all",
         q=(get.get("q") or "").strip()[:60] or None,
     )
