@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 PERCENT = "percent"
 COUNT = "count"
@@ -77,6 +78,7 @@ def min_add_for_band(a: int, b: int, lower: Fraction, strict: bool, coupled: boo
     return x
 
 
+@lru_cache(maxsize=1024)
 def pct_text(value: Fraction) -> str:
     """3/10 -> '30%', 1/40 -> '2.5%'."""
     dec = Decimal(value.numerator * 100) / Decimal(value.denominator)

@@ -175,6 +175,10 @@ class EnterpriseFacts:
         "专家评分：研发组织管理", "Expert score: R&D management", Kind.COUNT, unit="points"
     )
 
+    def year(self, stem: str, k: int) -> int | None:
+        """The yearly quantity `stem` of year k (1..3), as formulas read it (`x.f.year("revenue", 3)`)."""
+        return getattr(self, f"{stem}_y{k}")
+
     def as_dict(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 

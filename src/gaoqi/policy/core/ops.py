@@ -69,10 +69,16 @@ class ScalarOps(Ops):
         return not _falsy_null(x)
 
     def all_(self, *xs):
-        return all(_falsy_null(x) for x in xs)
+        for x in xs:
+            if x is None or not x:
+                return False
+        return True
 
     def any_(self, *xs):
-        return any(_falsy_null(x) for x in xs)
+        for x in xs:
+            if x is not None and x:
+                return True
+        return False
 
     def max_(self, *xs):
         return max(xs)

@@ -161,39 +161,42 @@ class ScalarContext(Context):
     def __init__(self, rules: RuleSet, policy: Policy, as_of: date, facts: Any):
         super().__init__(rules, policy, as_of)
         self.facts = facts
-        self.f = Facts(facts)
+        self.f = facts if hasattr(facts, "year") else Facts(facts)  # EnterpriseFacts has `year` itself
         self._vars: dict[Callable, tuple[Any, frozenset[str]]] = {}
         self._crits: dict[str, tuple[Out, frozenset[str]]] = {}
         self._subs: dict[str, ScalarContext] = {}
         self.errors: list[FieldError] = []
 
-    def _track(self, fn: Callable[[], Any]) -> tuple[Any, frozenset[str]]:
+    def _track(self, fn: Callable[..., Any], arg: Any) -> tuple[Any, frozenset[str]]:
         self._used.append(set())
         try:
-            value = fn()
+            value = fn(arg)
         finally:
             used = frozenset(self._used.pop())
-        self._used[-1].update(used)
+        if used:
+            self._used[-1].update(used)
         return value, used
 
     def __call__(self, variable: Callable[[Any], Any]) -> Any:
-        if variable not in self._vars:
-            self._vars[variable] = self._track(lambda: variable(self))
-        else:
-            self._used[-1].update(self._vars[variable][1])
-        return self._vars[variable][0]
+        found = self._vars.get(variable)
+        if found is None:
+            found = self._vars[variable] = self._track(variable, self)
+        elif found[1]:
+            self._used[-1].update(found[1])
+        return found[0]
 
     def crit(self, cid: str) -> Out:
-        if cid not in self._crits:
-            self._crits[cid] = self._track(lambda: self.rules.criteria[cid].formula(self))
-        else:
-            self._used[-1].update(self._crits[cid][1])
-        return self._crits[cid][0]
+        found = self._crits.get(cid)
+        if found is None:
+            found = self._crits[cid] = self._track(self.rules.criteria[cid].formula, self)
+        elif found[1]:
+            self._used[-1].update(found[1])
+        return found[0]
 
     def verdict(self) -> Mapping[str, Any]:
         """The policy's verdict (outcome, eligible, score...), computed once."""
         if "__verdict__" not in self._crits:
-            self._crits["__verdict__"] = self._track(lambda: self.rules.verdict(self))
+            self._crits["__verdict__"] = self._track(self.rules.verdict, self)
         return self._crits["__verdict__"][0]
 
     def params_of(self, cid: str) -> frozenset[str]:
