@@ -186,7 +186,7 @@ def registered(x) -> Out:
     since = lambda: x.f.founded_on + timedelta(days=days)  # noqa: E731 - scalar explanation only
     return Out(
         passed=x.f.founded_on <= x.as_of - timedelta(days=days),
-        value=x.f.founded_on,
+        shown=lambda: x.f.founded_on,  # the fact itself: no bulk column
         threshold=lambda: Threshold(
             "<=",
             since(),
@@ -462,7 +462,7 @@ def rnd_management_score(x) -> Out:
     return Out(
         points_min=ops.fill_null(given, 0),
         points_max=ops.fill_null(given, x.p("score.rnd_management.max")),
-        value=given,
+        shown=lambda: given,  # = the points when given: no bulk column
         band=ops.where(ops.is_null(given), 0, 1),
         labels=(("待专家评分", "awaiting experts"), ("专家评分", "expert-scored")),
     )
@@ -530,7 +530,7 @@ def score(x) -> Out:
         passed=ops.where(lo > bar, True, ops.where(hi <= bar, False, None)),
         points_min=lo,
         points_max=hi,
-        value=ops.where(lo == hi, lo, None),
+        shown=lambda: lo if lo == hi else None,  # = the points: no bulk column
         threshold=lambda: Threshold(
             ">", bar, f"企业创新能力评价得分高于{bar}分", f"Innovation-capability score above {bar} points"
         ),

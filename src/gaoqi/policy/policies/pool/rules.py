@@ -59,7 +59,7 @@ def tech_sme(x) -> Out:
     return Out(
         passed=ops.any_(eligible, points >= smin),
         points=points,
-        value=points,
+        shown=lambda: points,  # = the points: no bulk column
         band=ops.where(eligible, 0, 1),
         labels=(("符合", "qualified"), ("不符合", "not qualified")),
         threshold=lambda: Threshold(

@@ -283,7 +283,7 @@ def score(x) -> Out:
     return Out(
         passed=ops.all_(points >= pass_min, x.crit("tech_sme.tech_staff_score").points > 0),
         points=points,
-        value=points,
+        shown=lambda: points,  # = the points: no bulk column
         threshold=lambda: Threshold(
             ">=",
             pass_min,
