@@ -44,3 +44,30 @@ def world(db):
         "agency": factories.agency_user([wz]),
     }
     return w
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """The reference data the migrations load (divisions, tech fields, zones) is there for every test that
+    uses the database. A transactional test's flush can remove it; on PostgreSQL, with xdist's file
+    distribution, a later test on the same worker then found no regions (seen in a full run)."""
+    wanted = [f for f in ("transactional_db", "db") if f in request.fixturenames]
+    if not wanted:
+        yield
+        return
+    request.getfixturevalue(wanted[0])  # set the database up before looking at it
+    import importlib
+
+    from django.apps import apps as django_apps
+    from django.db import connection
+
+    from gaoqi.regions.models import Region
+
+    if not Region.objects.exists():
+        for module in (
+            "gaoqi.regions.migrations.0002_load_divisions",
+            "gaoqi.registry.migrations.0002_load_tech_fields",
+            "gaoqi.registry.migrations.0005_load_hitech_zones",
+        ):
+            importlib.import_module(module).load(django_apps, connection.schema_editor())
+    yield
