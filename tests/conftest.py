@@ -71,3 +71,16 @@ def _reference_data(request):
         ):
             importlib.import_module(module).load(django_apps, connection.schema_editor())
     yield
+
+
+@pytest.fixture(autouse=True)
+def _platform_language():
+    """Every test starts in the platform's language (zh-hans). A request through the test client may leave
+    the language it activated (English) in this thread; a later test's stored messages or command output
+    would then depend on the order xdist gave the files (seen on PostgreSQL)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
