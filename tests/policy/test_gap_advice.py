@@ -11,7 +11,7 @@ from datetime import date
 from tests.policy.engine_facts import AS_OF, hte, policy, sme
 
 from gaoqi.policy import apply_gaps, evaluate
-from gaoqi.policy.policies.hte.gaps import next_window, next_year
+from gaoqi.policy.core.gap import next_window, next_year
 from gaoqi.policy.policies.hte.rules import HARD
 
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef\u2160-\u217f]")

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from tests.policy.test_properties import MONEY, hte_facts, sme_facts
 
 from gaoqi.policy import EnterpriseFacts, apply_gaps, evaluate, load_policy
-from gaoqi.policy.policies.hte.gaps import next_window
+from gaoqi.policy.core.gap import next_window
 from gaoqi.policy.policies.hte.rules import HARD
 
 AS_OF = date(2024, 6, 30)

@@ -10,7 +10,7 @@ from tests.policy.engine_facts import AS_OF, hte, policy, sme
 
 from gaoqi.policy import apply_gaps, evaluate
 from gaoqi.policy.core.common import wan
-from gaoqi.policy.policies.hte.gaps import next_window
+from gaoqi.policy.core.gap import next_window
 
 
 def _next(facts, gaps, name: str):

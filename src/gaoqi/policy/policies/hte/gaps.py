@@ -37,15 +37,26 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
 from itertools import product
 from typing import Any
 
-from gaoqi.policy.core.bands import min_add_for_ratio, pct_text, shown_ratio
+from gaoqi.policy.core.bands import min_add_for_ratio, pct_text
 from gaoqi.policy.core.common import operating_years, wan, wan_en
 from gaoqi.policy.core.engine import validate_facts
+from gaoqi.policy.core.gap import (
+    STAFF_DAYS,
+    Changes,
+    apply_changes,
+    count_needed,
+    days_left_note,
+    merge_changes,
+    next_window,
+    share_text,
+    span_text,
+)
 from gaoqi.policy.core.model import Evaluation, Gap
 from gaoqi.policy.core.rules import ScalarContext
 from gaoqi.policy.policies.hte.rules import (
@@ -60,10 +71,8 @@ from gaoqi.policy.policies.hte.rules import (
     unused_class2,
 )
 
-YEARLY_STEMS = ("revenue", "net_assets", "rnd_expense", "rnd_expense_domestic")
 RATIOS = ("hte.rnd_ratio", "hte.rnd_domestic_ratio", "hte.hitech_income_ratio")
 NOT_BY_FIGURES = ("hte.tech_field", "hte.no_major_incident")  # blocks a plan in the next window too
-STAFF_DAYS = 183
 COST: dict[str, Fraction] = {
     "hire": Fraction(150_000),
     "redesignate": Fraction(30_000),
@@ -76,41 +85,7 @@ COST: dict[str, Fraction] = {
     "net_assets_yuan": Fraction(1, 10),
     "hitech_yuan": Fraction(1, 10),
 }
-Changes = tuple[tuple[str, int], ...]
-
-
 # --- the next application window -----------------------------------------------------------------------
-
-
-def next_year(d: date) -> date:
-    """The same day a year later (29 February -> 28 February)."""
-    try:
-        return d.replace(year=d.year + 1)
-    except ValueError:
-        return d.replace(year=d.year + 1, day=28)
-
-
-def next_window(facts: Any, as_of: date) -> tuple[Any, date]:
-    """The facts and date of the next application: Y-2, Y-1 become `_y1`, `_y2`; `_y3` (the current year Y)
-    keeps Y-1's figures until a gap changes them; every other field is read as Y's figure, unchanged."""
-    moved = {}
-    for stem in YEARLY_STEMS:
-        moved[f"{stem}_y1"] = getattr(facts, f"{stem}_y2")
-        moved[f"{stem}_y2"] = getattr(facts, f"{stem}_y3")
-    return replace(facts, **moved), next_year(as_of)
-
-
-def merged(*parts: Iterable[tuple[str, int]]) -> Changes:
-    """Several change lists as one (increments add up per field, in order of first appearance)."""
-    totals: dict[str, int] = {}
-    for part in parts:
-        for name, delta in part:
-            totals[name] = totals.get(name, 0) + delta
-    return tuple((name, delta) for name, delta in totals.items() if delta)
-
-
-def _apply(facts: Any, changes: Changes) -> Any:
-    return replace(facts, **{f: (getattr(facts, f) or 0) + d for f, d in changes}) if changes else facts
 
 
 class Window:
@@ -129,7 +104,7 @@ class Window:
         (`check=False` skips validation: for trial scores only, never for what is advised)."""
         if not changes:
             return self.x
-        facts = _apply(self.x.facts, changes)
+        facts = apply_changes(self.x.facts, changes)
         if check and validate_facts(facts, self.policy, self.as_of):
             return None
         return ScalarContext(self.rules, self.policy, self.as_of, facts)
@@ -147,26 +122,9 @@ class Window:
         return self.passed.get(cid) is False
 
 
-def _span(years: list[int], en: bool = False) -> str:
-    if not years:
-        return ""
-    if len(years) == 1:
-        return f"{years[0]}" if en else f"{years[0]}年度"
-    return f"{years[0]}-{years[-1]}" if en else f"{years[0]}–{years[-1]}年度"
-
-
 def window_years(x: ScalarContext) -> list[int]:
     """The calendar years `_y1.._y3` of a context that the firm operated in."""
     return [x.as_of.year - 4 + k for k in operating_years(x)]
-
-
-def share_text(a: int, b: int) -> str:
-    shown = shown_ratio(a, b)
-    return "—" if shown is None else f"{(shown * 100).normalize():f}%"
-
-
-def _count_needed(lower: Fraction, strict: bool) -> int:
-    return math.floor(lower) + 1 if strict else math.ceil(lower)
 
 
 def _bound_en(row) -> str:
@@ -183,18 +141,6 @@ def rnd_changes(facts: Any, amount: int) -> Changes:
     if facts.total_cost is not None:
         ch.append(("total_cost", amount))
     return tuple(ch)
-
-
-def days_left_note(as_of: date) -> tuple[str, str]:
-    """A re-designated employee counts for year Y only with 183 days of R&D in Y: say when Y is nearly over."""
-    left = (date(as_of.year, 12, 31) - as_of).days + 1
-    if left >= STAFF_DAYS:
-        return "", ""
-    return (
-        f"；{as_of.year}年剩余不足{STAFF_DAYS}天，年内新招聘或新认定的人员难以累计满{STAFF_DAYS}天，只有年内已从事研发的人员能够计入",
-        f"; fewer than {STAFF_DAYS} days of {as_of.year} remain, so new hires or newly designated staff can hardly "
-        f"reach {STAFF_DAYS} days: only people already doing R&D this year can count",
-    )
 
 
 # --- hard conditions ------------------------------------------------------------------------------------
@@ -311,22 +257,22 @@ def _rnd_gap(x: ScalarContext, w: Window, failed_now: set[str]) -> list[Gap]:
         rev, rnd, need = x(revenue_sum), x(rnd_sum), tiers[x(rnd_tier)].required
         n = len(now_years)
         if rev <= 0:
-            pre_zh = f"{_span(now_years)}无销售收入，研发费用占比无法计算"
-            pre_en = f"No sales revenue in {_span(now_years, True)}: the R&D share cannot be computed"
+            pre_zh = f"{span_text(now_years)}无销售收入，研发费用占比无法计算"
+            pre_en = f"No sales revenue in {span_text(now_years, True)}: the R&D share cannot be computed"
         else:
             short = min_add_for_ratio(rnd, rev, need, coupled=False)
             pre_zh = (
                 f"近{n}年研发费用需再增加 {wan(short)} 万元才能达到同期销售收入的{pct_text(need)}"
-                f"（{_span(now_years)}为已结束的会计年度，{y}年申报已无法补足）"
+                f"（{span_text(now_years)}为已结束的会计年度，{y}年申报已无法补足）"
             )
             pre_en = (
                 f"Raise {n}-year R&D spending by {wan_en(short)} to reach {pct_text(need)} of sales revenue in "
-                f"{_span(now_years, True)} (closed years: too late for an application in {y})"
+                f"{span_text(now_years, True)} (closed years: too late for an application in {y})"
             )
     bx = w.x
     rev, rnd, need = bx(revenue_sum), bx(rnd_sum), tiers[bx(rnd_tier)].required
     n = len(next_years)
-    span, span_en = _span(next_years), _span(next_years, True)
+    span, span_en = span_text(next_years), span_text(next_years, True)
     if not w.fails("hte.rnd_ratio"):
         if not pre_zh:
             return []
@@ -398,16 +344,16 @@ def _domestic_gap(x: ScalarContext, w: Window, failed_now: set[str]) -> list[Gap
     r = x.policy.value("rnd.domestic_min_ratio")
     bx = w.x
     dom, rnd = bx(domestic_sum), bx(rnd_sum)
-    span, span_en = _span(window_years(bx)), _span(window_years(bx), True)
+    span, span_en = span_text(window_years(bx)), span_text(window_years(bx), True)
     pre_zh = pre_en = ""
     if "hte.rnd_domestic_ratio" in failed_now:
         pre_zh = (
-            f"{_span(window_years(x))}境内研发费用占全部研发费用 {share_text(x(domestic_sum), x(rnd_sum))}，"
+            f"{span_text(window_years(x))}境内研发费用占全部研发费用 {share_text(x(domestic_sum), x(rnd_sum))}，"
             f"低于{pct_text(r)}（已结束的会计年度）；"
         )
         pre_en = (
             f"Domestic R&D was {share_text(x(domestic_sum), x(rnd_sum))} of all R&D in "
-            f"{_span(window_years(x), True)}, below {pct_text(r)} (closed years); "
+            f"{span_text(window_years(x), True)}, below {pct_text(r)} (closed years); "
         )
     if not w.fails("hte.rnd_domestic_ratio"):
         if not pre_zh:
@@ -575,7 +521,7 @@ def _ip_moves(bx: ScalarContext, y: int) -> list[Move]:
         for row in reversed(p.value(pname).rows):
             if row.lower is None:
                 continue
-            k = _count_needed(row.lower, row.strict) - have
+            k = count_needed(row.lower, row.strict) - have
             if k <= 0:
                 continue
             now = getattr(f, fname)
@@ -623,10 +569,10 @@ def _conversion_moves(bx: ScalarContext, y: int) -> list[Move]:
     f, p = bx.facts, bx.policy
     divisor = bx(conversion_divisor)
     bands = p.value("score.conversion.bands")
-    span, span_en = _span(window_years(bx)), _span(window_years(bx), True)
+    span, span_en = span_text(window_years(bx)), span_text(window_years(bx), True)
     out = []
     for row in bands.rows[: bx.crit("hte.conversion_score").band]:
-        need = _count_needed(row.lower * divisor, row.strict)
+        need = count_needed(row.lower * divisor, row.strict)
         k = need - f.achievement_conversions
         if k <= 0:
             continue
@@ -663,7 +609,7 @@ def _growth_need(bx: ScalarContext, stem: str, row) -> int | None:
         rhs = vals[0] * (1 + row.lower)
     else:
         return None
-    k = max(0, _count_needed(rhs, row.strict)) - vals[-1]
+    k = max(0, count_needed(rhs, row.strict)) - vals[-1]
     return k if k > 0 else None
 
 
@@ -742,7 +688,7 @@ def repair(cx: ScalarContext, require: Iterable[str]) -> tuple[Changes, int, str
         if f.total_income <= 0:
             return None
         h = min_add_for_ratio(f.hitech_revenue, f.total_income, p.value("hitech_income.min_ratio"), False)
-    ch = merged(rnd_changes(f, add), (("hitech_revenue", h),) if h else ())
+    ch = merge_changes(rnd_changes(f, add), (("hitech_revenue", h),) if h else ())
     zh, en = [], []
     if add:
         zh.append(f"{y}年境内研发费用再增加 {wan(add)} 万元以满足研发费用占比")
@@ -779,7 +725,7 @@ def _option_gaps(w: Window, y: int) -> list[Gap]:
                 fix = repair(w.ctx(ch, check=False), keep)
                 if fix is None:
                     continue
-                ch, cost = merged(ch, fix[0]), cost + fix[1]
+                ch, cost = merge_changes(ch, fix[0]), cost + fix[1]
                 if fix[2]:
                     zh, en = f"{zh}，同时{fix[2]}", f"{en}, with {fix[3]}"
             cx = w.ctx(ch)
@@ -871,7 +817,7 @@ def _score_gain(w: Window, changes: Changes, cid: str) -> int:
 def _ip_choices(w: Window, y: int) -> list[_Choice]:
     out = []
     for ip, std in product([NONE, *_ip_moves(w.x, y)], [NONE, *_standard_moves(w.x, y)]):
-        ch = merged(ip.changes, std.changes)
+        ch = merge_changes(ip.changes, std.changes)
         cx = w.ctx(ch, check=False)
         if cx.crit("hte.core_ip").passed is not True:
             continue
@@ -906,7 +852,7 @@ def _revenue_choices(w: Window, y: int) -> list[_Choice]:
             continue
         zh = (fix[2],) if fix[2] else ()
         en = (fix[3],) if fix[3] else ()
-        out.append(_choice((m,), merged(m.changes, fix[0]), m.cost + fix[1], gain, zh, en))
+        out.append(_choice((m,), merge_changes(m.changes, fix[0]), m.cost + fix[1], gain, zh, en))
     return out
 
 
@@ -915,7 +861,7 @@ def _plan(x: ScalarContext, w: Window, ev: Evaluation) -> list[Gap]:
     y = x.as_of.year
     bx = w.x
     bar = x.policy.value("score.pass_above")
-    span, span_en = _span(window_years(bx)), _span(window_years(bx), True)
+    span, span_en = span_text(window_years(bx)), span_text(window_years(bx), True)
     base_max = bx.crit("hte.score").points_max
     hard_ok = all(w.passed.get(c) is True for c in HARD)
     if hard_ok and base_max > bar:
@@ -983,7 +929,7 @@ def _plan(x: ScalarContext, w: Window, ev: Evaluation) -> list[Gap]:
         combos.append((staff.cost + sum(c.cost for c in parts), steps, -total, parts))
     for cost, _steps, _neg_total, parts in heapq.nsmallest(40, combos, key=lambda c: c[:3]):
         chosen = (staff, *parts)
-        ch = merged(*(c.changes for c in chosen))
+        ch = merge_changes(*(c.changes for c in chosen))
         cx = w.ctx(ch)
         if cx is None or not w.keeps(cx):
             continue
@@ -1053,7 +999,7 @@ def _score_head(x: ScalarContext, w: Window, ev: Evaluation) -> list[Gap]:
     if w.valid:
         nmax = w.x.crit("hte.score").points_max
         if nmax != ev.score_max:
-            span, span_en = _span(window_years(w.x)), _span(window_years(w.x), True)
+            span, span_en = span_text(window_years(w.x)), span_text(window_years(w.x), True)
             later_zh = f"；若{y}年数据与{y - 1}年持平，{y + 1}年申报时（{span}）最高可得 {nmax} 分"
             later_en = f"; if {y} equals {y - 1}, an application in {y + 1} ({span_en}) scores at most {nmax}"
     if ev.score_max > bar:

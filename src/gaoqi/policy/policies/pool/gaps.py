@@ -23,20 +23,25 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from gaoqi.policy.core.bands import min_add_for_ratio, pct_text, shown_ratio
+from gaoqi.policy.core.bands import min_add_for_ratio, pct_text
 from gaoqi.policy.core.common import operating_years, wan, wan_en
 from gaoqi.policy.core.engine import evaluation_of, validate_facts
+from gaoqi.policy.core.gap import (
+    STAFF_DAYS,
+    Changes,
+    days_left_note,
+    merge_changes,
+    next_window,
+    share_text,
+    span_text,
+)
 from gaoqi.policy.core.model import Evaluation, Gap
 from gaoqi.policy.core.rules import ScalarContext
 from gaoqi.policy.policies.pool.rules import RULES, revenue_sum, rnd_sum
 
-YEARLY_STEMS = ("revenue", "net_assets", "rnd_expense", "rnd_expense_domestic")
 FLAGS = ("pool.no_major_incident", "pool.no_bad_credit")
 REDESIGNATE_SHARE = 5  # a re-designation is estimated at a fifth of a hire (as in the tech_sme gaps)
 REDESIGNATE_PARAM = "gap.cost.tech_staff_redesignated"  # read when the tech_sme policy declares it
-STAFF_DAYS = 183
-Changes = tuple[tuple[str, int], ...]
-
 _FLAGS = {
     "pool.no_major_incident": (
         "存在重大安全、质量事故或严重环境违法记录",
@@ -47,30 +52,6 @@ _FLAGS = {
         "A bad-credit or abnormal-operation listing is on record: repair the credit first",
     ),
 }
-
-
-def next_year(d: date) -> date:
-    try:
-        return d.replace(year=d.year + 1)
-    except ValueError:
-        return d.replace(year=d.year + 1, day=28)
-
-
-def next_window(facts: Any, as_of: date) -> tuple[Any, date]:
-    """The next application's facts and date (see the module docstring)."""
-    moved = {}
-    for stem in YEARLY_STEMS:
-        moved[f"{stem}_y1"] = getattr(facts, f"{stem}_y2")
-        moved[f"{stem}_y2"] = getattr(facts, f"{stem}_y3")
-    return replace(facts, **moved), next_year(as_of)
-
-
-def _merged(*parts: Changes) -> Changes:
-    totals: dict[str, int] = {}
-    for part in parts:
-        for name, delta in part:
-            totals[name] = totals.get(name, 0) + delta
-    return tuple((name, delta) for name, delta in totals.items() if delta)
 
 
 class _Window:
@@ -99,17 +80,6 @@ class _Window:
 
 def _years(x: ScalarContext) -> list[int]:
     return [x.as_of.year - 4 + k for k in operating_years(x)]
-
-
-def _span(years: list[int], en: bool = False) -> str:
-    if len(years) == 1:
-        return f"{years[0]}" if en else f"{years[0]}年度"
-    return f"{years[0]}-{years[-1]}" if en else f"{years[0]}–{years[-1]}年度"
-
-
-def _share(a: int, b: int) -> str:
-    shown = shown_ratio(a, b)
-    return "—" if shown is None else f"{(shown * 100).normalize():f}%"
 
 
 def _costs(x: ScalarContext) -> dict[str, int]:
@@ -142,20 +112,20 @@ def _rnd_gap(x: ScalarContext, w: _Window, failed_now: set[str]) -> list[Gap]:
         now = _years(x)
         short = _rnd_add(x, r)
         if short is None:
-            pre_zh = f"{_span(now)}无销售收入，研发费用占比无法计算"
-            pre_en = f"No sales revenue in {_span(now, True)}: the R&D share cannot be computed"
+            pre_zh = f"{span_text(now)}无销售收入，研发费用占比无法计算"
+            pre_en = f"No sales revenue in {span_text(now, True)}: the R&D share cannot be computed"
         else:
             pre_zh = (
                 f"近{len(now)}年研发费用需再增加 {wan(short)} 万元才能达到同期销售收入的{pct_text(r)}"
-                f"（{_span(now)}为已结束的会计年度，{y}年申请已无法补足）"
+                f"（{span_text(now)}为已结束的会计年度，{y}年申请已无法补足）"
             )
             pre_en = (
                 f"Raise {len(now)}-year R&D spending by {wan_en(short)} to reach {pct_text(r)} of sales revenue "
-                f"in {_span(now, True)} (closed years: too late for an application in {y})"
+                f"in {span_text(now, True)} (closed years: too late for an application in {y})"
             )
     bx = w.x
     nxt = _years(bx)
-    span, span_en, n = _span(nxt), _span(nxt, True), len(nxt)
+    span, span_en, n = span_text(nxt), span_text(nxt, True), len(nxt)
     rnd, rev = bx(rnd_sum), bx(revenue_sum)
     if w.passed.get("pool.rnd_ratio") is not False:
         if not pre_zh:
@@ -169,9 +139,9 @@ def _rnd_gap(x: ScalarContext, w: _Window, failed_now: set[str]) -> list[Gap]:
                 0,
                 "CNY",
                 f"{pre_zh}；若{y}年研发费用和销售收入与{y - 1}年持平，{y + 1}年申请时（{span}）研发费用占比为 "
-                f"{_share(rnd, rev)}，可达到{pct_text(r)}",
+                f"{share_text(rnd, rev)}，可达到{pct_text(r)}",
                 f"{pre_en}; if R&D spending and sales revenue in {y} equal those of {y - 1}, the share for an "
-                f"application in {y + 1} ({span_en}) is {_share(rnd, rev)}, which meets {pct_text(r)}",
+                f"application in {y + 1} ({span_en}) is {share_text(rnd, rev)}, which meets {pct_text(r)}",
             )
         ]
     lead_zh = pre_zh + "；" if pre_zh else ""
@@ -197,12 +167,12 @@ def _rnd_gap(x: ScalarContext, w: _Window, failed_now: set[str]) -> list[Gap]:
         return []
     if not pre_zh:
         lead_zh = (
-            f"若{y}年数据与{y - 1}年持平，{y + 1}年申请时（{span}）近{n}年研发费用占比为 {_share(rnd, rev)}，"
+            f"若{y}年数据与{y - 1}年持平，{y + 1}年申请时（{span}）近{n}年研发费用占比为 {share_text(rnd, rev)}，"
             f"低于{pct_text(r)}；"
         )
         lead_en = (
             f"If {y} equals {y - 1}, the {n}-year R&D share for an application in {y + 1} ({span_en}) is "
-            f"{_share(rnd, rev)}, below {pct_text(r)}; "
+            f"{share_text(rnd, rev)}, below {pct_text(r)}; "
         )
     y3 = bx.facts.rnd_expense_y3
     return [
@@ -222,22 +192,12 @@ def _rnd_gap(x: ScalarContext, w: _Window, failed_now: set[str]) -> list[Gap]:
     ]
 
 
-def _days_note(as_of: date) -> tuple[str, str]:
-    if (date(as_of.year, 12, 31) - as_of).days + 1 >= STAFF_DAYS:
-        return "", ""
-    return (
-        f"；{as_of.year}年剩余不足{STAFF_DAYS}天，年内新招聘或新认定的人员难以累计满{STAFF_DAYS}天，只有年内已从事研发的人员能够计入",
-        f"; fewer than {STAFF_DAYS} days of {as_of.year} remain, so new hires or newly designated staff can hardly "
-        f"reach {STAFF_DAYS} days: only people already doing R&D this year can count",
-    )
-
-
 def _staff_steps(
     f: Any, r, as_of: date, costs: dict[str, int]
 ) -> list[tuple[str, int, Changes, int, str, str]]:
     """(kind, k, changes, cost, zh, en) of hiring and of re-designating, each reaching share `r`."""
     y = as_of.year
-    note_zh, note_en = _days_note(as_of)
+    note_zh, note_en = days_left_note(as_of)
     out = []
     hire = min_add_for_ratio(f.tech_staff, f.employees, r, coupled=True)
     if hire > 0:
@@ -273,7 +233,7 @@ def _staff_steps(
 def _plan(x: ScalarContext, w: _Window, sme_combo: Gap | None) -> list[Gap]:
     y, p = x.as_of.year, x.policy
     bx = w.x
-    span, span_en = _span(_years(bx)), _span(_years(bx), True)
+    span, span_en = span_text(_years(bx)), span_text(_years(bx), True)
     wfail = {c for c, ok in w.passed.items() if ok is False}
     if not wfail:
         return [
@@ -318,7 +278,7 @@ def _plan(x: ScalarContext, w: _Window, sme_combo: Gap | None) -> list[Gap]:
     f = cx.facts
     need_ip = p.value("ip.min_count") - (f.ip_class1 + f.ip_class2)
     if need_ip > 0:
-        changes = _merged(changes, (("ip_class2", need_ip),))
+        changes = merge_changes(changes, (("ip_class2", need_ip),))
         cost += need_ip * costs["ip_class2"]
         zh.append(f"{y + 1}年申请前取得有效知识产权 {need_ip} 项")
         en.append(f"obtain {need_ip} valid IP item(s) before applying in {y + 1}")
@@ -330,7 +290,7 @@ def _plan(x: ScalarContext, w: _Window, sme_combo: Gap | None) -> list[Gap]:
                 f"No sales revenue for an application in {y + 1} ({span_en}): the R&D share cannot be computed, "
                 "so no plan reaches the pool",
             )
-        changes = _merged(changes, (("rnd_expense_y3", add), ("total_cost", add)))
+        changes = merge_changes(changes, (("rnd_expense_y3", add), ("total_cost", add)))
         cost += math.ceil(add * costs["rnd_yuan"])
         zh.append(
             f"{y}年研发费用再增加 {wan(add)} 万元（近{len(_years(bx))}年占比达到{pct_text(p.value('rnd.min_ratio'))}）"
@@ -347,7 +307,7 @@ def _plan(x: ScalarContext, w: _Window, sme_combo: Gap | None) -> list[Gap]:
                 "The tech staff share cannot be reached: no plan",
             )
         kind, k, ch, c, _, _ = min(steps, key=lambda s: s[3])
-        changes = _merged(changes, ch)
+        changes = merge_changes(changes, ch)
         cost += c
         if kind == "hire":
             zh.append(f"{y}年内招聘科技人员 {k} 人（同时计入职工总数）")

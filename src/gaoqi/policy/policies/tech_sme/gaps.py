@@ -33,25 +33,31 @@ costs) the ratio cannot be computed and the message says so instead of asking fo
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
-from datetime import date
+from dataclasses import dataclass
 from fractions import Fraction
 from itertools import product
 from typing import Any
 
-from gaoqi.policy.core.bands import min_add_for_band, pct_text, shown_ratio
+from gaoqi.policy.core.bands import min_add_for_band, pct_text
 from gaoqi.policy.core.common import wan, wan_en
 from gaoqi.policy.core.engine import validate_facts
+from gaoqi.policy.core.gap import (
+    STAFF_DAYS,
+    Changes,
+    apply_changes,
+    count_needed,
+    days_left_note,
+    merge_changes,
+    share_text,
+)
 from gaoqi.policy.core.model import Evaluation, Gap, Policy
 from gaoqi.policy.core.rules import ScalarContext
 from gaoqi.policy.policies.tech_sme.rules import BASIC, RULES, rnd_base
 
 REDESIGNATE_SHARE = Fraction(1, 5)
 REDESIGNATE_PARAM = "gap.cost.tech_staff_redesignated"  # read when the policy declares it
-STAFF_DAYS = 183
 ESTIMATE_ZH = "估算，仅用于比较方案，不是需要支出的金额"
 ESTIMATE_EN = "an estimate used only to compare plans, not a sum to spend"
-Changes = tuple[tuple[str, int], ...]
 
 
 @dataclass(frozen=True)
@@ -63,25 +69,9 @@ class _Option:
     kind: str = ""  # "hire" / "redesignate" for tech staff
 
 
-def _count_needed(lower: Fraction, strict: bool) -> int:
-    return math.floor(lower) + 1 if strict else math.ceil(lower)
-
-
-def _apply(facts: Any, changes: Changes) -> Any:
-    return replace(facts, **{f: (getattr(facts, f) or 0) + d for f, d in changes}) if changes else facts
-
-
-def _merged(*parts: Changes) -> Changes:
-    totals: dict[str, int] = {}
-    for part in parts:
-        for name, delta in part:
-            totals[name] = totals.get(name, 0) + delta
-    return tuple((name, delta) for name, delta in totals.items() if delta)
-
-
 def _alt(x: ScalarContext, changes: Changes) -> ScalarContext | None:
     """The firm's context with `changes` applied (same date: the policy reads the latest year only)."""
-    facts = _apply(x.facts, changes)
+    facts = apply_changes(x.facts, changes)
     if validate_facts(facts, x.policy, x.as_of):
         return None
     return ScalarContext(x.rules, x.policy, x.as_of, facts)
@@ -95,22 +85,6 @@ def _keeps(x: ScalarContext, cx: ScalarContext) -> bool:
 def lower_first(text: str) -> str:
     """An English sentence continued inside another one ("...: re-designate 2 ...")."""
     return text[:1].lower() + text[1:]
-
-
-def share_text(a: int, b: int) -> str:
-    shown = shown_ratio(a, b)
-    return "—" if shown is None else f"{(shown * 100).normalize():f}%"
-
-
-def days_left_note(as_of: date) -> tuple[str, str]:
-    left = (date(as_of.year, 12, 31) - as_of).days + 1
-    if left >= STAFF_DAYS:
-        return "", ""
-    return (
-        f"；{as_of.year}年剩余不足{STAFF_DAYS}天，年内新招聘或新认定的人员难以累计满{STAFF_DAYS}天，只有年内已从事研发的人员能够计入",
-        f"; fewer than {STAFF_DAYS} days of {as_of.year} remain, so new hires or newly designated staff can hardly "
-        f"reach {STAFF_DAYS} days: only people already doing R&D this year can count",
-    )
 
 
 def staff_costs(p: Policy) -> tuple[int, int]:
@@ -246,7 +220,7 @@ def _ip_options(x: ScalarContext, current: int) -> list[_Option]:
     steps = [("ip_class1", c1_min - f.ip_class1, "Ⅰ类", "Class I", p.value("gap.cost.ip_class1"))]
     for row in p.value("score.ip_class2_bands").rows:
         if row.lower is not None:
-            k = _count_needed(row.lower, row.strict) - f.ip_class2
+            k = count_needed(row.lower, row.strict) - f.ip_class2
             steps.append(("ip_class2", k, "Ⅱ类", "Class II", p.value("gap.cost.ip_class2")))
     for fname, k, label, label_en, unit_cost in steps:
         if k <= 0:
@@ -306,7 +280,7 @@ def cheapest_score_plan(x, options=None) -> tuple[_Option, ...] | None:
         candidates.append(((sum(o.cost for o in combo), sum(1 for o in combo if o.gap), -total), combo))
     candidates.sort(key=lambda c: c[0])
     for _key, combo in candidates[:20]:
-        cx = _alt(x, _merged(*(o.changes for o in combo)))
+        cx = _alt(x, merge_changes(*(o.changes for o in combo)))
         if cx is not None and cx.crit("tech_sme.score").passed and _keeps(x, cx):
             return combo
     return None
@@ -487,7 +461,7 @@ def tech_sme_gaps(x, ev: Evaluation) -> list[Gap]:
     steps = [o for o in plan if o.gap]
     total = sum(o.points for o in plan)
     cost = sum(o.cost for o in plan)
-    changes = _merged(*(o.changes for o in steps))
+    changes = merge_changes(*(o.changes for o in steps))
     after_zh = "；另需先满足上述基本条件才能通过评价" if blocked else ""
     after_en = "; the basic conditions above must be met as well to pass" if blocked else ""
     out.append(
