@@ -174,18 +174,20 @@ def _store_entries(
     as_of: date,
     now,
 ) -> None:
-    """The ledger's current rows: replaced for the firms evaluated (pinyin keys only for new or renamed firms)."""
+    """The ledger's current rows, replaced for the firms evaluated (the pinyin key follows the current name)."""
     ent = Enterprise._meta.db_table
     table = LedgerEntry._meta.db_table
     ids = facts.get_column("enterprise_id").to_list()
+    firms = {}
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT e.id, e.city_id, e.county_id, e.tech_field_id, e.in_hitech_zone, e.hitech_zone_id, e.name, "
-            f"l.name_pinyin "
-            f"FROM {ent} e LEFT JOIN {table} l ON l.enterprise_id = e.id"
-        )
-        firms = {r[0]: r[1:] for r in cursor.fetchall()}
-        old_names = dict(LedgerEntry.objects.values_list("enterprise_id", "enterprise__name"))
+        for i in range(0, len(ids), BATCH):
+            chunk = ids[i : i + BATCH]
+            cursor.execute(
+                f"SELECT id, city_id, county_id, tech_field_id, in_hitech_zone, hitech_zone_id, name FROM {ent} "
+                f"WHERE id IN ({','.join(['%s'] * len(chunk))})",
+                chunk,
+            )
+            firms.update((r[0], r[1:]) for r in cursor.fetchall())
         for i in range(0, len(ids), BATCH):
             chunk = ids[i : i + BATCH]
             cursor.execute(
@@ -230,9 +232,8 @@ def _store_entries(
         sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
         rows = []
         for eid, grade, hte, sme, pool, cert, registered, failed in joined.iter_rows():
-            city, county, field, in_zone, zone, name, pinyin = firms[eid]
-            if pinyin is None or old_names.get(eid) != name:
-                pinyin = sort_key(name)
+            city, county, field, in_zone, zone, name = firms[eid]
+            pinyin = sort_key(name)
             rows.append(
                 (
                     eid,
