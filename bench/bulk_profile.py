@@ -71,7 +71,8 @@ def profile(name: str) -> None:
     path = synthetic_rnd.ensure(N) if name == "rnd_institution" else synthetic_template.ensure(N, "parquet")
     schema = dict(pl.read_parquet_schema(path))
     cols = [c for c in used_columns(policy, {**schema, "_row": pl.Int64}) if c in schema]
-    rec = Recorder(schema)
+    # the columns the query reads: the rest of the file would be selected by the first step and not found
+    rec = Recorder({c: schema[c] for c in cols})
     plan(rec, policy, AS_OF)
     # One chunk per column, and rechunked after every step: a column of another chunking than the rest of
     # the frame (a `gather` gives one chunk, a Parquet read eight) makes every later eager `select` realign

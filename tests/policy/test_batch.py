@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gaoqi.policy import RULES, RndInstitutionFacts
-from gaoqi.policy.bulk.plan import evaluate_table, schema_of
+from gaoqi.policy.bulk.plan import evaluate_table, evaluate_tables, schema_of
 from gaoqi.policy.core.bands import Bands
 from gaoqi.policy.core.engine import evaluate
 from gaoqi.policy.core.facts import EnterpriseFacts
@@ -490,3 +490,39 @@ def test_bulk_output_has_keys_and_result_columns():
         20 + 50 + 30,
     )
     assert row["tech_sme.tech_staff_score__points"] == 20 and row["tech_sme.tech_staff_score__value"] == 0.3
+
+
+def _same_frames(a: pl.DataFrame, b: pl.DataFrame) -> None:
+    assert a.columns == b.columns
+    assert a.equals(b, null_equal=True)
+
+
+def test_policies_evaluated_together_equal_each_alone():
+    """One query for several policies shares what they compute alike (the pool's tech-SME stage, the
+    common validation); each policy's result must be exactly what it gives alone, invalid rows included."""
+    policies = [_policy(n) for n in ("tech_sme", "hte", "pool")]
+    facts = edge_grid(policies[1]) + [replace(BASE, employees=-1), replace(BASE, hitech_revenue=10**13)]
+    df = table(facts)
+    together = evaluate_tables(df, policies, AS_OF)
+    assert list(together) == ["tech_sme", "hte", "pool"]
+    for p in policies:
+        _same_frames(together[p.name], evaluate_table(df, p, AS_OF))
+    assert together["tech_sme"]["errors"].null_count() < len(facts)  # the invalid rows are in the test
+
+
+def test_a_reformed_sub_policy_does_not_borrow_the_baseline_columns():
+    """The pool evaluated with a reformed tech-SME stage beside the baseline tech-SME policy: two parameter
+    sets of one rule set in one query must not share columns (each gets its own prefix)."""
+    sme = _policy("tech_sme")
+    pool = _policy("pool")
+    strict = sme.with_overrides({"size.employees_max": 100})
+    pool_strict = replace(pool, subpolicies={"tech_sme": strict}, param_hash="")
+    pool_strict = replace(pool_strict, param_hash=pool_strict.compute_hash())
+    facts = [replace(BASE, employees=e, tech_staff=min(BASE.tech_staff, e)) for e in (50, 100, 101, 400)]
+    df = table(facts)
+    together = evaluate_tables(df, [sme, pool_strict], AS_OF)
+    _same_frames(together["tech_sme"], evaluate_table(df, sme, AS_OF))
+    _same_frames(together["pool"], evaluate_table(df, pool_strict, AS_OF))
+    band = "pool.tech_sme__band"  # qualified as a tech-SME or not: the reform changes it for 101 and 400
+    assert together["pool"][band].to_list() == ["符合", "符合", "不符合", "不符合"]
+    assert evaluate_table(df, pool, AS_OF)[band].to_list() == ["符合"] * 4

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -165,3 +166,30 @@ def test_policies_pickle_hash_and_stay_read_only():
     assert hash(q) == hash(p) and {p: 1}[q] == 1
     with pytest.raises(TypeError):
         p.params["reward.admission_amount"] = None
+
+
+@pytest.mark.parametrize(
+    ("changes", "passes"),
+    [
+        ({}, True),  # a tech-SME by score (92): the pool's first condition holds
+        ({"employees": 500, "tech_staff": 100}, True),  # on the size limit (第六条（二）: 含)
+        ({"employees": 501, "tech_staff": 101}, False),  # one over: no route through the score
+        ({"revenue_y3": 200_000_001, "total_income": 200_000_001, "rnd_expense_y3": 14_000_000}, False),
+        ({"total_assets": 200_000_001}, False),
+        ({"credit_code": "92320505000000001X"}, False),  # an individual business is not an enterprise
+    ],
+)
+def test_the_pools_score_route_requires_the_tech_sme_basic_conditions(changes, passes):
+    ev = evaluate(hte(**changes), policy("pool"), AS_OF)
+    crit = next(c for c in ev.criteria if c.id == "pool.tech_sme")
+    assert crit.points >= 60  # the score alone would let each of these through
+    assert crit.passed is passes
+
+
+def test_a_large_certified_hte_does_not_enter_the_pool_through_its_score():
+    big = hte(employees=2_000, tech_staff=400, total_assets=800_000_000, has_hte_certificate=True)
+    big = replace(big, revenue_y3=900_000_000, total_income=900_000_000, total_cost=700_000_000)
+    big = replace(big, rnd_expense_y3=60_000_000)
+    ev = evaluate(big, policy("pool"), AS_OF)
+    crit = next(c for c in ev.criteria if c.id == "pool.tech_sme")
+    assert crit.points >= 60 and crit.passed is False and ev.outcome == "fail"

@@ -56,8 +56,11 @@ def tech_sme(x) -> Out:
     ops, smin = x.ops, x.p("tech_sme.score_min")
     sme = x.sub("tech_sme")
     eligible, points = sme.verdict()["eligible"], sme.verdict()["score"]
+    # The score route is for a firm not (yet) registered: it must still be a tech-SME-sized resident
+    # enterprise (第六条（一）～（四）), or a large certified HTE would enter through its score.
+    basic = ops.all_(*(sme.crit(c).passed for c in sme.rules.groups["basic"]))
     return Out(
-        passed=ops.any_(eligible, points >= smin),
+        passed=ops.any_(eligible, ops.all_(basic, points >= smin)),
         points=points,
         shown=lambda: points,  # = the points: no bulk column
         band=ops.where(eligible, 0, 1),
@@ -65,10 +68,14 @@ def tech_sme(x) -> Out:
         threshold=lambda: Threshold(
             ">=",
             smin,
-            f"符合科技型中小企业条件或评价得分不低于{smin}分",
-            f"Qualified as a tech-SME, or a tech-SME score of at least {smin} points",
+            f"符合科技型中小企业条件，或符合其基本条件（第六条）且评价得分不低于{smin}分",
+            f"Qualified as a tech-SME, or meets its basic conditions (Art. 6) with a score of at least {smin}",
         ),
-        detail=lambda: {"tech_sme_eligible": eligible, "tech_sme_param_hash": sme.policy.param_hash},
+        detail=lambda: {
+            "tech_sme_eligible": eligible,
+            "tech_sme_basic_conditions": basic,
+            "tech_sme_param_hash": sme.policy.param_hash,
+        },
     )
 
 

@@ -56,16 +56,6 @@ LABELS = {
     ),
 }
 
-RULES = RuleSet(
-    "tech_sme",
-    EnterpriseFacts,
-    frozenset(s.name for s in FIELD_SPECS),
-    PARAMS,
-    Path(__file__).parent / "params",
-    labels=LABELS,
-)
-criterion = RULES.criterion
-
 BASIC = (
     "tech_sme.resident",
     "tech_sme.employees",
@@ -76,6 +66,17 @@ BASIC = (
     "tech_sme.no_research_misconduct",
     "tech_sme.no_bad_credit",
 )
+
+RULES = RuleSet(
+    "tech_sme",
+    EnterpriseFacts,
+    frozenset(s.name for s in FIELD_SPECS),
+    PARAMS,
+    Path(__file__).parent / "params",
+    labels=LABELS,
+    groups={"basic": BASIC},  # 第六条（一）～（四）: read by the pool's score route
+)
+criterion = RULES.criterion
 
 
 @RULES.validation
