@@ -362,3 +362,32 @@ def test_a_commit_queues_the_reevaluation_of_the_firms_it_wrote(
     # only the firm the import wrote (Kunshan); Nanjing was out of scope and Wuzhong's row an error
     assert set(LedgerEntry.objects.values_list("enterprise_id", flat=True)) == {firms["ks"].pk}
     assert EvaluationSnapshot.objects.filter(enterprise=firms["ks"]).count() == 4
+
+
+def test_the_tax_bureaus_deduction_base_reaches_the_engine(officers, firms, tmp_path):
+    """可加计扣除研发费用 is an annual-report figure (with provenance), read by the tech-SME rule as
+    rnd_expense_deductible_y3, within the year's R&D spending like the database requires."""
+    from datetime import date
+
+    from gaoqi.registry.selectors import facts_for_policy
+
+    actor = officers["suzhou"]
+    header = [*TAX, "可加计扣除研发费用"]
+    ks = firms["ks"]
+    path = write_csv(
+        tmp_path / "tax_deduction.csv",
+        [
+            header,
+            [ks.credit_code, ks.name, 2024, "150", "5", "4"],
+            [firms["wz"].credit_code, firms["wz"].name, 2024, "10", "2", "3"],  # above its R&D: an error
+        ],
+    )
+    batch = services.batch_stage(actor=actor, path=path, profile="tax")
+    bad = _row(batch, 3)
+    assert bad.status == RowStatus.ERROR and "研发" in str(bad.errors)
+    batch = services.batch_commit(actor=actor, batch=batch)
+    report = AnnualReport.objects.get(source=batch.source, enterprise=ks, year=2024)
+    assert report.rnd_expense_deductible == 4
+    assert not ExtraFact.objects.filter(batch=batch).exists()
+    facts = facts_for_policy(actor=actor, enterprise=ks, as_of=date(2025, 6, 30))
+    assert facts.rnd_expense_deductible_y3 == 4 and facts.rnd_expense_y3 == 5

@@ -11,9 +11,10 @@ from gaoqi.demo.loader import load
 from gaoqi.ledger.facts import facts_table
 from gaoqi.ledger.models import EvaluationSnapshot
 from gaoqi.ledger.services import reevaluate
+from gaoqi.ledger.store import Written
 from gaoqi.policy import ENTERPRISE_POLICIES, evaluate, load_policy
 from gaoqi.policy.policies.ledger_tier.facts import LedgerFacts
-from gaoqi.registry.models import Enterprise
+from gaoqi.registry.models import AnnualReport, Enterprise
 from gaoqi.registry.selectors import facts_for_policy
 from tests import factories
 
@@ -91,3 +92,27 @@ def test_progress_is_reported(loaded):
     reevaluate(as_of=AS_OF, progress=lambda done, total, message: seen.append((done, total, message)))
     assert seen[-1][0] == seen[-1][1] and seen[-1][1] == N * 4
     assert all(b[0] >= a[0] or b[1] != a[1] for a, b in zip(seen, seen[1:], strict=False))
+
+
+def test_a_second_run_writes_only_what_changed(loaded):
+    first = reevaluate(as_of=AS_OF)
+    assert first.written == Written(inserted=N * 4) and first.entries == Written(inserted=N)
+    again = reevaluate(as_of=AS_OF)
+    assert again.written == Written(unchanged=N * 4) and again.entries == Written(unchanged=N)
+
+    report = AnnualReport.objects.filter(year=AS_OF.year - 1, employees__isnull=False).first()
+    firm = report.enterprise
+    other = EvaluationSnapshot.objects.exclude(enterprise=firm).filter(policy="hte").first()
+    too_big = report.employees + 5_000  # for a tech SME
+    AnnualReport.objects.filter(pk=report.pk).update(employees=too_big)
+    third = reevaluate(as_of=AS_OF)
+    assert third.written.inserted == 0 and third.written.unchanged == N * 4 - 4
+    assert third.written.rewritten + third.written.touched == 4  # the firm's four snapshots, nothing else
+    assert third.written.rewritten >= 1  # the tech-SME size limit fails now
+    snap = EvaluationSnapshot.objects.get(enterprise=firm, policy="tech_sme", as_of=AS_OF)
+    facts = facts_for_policy(actor=loaded, enterprise=firm, as_of=AS_OF)
+    ev = evaluate(facts, load_policy("tech_sme", AS_OF), AS_OF, on_error="report", with_gaps=False)
+    assert (snap.outcome, snap.eligible, snap.score) == (ev.outcome, ev.eligible, ev.score)
+    kept = EvaluationSnapshot.objects.get(pk=other.pk).evaluated_at  # the others kept theirs
+    assert snap.evaluated_at > kept and kept == other.evaluated_at
+    assert EvaluationSnapshot.objects.count() == N * 4

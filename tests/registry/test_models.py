@@ -11,6 +11,7 @@ from gaoqi.registry.models import (
     REPORT_SPECS,
     SIGNED_MONEY_FIELDS,
     YEARLY_FIELDS,
+    YEARS_OF,
     AnnualReport,
     ReportFigures,
     fact_column,
@@ -41,4 +42,7 @@ def test_field_groups_follow_the_engine_schema():
     )
     assert SIGNED_MONEY_FIELDS == ("net_assets",)
     assert set(YEARLY_FIELDS) == {s.stem for s in FIELD_SPECS if s.year and s.stem in FACT_FIELDS}
-    assert {"revenue", "net_assets", "rnd_expense", "rnd_expense_domestic"} == set(YEARLY_FIELDS)
+    assert {"revenue", "net_assets", "rnd_expense", "rnd_expense_domestic", "rnd_expense_deductible"} == set(
+        YEARLY_FIELDS
+    )
+    assert YEARS_OF["rnd_expense"] == (1, 2, 3) and YEARS_OF["rnd_expense_deductible"] == (3,)

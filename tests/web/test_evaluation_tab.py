@@ -269,12 +269,14 @@ def test_labels_of_facts_the_registry_does_not_hold_come_from_the_engine_schema(
     from gaoqi.registry.evaluation import FactIssue
     from gaoqi.web.evaluation import field_label
 
-    deductible = FactIssue("rnd_expense_deductible_y3", "rnd_expense_deductible", 2024, False, "", "")
+    misconduct = FactIssue("research_misconduct", "research_misconduct", None, False, "", "")
+    deductible = FactIssue("rnd_expense_deductible_y3", "rnd_expense_deductible", 2024, True, "", "")
     certificate = FactIssue("has_hte_certificate", "has_hte_certificate", None, True, "", "")
     revenue = FactIssue("revenue_y3", "revenue", 2024, True, "", "")
-    assert field_label(deductible) == "研发费用加计扣除基数（第三年）"
+    assert field_label(misconduct) == "科研严重失信行为"
+    assert field_label(deductible) == "2024 年度研发费用加计扣除基数"  # a report figure since the tax import
     assert field_label(certificate) == "有效期内高企证书"
     assert field_label(revenue) == "2024 年度销售收入"  # the registry's own name, with the year
     with translation.override("en"):
-        assert field_label(deductible) == "R&D expenses eligible for the super deduction (year 3)"
+        assert field_label(misconduct) == "Serious research misconduct"
         assert field_label(certificate) == "Valid HTE certificate"

@@ -25,6 +25,7 @@ YEARLY_INT = (
     "total_assets",
     "rnd_expense",
     "rnd_expense_domestic",
+    "rnd_expense_deductible",
     "net_assets",
     "ip_class1",
     "ip_class2",
@@ -214,6 +215,11 @@ def generate(n: int, seed: int, as_of: date | None = None) -> Dataset:
         "total_assets": assets,
         "rnd_expense": rnd,
         "rnd_expense_domestic": rnd_domestic,
+        # The tax bureau's super-deduction base: most of the R&D spending (its own stream: the draws above
+        # stay what they were).
+        "rnd_expense_deductible": np.floor(
+            rnd * np.random.default_rng([seed, n, 0xDED]).uniform(0.7, 1.0, (n, 1))
+        ),
         "net_assets": net_assets,
         "ip_class1": ip1,
         "ip_class2": ip2,

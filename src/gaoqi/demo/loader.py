@@ -50,6 +50,7 @@ TAX_FIELDS = (
     "total_assets",
     "rnd_expense",
     "rnd_expense_domestic",
+    "rnd_expense_deductible",
     "net_assets",
 )
 SCI_FIELDS = (

@@ -78,7 +78,6 @@ _TARGETS = [
     Target("in_hitech_zone", "位于省级以上高新区", Kind.BOOL, Store.FIRM),
     Target("talent_founded", "高层次人才创办", Kind.BOOL, Store.FIRM),
     *_report_targets(),
-    Target("rnd_expense_deductible", "研发费用加计扣除基数", Kind.MONEY, Store.EXTRA, yearly=True),
     Target("income_tax", "应纳所得税额", Kind.MONEY, Store.EXTRA, yearly=True),
     Target("tax_relief_hte", "高新技术企业减免所得税额", Kind.MONEY, Store.EXTRA, yearly=True),
     Target("output_value", "工业总产值", Kind.MONEY, Store.EXTRA, yearly=True),

@@ -19,6 +19,7 @@ from gaoqi.registry.models import (
     FACT_FIELDS,
     LATEST_YEAR,
     YEARLY_FIELDS,
+    YEARS_OF,
     AnnualReport,
     Certificate,
     CertificateKind,
@@ -107,6 +108,8 @@ def facts_table(as_of: date, enterprise_ids: list[int] | None = None) -> pl.Data
     columns = [pl.col("enterprise_id")]
     for stem in YEARLY_FIELDS:
         for k, year in years.items():
+            if k not in YEARS_OF[stem]:
+                continue
             columns.append(pl.col(stem).filter(pl.col("year") == year).first().alias(f"{stem}_y{k}"))
     for f in LATEST_YEAR_FIELDS:
         columns.append(pl.col(f).filter(pl.col("year") == years[LATEST_YEAR]).first().alias(f))

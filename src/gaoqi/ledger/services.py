@@ -19,6 +19,7 @@ from django.utils import timezone
 from gaoqi.ledger.facts import SCHEMA, facts_table
 from gaoqi.ledger.models import EvaluationSnapshot, LedgerEntry
 from gaoqi.ledger.pinyin import sort_key
+from gaoqi.ledger.store import Written, read_frame, stored_rows, sync
 from gaoqi.policy import ENGINE_VERSION, ENTERPRISE_POLICIES, RULES, load_policy
 from gaoqi.policy.bulk.plan import evaluate_table, evaluate_tables
 from gaoqi.policy.policies.ledger_tier.facts import LedgerFacts
@@ -35,6 +36,8 @@ class ReevaluationResult:
     firms: int
     snapshots: int
     by_grade: dict[str, int]
+    written: Written = Written()  # the snapshots inserted / rewritten / touched / left as they were
+    entries: Written = Written()  # the same for the ledger entries
 
 
 def _ledger_facts(facts: pl.DataFrame, results: dict[str, pl.DataFrame], as_of: date) -> pl.DataFrame:
@@ -122,48 +125,61 @@ def _rows(table: pl.DataFrame, policy, facts_revision: pl.DataFrame, now) -> pl.
     )
 
 
-def _store(
-    rows: pl.DataFrame, policy, as_of: date, now, progress: Progress | None, done: int, total: int
-) -> int:
+SNAPSHOT_RESULT = {
+    "outcome": pl.String,
+    "eligible": pl.Boolean,
+    "score": pl.Int64,
+    "score_min": pl.Int64,
+    "score_max": pl.Int64,
+    "grade": pl.String,
+    "direct_pass_reason": pl.String,
+    "errors": pl.String,
+    "criteria_json": pl.String,
+    "engine_version": pl.String,
+    "param_hash": pl.String,
+}
+ENTRY_RESULT = {
+    "as_of": pl.Date,
+    "grade": pl.String,
+    "city_id": pl.String,
+    "county_id": pl.String,
+    "tech_field_id": pl.String,
+    "in_hitech_zone": pl.Boolean,
+    "hitech_zone_id": pl.String,
+    "name_pinyin": pl.String,
+    "has_hte_certificate": pl.Boolean,
+    "tech_sme_registered": pl.Boolean,
+    "tech_sme_eligible": pl.Boolean,
+    "hte_outcome": pl.String,
+    "hte_hard_failed": pl.Int64,
+    "pool_eligible": pl.Boolean,
+}
+
+
+def _store(rows: pl.DataFrame, policy, as_of: date, now, ids: list[int] | None) -> Written:
+    """The policy's snapshots of these firms for `as_of`, written where they changed (`store.sync`)."""
     table = EvaluationSnapshot._meta.db_table
-    ids = rows.get_column("enterprise_id").to_list()
-    with connection.cursor() as cursor:
-        for i in range(0, len(ids), BATCH):
-            chunk = ids[i : i + BATCH]
-            cursor.execute(
-                f"DELETE FROM {table} WHERE policy = %s AND as_of = %s AND enterprise_id IN "
-                f"({','.join(['%s'] * len(chunk))})",
-                [policy.name, as_of, *chunk],
-            )
-        columns = (
-            "enterprise_id",
-            "policy",
-            "as_of",
-            "outcome",
-            "eligible",
-            "score",
-            "score_min",
-            "score_max",
-            "grade",
-            "direct_pass_reason",
-            "errors",
-            "criteria_json",
-            "engine_version",
-            "param_hash",
-            "facts_revision",
-            "evaluated_at",
-        )
-        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
-        for start in range(0, rows.height, BATCH):
-            part = rows.slice(start, BATCH)
-            values = [
-                (r[0], r[1], as_of, *r[2:11], ENGINE_VERSION, policy.param_hash, r[11], now)
-                for r in part.iter_rows()
-            ]
-            cursor.executemany(sql, values)
-            if progress:
-                progress(done + start + part.height, total, f"保存 {policy.title_zh} 评价结果")
-    return rows.height
+    new = rows.select(
+        "enterprise_id",
+        *[c for c in SNAPSHOT_RESULT if c not in ("engine_version", "param_hash")],
+        pl.lit(ENGINE_VERSION).alias("engine_version"),
+        pl.lit(policy.param_hash).alias("param_hash"),
+        "facts_revision",
+    ).cast(SNAPSHOT_RESULT)
+    schema = {**SNAPSHOT_RESULT, "facts_revision": pl.String}
+    stored = stored_rows(
+        table, "enterprise_id", schema, "policy = %s AND as_of = %s", [policy.name, as_of], ids
+    )
+    return sync(
+        table,
+        new,
+        stored,
+        key="enterprise_id",
+        result=list(SNAPSHOT_RESULT),
+        bookkeeping=["facts_revision"],
+        stamp={"evaluated_at": now},
+        constant={"policy": policy.name, "as_of": as_of},
+    )
 
 
 def _store_entries(
@@ -173,92 +189,71 @@ def _store_entries(
     ledger_table: pl.DataFrame,
     as_of: date,
     now,
-) -> None:
-    """The ledger's current rows, replaced for the firms evaluated (the pinyin key follows the current name)."""
+    ids: list[int] | None,
+) -> Written:
+    """The ledger's current rows of the firms evaluated, written where they changed (the pinyin key follows
+    the current name)."""
     ent = Enterprise._meta.db_table
-    table = LedgerEntry._meta.db_table
-    ids = facts.get_column("enterprise_id").to_list()
-    firms = {}
-    with connection.cursor() as cursor:
-        for i in range(0, len(ids), BATCH):
-            chunk = ids[i : i + BATCH]
-            cursor.execute(
-                f"SELECT id, city_id, county_id, tech_field_id, in_hitech_zone, hitech_zone_id, name FROM {ent} "
-                f"WHERE id IN ({','.join(['%s'] * len(chunk))})",
-                chunk,
-            )
-            firms.update((r[0], r[1:]) for r in cursor.fetchall())
-        for i in range(0, len(ids), BATCH):
-            chunk = ids[i : i + BATCH]
-            cursor.execute(
-                f"DELETE FROM {table} WHERE enterprise_id IN ({','.join(['%s'] * len(chunk))})", chunk
-            )
-        joined = (
-            ledger_table.select("enterprise_id", "grade")
-            .join(results["hte"].select("enterprise_id", pl.col("outcome").alias("hte")), on="enterprise_id")
-            .join(
-                results["tech_sme"].select("enterprise_id", pl.col("eligible").alias("sme")),
-                on="enterprise_id",
-            )
-            .join(
-                results["pool"].select("enterprise_id", pl.col("eligible").alias("pool")), on="enterprise_id"
-            )
-            .join(
-                ledger_facts.select(
-                    "enterprise_id", "has_hte_certificate", "tech_sme_registered", "hte_hard_failed"
-                ),
-                on="enterprise_id",
-                how="left",
-            )
-        )
-        columns = (
-            "enterprise_id",
-            "as_of",
-            "grade",
-            "city_id",
-            "county_id",
-            "tech_field_id",
-            "in_hitech_zone",
-            "hitech_zone_id",
-            "name_pinyin",
-            "has_hte_certificate",
-            "tech_sme_registered",
-            "tech_sme_eligible",
-            "hte_outcome",
-            "hte_hard_failed",
-            "pool_eligible",
-            "updated_at",
-        )
-        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
-        rows = []
-        for eid, grade, hte, sme, pool, cert, registered, failed in joined.iter_rows():
-            city, county, field, in_zone, zone, name = firms[eid]
-            pinyin = sort_key(name)
-            rows.append(
-                (
-                    eid,
-                    as_of,
-                    grade,
-                    city,
-                    county,
-                    field,
-                    bool(in_zone),
-                    zone,
-                    pinyin,
-                    bool(cert),
-                    bool(registered),
-                    sme,
-                    hte,
-                    failed,
-                    pool,
-                    now,
+    firm_schema = {
+        "enterprise_id": pl.Int64,
+        "city_id": pl.String,
+        "county_id": pl.String,
+        "tech_field_id": pl.String,
+        "in_hitech_zone": pl.Boolean,
+        "hitech_zone_id": pl.String,
+        "name": pl.String,
+    }
+    cols = ", ".join(["id", *[c for c in firm_schema if c != "enterprise_id"]])
+    if ids is None or len(ids) > 50_000:
+        firms = read_frame(f"SELECT {cols} FROM {ent}", [], firm_schema)
+    else:
+        firms = pl.concat(
+            [pl.DataFrame(schema=firm_schema)]
+            + [
+                read_frame(
+                    f"SELECT {cols} FROM {ent} WHERE id IN ({','.join(['%s'] * len(chunk))})",
+                    chunk,
+                    firm_schema,
                 )
-            )
-            if len(rows) == BATCH:
-                cursor.executemany(sql, rows)
-                rows = []
-        if rows:
-            cursor.executemany(sql, rows)
+                for chunk in (ids[i : i + BATCH] for i in range(0, len(ids), BATCH))
+            ]
+        )
+    firms = firms.with_columns(
+        pl.col("name").map_elements(sort_key, return_dtype=pl.String).alias("name_pinyin"),
+        pl.col("in_hitech_zone").fill_null(False),
+    )
+    new = (
+        ledger_table.select("enterprise_id", "grade")
+        .join(
+            results["hte"].select("enterprise_id", pl.col("outcome").alias("hte_outcome")), on="enterprise_id"
+        )
+        .join(
+            results["tech_sme"].select("enterprise_id", pl.col("eligible").alias("tech_sme_eligible")),
+            on="enterprise_id",
+        )
+        .join(
+            results["pool"].select("enterprise_id", pl.col("eligible").alias("pool_eligible")),
+            on="enterprise_id",
+        )
+        .join(
+            ledger_facts.select(
+                "enterprise_id", "has_hte_certificate", "tech_sme_registered", "hte_hard_failed"
+            ),
+            on="enterprise_id",
+            how="left",
+        )
+        .join(firms, on="enterprise_id", how="inner")
+        .with_columns(
+            pl.lit(as_of).alias("as_of"),
+            pl.col("has_hte_certificate").fill_null(False),
+            pl.col("tech_sme_registered").fill_null(False),
+        )
+        .select("enterprise_id", *ENTRY_RESULT)
+        .cast(ENTRY_RESULT)
+    )
+    table = LedgerEntry._meta.db_table
+    stored = stored_rows(table, "enterprise_id", ENTRY_RESULT, "1 = 1", [], ids)
+    return sync(table, new, stored, key="enterprise_id", result=list(ENTRY_RESULT), stamp={"updated_at": now})
 
 
 def reevaluate(
@@ -282,14 +277,19 @@ def reevaluate(
         pl.struct([pl.col(c) for c in SCHEMA]).hash(seed=0).cast(pl.String).alias("facts_revision"),
     )
     now = timezone.now()
-    stored = 0
+    ids = None if enterprise_ids is None else facts.get_column("enterprise_id").to_list()
+    written = Written()
     with transaction.atomic():
-        for policy in [*policies, ledger]:
+        for k, policy in enumerate([*policies, ledger]):
             table = ledger_table if policy is ledger else results[policy.name]
-            stored += _store(_rows(table, policy, revision, now), policy, as_of, now, progress, stored, total)
-        _store_entries(facts, results, ledger_facts, ledger_table, as_of, now)
+            written += _store(_rows(table, policy, revision, now), policy, as_of, now, ids)
+            if progress:
+                progress(n * (k + 1), total, f"保存 {policy.title_zh} 评价结果")
+        entries = _store_entries(facts, results, ledger_facts, ledger_table, as_of, now, ids)
     grades = ledger_table.group_by("grade").len().sort("grade")
-    return ReevaluationResult(as_of, n, stored, {g or "-": c for g, c in grades.iter_rows()})
+    return ReevaluationResult(
+        as_of, n, n * (len(policies) + 1), {g or "-": c for g, c in grades.iter_rows()}, written, entries
+    )
 
 
 def reevaluate_region(*, region: str, as_of: str, progress: Progress | None = None) -> dict:

@@ -168,6 +168,8 @@ class ReportFigures(models.Model):
     total_assets = models.BigIntegerField(_("资产总额"), null=True, blank=True)
     rnd_expense = models.BigIntegerField(_("研究开发费用总额"), null=True, blank=True)
     rnd_expense_domestic = models.BigIntegerField(_("境内研究开发费用"), null=True, blank=True)
+    # The tax bureau's R&D super-deduction base of the year (the engine reads the latest year's).
+    rnd_expense_deductible = models.BigIntegerField(_("研发费用加计扣除基数"), null=True, blank=True)
     net_assets = models.BigIntegerField(_("净资产"), null=True, blank=True)
     ip_class1 = models.PositiveIntegerField(_("Ⅰ类知识产权数"), null=True, blank=True)
     ip_class2 = models.PositiveIntegerField(_("Ⅱ类知识产权数"), null=True, blank=True)
@@ -212,6 +214,8 @@ COUNT_FIELDS = tuple(c for c, s in REPORT_SPECS.items() if s.kind is Kind.COUNT)
 FLAG_FIELDS = tuple(c for c, s in REPORT_SPECS.items() if s.kind is Kind.BOOL)
 # Engine facts reported per accounting year (`revenue_y1..y3`); the other facts are the latest year's.
 YEARLY_FIELDS = tuple(c for c, s in REPORT_SPECS.items() if s.year is not None)
+# The years the engine reads of each (`rnd_expense` all three, `rnd_expense_deductible` only the third).
+YEARS_OF = {c: tuple(k for k in (1, 2, 3) if f"{c}_y{k}" in FIELDS_BY_NAME) for c in YEARLY_FIELDS}
 LATEST_YEAR = 3  # an unsuffixed engine fact is the figure of the `_y3` year (selectors.facts_for_policy)
 
 

@@ -19,6 +19,7 @@ from gaoqi.registry.models import (
     MONEY_FIELDS,
     SIGNED_MONEY_FIELDS,
     YEARLY_FIELDS,
+    YEARS_OF,
     AnnualReport,
     Certificate,
     CertificateKind,
@@ -293,7 +294,12 @@ def facts_for_policy(*, actor, enterprise, as_of: date) -> EnterpriseFacts:
         item = merged.get(year, {}).get(field)
         return item.value if item else None
 
-    values = {f"{stem}_y{i}": value(year, stem) for stem in YEARLY_FIELDS for i, year in years.items()}
+    values = {
+        f"{stem}_y{i}": value(year, stem)
+        for stem in YEARLY_FIELDS
+        for i, year in years.items()
+        if i in YEARS_OF[stem]
+    }
     values.update({field: value(years[LATEST_YEAR], field) for field in LATEST_YEAR_FIELDS})
     for field in THREE_YEAR_TOTALS:
         reported = [c for c in (value(y, field) for y in years.values()) if c is not None]

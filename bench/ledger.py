@@ -1,0 +1,197 @@
+"""Re-evaluation, the ledger page and its export at province scale: 300,000 synthetic firms with facts, SQLite
+always, PostgreSQL when 127.0.0.1:5432 answers (a temporary database, dropped after).
+
+Measured in a subprocess whose settings point at the benchmark database:
+- re-evaluation of every firm (tech_sme, hte, pool, ledger tiers; snapshots and ledger entries stored):
+  the first run (everything inserted), a second run on the same facts (nothing to write), and a run after an
+  "import" that changed a figure of every firm (new facts revisions; target ≤ 30 s at 300,000 firms);
+- the ledger page (GET /ledger/?…) as a province and a city officer: median and p95 of REPEAT requests per
+  filter (target p95 ≤ 150 ms);
+- the ledger export (xlsx) for the province officer, all firms (target ≤ 10 s).
+
+`python -m bench ledger`; BENCH_LEDGER_N=<n> changes the number of firms.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+GAOQI = [sys.executable, "-c", "import sys; from gaoqi.cli import main; sys.exit(main())"]
+REPEAT = 20
+AS_OF = date(2025, 6, 30)
+CASES = (
+    ("unfiltered, page 1", {}),
+    ("grade B", {"grade": "B"}),
+    ("应评尽评 list", {"list": "sme_due"}),
+    ("高企后备 list", {"list": "hte_reserve"}),
+    ("county + grade C", {"county": "@county", "grade": "C"}),
+    ("tech field 80", {"tech_field": "80"}),
+    ("name fragment 智能", {"q": "智能"}),
+    ("deep page 300", {"page": "300"}),
+)
+ACTORS = (
+    ("province officer", "province_officer", "320000", "320115"),
+    ("city officer 320500", "city_officer", "320500", "320583"),
+)
+
+
+def _gaoqi(args: list[str], env: dict) -> None:
+    done = subprocess.run([*GAOQI, *args], env=env, cwd=ROOT, capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise RuntimeError(f"gaoqi {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+
+
+def _case(env: dict, n: int) -> None:
+    _gaoqi(["migrate", "-v0"], env)
+    start = time.perf_counter()
+    _gaoqi(
+        ["demo-data", "--enterprises", str(n), "--seed", "2019", "--ip-items", "none", "--no-progress"], env
+    )
+    print(f"  loaded {n:,} synthetic firms with facts in {time.perf_counter() - start:.1f} s", flush=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.ledger", "--measure"], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    print(done.stdout, end="", flush=True)
+    if done.returncode:
+        raise RuntimeError(done.stderr[-3000:])
+
+
+def _postgres_up() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def run() -> None:
+    n = int(os.environ.get("BENCH_LEDGER_N", "300000"))
+    base = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "gaoqi.settings",
+        "PYTHONPATH": f"{ROOT}:{ROOT / 'src'}",
+        "GAOQI_DEBUG": "0",
+        "GAOQI_LOG_LEVEL": "ERROR",
+    }
+    with tempfile.TemporaryDirectory(prefix="gaoqi-bench-ledger-") as tmp:
+        print(f"SQLite ({n:,} firms)", flush=True)
+        _case({**base, "DATABASE_URL": f"sqlite:///{tmp}/ledger.sqlite3", "GAOQI_VAR_DIR": tmp}, n)
+        if not _postgres_up():
+            print("PostgreSQL: 127.0.0.1:5432 does not answer; skipped")
+            return
+        import psycopg
+
+        name = f"gaoqi_bench_{os.getpid()}"
+        admin = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        try:
+            print(f"PostgreSQL ({n:,} firms, database {name})", flush=True)
+            url = f"postgres://postgres@127.0.0.1:5432/{name}"
+            _case({**base, "DATABASE_URL": url, "GAOQI_VAR_DIR": tmp}, n)
+        finally:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# --- the measuring subprocess ---------------------------------------------------------------------------
+
+
+def _timed(label: str, fn):
+    from bench import touch_memory
+
+    touch_memory(0.5)
+    start, cpu = time.perf_counter(), time.process_time()
+    out = fn()
+    wall = time.perf_counter() - start
+    print(
+        f"  {label:<58} {wall:6.2f} s wall  {time.process_time() - cpu:6.2f} s CPU  "
+        f"(load {os.getloadavg()[0]:.1f})",
+        flush=True,
+    )
+    return out
+
+
+def _measure_here() -> None:
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test import Client
+
+    from gaoqi.accounts.models import User
+    from gaoqi.ledger.export import export_ledger
+    from gaoqi.ledger.selectors import LedgerFilter
+    from gaoqi.ledger.services import reevaluate
+    from gaoqi.registry.models import AnnualReport
+
+    def show(r) -> str:
+        w, e = r.written, r.entries
+        return (
+            f"    snapshots: {w.inserted:,} inserted, {w.rewritten:,} rewritten, {w.touched:,} touched, "
+            f"{w.unchanged:,} unchanged; ledger entries: {e.inserted:,} / {e.rewritten:,} / {e.touched:,} / "
+            f"{e.unchanged:,}"
+        )
+
+    print(show(_timed("re-evaluation, first run (all inserted)", lambda: reevaluate(as_of=AS_OF))))
+    print(show(_timed("re-evaluation, same facts again", lambda: reevaluate(as_of=AS_OF))))
+    # What an import of one department's figures does: every firm's last-year revenue changes a little.
+    changed = AnnualReport.objects.filter(
+        year=AS_OF.year - 1, revenue__isnull=False, total_income__isnull=False
+    )
+    from django.db.models import F
+
+    rows = changed.update(revenue=F("revenue") + 1_000, total_income=F("total_income") + 1_000)
+    print(f"    (changed the {AS_OF.year - 1} revenue of {rows:,} annual reports, as an import would)")
+    print(show(_timed("re-evaluation after an import touching every firm", lambda: reevaluate(as_of=AS_OF))))
+
+    from gaoqi.registry.models import Enterprise
+
+    for label, role, region, county in ACTORS:
+        user, _ = User.objects.get_or_create(
+            username=f"bench-{role}", defaults={"role": role, "region_id": region}
+        )
+        client = Client()
+        client.force_login(user)
+        print(f"  ledger page, {label} (median / p95 of {REPEAT}, target p95 ≤ 150 ms):")
+        for case, params in CASES:
+            query = {k: (county if v == "@county" else v) for k, v in params.items()}
+            client.get("/ledger/", query)  # warm
+            times = []
+            for _ in range(REPEAT):
+                start = time.perf_counter()
+                response = client.get("/ledger/", query)
+                times.append(time.perf_counter() - start)
+                assert response.status_code == 200, response.status_code
+            times.sort()
+            p95 = times[int(len(times) * 0.95) - 1]
+            flag = "" if p95 <= 0.150 else "  OVER TARGET"
+            print(f"    {case:<28} {statistics.median(times) * 1000:6.0f} ms  {p95 * 1000:6.0f} ms{flag}")
+    province = User.objects.get(username="bench-province_officer")
+    n = Enterprise.objects.count()
+
+    def export():
+        path = export_ledger(actor=province, filters=LedgerFilter())
+        size = os.path.getsize(path)
+        os.unlink(path)
+        return size
+
+    size = _timed(f"ledger export, province, all {n:,} firms (target ≤ 10 s)", export)
+    print(f"    {size / 2**20:.1f} MB xlsx ({connection.vendor})")
+
+
+if __name__ == "__main__":
+    if "--measure" in sys.argv:
+        _measure_here()
+    else:
+        run()
