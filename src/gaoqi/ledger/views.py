@@ -49,14 +49,16 @@ def ledger(request):
     _officer(request)
     options = web_selectors.filter_options(actor=request.user)
     filters = _filters(request, options)
-    page = selectors.ledger_page(actor=request.user, filters=filters, page=request.GET.get("page") or 1)
+    summary = selectors.ledger_summary(actor=request.user, filters=filters)
+    page = selectors.ledger_page(
+        actor=request.user, filters=filters, page=request.GET.get("page") or 1, summary=summary
+    )
     context = {
         "page": page,
         "filters": filters,
         "options": options,
         "grades": Grade.choices,
-        "summary": selectors.ledger_summary(actor=request.user, filters=filters),
-        "advice": reserve_advice(page.object_list) if filters.list == "hte_reserve" else {},
+        "summary": summary,
         "query": request.GET.urlencode(),
     }
     partial = (
@@ -66,6 +68,19 @@ def ledger(request):
     response = render(request, "ledger/_results.html" if partial else "ledger/ledger.html", context)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+@login_required
+def ledger_advice(request):
+    """The 高企后备 gap advice of the firms of a page (ids=1,2,…; at most a page), loaded after the page
+    itself: the advice runs the per-firm engine with gaps (~10 ms a firm), the page must not wait for it."""
+    _officer(request)
+    ids = []
+    for part in (request.GET.get("ids") or "").split(",")[: selectors.PER_PAGE]:
+        if part.isdigit():
+            ids.append(int(part))
+    entries = selectors.ledger_entries_by_ids(actor=request.user, enterprise_ids=ids)
+    return render(request, "ledger/_advice.html", {"advice": reserve_advice(entries)})
 
 
 @login_required
