@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from gaoqi.accounts.models import User
 from gaoqi.audit.models import AuditEvent
+from gaoqi.audit.services import chain_verify
 from gaoqi.coaching.models import ServiceRecord
 from gaoqi.coaching.selectors import follow_ups, overdue_count
 from gaoqi.demo import calibration as cal
@@ -71,8 +72,15 @@ def test_loader_stores_the_zones_and_demo_records_follow(settings):
     n_records = records.count()
     ensure_demo_accounts()  # idempotent
     assert ServiceRecord.objects.count() == n_records
-    delete_synthetic()  # the records go with their synthetic firms, and the audit events about those firms
+    about = list(AuditEvent.objects.filter(enterprise__isnull=False).order_by("seq"))
+    assert len(about) == n_records  # one event per record
+    delete_synthetic()  # the records go with their synthetic firms; the audit events about those firms stay
     assert not ServiceRecord.objects.exists()
-    assert not AuditEvent.objects.filter(enterprise__isnull=False).exists()
-    purge = AuditEvent.objects.get(action="delete", target_type="registry.datasource")
-    assert purge.old["audit_events_about_synthetic_firms"] == n_records  # one event per record
+    kept = list(AuditEvent.objects.filter(pk__in=[e.pk for e in about]).order_by("seq"))
+    assert [(e.enterprise_id, e.enterprise_code, e.enterprise_name) for e in kept] == [
+        (e.enterprise_id, e.enterprise_code, e.enterprise_name) for e in about
+    ]
+    assert all(e.enterprise_code and e.enterprise_name for e in kept)
+    deletion = AuditEvent.objects.get(action="delete", target_type="registry.datasource")
+    assert deletion.old["audit_events_about_synthetic_firms_kept"] == n_records
+    assert chain_verify().ok

@@ -98,7 +98,10 @@ def test_commit_writes_with_provenance_and_audit(officers, firms, tmp_path):
     merged = merged_facts(actor=actor, enterprise=firms["ks"])
     assert merged[2024]["revenue"].value == 150 and merged[2024]["revenue"].source == source
     assert merged[2024]["revenue"].source_row == 2
-    event = AuditEvent.objects.get(target_type="intake.importbatch", target_id=str(batch.pk))
+    staged, event = AuditEvent.objects.filter(
+        target_type="intake.importbatch", target_id=str(batch.pk)
+    ).order_by("seq")
+    assert (staged.actor, staged.action, staged.new["status"]) == (actor, AuditAction.CREATE, "staged")
     assert (event.actor, event.action, event.reason) == (actor, AuditAction.IMPORT, "2024年度税务数据")
     assert event.new["written"]["reports"] == 2
 

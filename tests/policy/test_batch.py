@@ -447,7 +447,7 @@ def test_rnd_institution_bulk_equals_per_firm():
 
 
 def test_every_policy_with_bulk_is_tested_here():
-    assert set(ALL_BULK) == set(POLICIES) | {"rnd_institution", "ledger_tier"}  # ledger: test_ledger_tier.py
+    assert set(ALL_BULK) == set(POLICIES) | {"rnd_institution", "ledger_tier", "reward"}  # test_<name>.py
 
 
 @pytest.mark.parametrize("name", POLICIES)

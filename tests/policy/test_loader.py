@@ -179,7 +179,7 @@ def test_first_day_of_validity_is_found():
 
 
 def test_available_policies_lists_the_shipped_ones():
-    assert available_policies() == ["hte", "ledger_tier", "pool", "rnd_institution", "tech_sme"]
+    assert available_policies() == ["hte", "ledger_tier", "pool", "reward", "rnd_institution", "tech_sme"]
 
 
 def _two_files(tmp_path: Path, first_end: str | None, second_start: str) -> Path:

@@ -128,6 +128,8 @@ def test_list_filter_by_zone(world):
     assert names("any") == {in_ks.name, flag_only.name}
     assert names("none") == {world[k].name for k in ("ks", "wz", "nj")}
     assert names("sip") == set()
-    # Scope still holds under a zone filter: the Nanjing officer finds no Kunshan zone firm.
-    page = enterprise_list(actor=world["nanjing"], filters=EnterpriseFilter(hitech_zone="kunshan"))
-    assert not page.object_list
+    # Scope still holds under a zone filter: a Nanjing officer asking for a Kunshan zone is told it is not
+    # one of theirs (never silently given an empty or an unfiltered list).
+    with pytest.raises(ValidationFailed) as err:
+        enterprise_list(actor=world["nanjing"], filters=EnterpriseFilter(hitech_zone="kunshan"))
+    assert err.value.errors[0]["field"] == "hitech_zone"

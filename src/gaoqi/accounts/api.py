@@ -1,6 +1,6 @@
 """Agencies, assignments, accounts and API tokens over the API: the same scope and services as the pages."""
 
-from datetime import date
+from datetime import date, datetime
 
 from ninja import Router, Schema, Status
 
@@ -77,12 +77,14 @@ class ActiveIn(Schema):
 class TokenIn(Schema):
     label: str = ""
     reason: str = ""
+    days: int | None = None  # validity; default GAOQI_API_TOKEN_DAYS, at most GAOQI_API_TOKEN_MAX_DAYS
 
 
 class TokenOut(Schema):
     id: int
     label: str
     key: str  # returned once; only its SHA-256 is stored
+    expires_at: datetime
 
 
 class ReasonIn(Schema):
@@ -186,8 +188,10 @@ def set_active(request, account_id: int, payload: ActiveIn):
 @router.post("/accounts/{account_id}/tokens", response={201: TokenOut})
 def issue_token(request, account_id: int, payload: TokenIn):
     user = get_account_for_actor(request.user, account_id)
-    token, key = api_token_issue(actor=request.user, user=user, label=payload.label, reason=payload.reason)
-    return Status(201, {"id": token.id, "label": token.label, "key": key})
+    token, key = api_token_issue(
+        actor=request.user, user=user, label=payload.label, reason=payload.reason, days=payload.days
+    )
+    return Status(201, {"id": token.id, "label": token.label, "key": key, "expires_at": token.expires_at})
 
 
 @router.delete("/accounts/{account_id}/tokens/{token_id}", response={204: None})

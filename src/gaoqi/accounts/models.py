@@ -2,10 +2,13 @@
 
 import hashlib
 import secrets
+from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -100,19 +103,28 @@ class AgencyAssignment(models.Model):
 
 
 class ApiToken(models.Model):
-    """A bearer token for the REST API. Only its SHA-256 is stored; the key is shown once."""
+    """A bearer token for the REST API. Only its SHA-256 is stored; the key is shown once. Every token
+    expires (`expires_at`; GAOQI_API_TOKEN_DAYS by default); an expired token authenticates nobody."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     digest = models.CharField(max_length=64, unique=True)
     label = models.CharField(max_length=60, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(_("到期时间"))
 
     @staticmethod
     def hash(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
 
     @classmethod
-    def issue(cls, user: User, label: str = "") -> tuple["ApiToken", str]:
+    def issue(cls, user: User, label: str = "", days: int | None = None) -> tuple["ApiToken", str]:
+        """A new token valid for `days` (default GAOQI_API_TOKEN_DAYS). Checks belong to the service."""
+        days = days or settings.GAOQI_API_TOKEN_DAYS
         key = "gq_" + secrets.token_urlsafe(32)
-        return cls.objects.create(user=user, digest=cls.hash(key), label=label), key
+        expires_at = timezone.now() + timedelta(days=days)
+        return cls.objects.create(user=user, digest=cls.hash(key), label=label, expires_at=expires_at), key
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()

@@ -213,7 +213,8 @@ def can_create_enterprise_in(actor, county) -> Decision:
 
 def get_enterprise_for_actor(actor, *, pk: int | None = None, credit_code: str | None = None):
     """The enterprise if `actor` may view it; NotFound alike for missing and forbidden."""
-    lookup = {"pk": pk} if pk is not None else {"credit_code": credit_code}
+    # Credit codes are stored upper-case; a lower-case one in a URL or a form finds the same firm.
+    lookup = {"pk": pk} if pk is not None else {"credit_code": (credit_code or "").strip().upper()}
     qs = scope_enterprises(actor).select_related("county", "city", "tech_field", "hitech_zone")
     obj = qs.filter(**lookup).first()
     if obj is None:
@@ -438,3 +439,378 @@ def can_create_account(actor, *, role: str, region=None, enterprise=None, agency
         if enterprise is None or not _in_scope(actor, enterprise):
             return Decision(False, str(_("该企业不在您的管辖范围内")), hidden=True)
     return Decision(True)
+
+
+# --- Programme applications (gaoqi.workflow) ------------------------------------------------------------
+
+
+def application_q(actor, path: str = "") -> Q:
+    """Applications (reached through `path`, e.g. "application__") `actor` may see: an officer those of the
+    firms of their region (the application's own denormalised city/county columns: no join), a firm its own.
+    Experts and agencies see none here (expert assignments come with the expert review)."""
+    if not _active(actor):
+        return NOTHING
+    if actor.role == Role.PROVINCE_OFFICER:
+        return Q(**{f"{path}city__code__startswith": actor.region_id[:2]})  # the FK column: no join
+    if actor.role == Role.CITY_OFFICER:
+        return Q(**{f"{path}city_id": actor.region_id})
+    if actor.role == Role.COUNTY_OFFICER:
+        return Q(**{f"{path}county_id": actor.region_id})
+    if actor.role == Role.ENTERPRISE:
+        return Q(**{f"{path}enterprise_id": actor.enterprise_id})
+    return NOTHING
+
+
+def scope_applications(actor, qs: QuerySet | None = None) -> QuerySet:
+    from gaoqi.workflow.models import Application
+
+    qs = Application.objects.all() if qs is None else qs
+    return qs.filter(application_q(actor))
+
+
+def _application_in_scope(actor, application) -> bool:
+    """application_q for one loaded application, decided in Python (no query)."""
+    if not _active(actor):
+        return False
+    if actor.role == Role.PROVINCE_OFFICER:
+        return application.city_id[:2] == actor.region_id[:2]
+    if actor.role == Role.CITY_OFFICER:
+        return application.city_id == actor.region_id
+    if actor.role == Role.COUNTY_OFFICER:
+        return application.county_id == actor.region_id
+    if actor.role == Role.ENTERPRISE:
+        return application.enterprise_id == actor.enterprise_id
+    return False
+
+
+def get_application_for_actor(actor, pk):
+    """The application if `actor` may see it; NotFound alike for missing and forbidden."""
+    qs = scope_applications(actor).select_related("enterprise", "city", "county")
+    try:
+        obj = qs.filter(pk=int(pk)).first()
+    except (TypeError, ValueError):
+        obj = None
+    if obj is None:
+        raise NotFound(str(NOT_FOUND))
+    return obj
+
+
+def can_transition(actor, application, roles) -> Decision:
+    """May `actor` take a workflow transition open to `roles` (role codes, "system" for scheduled jobs) on
+    `application`? Outside the actor's reach: hidden (answers "not found"); in reach but another role: the
+    reason. `actor` None is the system (scheduled jobs), allowed only where the table says "system"."""
+    if actor is None:
+        return Decision("system" in roles, str(_("该操作仅由系统执行")))
+    if not _application_in_scope(actor, application):
+        return Decision(False, str(NOT_FOUND), hidden=True)
+    if actor.role not in roles:
+        return Decision(False, str(_("您的角色或层级无权执行此操作")))
+    return Decision(True)
+
+
+def can_manage_notice(actor, region_code: str) -> Decision:
+    """Public notices (公示) are published, and their objections recorded and resolved, by the officers of
+    the publishing region or above it."""
+    if not _officer(actor):
+        return Decision(False, str(_("仅科技管理部门可执行此操作")))
+    if not _within(actor, region_code):
+        return Decision(False, str(NOT_FOUND), hidden=True)
+    return Decision(True)
+
+
+# --- R&D institutions (gaoqi.rnd) -------------------------------------------------------------------------
+
+
+def scope_rnd_institutions(actor, qs: QuerySet | None = None) -> QuerySet:
+    """R&D institutions whose host firm `actor` may see (region of the host firm; a firm its own)."""
+    from gaoqi.rnd.models import RndInstitution
+
+    qs = RndInstitution.objects.all() if qs is None else qs
+    return scope_related(actor, qs)
+
+
+def get_rnd_institution_for_actor(actor, pk):
+    """The institution if `actor` may see its host firm; NotFound alike for missing and forbidden."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise NotFound(str(NOT_FOUND)) from None
+    obj = (
+        scope_rnd_institutions(actor)
+        .select_related("enterprise", "enterprise__city", "enterprise__county")
+        .filter(pk=pk)
+        .first()
+    )
+    if obj is None:
+        raise NotFound(str(NOT_FOUND))
+    return obj
+
+
+def can_manage_rnd(actor, enterprise) -> Decision:
+    """Registering an institution, changing its status, recording its annual performance or a firm's
+    百企示范/千企试点/万企行动 tag: the officers whose region holds the host firm."""
+    if not _officer(actor):
+        return Decision(False, str(_("仅科技管理部门可执行此操作")))
+    if not _in_scope(actor, enterprise):
+        return Decision(False, str(NOT_FOUND), hidden=True)
+    return Decision(True)
+
+
+def can_view_region(actor, region_code: str | None) -> Decision:
+    """Region-level figures (coverage, target progress) of `region_code`: officers of that region or above."""
+    if _officer(actor) and _within(actor, region_code):
+        return Decision(True)
+    return Decision(False, str(NOT_FOUND), hidden=True)
+
+
+# --- Targets (gaoqi.targets) -------------------------------------------------------------------------------
+
+
+def target_regions(actor) -> QuerySet:
+    """The regions whose targets `actor` sets: a province officer its cities, a city officer its counties,
+    anybody else none (a county officer only reads its own county's targets)."""
+    from gaoqi.regions.models import Region
+
+    if _officer(actor) and actor.role == Role.PROVINCE_OFFICER:
+        return Region.objects.filter(province_code=actor.region_id, level="city")
+    if _officer(actor) and actor.role == Role.CITY_OFFICER:
+        return Region.objects.filter(city_code=actor.region_id, level="county")
+    return Region.objects.none()
+
+
+def can_set_target(actor, region) -> Decision:
+    """The province sets its cities' targets, a city its counties'. Outside the actor's region: hidden."""
+    if not _officer(actor):
+        return Decision(False, str(_("仅科技管理部门可执行此操作")))
+    if not _within(actor, region.code):
+        return Decision(False, str(NOT_FOUND), hidden=True)
+    if actor.role == Role.PROVINCE_OFFICER and region.level == "city":
+        return Decision(True)
+    if actor.role == Role.CITY_OFFICER and region.level == "county" and region.city_code == actor.region_id:
+        return Decision(True)
+    return Decision(False, str(_("目标任务由上一级下达：省下达设区市目标，设区市下达县（市、区）目标")))
+
+
+def scope_targets(actor, qs: QuerySet | None = None) -> QuerySet:
+    """Targets of the regions in the officer's region (a county officer: its own county's only)."""
+    from gaoqi.targets.models import Target
+
+    qs = Target.objects.all() if qs is None else qs
+    return qs.filter(region_q(actor, "region"))
+
+
+# --- Rewards and payouts (入库奖励 / 培育奖励 / 首次认定奖励) ------------------------------------------------------
+# An issuer is a region paying from its own budget. Officers see the entitlements of the firms in their scope
+# (whichever issuer pays them) and the budgets of their region, the regions above it and below it; a firm sees
+# its own entitlements. Only the issuer's own officers decide: budgets, computation, approval, payout.
+
+
+def scope_entitlements(actor, qs: QuerySet | None = None) -> QuerySet:
+    """Entitlements an officer (firms in scope) or an enterprise user (its own) may see; nobody else."""
+    from gaoqi.rewards.models import Entitlement
+
+    qs = Entitlement.objects.all() if qs is None else qs
+    if not _active(actor) or actor.role not in OFFICER_ROLES | {Role.ENTERPRISE}:
+        return qs.none()
+    return scope_related(actor, qs)
+
+
+def _issuer_visible(actor, issuer_code: str | None) -> bool:
+    return _officer(actor) and (_within(actor, issuer_code) or _above(actor, issuer_code))
+
+
+def scope_reward_budgets(actor, qs: QuerySet | None = None) -> QuerySet:
+    """Budgets of the officer's region, of the regions above it and below it."""
+    from gaoqi.rewards.models import Budget
+
+    qs = Budget.objects.all() if qs is None else qs
+    if not _officer(actor):
+        return qs.none()
+    code = actor.region_id
+    return qs.filter(region_q(actor, "issuer") | Q(issuer_id__in={code[:2] + "0000", code[:4] + "00"}))
+
+
+def can_manage_rewards(actor, issuer_code: str | None) -> Decision:
+    """May `actor` set the budget of, compute, approve, reject and pay the rewards of the issuer? Only the
+    issuer's own officers; an issuer outside the officer's reach answers like a missing one."""
+    if not _issuer_visible(actor, issuer_code):
+        return Decision(False, str(NOT_FOUND), hidden=True)
+    if actor.region_id != issuer_code:
+        return Decision(False, str(_("仅发放单位本级科技管理部门可以决定其奖励和预算")))
+    return Decision(True)
+
+
+# --- Monitoring: KPIs, dashboards, bulletins (gaoqi.monitoring) ----------------------------------------------
+# A region's KPIs, dashboard and missing-firm lists: can_view_region (officers of that region or above).
+
+
+def scope_bulletins(actor, qs: QuerySet | None = None) -> QuerySet:
+    """Bulletins of the officer's region and the regions below it; nobody else sees any."""
+    from gaoqi.monitoring.models import Bulletin
+
+    qs = Bulletin.objects.all() if qs is None else qs
+    return qs.filter(region_q(actor, "region"))
+
+
+def get_bulletin_for_actor(actor, pk):
+    """The bulletin if its region is the officer's or below it; NotFound alike for missing and forbidden."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise NotFound(str(NOT_FOUND)) from None
+    obj = scope_bulletins(actor).select_related("region").filter(pk=pk).first()
+    if obj is None:
+        raise NotFound(str(NOT_FOUND))
+    return obj
+
+
+def can_generate_bulletin(actor, region_code: str | None) -> Decision:
+    """Officers generate the bulletins of their region and the regions below it; elsewhere: hidden."""
+    if not _officer(actor):
+        return Decision(False, str(_("仅科技管理部门可执行此操作")))
+    if not _within(actor, region_code):
+        return Decision(False, str(NOT_FOUND), hidden=True)
+    return Decision(True)
+
+
+def can_record_statistic(actor, region_code: str | None) -> Decision:
+    """Statistics-bureau figures (regional totals) are imported by the officers of that region or above."""
+    if not _officer(actor):
+        return Decision(False, str(_("仅科技管理部门可导入统计数据")))
+    if not _within(actor, region_code):
+        return Decision(False, str(_("该地区不在您的管辖范围内")), hidden=True)
+    return Decision(True)
+
+
+def can_run_kpi_snapshot(actor) -> Decision:
+    """The monthly KPI snapshot covers the whole province: its province officers may recompute it."""
+    if _officer(actor) and actor.role == Role.PROVINCE_OFFICER:
+        return Decision(True)
+    return Decision(False, str(_("仅省级管理员可重新计算指标快照")))
+
+
+# --- Expert review (gaoqi.experts; the cultivation pool's province review) ----------------------------------
+# An expert sees only the applications assigned to them, and only their own scores. Province officers assign
+# the experts of their pool to the applications in their scope and see the panel's scores once all have scored.
+
+
+def scope_expert_assignments(actor, qs: QuerySet | None = None) -> QuerySet:
+    """An expert: their own assignments; a province officer: those of the applications in scope; else none."""
+    from gaoqi.experts.models import ExpertAssignment
+
+    qs = ExpertAssignment.objects.all() if qs is None else qs
+    if _active(actor) and actor.role == Role.EXPERT:
+        return qs.filter(expert_id=actor.pk)
+    if _officer(actor) and actor.role == Role.PROVINCE_OFFICER:
+        return qs.filter(application_q(actor, "application__"))
+    return qs.none()
+
+
+def get_assignment_for_expert(actor, application_pk):
+    """The expert's own assignment to an application; NotFound alike for a missing application, one assigned
+    to another expert only, and any caller who is not an expert."""
+    if not (_active(actor) and actor.role == Role.EXPERT):
+        raise NotFound(str(NOT_FOUND))
+    try:
+        pk = int(application_pk)
+    except (TypeError, ValueError):
+        raise NotFound(str(NOT_FOUND)) from None
+    obj = (
+        scope_expert_assignments(actor)
+        .select_related("application__enterprise", "application__county")
+        .filter(application_id=pk)
+        .first()
+    )
+    if obj is None:
+        raise NotFound(str(NOT_FOUND))
+    return obj
+
+
+def assignable_experts(actor) -> QuerySet:
+    """The active experts an officer may assign: those of the accounts they administer (a province officer:
+    the provincial pool and the experts of the province's regions)."""
+    return scope_accounts(actor).filter(role=Role.EXPERT, is_active=True)
+
+
+def can_assign_experts(actor, application) -> Decision:
+    """Province officers assign (and withdraw) the experts of an application in their scope."""
+    if not _application_in_scope(actor, application):
+        return Decision(False, str(NOT_FOUND), hidden=True)
+    if actor.role != Role.PROVINCE_OFFICER:
+        return Decision(False, str(_("仅省级管理员可指派评审专家")))
+    return Decision(True)
+
+
+def can_see_panel_scores(actor, application, *, complete: bool) -> Decision:
+    """The experts' individual scores: province officers in scope, once every assigned expert has scored (the
+    review is independent). An expert never sees another expert's score."""
+    if not _application_in_scope(actor, application) or actor.role != Role.PROVINCE_OFFICER:
+        return Decision(False, str(NOT_FOUND), hidden=True)
+    if not complete:
+        return Decision(False, str(_("专家评分尚未全部完成")))
+    return Decision(True)
+
+
+def scope_pool_records(actor, qs: QuerySet | None = None) -> QuerySet:
+    """Cultivation-pool records (admissions, exits) of the applications `actor` may see."""
+    from gaoqi.programmes.pool.models import PoolRecord
+
+    qs = PoolRecord.objects.all() if qs is None else qs
+    return qs.filter(application_q(actor, "application__"))
+
+
+# --- Alerts (gaoqi.alerts) and policy simulation (gaoqi.simulation) ---------------------------------------------
+
+
+def alert_q(actor) -> Q:
+    """Alerts an officer sees: those of their region and below (a firm's alert belongs to its county and city, a
+    city's alert to the city). A county officer does not see its city's own alerts. Nobody else sees any."""
+    if not _officer(actor):
+        return NOTHING
+    if actor.role == Role.PROVINCE_OFFICER:
+        return Q(city__code__startswith=actor.region_id[:2])  # the FK column itself: no join
+    if actor.role == Role.CITY_OFFICER:
+        return Q(city_id=actor.region_id)
+    return Q(county_id=actor.region_id)
+
+
+def scope_alerts(actor, qs: QuerySet | None = None) -> QuerySet:
+    from gaoqi.alerts.models import Alert
+
+    qs = Alert.objects.all() if qs is None else qs
+    return qs.filter(alert_q(actor))
+
+
+def get_alert_for_actor(actor, pk):
+    """The alert if `actor` may see it; NotFound alike for missing and forbidden."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise NotFound(str(NOT_FOUND)) from None
+    obj = scope_alerts(actor).select_related("enterprise", "city", "act_region").filter(pk=pk).first()
+    if obj is None:
+        raise NotFound(str(NOT_FOUND))
+    return obj
+
+
+def can_handle_alert(actor, alert) -> Decision:
+    """Acknowledge or resolve: any officer who sees the alert (the one named to act, or a level above)."""
+    if not _officer(actor):
+        return Decision(False, str(NOT_FOUND), hidden=True)
+    if not scope_alerts(actor).filter(pk=alert.pk).exists():
+        return Decision(False, str(NOT_FOUND), hidden=True)
+    return Decision(True)
+
+
+def can_run_alert_scan(actor) -> Decision:
+    """The scan covers the whole register: its province officers may start one (it also runs on a schedule)."""
+    if _officer(actor) and actor.role == Role.PROVINCE_OFFICER:
+        return Decision(True)
+    return Decision(False, str(_("仅省级管理员可发起全省预警扫描")))
+
+
+def can_simulate(actor) -> Decision:
+    """Policy simulation (政策模拟): the province's policy officers only; anyone else: the page does not exist."""
+    if _officer(actor) and actor.role == Role.PROVINCE_OFFICER:
+        return Decision(True)
+    return Decision(False, str(NOT_FOUND), hidden=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -200,18 +201,26 @@ def account_set_active(*, actor, user: User, active: bool, reason: str) -> User:
     return user
 
 
-def api_token_issue(*, actor, user: User, label: str = "", reason: str = "") -> tuple[ApiToken, str]:
-    """Issue an API token for an account the officer manages (or their own). The key is returned once."""
+def api_token_issue(
+    *, actor, user: User, label: str = "", reason: str = "", days: int | None = None
+) -> tuple[ApiToken, str]:
+    """Issue an API token for an account the officer manages (or their own), valid for `days` (default
+    GAOQI_API_TOKEN_DAYS, at most GAOQI_API_TOKEN_MAX_DAYS). The key is returned once."""
     can_manage_account(actor, user, "issue_token").enforce()
     if not user.is_active:
         raise ValidationFailed(_("账号已停用"), [{"field": "user", "reason": _("停用的账号不能签发令牌")}])
+    longest = settings.GAOQI_API_TOKEN_MAX_DAYS
+    days = settings.GAOQI_API_TOKEN_DAYS if days in (None, "") else days
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= longest:
+        reason_text = _("有效期应为 1 至 %(n)s 天") % {"n": longest}
+        raise ValidationFailed(reason_text, [{"field": "days", "reason": reason_text}])
     with transaction.atomic():
-        token, key = ApiToken.issue(user, (label or "").strip()[:60])
+        token, key = ApiToken.issue(user, (label or "").strip()[:60], days=days)
         audit_record(
             actor=actor,
             action=AuditAction.CREATE,
             target=token,
-            new={"user": user.username, "label": token.label},
+            new={"user": user.username, "label": token.label, "days": days, "expires_at": token.expires_at},
             reason=reason,
         )
     return token, key
@@ -231,7 +240,50 @@ def api_token_revoke(*, actor, token: ApiToken, reason: str) -> None:
                 "label": token.label,
                 "created_at": token.created_at,
                 "last_used_at": token.last_used_at,
+                "expires_at": token.expires_at,
             },
             reason=reason,
         )
         token.delete()
+
+
+# --- Logins ----------------------------------------------------------------------------------------------
+
+LOGIN_OUTCOMES = {
+    "success": "登录成功",
+    "failed": "登录失败",
+    "locked_out": "登录失败次数过多，已锁定",
+    "refused_locked_out": "锁定期内拒绝登录",
+}
+
+
+class _UnknownAccount:
+    """The audit target of a login attempt for a username that does not exist (its id: the username)."""
+
+    _meta = User._meta
+
+    def __init__(self, username: str):
+        self.pk = "?" + username[:39]
+
+
+def login_audit(*, request, username: str, outcome: str, user: User | None = None) -> None:
+    """Record a login attempt (gaoqi.accounts.login, the login view): who, from where, with what outcome.
+    The password is never recorded; an unknown username is recorded as typed (at most 40 characters)."""
+    from gaoqi.accounts.login import client_ip
+
+    username = (username or "").strip()[:150]
+    if user is None:
+        user = User.objects.filter(username=username).first() if username else None
+    with transaction.atomic():
+        audit_record(
+            actor=user if outcome == "success" else None,
+            action=AuditAction.LOGIN,
+            target=user if user is not None else _UnknownAccount(username),
+            new={
+                "outcome": outcome,
+                "username": username[:40],
+                "ip": client_ip(request),
+                "user_agent": request.META.get("HTTP_USER_AGENT", "")[:120],
+            },
+            reason=LOGIN_OUTCOMES.get(outcome, outcome),
+        )

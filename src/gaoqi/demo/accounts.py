@@ -59,8 +59,48 @@ def _agency_firms() -> list[Enterprise]:
     return firms or list(suzhou[:AGENCY_FIRMS])
 
 
-def ensure_demo_accounts() -> list[tuple[DemoAccount, User]]:
-    """Create the demo accounts that are missing; leave existing ones as they are."""
+def real_data_reasons() -> list[str]:
+    """Why the database holds data that is not the generated demo data set (empty list: it does not).
+
+    Synthetic data is marked by its data sources (`DataSource.synthetic`, whose note records the id range
+    of the firms the load created, gaoqi.demo.loader); anything else came from a real import or entry."""
+    from gaoqi.demo.loader import synthetic_enterprise_ids
+    from gaoqi.registry.models import DataSource
+
+    reasons = []
+    sources = DataSource.objects.filter(synthetic=False).count()
+    if sources:
+        reasons.append(f"{sources} 个非合成数据来源（部门导入或企业填报）")
+    synthetic = Q(pk__in=[])
+    for lo, hi in synthetic_enterprise_ids():
+        synthetic |= Q(id__range=(lo, hi))
+    firms = Enterprise.objects.exclude(synthetic).count()
+    if firms:
+        reasons.append(f"{firms} 家非合成企业")
+    return reasons
+
+
+def refuse_real_data(*, allow_real_data: bool = False) -> None:
+    """The demo accounts' passwords are published: they are never added to a database holding real
+    (non-synthetic) data unless `allow_real_data`. Raises DemoDataError saying why. Nothing is added (and
+    nothing refused) when every demo account exists already."""
+    from gaoqi.demo.loader import DemoDataError
+
+    present = set(User.objects.filter(username__in=DEMO_USERNAMES).values_list("username", flat=True))
+    if allow_real_data or present >= set(DEMO_USERNAMES):
+        return
+    if reasons := real_data_reasons():
+        raise DemoDataError(
+            "数据库中有非合成数据（" + "、".join(reasons) + "）：演示账号的密码是公开的，"
+            "不能添加到存有真实数据的数据库。请为演示使用单独的数据库（GAOQI_VAR_DIR 或 DATABASE_URL），"
+            "或确认后加 --allow-real-data。"
+        )
+
+
+def ensure_demo_accounts(*, allow_real_data: bool = False) -> list[tuple[DemoAccount, User]]:
+    """Create the demo accounts that are missing; leave existing ones as they are. Refuses a database with
+    real data (`refuse_real_data`)."""
+    refuse_real_data(allow_real_data=allow_real_data)
     out = []
     with transaction.atomic():
         agency, _ = ServiceAgency.objects.get_or_create(name=AGENCY_NAME, defaults={"region_id": "320500"})

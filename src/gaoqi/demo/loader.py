@@ -392,9 +392,8 @@ def delete_synthetic() -> int:
     records), the synthetic sources, and the demo accounts bound to those firms. Non-synthetic data stays.
     Returns the number of firms deleted.
 
-    Audit events cannot be changed (the database refuses updates), so the events *about* the synthetic firms
-    (their enterprise link could not be cleared) go with them, and one event records how many were removed;
-    every other event stays, the synthetic imports' included."""
+    The audit log keeps every event, those about the synthetic firms included (they keep the firm's credit code
+    and name; the database refuses to change or delete them), and one event records the deletion."""
     from gaoqi.accounts.models import User
     from gaoqi.demo.accounts import DEMO_USERNAMES
 
@@ -410,25 +409,23 @@ def delete_synthetic() -> int:
         Certificate.objects.filter(source__synthetic=True).delete()
         IntellectualProperty.objects.filter(source__synthetic=True).delete()
         sources = list(DataSource.objects.filter(synthetic=True).order_by("id"))
-        purged = sum(_purge_audit_of_firms(lo, hi) for lo, hi in ranges)
+        about = sum(
+            AuditEvent.objects.filter(enterprise__gte=lo, enterprise__lte=hi).count() for lo, hi in ranges
+        )
         for lo, hi in ranges:
             deleted += Enterprise.objects.filter(id__range=(lo, hi)).delete()[1].get("registry.Enterprise", 0)
         DataSource.objects.filter(synthetic=True).delete()
-        if purged and sources:
+        if sources and (deleted or about):
             audit_record(
                 actor=None,
                 action=AuditAction.DELETE,
                 target=sources[0],  # the import that brought the firms in (its event stays)
-                old={"audit_events_about_synthetic_firms": purged, "enterprise_id_ranges": ranges},
-                reason="替换合成演示数据：删除合成企业及其审计记录",
+                old={
+                    "synthetic_firms": deleted,
+                    "sources": [s.pk for s in sources],
+                    "enterprise_id_ranges": ranges,
+                    "audit_events_about_synthetic_firms_kept": about,
+                },
+                reason="替换合成演示数据：删除合成企业（其审计记录保留）",
             )
     return deleted
-
-
-def _purge_audit_of_firms(lo: int, hi: int) -> int:
-    """Delete the audit events linked to the firms lo..hi (the model refuses deletes; the trigger allows them
-    for operator jobs such as this one). Returns how many."""
-    table = connection.ops.quote_name(AuditEvent._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {table} WHERE enterprise_id BETWEEN %s AND %s", [lo, hi])
-        return cursor.rowcount

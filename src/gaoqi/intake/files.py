@@ -25,6 +25,8 @@ from xml.etree import ElementTree
 
 from django.conf import settings
 
+from gaoqi.policy.template.limits import declared_size_problem
+
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 MAX_RATIO = 200  # inflated / compressed: real sheets stay under ~20, a zip bomb is in the thousands
@@ -95,8 +97,8 @@ class Sheet:
     rows: Callable[[], Iterator[list]]  # every row from the first, cells as Python values
     height: int | None = None
     merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)  # 0-based
-    formulas: set[tuple[int, int]] = field(default_factory=set)  # 0-based (row, col)
-    text: str = ""  # a CSV file's decoded text (the delimiter is chosen once the profile is known)
+    formulas: dict = field(default_factory=dict)  # 0-based (row, col) -> CellMark
+    text: str = ""  # the start of a CSV file's text (the delimiter is chosen once the profile is known)
     delimiter: str = ","
 
     @property
@@ -159,6 +161,16 @@ def _check_zip(z: zipfile.ZipFile, file: str) -> None:
         raise FileProblem(file, f"解压后大小 {total / 2**20:.0f} MB 超过上限 {cap / 2**20:.0f} MB")
     if "xl/workbook.xml" not in z.namelist():
         raise FileProblem(file, "这是一个 zip 压缩文件，但不是 Excel 工作簿（没有 xl/workbook.xml）")
+    for info in z.infolist():
+        _check_declared_size(z, info, file)
+
+
+def _check_declared_size(z: zipfile.ZipFile, info: zipfile.ZipInfo, file: str) -> None:
+    """The sizes above are what the archive declares; a forged archive declares a few KB and inflates to GB
+    (and the Excel reader would believe the data, not the header): each part is inflated once, in chunks,
+    and refused at the first byte beyond what it declared (gaoqi.policy.template.limits)."""
+    if problem := declared_size_problem(z, info):
+        raise FileProblem(file, problem)
 
 
 def _sheet_paths(z: zipfile.ZipFile) -> dict[str, str]:
@@ -182,9 +194,49 @@ def _sheet_paths(z: zipfile.ZipFile) -> dict[str, str]:
     return out
 
 
-def _formula_cells(z: zipfile.ZipFile, member: str) -> set[tuple[int, int]]:
-    """(row, col), 0-based, of every cell holding a formula: the sheet XML scanned in chunks."""
-    found: set[tuple[int, int]] = set()
+# A cell holding a formula or an error value (t="e"), with its cached value: <c r="D2" t="e"><f>1/0</f><v>#DIV/0!</v></c>
+_MARKED_CELL_RE = re.compile(
+    rb'<c r="([A-Z]{1,3})([0-9]{1,7})"((?:[^>/]|/(?!>))*)>((?:(?!</c>).){0,40000}?)</c>', re.DOTALL
+)
+_VALUE_RE = re.compile(rb"<v>([^<]*)</v>|<is>", re.DOTALL)
+_TAIL = 64 * 1024  # longer than any cell of interest (Excel formulas are at most 8,192 characters)
+FORMULA, FORMULA_NO_VALUE, ERROR_VALUE = "formula", "formula_no_value", "error"
+
+
+@dataclass(frozen=True)
+class CellMark:
+    """Why a cell cannot be imported as it reads: a formula (with or without a cached result) or an Excel
+    error value such as #DIV/0! or #N/A (which python-calamine reads as an empty cell)."""
+
+    kind: str  # FORMULA, FORMULA_NO_VALUE, ERROR_VALUE
+    value: str = ""  # the error value, or the cached result as written
+
+    def reason(self) -> str:
+        if self.kind == ERROR_VALUE:
+            return f"单元格是 Excel 错误值 {self.value}（不是空值），请修正公式或数据后再导入"
+        if self.kind == FORMULA_NO_VALUE:
+            return "单元格是公式且没有计算结果（文件未在 Excel 中重新计算保存），请改为数值后再导入"
+        return "单元格是公式，请改为数值后再导入（复制后“选择性粘贴—数值”）"
+
+
+def _mark(attrs: bytes, body: bytes) -> CellMark | None:
+    has_formula = b"<f" in body
+    is_error = b't="e"' in attrs
+    if not (has_formula or is_error):
+        return None
+    m = _VALUE_RE.search(body)
+    cached = m[1].decode("utf-8", "replace").strip() if m and m[1] is not None else ("inline" if m else "")
+    if is_error:
+        return CellMark(ERROR_VALUE, cached or "#VALUE!")
+    if not cached:
+        return CellMark(FORMULA_NO_VALUE)
+    return CellMark(FORMULA, cached)
+
+
+def _formula_cells(z: zipfile.ZipFile, member: str) -> dict[tuple[int, int], CellMark]:
+    """(row, col), 0-based, of every cell holding a formula or an error value: the sheet XML scanned in
+    chunks (bounded memory), never parsed whole."""
+    found: dict[tuple[int, int], CellMark] = {}
     try:
         stream = z.open(member)
     except KeyError:
@@ -193,10 +245,11 @@ def _formula_cells(z: zipfile.ZipFile, member: str) -> set[tuple[int, int]]:
     with stream:
         while chunk := stream.read(_CHUNK):
             data = tail + chunk
-            if b"<f" in data:
-                for m in _FORMULA_RE.finditer(data):
-                    found.add((int(m[2]) - 1, _col_index(m[1])))
-            tail = data[-512:]
+            if b"<f" in data or b't="e"' in data:
+                for m in _MARKED_CELL_RE.finditer(data):
+                    if (mark := _mark(m[3], m[4])) is not None:
+                        found[(int(m[2]) - 1, _col_index(m[1]))] = mark
+            tail = data[-_TAIL:]
     return found
 
 
@@ -231,7 +284,7 @@ def _calamine_sheets(workbook, file: str, formulas_of=None) -> list[Sheet]:
                 rows=_calamine_rows(sheet, cap["rows"] + 50, file, name),
                 height=height,
                 merged=list(sheet.merged_cell_ranges or []),
-                formulas=formulas_of(name) if formulas_of else set(),
+                formulas=formulas_of(name) if formulas_of else {},
             )
         )
     return sheets
@@ -252,7 +305,7 @@ def _open_xlsx(path: Path, file: str) -> Workbook:
         workbook = CalamineWorkbook.from_path(str(path))
     except Exception as exc:
         raise FileProblem(file, f"无法读取 Excel 文件（{exc}）") from exc
-    return Workbook(file, "xlsx", _calamine_sheets(workbook, file, lambda n: formulas.get(n, set())))
+    return Workbook(file, "xlsx", _calamine_sheets(workbook, file, lambda n: formulas.get(n, {})))
 
 
 def _open_xls(path: Path, file: str) -> Workbook:
@@ -274,24 +327,48 @@ DELIMITERS = (",", "\t", ";")
 
 
 def decode_text(data: bytes, file: str) -> str:
-    if b"\x00" in data[:65536] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    """Bytes to text by the CSV rules (tests and small inputs; files are read by `_open_csv`, streaming)."""
+    encoding = _encoding_of(io.BytesIO(data), file)
+    return data.decode(encoding)
+
+
+def _encoding_of(fh, file: str) -> str:
+    """The text encoding of a CSV file, read once in chunks (the file is never held whole): UTF-16 by its BOM,
+    UTF-8 (BOM or not), else GB18030. FileProblem for binary content or bytes no encoding accepts."""
+    head = fh.read(65536)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        candidates = ["utf-16"]
+    elif b"\x00" in head:
         raise FileProblem(file, "文件内容不是文本（含二进制数据），也不是 Excel 文件")
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError as exc:
-            raise FileProblem(file, "文件编码无法识别（UTF-16 内容有误）") from exc
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:  # Excel on Chinese Windows saves CSV as GBK (a subset of GB18030) without saying so
-        return data.decode("gb18030")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise FileProblem(
-            file, f"文件编码无法识别（既不是 UTF-8 也不是 GBK/GB18030，第 {line} 行附近字节有误）", row=line
-        ) from exc
+    else:
+        candidates = ["utf-8-sig", "gb18030"]
+    furthest = (
+        0  # the line where the encoding that read furthest failed: the likeliest place of the bad bytes
+    )
+    for encoding in candidates:
+        fh.seek(0)
+        decoder = codecs.getincrementaldecoder(encoding)()
+        line, ok = 1, True
+        while True:
+            chunk = fh.read(_CHUNK)
+            try:
+                decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                ok = False
+                line += chunk[: max(exc.start, 0)].count(b"\n")
+                break
+            if not chunk:
+                break
+            line += chunk.count(b"\n")
+        if ok:
+            return encoding
+        furthest = max(furthest, line)
+    line = furthest
+    if candidates == ["utf-16"]:
+        raise FileProblem(file, "文件编码无法识别（UTF-16 内容有误）")
+    raise FileProblem(
+        file, f"文件编码无法识别（既不是 UTF-8 也不是 GBK/GB18030，第 {line} 行附近字节有误）", row=line
+    )
 
 
 def sniff_delimiter(text: str, known: Callable[[str], bool]) -> str:
@@ -309,21 +386,85 @@ def sniff_delimiter(text: str, known: Callable[[str], bool]) -> str:
     return best
 
 
+class _RecordLines:
+    """The lines csv.reader consumes, kept for the record being read: where a parse error happened."""
+
+    def __init__(self, fh):
+        self.fh = fh
+        self.current: list[str] = []
+        self.current_chars = 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        line = next(self.fh)
+        if self.current_chars < 1 << 20:  # enough to place the error; a runaway field is not kept whole
+            self.current.append(line)
+            self.current_chars += len(line)
+        return line
+
+    def start_record(self) -> None:
+        self.current, self.current_chars = [], 0
+
+
+def _column_at_end(text: str, delimiter: str) -> int:
+    """The 0-based column in which `text` (the start of a CSV record) ends: delimiters outside quotes."""
+    column, quoted = 0, False
+    for ch in text:
+        if ch == '"':
+            quoted = not quoted
+        elif ch == delimiter and not quoted:
+            column += 1
+    return column
+
+
 def _open_csv(path: Path, file: str) -> Workbook:
-    text = decode_text(path.read_bytes(), file)
+    """A CSV file read as a stream: the encoding is checked in one pass over chunks, then the rows are parsed
+    from the file as they are asked for (memory does not grow with the file)."""
+    with open(path, "rb") as fh:
+        encoding = _encoding_of(fh, file)
+        fh.seek(0)
+        head = fh.read(1 << 16)
+    text_head = codecs.getincrementaldecoder(encoding)().decode(head, final=False)
     cap = limits()
-    sheet = Sheet(name="", rows=lambda: rows(), text=text)
+    sheet = Sheet(name="", rows=lambda: rows(), text=text_head)
 
     def rows() -> Iterator[list]:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=sheet.delimiter)
-        try:
-            for i, row in enumerate(reader):
+        with open(path, encoding=encoding, newline="") as fh:
+            lines = _RecordLines(fh)
+            reader = csv.reader(lines, delimiter=sheet.delimiter)
+            i = 0
+            while True:
+                lines.start_record()
+                first_line = reader.line_num + 1
+                try:
+                    row = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as exc:
+                    raise _csv_problem(
+                        exc, file, first_line, "".join(lines.current), sheet.delimiter
+                    ) from exc
                 if i >= cap["rows"] + 50:
                     raise FileProblem(file, f"行数超过上限 {cap['rows']:,}", row=i + 1)
                 if len(row) > cap["columns"]:
                     raise FileProblem(file, f"列数 {len(row)} 超过上限 {cap['columns']}", row=i + 1)
+                i += 1
                 yield row
-        except csv.Error as exc:
-            raise FileProblem(file, f"CSV 格式有误：{exc}", row=reader.line_num) from exc
 
     return Workbook(file, "csv", [sheet])
+
+
+def _csv_problem(exc: csv.Error, file: str, line: int, consumed: str, delimiter: str) -> FileProblem:
+    """A csv module error with the row (the record's first line) and, for an over-long field, its column."""
+    text = str(exc)
+    if "field larger than field limit" in text:
+        column = _column_at_end(consumed, delimiter)
+        return FileProblem(
+            file,
+            f"单元格内容超过 {csv.field_size_limit():,} 个字符（常见原因：引号未配对，其后的内容都被当成了一个单元格）",
+            row=line,
+            column=f"{col_letter(column)}列",
+        )
+    return FileProblem(file, f"CSV 格式有误：{text}", row=line)

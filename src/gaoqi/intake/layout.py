@@ -127,6 +127,25 @@ def _score(row: list, profile: Profile) -> set[str]:
     return found
 
 
+def _merged_headers(head: list[list], sheet: Sheet, profile: Profile, file: str, header_index: int) -> None:
+    """A header cell merged across several columns would make one header stand for each of them: an error
+    (a year band above the header may span columns; the header row's own cells may not)."""
+    for (r0, c0), (r1, c1) in sheet.merged:
+        if not (r0 <= header_index <= r1) or c1 <= c0 or r0 >= len(head):
+            continue
+        value = head[r0][c0] if c0 < len(head[r0]) else None
+        if not isinstance(value, str) or resolve(value, profile) is None:
+            continue  # a merged title or remark, not a data column
+        written = text_of(value)
+        raise FileProblem(
+            file,
+            f"表头“{written}”合并了 {col_letter(c0)}–{col_letter(c1)} 列，每个数据列须有自己的表头（请取消合并）",
+            sheet=sheet.name,
+            row=r0 + 1,
+            column=f"{written}（{col_letter(c0)}列）",
+        )
+
+
 def find_layout(
     head: list[list], sheet: Sheet, profile: Profile, file: str, given_year: int | None
 ) -> Layout:
@@ -145,6 +164,7 @@ def find_layout(
             sheet=sheet.name,
         )
     header = filled[best]
+    _merged_headers(head, sheet, profile, file, best)
     band = filled[best - 1] if best > 0 else []
     band_years = [_band_year(c) for c in band]
     if not sheet.merged and any(band_years):  # a CSV loses the merge: a year stands for the cells after it

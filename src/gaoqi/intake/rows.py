@@ -178,8 +178,8 @@ class RowReader:
                     return True, None
                 if cover:
                     value = self._merge_values.get((cover[0], cover[1]))
-        if self.sheet.formulas and (index, col_index) in self.sheet.formulas:
-            self._cell_problem(row, col_index, "单元格是公式，请改为数值后再导入（复制后“选择性粘贴—数值”）")
+        if self.sheet.formulas and (mark := self.sheet.formulas.get((index, col_index))) is not None:
+            self._cell_problem(row, col_index, mark.reason())
             return True, None
         return False, value
 

@@ -196,6 +196,19 @@ def batch_stage(
             notes=notes,
         )
         bulk.insert(StagedRow, STAGED_COLUMNS, _staged_rows(batch, classified))
+        audit_record(
+            actor=actor,
+            action=AuditAction.CREATE,
+            target=batch,
+            new={
+                "status": batch.status,
+                "file": batch.file_name,
+                "sha256": batch.file_sha256,
+                "profile": batch.profile,
+                "rows": len(read.rows),
+            },
+            reason=f"暂存导入预览 {batch.file_name}",
+        )
     return batch
 
 
@@ -268,6 +281,14 @@ def row_confirm_match(*, actor, row: StagedRow, enterprise_id: int | None) -> St
             conflicts += conflict
         batch.summary = {**batch.summary, "counts": counts, "conflicts": conflicts}
         batch.save(update_fields=["summary"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.DECISION,
+            target=row,
+            old={"batch": batch.pk, "line": row.line, "name": row.name},
+            new={"enterprise_id": enterprise_id, "status": row.status},
+            reason=f"确认导入批次 #{batch.pk} 第 {row.line} 行对应的企业" if enterprise_id else "取消确认",
+        )
     return row
 
 

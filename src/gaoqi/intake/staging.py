@@ -110,23 +110,26 @@ def read_rows(
     cap = limits()["cell_chars"]
     max_rows = limits()["rows"]
     parsed: list[ParsedRow] = []
-    cells_of: list[list] = []  # kept until duplicates are known: an error row keeps its cells as text
+    # Only an error row keeps its cells (as short texts, for the error workbook): memory follows the parsed
+    # rows, not the file. A row that turns out to be an error later (a conflicting duplicate) is read again.
     for n, (row, cells) in enumerate(reader.rows(data, layout.header_index + 1), start=1):
         if n > max_rows:
             raise FileProblem(
                 file, f"数据行数超过上限 {max_rows:,}（请分成多个文件导入）", sheet=sheet.name, row=row.line
             )
+        if row.errors:
+            row.raw = raw_text(cells, cap)
         parsed.append(row)
-        cells_of.append(cells)
         if progress and n % PROGRESS_EVERY == 0:
             progress(row.line, total, "读取并校验")
     if not parsed:
         raise FileProblem(file, "只有表头，没有数据行", sheet=sheet.name, row=layout.header_index + 1)
     duplicates = _duplicates(profile, parsed)
-    for row, cells in zip(parsed, cells_of, strict=True):
-        if row.errors:
-            row.raw = raw_text(cells, cap)
-    del cells_of
+    later = {row.line: row for row in parsed if row.errors and row.raw is None}
+    if later:
+        for line, cells in enumerate(sheet.rows(), start=1):
+            if line in later:
+                later[line].raw = raw_text(cells, cap)
     notes = []
     if layout.unknown:
         notes.append(f"未使用的列：{'、'.join(layout.unknown[:20])}")
@@ -139,6 +142,8 @@ def read_rows(
     ignored = [s.label for s in workbook.sheets if s is not sheet]
     if ignored:
         notes.append(f"读取工作表“{sheet.label}”，未读取：{'、'.join(ignored)}")
+    elif sheet.name:
+        notes.append(f"读取工作表“{sheet.name}”")
     synthetic = any(
         isinstance(c, str) and SYNTHETIC_MARK in c for r in head[: layout.header_index] for c in r
     )

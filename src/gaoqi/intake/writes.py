@@ -16,6 +16,7 @@ from django.db.models import ProtectedError, Q
 from django.utils import timezone
 
 from gaoqi.audit.models import AuditAction, AuditEvent
+from gaoqi.audit.services import PendingEvent, audit_record_many
 from gaoqi.errors import ValidationFailed
 from gaoqi.intake import bulk
 from gaoqi.intake.models import EnterpriseTag, ExtraFact, FieldChange, ImportBatch, RowStatus
@@ -48,20 +49,22 @@ def _audit_rows(actor, batch: ImportBatch, items: list[tuple[int, str, dict | No
     """Per-firm audit events (a firm created or its registration fields changed by this import). A created
     firm's event names it by id only: linked, it would pin the firm (the audit log refuses the update a
     delete needs), and a revert must be able to remove the firm it created."""
-    events = [
-        AuditEvent(
-            actor=actor,
-            action=action,
-            target_type="registry.enterprise",
-            target_id=str(eid),
-            enterprise_id=None if action == AuditAction.CREATE else eid,
-            old=old,
-            new=new,
-            reason=f"导入批次 #{batch.pk}（{batch.file_name}）第 {line} 行"[:500],
-        )
-        for eid, action, old, new, line in items
-    ]
-    AuditEvent.objects.bulk_create(events, batch_size=BATCH)
+    audit_record_many(
+        [
+            PendingEvent(
+                actor=actor,
+                action=action,
+                target_type="registry.enterprise",
+                target_id=str(eid),
+                enterprise_id=None if action == AuditAction.CREATE else eid,
+                old=old,
+                new=new,
+                reason=f"导入批次 #{batch.pk}（{batch.file_name}）第 {line} 行"[:500],
+            )
+            for eid, action, old, new, line in items
+        ],
+        batch_size=BATCH,
+    )
 
 
 def write_batch(

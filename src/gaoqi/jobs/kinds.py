@@ -8,6 +8,10 @@ JOB_KINDS = {
     "intake.commit": _("提交导入数据"),
     "ledger.reevaluate": _("重新评价"),
     "export": _("导出"),
+    "monitoring.bulletin": _("生成进展通报"),
+    "monitoring.snapshot": _("指标月度快照"),
+    "alerts.scan": _("监测预警扫描"),
+    "simulation.run": _("政策模拟"),
 }
 
 

@@ -79,12 +79,15 @@ def ledger_page(*, actor, filters: LedgerFilter, page: int | str = 1, summary: S
     """One page of the filtered ledger. The page's keys are read from the ledger alone, off an index in list
     order; the rows with their firm, regions and field are fetched for those keys only (a join first let
     the planner sort the whole selection). Given the `summary` of the same filters, its counts are the
-    page's total (no second count)."""
+    page's total (no second count). ValidationFailed for a page number that is not one (never another page
+    instead)."""
     keys = _filtered(actor, filters).order_by("name_pinyin", "enterprise_id").values_list("pk", flat=True)
+    from gaoqi.registry.selectors import checked_page
+
     paginator = Paginator(keys, PER_PAGE)
     if summary is not None:
         paginator.count = summary.by_grade.get(filters.grade, 0) if filters.grade else summary.total
-    current = paginator.get_page(page)
+    current = checked_page(paginator, page)  # ValidationFailed for a page that is not one
     ids = list(current.object_list)
     rows = LedgerEntry.objects.filter(pk__in=ids).select_related("enterprise", "county", "city", "tech_field")
     by_id = {row.pk: row for row in rows}

@@ -16,6 +16,8 @@ import polars as pl
 from django.db import connection, transaction
 from django.utils import timezone
 
+from gaoqi.audit.models import AuditAction
+from gaoqi.audit.services import PendingEvent, audit_record_many
 from gaoqi.ledger.facts import SCHEMA, facts_table
 from gaoqi.ledger.models import EvaluationSnapshot, LedgerEntry
 from gaoqi.ledger.pinyin import sort_key
@@ -286,10 +288,32 @@ def reevaluate(
             if progress:
                 progress(n * (k + 1), total, f"保存 {policy.title_zh} 评价结果")
         entries = _store_entries(facts, results, ledger_facts, ledger_table, as_of, now, ids)
-    grades = ledger_table.group_by("grade").len().sort("grade")
-    return ReevaluationResult(
-        as_of, n, n * (len(policies) + 1), {g or "-": c for g, c in grades.iter_rows()}, written, entries
-    )
+        grades = ledger_table.group_by("grade").len().sort("grade")
+        by_grade = {g or "-": c for g, c in grades.iter_rows()}
+        audit_record_many(
+            [
+                PendingEvent(
+                    actor=None,
+                    action=AuditAction.UPDATE,
+                    target_type="ledger.reevaluation",
+                    target_id=as_of.isoformat(),
+                    new={
+                        "as_of": as_of,
+                        "firms": n,
+                        "snapshots": {
+                            "inserted": written.inserted,
+                            "rewritten": written.rewritten,
+                            "touched": written.touched,
+                            "unchanged": written.unchanged,
+                        },
+                        "by_grade": by_grade,
+                        "scope": "all" if enterprise_ids is None else f"{len(enterprise_ids)} firms",
+                    },
+                    reason="重新评价（评价快照与台账）",
+                )
+            ]
+        )
+    return ReevaluationResult(as_of, n, n * (len(policies) + 1), by_grade, written, entries)
 
 
 def reevaluate_region(*, region: str, as_of: str, progress: Progress | None = None) -> dict:

@@ -6,37 +6,43 @@ import os
 from datetime import date
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from gaoqi.errors import ValidationFailed
 from gaoqi.jobs.services import start_job
 from gaoqi.ledger import selectors
 from gaoqi.ledger.export import export_ledger
 from gaoqi.ledger.gaps import reserve_advice
 from gaoqi.ledger.models import Grade
+from gaoqi.registry import selectors as registry_selectors
 from gaoqi.web import selectors as web_selectors
 
 
-def _choice(value: str | None, allowed) -> str | None:
-    return value if value and value in allowed else None
-
-
-def _filters(request, options) -> selectors.LedgerFilter:
+def _filters(request) -> tuple[selectors.LedgerFilter, list[dict]]:
+    """The filters asked for and what is wrong with them (a region or zone outside the officer's reach, an
+    unknown tier, field or list): the problems are shown, never silently dropped."""
     get = request.GET
-    return selectors.LedgerFilter(
-        city=_choice(get.get("city"), {r.code for r in options.cities}),
-        county=_choice(get.get("county"), {r.code for r in options.counties}),
-        grade=_choice(get.get("grade"), Grade.values),
-        tech_field=_choice(get.get("tech_field"), {f.code for f in options.tech_fields}),
-        hitech_zone=_choice(
-            get.get("hitech_zone"), {z.code for z in options.zones} | {options.zone_any, options.zone_none}
-        ),
-        list=_choice(get.get("list"), selectors.LISTS) or "all",
-        q=(get.get("q") or "").strip()[:60] or None,
+    raw = {
+        name: (get.get(name) or "").strip() or None
+        for name in ("city", "county", "tech_field", "hitech_zone")
+    }
+    q = (get.get("q") or "").strip() or None
+    problems = registry_selectors.filter_errors(
+        actor=request.user, filters=registry_selectors.EnterpriseFilter(**raw, q=q)
     )
+    grade, listed = get.get("grade") or None, get.get("list") or "all"
+    if grade is not None and grade not in Grade.values:
+        problems.append({"field": "grade", "reason": _("未知的台账等级“%(v)s”") % {"v": grade[:20]}})
+    if listed not in selectors.LISTS:
+        problems.append({"field": "list", "reason": _("未知的名单“%(v)s”") % {"v": listed[:20]}})
+    if problems:
+        return selectors.LedgerFilter(), problems
+    return selectors.LedgerFilter(**raw, grade=grade, list=listed, q=q), []
 
 
 def _officer(request) -> None:
@@ -48,12 +54,20 @@ def _officer(request) -> None:
 def ledger(request):
     _officer(request)
     options = web_selectors.filter_options(actor=request.user)
-    filters = _filters(request, options)
+    filters, problems = _filters(request)
     summary = selectors.ledger_summary(actor=request.user, filters=filters)
-    page = selectors.ledger_page(
-        actor=request.user, filters=filters, page=request.GET.get("page") or 1, summary=summary
-    )
+    try:
+        page = selectors.ledger_page(
+            actor=request.user,
+            filters=filters,
+            page=1 if problems else request.GET.get("page") or 1,
+            summary=summary,
+        )
+    except ValidationFailed as exc:
+        problems = exc.errors
+        page = selectors.ledger_page(actor=request.user, filters=filters, summary=summary)
     context = {
+        "problems": problems,
         "page": page,
         "filters": filters,
         "options": options,
@@ -67,6 +81,8 @@ def ledger(request):
     )
     response = render(request, "ledger/_results.html" if partial else "ledger/ledger.html", context)
     patch_vary_headers(response, ["HX-Request"])
+    if problems and not partial:  # htmx swaps only successful responses: the panel shows the problems
+        response.status_code = 400
     return response
 
 
@@ -86,7 +102,12 @@ def ledger_advice(request):
 @login_required
 def ledger_export(request):
     _officer(request)
-    filters = _filters(request, web_selectors.filter_options(actor=request.user))
+    filters, problems = _filters(request)
+    if problems:
+        text = "；".join(p["reason"] for p in problems)
+        return HttpResponse(
+            f"{_('筛选条件有误')}：{text}", status=400, content_type="text/plain; charset=utf-8"
+        )
     path = export_ledger(actor=request.user, filters=filters)
     handle = open(path, "rb")  # noqa: SIM115 - FileResponse closes it
     os.unlink(path)  # the open handle keeps the data until the response is sent

@@ -10,8 +10,10 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
 
 from gaoqi.accounts.scope import can, scope_enterprises, scope_related
+from gaoqi.errors import ValidationFailed
 from gaoqi.policy.core.facts import EnterpriseFacts
 from gaoqi.registry.models import (
     FACT_FIELDS,
@@ -135,13 +137,97 @@ class CappedPaginator(Paginator):
         return self._get_page(rows[: self.per_page], 1, self)
 
 
+Q_MAX = 60
+
+
+def filter_errors(*, actor, filters: EnterpriseFilter) -> list[dict]:
+    """What is wrong with the filters, said plainly ({"field", "reason"}): a region outside the actor's, an
+    unknown field, status or zone. Nothing is silently dropped or replaced."""
+    from gaoqi.accounts.scope import regions_for_filter, zones_for_filter
+    from gaoqi.regions.models import Level
+    from gaoqi.registry.models import TechField
+
+    errors = []
+    f = filters
+    if f.city or f.county:
+        levels = dict(regions_for_filter(actor).values_list("code", "level"))
+        for name, value, level, label in (
+            ("city", f.city, Level.CITY, _("设区市")),
+            ("county", f.county, Level.COUNTY, _("县（市、区）")),
+        ):
+            if value and levels.get(value) != level:
+                errors.append(
+                    {
+                        "field": name,
+                        "reason": _("“%(v)s”不是可以筛选的%(what)s") % {"v": value[:20], "what": label},
+                    }
+                )
+    if f.tech_field and not TechField.objects.filter(code=f.tech_field).exists():
+        errors.append(
+            {"field": "tech_field", "reason": _("未知的技术领域“%(v)s”") % {"v": f.tech_field[:20]}}
+        )
+    if f.status and f.status not in STATUSES:
+        errors.append(
+            {"field": "status", "reason": _("状态须为 %(choices)s 之一") % {"choices": "、".join(STATUSES)}}
+        )
+    if f.hitech_zone and f.hitech_zone not in (ZONE_ANY, ZONE_NONE):
+        if not zones_for_filter(actor).filter(code=f.hitech_zone).exists():
+            errors.append(
+                {
+                    "field": "hitech_zone",
+                    "reason": _("“%(v)s”不是可以筛选的高新区") % {"v": f.hitech_zone[:20]},
+                }
+            )
+    if f.q and len(f.q) > Q_MAX:
+        errors.append({"field": "q", "reason": _("搜索词不能超过 %(n)s 个字") % {"n": Q_MAX}})
+    return errors
+
+
+def page_number(value) -> int:
+    """A page number from a request: a positive integer, else ValidationFailed (never silently page 1)."""
+    text = str(value if value is not None else 1).strip()
+    if not text.isdigit() or int(text) < 1 or len(text) > 9:
+        raise ValidationFailed(_("页码有误"), [{"field": "page", "reason": _("页码须为正整数")}])
+    return int(text)
+
+
+def checked_per_page(value, maximum: int = PER_PAGE_MAX) -> int:
+    if not isinstance(value, int) or not 1 <= value <= maximum:
+        raise ValidationFailed(
+            _("每页条数有误"),
+            [{"field": "per_page", "reason": _("每页条数须在 1 到 %(n)s 之间") % {"n": maximum}}],
+        )
+    return value
+
+
+def checked_page(paginator: Paginator, value):
+    """The page asked for, or ValidationFailed saying how many pages there are (never the last page instead)."""
+    number = page_number(value)
+    if number == 1:
+        return paginator.page(1)
+    pages = paginator.num_pages
+    if number > pages:
+        reason = _("共 %(n)s 页") % {"n": pages}
+        if getattr(paginator, "capped", False):
+            reason += _("（只计数前 %(cap)s 条，请缩小筛选范围）") % {"cap": f"{paginator.COUNT_CAP:,}"}
+        raise ValidationFailed(_("页码超出范围"), [{"field": "page", "reason": reason}])
+    return paginator.page(number)
+
+
 def enterprise_list(*, actor, filters: EnterpriseFilter | None = None, page: int = 1, per_page: int = 20):
-    """A page of the enterprises the actor may see, filtered, ordered by name. Two queries: count + page."""
+    """A page of the enterprises the actor may see, filtered, ordered by name. Two queries: count + page.
+
+    ValidationFailed (listing every problem) for a filter outside the actor's reach or unknown, a page number
+    that is not a positive integer or beyond the last page, a per_page outside 1..PER_PAGE_MAX."""
     today = timezone.localdate()
-    qs = _apply_filter(scope_enterprises(actor), filters or EnterpriseFilter(), today)
+    filters = filters or EnterpriseFilter()
+    errors = filter_errors(actor=actor, filters=filters)
+    if errors:
+        raise ValidationFailed(_("筛选条件有误"), errors)
+    qs = _apply_filter(scope_enterprises(actor), filters, today)
     qs = qs.select_related("county", "city", "tech_field", "hitech_zone").order_by("name", "id")
-    paginator = CappedPaginator(qs, max(1, min(per_page, PER_PAGE_MAX)))
-    return paginator.get_page(page)
+    paginator = CappedPaginator(qs, checked_per_page(per_page))
+    return checked_page(paginator, page)
 
 
 def hitech_zone_list(*, level: str | None = None, city: str | None = None):

@@ -147,13 +147,16 @@ def token_issue(request, pk):
     actor = request.user
     account = get_account_for_actor(actor, pk)
     form = TokenForm(request.POST)
-    form.is_valid()
+    if not form.is_valid() and "days" in form.errors:
+        messages.error(request, _("有效期（天）：%(error)s") % {"error": form.errors["days"][0]})
+        return redirect("web:account_detail", pk=account.pk)
     try:
         token, key = api_token_issue(
             actor=actor,
             user=account,
             label=form.cleaned_data.get("label", ""),
             reason=form.cleaned_data.get("reason", ""),
+            days=form.cleaned_data.get("days"),
         )
     except ApplicationError as exc:
         messages.error(request, first_error(exc))

@@ -114,4 +114,8 @@ class AccountForm(forms.Form):
 
 class TokenForm(forms.Form):
     label = forms.CharField(label=_("用途说明"), max_length=60, required=False)
+    # Range checked by the service (api_token_issue); empty: the platform's default validity.
+    days = forms.IntegerField(
+        label=_("有效期（天）"), required=False, widget=forms.NumberInput(attrs={"min": 1})
+    )
     reason = forms.CharField(label=_("原因"), max_length=500, required=False)

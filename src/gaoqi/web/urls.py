@@ -2,15 +2,12 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from gaoqi.web import account_views, agency_views, coaching_views, views
+from gaoqi.web import auth_views as auth_views_gaoqi
 
 app_name = "web"
 
 urlpatterns = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(template_name="web/login.html", redirect_authenticated_user=True),
-        name="login",
-    ),
+    path("login/", auth_views_gaoqi.LoginView.as_view(), name="login"),
     # Django's LogoutView answers POST only: logging out is a form button, never a link.
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", views.home, name="home"),

@@ -16,7 +16,7 @@ from gaoqi.accounts.scope import can, get_enterprise_for_actor
 from gaoqi.accounts.selectors import agencies_of_enterprise
 from gaoqi.audit.selectors import audit_trail_for_enterprise
 from gaoqi.coaching import selectors as coaching_selectors
-from gaoqi.errors import NotFound
+from gaoqi.errors import NotFound, ValidationFailed
 from gaoqi.registry import selectors
 from gaoqi.registry.evaluation import evaluate_enterprise
 from gaoqi.web import evaluation as web_evaluation
@@ -63,29 +63,32 @@ def home(request):
     return render(request, "web/home.html", context)
 
 
-def _choice(value: str | None, allowed) -> str | None:
-    """The submitted value if it is one of the offered choices, else no filter."""
-    return value if value and value in allowed else None
-
-
 @login_required
 def enterprise_list(request):
+    """The list. A filter outside the user's reach or unknown, or a page number out of range, is said plainly
+    above an unfiltered first page (status 400; 200 for htmx, which swaps only successful responses)."""
     options = web_selectors.filter_options(actor=request.user)
     get = request.GET
     filters = selectors.EnterpriseFilter(
-        city=_choice(get.get("city"), {r.code for r in options.cities}),
-        county=_choice(get.get("county"), {r.code for r in options.counties}),
-        tech_field=_choice(get.get("tech_field"), {f.code for f in options.tech_fields}),
-        status=_choice(get.get("status"), selectors.STATUSES),
-        hitech_zone=_choice(
-            get.get("hitech_zone"),
-            {selectors.ZONE_ANY, selectors.ZONE_NONE, *(z.code for z in options.zones)},
-        ),
-        q=(get.get("q") or "").strip()[:60] or None,
+        city=get.get("city") or None,
+        county=get.get("county") or None,
+        tech_field=get.get("tech_field") or None,
+        status=get.get("status") or None,
+        hitech_zone=get.get("hitech_zone") or None,
+        q=(get.get("q") or "").strip() or None,
     )
-    page = selectors.enterprise_list(actor=request.user, filters=filters, page=get.get("page") or 1)
-    context = {"page": page, "filters": filters, "options": options}
-    return _render(request, "web/enterprise_list.html", "web/_enterprise_results.html", context)
+    status, problems = 200, None
+    try:
+        page = selectors.enterprise_list(actor=request.user, filters=filters, page=get.get("page") or 1)
+    except ValidationFailed as exc:
+        problems = exc
+        filters = selectors.EnterpriseFilter()
+        page = selectors.enterprise_list(actor=request.user, filters=filters)
+        status = 200 if _partial(request) else 400
+    context = {"page": page, "filters": filters, "options": options, "problems": problems}
+    response = _render(request, "web/enterprise_list.html", "web/_enterprise_results.html", context)
+    response.status_code = status
+    return response
 
 
 def _tab_overview(actor, enterprise, query) -> dict:

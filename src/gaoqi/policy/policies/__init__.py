@@ -11,10 +11,11 @@ from gaoqi.policy.core.rules import RuleSet
 from gaoqi.policy.policies.hte import RULES as HTE
 from gaoqi.policy.policies.ledger_tier import RULES as LEDGER_TIER
 from gaoqi.policy.policies.pool import RULES as POOL
+from gaoqi.policy.policies.reward import RULES as REWARD
 from gaoqi.policy.policies.rnd_institution import RULES as RND_INSTITUTION
 from gaoqi.policy.policies.tech_sme import RULES as TECH_SME
 
-RULES: dict[str, RuleSet] = {r.name: r for r in (TECH_SME, HTE, POOL, RND_INSTITUTION, LEDGER_TIER)}
+RULES: dict[str, RuleSet] = {r.name: r for r in (TECH_SME, HTE, POOL, RND_INSTITUTION, LEDGER_TIER, REWARD)}
 ENTERPRISE_POLICIES = tuple(n for n, r in RULES.items() if r.facts_type is TECH_SME.facts_type)
 
 __all__ = ["ENTERPRISE_POLICIES", "RULES"]

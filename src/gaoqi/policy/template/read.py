@@ -25,6 +25,7 @@ from gaoqi.policy.core.facts import (
     Kind,
     NotAbove,
 )
+from gaoqi.policy.template import limits
 from gaoqi.policy.template.cells import WAN, CellError, is_blank, normalize_header, parse_cell, parse_text
 
 
@@ -258,6 +259,23 @@ def read_raw(path: str | Path) -> list[list[object]]:
     suffix = path.suffix.lower()
     if not path.is_file():
         raise TemplateError(f"文件不存在：{path}")
+    within_limits(path)
+    rows = _read_raw(path, suffix)
+    try:
+        limits.check_shape(len(rows), max((len(r) for r in rows), default=0))
+    except limits.InputTooLarge as exc:
+        raise TemplateError(f"{path.name}：{exc}") from exc
+    return rows
+
+
+def within_limits(path: Path) -> None:
+    try:
+        limits.check_file(path)
+    except limits.InputTooLarge as exc:
+        raise TemplateError(f"{path.name}：{exc}") from exc
+
+
+def _read_raw(path: Path, suffix: str) -> list[list[object]]:
     if suffix == ".csv":
         text = _decode_csv(path.read_bytes())
         if not text.strip(' \t\r\n,;"\ufeff'):  # only separators and spaces: as empty as "" is

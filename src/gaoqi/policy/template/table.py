@@ -36,6 +36,7 @@ from gaoqi.policy.template.read import (
     find_layout,
     parse_row,
     read_raw,
+    within_limits,
 )
 
 ROW = "_row"
@@ -348,7 +349,10 @@ def _xlsx_source(path: Path) -> _Source | None:
 
 
 def read_table(path: str | Path) -> TableResult:
-    """Read a template file into a typed DataFrame of its valid rows plus the errors of the others."""
+    """Read a template file into a typed DataFrame of its valid rows plus the errors of the others.
+    TemplateError for a file beyond the limits (template.limits), before it is unpacked."""
+    if Path(path).is_file():
+        within_limits(Path(path))
     source = _xlsx_source(Path(path)) if Path(path).suffix.lower() == ".xlsx" else None
     if source is None:
         source = _rows_source(path)

@@ -152,6 +152,8 @@ class WhatIfResult:
     reward_baseline: int | None
     reward_reform: int | None
     cost: dict[str, int] = field(default_factory=dict)
+    # every evaluable firm: region_code, baseline and reform outcome (other breakdowns, e.g. by county)
+    firms: pl.DataFrame = field(default_factory=pl.DataFrame)
 
     def count(self, before: str, after: str) -> int:
         return self.transitions.get((before, after), 0)
@@ -301,4 +303,5 @@ def simulate(df: pl.DataFrame, baseline: Policy, reform: Reform, as_of: date) ->
         r0,
         r1,
         cost,
+        ok.select("region_code", "baseline", "reform"),
     )

@@ -35,15 +35,24 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--no-serve", action="store_true", help="只准备数据和账号，不启动服务器")
         parser.add_argument("--no-worker", action="store_true", help="不启动后台任务进程（worker）")
+        parser.add_argument(
+            "--allow-real-data",
+            action="store_true",
+            help="数据库中有非合成数据时仍添加演示账号（其密码是公开的，慎用）",
+        )
 
     def handle(self, *args, **opts):
-        from gaoqi.demo.accounts import ensure_demo_accounts
+        from gaoqi.demo.accounts import ensure_demo_accounts, refuse_real_data
         from gaoqi.demo.generator import generate
         from gaoqi.demo.loader import DemoDataError, load
         from gaoqi.registry.models import Enterprise
 
         check_n(opts["enterprises"])
         call_command("migrate", verbosity=0, interactive=False)
+        try:  # before generating or re-evaluating anything: a database with real data is not the demo's
+            refuse_real_data(allow_real_data=opts["allow_real_data"])
+        except DemoDataError as exc:
+            raise CommandError(str(exc)) from exc
         if not Enterprise.objects.exists():
             started = time.perf_counter()
             self.stdout.write(
@@ -68,7 +77,37 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"已批量评价 {result.firms} 家企业并生成培育台账（{time.perf_counter() - started:.1f}s）"
             )
-        accounts = ensure_demo_accounts()
+        from gaoqi.demo.rnd import ensure_demo_rnd
+        from gaoqi.demo.targets import ensure_demo_targets
+
+        started = time.perf_counter()
+        rnd = ensure_demo_rnd(as_of=opts["as_of"] or timezone.localdate())
+        n_targets = ensure_demo_targets(as_of=opts["as_of"] or timezone.localdate())
+        if rnd or n_targets:
+            self.stdout.write(
+                f"已生成 {rnd.get('institutions', 0)} 个研发机构、{rnd.get('evaluations', 0)} 条绩效评价、"
+                f"{n_targets} 项目标任务（合成数据，{time.perf_counter() - started:.1f}s）"
+            )
+        try:
+            accounts = ensure_demo_accounts(allow_real_data=opts["allow_real_data"])
+        except DemoDataError as exc:
+            raise CommandError(str(exc)) from exc
+        from gaoqi.demo.programmes import ensure_demo_applications
+
+        if n_apps := ensure_demo_applications():
+            self.stdout.write(f"已生成 {n_apps} 份科技型中小企业评价申报（合成数据，各环节示例）")
+        from gaoqi.demo.programmes import ensure_demo_pool
+
+        if n_pool := ensure_demo_pool():
+            self.stdout.write(f"已生成 {n_pool} 份高新技术企业培育库入库申请（合成数据，各环节示例）")
+        from gaoqi.demo.monitoring import ensure_demo_monitoring
+
+        started = time.perf_counter()
+        mon = ensure_demo_monitoring(as_of=opts["as_of"] or timezone.localdate())
+        self.stdout.write(
+            f"已生成 {mon['statistics']} 项统计局口径汇总、{mon['months']} 个月度指标快照，预警扫描新增 "
+            f"{mon['alerts']} 条（合成数据，{time.perf_counter() - started:.1f}s）"
+        )
         self.stdout.write(f"数据库：{connection.settings_dict['NAME']}")
         base = f"http://{opts['host']}:{opts['port']}"
         self.stdout.write(

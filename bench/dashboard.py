@@ -1,0 +1,192 @@
+"""The monitoring figures with BENCH_DASH_N (default 300,000) synthetic firms on SQLite (and PostgreSQL when
+127.0.0.1:5432 answers and BENCH_DASH_PG=1): targets dashboards p95 ≤ 300 ms, KPI recomputation for the
+province ≤ 5 s, a city's monthly bulletin PDF ≤ 10 s.
+
+- KPI recomputation: `services.snapshot_month` (the province, its 13 cities and 95 counties in one pass of
+  grouped queries), and the live `selectors.kpi_overview` of the province (the KPI detail page's query);
+- dashboards: GET /monitoring/ as a province, a city (Suzhou) and a county (Kunshan) officer, REPEAT times,
+  median and p95, reading the stored snapshots of the last 6 months;
+- the KPI detail page (live computation) and Suzhou's monthly bulletin as PDF and as Excel.
+
+The firms come from `gaoqi demo-data` (certificates, zones, R&D institutions; BENCH_DASH_FACTS=1 also loads
+the yearly facts and IP items the R&D-share and patent KPIs read, which takes much longer to load).
+`python -m bench dashboard`.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+GAOQI = [sys.executable, "-c", "import sys; from gaoqi.cli import main; sys.exit(main())"]
+REPEAT = 30
+TARGET_P95, TARGET_KPI, TARGET_PDF = 0.300, 5.0, 10.0
+
+
+def _gaoqi(args: list[str], env: dict) -> str:
+    done = subprocess.run([*GAOQI, *args], env=env, cwd=ROOT, capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise RuntimeError(f"gaoqi {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+    return done.stdout
+
+
+def _prepare(env: dict, n: int) -> None:
+    _gaoqi(["migrate", "-v0"], env)
+    start = time.perf_counter()
+    facts = [] if os.environ.get("BENCH_DASH_FACTS") == "1" else ["--no-facts"]
+    _gaoqi(["demo-data", "--enterprises", str(n), "--seed", "2019", *facts, "--no-progress"], env)
+    print(
+        f"  loaded {n:,} firms ({'with' if not facts else 'no'} yearly facts) in {time.perf_counter() - start:.1f} s"
+    )
+
+
+def _measure(env: dict) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.dashboard", "--measure"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    print(done.stdout, end="", flush=True)
+    if done.returncode:
+        raise RuntimeError(done.stderr[-3000:])
+
+
+def _postgres_up() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def run() -> None:
+    n = int(os.environ.get("BENCH_DASH_N", "300000"))
+    base = {**os.environ, "GAOQI_DEBUG": "0", "GAOQI_LOG_LEVEL": "ERROR"}
+    with tempfile.TemporaryDirectory(prefix="gaoqi-bench-dash-") as tmp:
+        print(f"SQLite ({n:,} firms)", flush=True)
+        env = {**base, "DATABASE_URL": f"sqlite:///{tmp}/dash.sqlite3", "GAOQI_VAR_DIR": tmp}
+        _prepare(env, n)
+        _measure(env)
+        if os.environ.get("BENCH_DASH_PG") != "1" or not _postgres_up():
+            print("PostgreSQL: skipped (BENCH_DASH_PG=1 and 127.0.0.1:5432 answering run it)")
+            return
+        import psycopg
+
+        name = f"gaoqi_bench_dash_{os.getpid()}"
+        admin = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        try:
+            print(f"PostgreSQL ({n:,} firms, database {name})", flush=True)
+            env = {**base, "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{name}", "GAOQI_VAR_DIR": tmp}
+            _prepare(env, n)
+            _measure(env)
+        finally:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# --- the measuring subprocess ---------------------------------------------------------------------------
+
+
+def _timed(fn):
+    start = time.perf_counter()
+    value = fn()
+    return time.perf_counter() - start, value
+
+
+def _flag(ok: bool) -> str:
+    return "" if ok else "   << over target"
+
+
+def _measure_here() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gaoqi.settings")
+    import django
+
+    django.setup()
+    from django.test import Client
+    from django.utils import timezone
+
+    from gaoqi.accounts.models import User
+    from gaoqi.monitoring import bulletins, selectors
+    from gaoqi.monitoring.services import snapshot_month
+    from gaoqi.registry.models import Certificate, Enterprise
+
+    today = timezone.localdate()
+    firms = Enterprise.objects.count()
+    htes = Enterprise.objects.filter(hte_valid_until__gte=today).count()
+    print(f"  {firms:,} firms, {htes:,} valid HTEs, {Certificate.objects.count():,} certificates")
+    users = {}
+    for role, region in (
+        ("province_officer", "320000"),
+        ("city_officer", "320500"),
+        ("county_officer", "320583"),
+    ):
+        users[role], _ = User.objects.get_or_create(
+            username=f"bench-{role}", defaults={"role": role, "region_id": region}
+        )
+    month = today.replace(day=1)
+    seconds, result = _timed(lambda: snapshot_month(month=month))
+    print(
+        f"  KPI snapshot, province + 13 cities + 95 counties: {seconds:6.2f} s "
+        f"({result['rows']} rows; target ≤ {TARGET_KPI:.0f} s){_flag(seconds <= TARGET_KPI)}"
+    )
+    seconds, _o = _timed(lambda: selectors.kpi_overview(actor=users["province_officer"], as_of=today))
+    print(f"  live KPI overview of the province:              {seconds:6.2f} s{_flag(seconds <= TARGET_KPI)}")
+    start = time.perf_counter()
+    m = month
+    for _ in range(5):
+        m = (m - timedelta(days=1)).replace(day=1)
+        snapshot_month(month=m)
+    print(f"  5 earlier months' snapshots:                    {time.perf_counter() - start:6.2f} s")
+    for role, user in users.items():
+        client = Client()
+        client.force_login(user)
+        times = []
+        for _ in range(REPEAT + 2):
+            start = time.perf_counter()
+            response = client.get("/monitoring/")
+            times.append(time.perf_counter() - start)
+            assert response.status_code == 200, response.status_code
+        times = sorted(times[2:])
+        median, p95 = statistics.median(times), times[int(0.95 * (len(times) - 1))]
+        print(
+            f"  dashboard {role:<17} median {median * 1000:7.1f} ms   p95 {p95 * 1000:7.1f} ms"
+            f"{_flag(p95 <= TARGET_P95)}"
+        )
+    client = Client()
+    client.force_login(users["city_officer"])
+    for code in ("valid_hte", "rnd_coverage", "rnd_share"):
+        seconds, response = _timed(lambda code=code: client.get(f"/monitoring/kpi/{code}/"))
+        assert response.status_code == 200
+        print(f"  KPI detail page {code:<18} (Suzhou, live):  {seconds * 1000:7.1f} ms")
+    period = today.strftime("%Y-%m")
+    for fmt in ("pdf", "xlsx"):
+        seconds, b = _timed(
+            lambda fmt=fmt: bulletins.bulletin_generate(
+                actor=users["city_officer"], region_code="320500", period=period, fmt=fmt
+            )
+        )
+        target = f"; target ≤ {TARGET_PDF:.0f} s" if fmt == "pdf" else ""
+        print(
+            f"  Suzhou monthly bulletin {fmt:<4}: {seconds:6.2f} s ({b.size:,} bytes{target})"
+            f"{_flag(fmt != 'pdf' or seconds <= TARGET_PDF)}"
+        )
+
+
+if __name__ == "__main__":
+    if "--measure" in sys.argv:
+        sys.path.insert(0, str(ROOT))
+        _measure_here()
+    else:
+        run()

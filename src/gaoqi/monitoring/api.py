@@ -1,0 +1,161 @@
+"""The six KPIs, their missing-firm lists and the archived bulletins over the API (same scope as the pages:
+a region outside the caller's answers 404 like a missing one)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.http import FileResponse
+from django.utils import timezone
+from ninja import Router, Schema
+
+from gaoqi.accounts.scope import get_bulletin_for_actor
+from gaoqi.errors import NotFound
+from gaoqi.monitoring import selectors
+from gaoqi.monitoring.bulletins import bulletin_file
+
+router = Router(tags=["monitoring"])
+
+
+class KpiOut(Schema):
+    code: str
+    label: str
+    unit: str
+    value: str | None
+    numerator: str | None
+    denominator: str | None
+    goal: str | None
+    gap: str | None
+    met: bool | None
+    year: int | None
+    definition: str
+    sources: str
+    denominator_updated_at: str | None
+    note: str
+
+
+class RegionKpisOut(Schema):
+    region_code: str
+    region: str
+    kpis: list[KpiOut]
+
+
+class OverviewOut(Schema):
+    as_of: date
+    region: RegionKpisOut
+    children: list[RegionKpisOut]
+
+
+class FirmOut(Schema):
+    credit_code: str
+    name: str
+    city_code: str
+    county_code: str
+    hitech_zone: str | None
+
+
+class MissingOut(Schema):
+    kpi: str
+    page: int
+    pages: int
+    count: int
+    capped: bool
+    items: list[FirmOut]
+
+
+class BulletinOut(Schema):
+    id: int
+    region_code: str
+    period: str
+    format: str
+    as_of: date
+    size: int
+    sha256: str
+    created_at: str
+
+
+def _s(v) -> str | None:
+    return None if v is None else str(v)
+
+
+def _kpi(v) -> dict:
+    return {
+        "code": v.kpi.code,
+        "label": str(v.kpi.label),
+        "unit": v.kpi.unit,
+        "value": _s(v.value),
+        "numerator": _s(v.numerator),
+        "denominator": _s(v.denominator),
+        "goal": _s(v.goal),
+        "gap": _s(v.gap),
+        "met": v.met,
+        "year": v.year,
+        "definition": str(v.kpi.definition),
+        "sources": str(v.kpi.sources),
+        "denominator_updated_at": v.denominator_updated_at.isoformat() if v.denominator_updated_at else None,
+        "note": v.note,
+    }
+
+
+def _region(r) -> dict:
+    return {"region_code": r.region.code, "region": r.region.name, "kpis": [_kpi(v) for v in r.values]}
+
+
+@router.get("/kpis", response=OverviewOut)
+def kpis(request, region: str | None = None, as_of: date | None = None):
+    """The six KPIs of `region` (default: the caller's) and of its child regions, computed as of `as_of`."""
+    o = selectors.kpi_overview(actor=request.user, as_of=as_of or timezone.localdate(), region_code=region)
+    return {"as_of": o.as_of, "region": _region(o.own), "children": [_region(c) for c in o.children]}
+
+
+@router.get("/kpis/{code}/missing", response=MissingOut)
+def missing(request, code: str, region: str | None = None, as_of: date | None = None, page: int = 1):
+    """The firms missing from a KPI's numerator (drill down), 50 a page."""
+    p = selectors.missing_firms(
+        actor=request.user, kpi=code, as_of=as_of or timezone.localdate(), region_code=region, page=page
+    )
+    return {
+        "kpi": code,
+        "page": p.number,
+        "pages": p.paginator.num_pages,
+        "count": p.paginator.count,
+        "capped": p.paginator.capped,
+        "items": [
+            {
+                "credit_code": e.credit_code,
+                "name": e.name,
+                "city_code": e.city_id,
+                "county_code": e.county_id,
+                "hitech_zone": e.hitech_zone_id,
+            }
+            for e in p.object_list
+        ],
+    }
+
+
+@router.get("/bulletins", response=list[BulletinOut])
+def bulletin_list(request, region: str | None = None):
+    return [
+        {
+            "id": b.pk,
+            "region_code": b.region_id,
+            "period": b.period,
+            "format": b.format,
+            "as_of": b.as_of,
+            "size": b.size,
+            "sha256": b.sha256,
+            "created_at": b.created_at.isoformat(),
+        }
+        for b in selectors.bulletins(actor=request.user, region_code=region)[:200]
+    ]
+
+
+@router.get("/bulletins/{bulletin_id}/file")
+def bulletin_download(request, bulletin_id: int):
+    b = get_bulletin_for_actor(request.user, bulletin_id)
+    path = bulletin_file(b)
+    if not path.is_file():
+        raise NotFound("通报文件已不在归档目录中")
+    return FileResponse(
+        open(path, "rb"), as_attachment=True, filename=f"bulletin-{b.region_id}-{b.period}.{b.format}"
+    )  # noqa: SIM115

@@ -1,0 +1,166 @@
+"""Monitoring pages (officers): the dashboard, a KPI's detail with its missing-firm list, the bulletins."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied as Forbidden
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from gaoqi.accounts.scope import (
+    can_generate_bulletin,
+    can_run_kpi_snapshot,
+    get_bulletin_for_actor,
+    regions_for_filter,
+)
+from gaoqi.errors import ApplicationError
+from gaoqi.monitoring import dashboard as dash
+from gaoqi.monitoring import selectors
+from gaoqi.monitoring.bulletins import bulletin_file, parse_period
+from gaoqi.monitoring.kpis import KPI_BY_CODE, KPIS
+from gaoqi.monitoring.models import BulletinFormat
+from gaoqi.web.decorators import officer_page
+
+
+def _as_of(request) -> date:
+    today = timezone.localdate()
+    try:
+        day = date.fromisoformat(request.GET.get("as_of") or "")
+    except ValueError:
+        return today
+    return day if date(2019, 1, 1) <= day <= today else today
+
+
+def parents(user, region) -> list:
+    """The regions above `region` the officer may open (their own region and below it), top first."""
+    from gaoqi.regions.models import Region
+
+    code = user.region_id
+    prefix = {"province_officer": code[:2], "city_officer": code[:4]}.get(user.role, code)
+    codes = [c for c in region.ancestor_codes() if c != region.code and c.startswith(prefix)]
+    found = {r.code: r for r in Region.objects.filter(code__in=codes)}
+    return [found[c] for c in codes if c in found]
+
+
+@officer_page
+def dashboard(request):
+    data = dash.dashboard_data(actor=request.user, region_code=request.GET.get("region"))
+    context = {
+        **data,
+        "parents": parents(request.user, data["region"]),
+        "map_url": static("vendor/echarts-map/jiangsu.json"),
+        "can_snapshot": bool(can_run_kpi_snapshot(request.user)),
+    }
+    return render(request, "monitoring/dashboard.html", context)
+
+
+@officer_page
+def kpi_detail(request, code: str):
+    definition = KPI_BY_CODE.get(code)
+    if definition is None:
+        raise Http404
+    as_of = _as_of(request)
+    region_code = request.GET.get("region")
+    overview = selectors.kpi_overview(actor=request.user, as_of=as_of, region_code=region_code)
+    own = overview.own.get(code)
+    children = [(r, r.get(code)) for r in overview.children]
+    page = None
+    if definition.missing:
+        page = selectors.missing_firms(
+            actor=request.user,
+            kpi=code,
+            as_of=as_of,
+            region_code=overview.region.code,
+            page=request.GET.get("page") or 1,
+        )
+    trend = [
+        (m, t.get(code)) for m, t in selectors.trend(actor=request.user, region_code=overview.region.code)
+    ]
+    context = {
+        "kpi": definition,
+        "kpis": KPIS,
+        "o": overview,
+        "v": own,
+        "children": children,
+        "zones": overview.zones if code not in ("rnd_share", "hitech_output_share") else [],
+        "page": page,
+        "trend": trend,
+        "parents": parents(request.user, overview.region),
+        "query": f"region={overview.region.code}&as_of={as_of.isoformat()}",
+    }
+    return render(request, "monitoring/kpi_detail.html", context)
+
+
+@officer_page
+def bulletin_list(request):
+    regions = list(regions_for_filter(request.user).order_by("code"))
+    today = timezone.localdate()
+    context = {
+        "bulletins": selectors.bulletins(actor=request.user)[:100],
+        "regions": regions,
+        "formats": BulletinFormat.choices,
+        "default_period": today.strftime("%Y-%m"),
+    }
+    return render(request, "monitoring/bulletins.html", context)
+
+
+@require_POST
+@officer_page
+def bulletin_start(request):
+    """Generate a bulletin as a background job; the job page shows its progress and links the file."""
+    from gaoqi.jobs.services import start_job
+
+    region_code = request.POST.get("region") or request.user.region_id
+    period = (request.POST.get("period") or "").strip()
+    fmt = request.POST.get("format") or BulletinFormat.PDF
+    try:
+        can_generate_bulletin(request.user, region_code).enforce()
+        parse_period(period)
+        if fmt not in BulletinFormat.values:
+            raise ApplicationError(_("格式应为 pdf 或 xlsx"))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("monitoring:bulletins")
+    job = start_job(
+        actor=request.user,
+        kind="monitoring.bulletin",
+        func_path="gaoqi.monitoring.bulletins.bulletin_job",
+        kwargs={"user_id": request.user.pk, "region_code": region_code, "period": period, "fmt": fmt},
+        restartable=True,
+    )
+    return redirect("jobs:detail", pk=job.pk)
+
+
+@officer_page
+def bulletin_download(request, pk: int):
+    bulletin = get_bulletin_for_actor(request.user, pk)
+    path = bulletin_file(bulletin)
+    if not path.is_file():
+        raise Http404(_("通报文件已不在归档目录中"))
+    name = f"gaoqi-bulletin-{bulletin.region_id}-{bulletin.period}.{bulletin.format}"
+    return FileResponse(open(path, "rb"), as_attachment=True, filename=name)  # noqa: SIM115
+
+
+@require_POST
+@officer_page
+def snapshot_start(request):
+    """Recompute this month's KPI snapshot (province officers) as a background job."""
+    from gaoqi.jobs.services import start_job
+
+    decision = can_run_kpi_snapshot(request.user)
+    if not decision:
+        raise Forbidden(decision.reason)
+    job = start_job(
+        actor=request.user,
+        kind="monitoring.snapshot",
+        func_path="gaoqi.monitoring.services.snapshot_job",
+        kwargs={"user_id": request.user.pk, "month": timezone.localdate().strftime("%Y-%m")},
+        restartable=True,
+    )
+    return redirect("jobs:detail", pk=job.pk)

@@ -1,0 +1,203 @@
+"""Writes of the cultivation pool besides the transitions: starting an application (pre-filled from the
+registry), declaring figures (each change recorded in the registry under the source 企业自报), assigning the
+province's experts (conflicts refused), an expert's scores, admitting a batch, and the end of pool periods."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from gaoqi.accounts.models import Role
+from gaoqi.accounts.scope import can, can_assign_experts, get_assignment_for_expert
+from gaoqi.errors import PermissionDenied, ValidationFailed
+from gaoqi.experts import services as expert_services
+from gaoqi.experts.selectors import panel
+from gaoqi.programmes.pool import evaluation, params
+from gaoqi.programmes.pool.declaration import CODE, PROGRAMME, record_of
+from gaoqi.programmes.pool.models import PoolRecord
+from gaoqi.programmes.tech_sme.services import _parse
+from gaoqi.registry.models import DataSource, Department
+from gaoqi.registry.services import annual_report_record
+from gaoqi.workflow.errors import Conflict
+from gaoqi.workflow.models import Application
+from gaoqi.workflow.services import BatchResult, application_create, transition_batch
+
+FINAL = frozenset(p.code for p in PROGRAMME.phases if p.final)
+
+
+def application_start(*, actor, enterprise) -> Application:
+    """The firm starts its pool application for this year, pre-filled from its registry facts. One open
+    application at a time (an admitted firm is in the pool: it does not apply again)."""
+    if actor.role != Role.ENTERPRISE:
+        raise PermissionDenied(_("培育库入库申请由企业自行填报"))
+    can(actor, "record_facts", enterprise).require()
+    open_app = (
+        Application.objects.filter(programme=CODE, enterprise=enterprise).exclude(phase__in=FINAL).first()
+    )
+    if open_app is not None:
+        raise ValidationFailed(
+            _("本企业已有一份进行中的入库申请或已在库培育"),
+            [{"field": "application", "reason": str(open_app.pk)}],
+        )
+    as_of = timezone.localdate()
+    facts = evaluation.registry_facts(actor=actor, enterprise=enterprise, as_of=as_of)
+    declared = {
+        "values": evaluation.prefill(facts),
+        "year": evaluation.declared_year(as_of),
+        "source_id": None,
+    }
+    with transaction.atomic():
+        app = application_create(
+            actor=actor, programme_code=CODE, enterprise=enterprise, year=as_of.year, declared=declared
+        )
+        PoolRecord.objects.create(application=app, enterprise=enterprise)
+    return app
+
+
+def declaration_editable(application: Application) -> bool:
+    return application.programme == CODE and application.phase in PROGRAMME.editable_phases
+
+
+def _self_source(actor, app: Application) -> DataSource:
+    source_id = app.declared.get("source_id")
+    source = DataSource.objects.filter(pk=source_id).first() if source_id else None
+    if source is None:
+        source = DataSource.objects.create(
+            department=Department.ENTERPRISE_SELF,
+            file_name=f"培育库入库申请（申报 {app.pk}）",
+            imported_at=timezone.now(),
+            imported_by=actor,
+            note="self-declared",
+        )
+    return source
+
+
+def declaration_update(*, actor, application: Application, version: int, values: dict) -> Application:
+    """The firm changes declared figures of the latest accounting year. Each change is an annual report of the
+    source 企业自报 (audited old → new by the registry service); the declaration keeps the value given."""
+    if actor.role != Role.ENTERPRISE or actor.enterprise_id != application.enterprise_id:
+        raise PermissionDenied(_("仅申报企业可修改申报数据"))
+    if not declaration_editable(application):
+        raise ValidationFailed(
+            _("当前环节不能修改申报数据"), [{"field": "phase", "reason": application.phase}]
+        )
+    if int(version) != application.version:
+        raise Conflict(_("申报数据已被修改，请刷新后重新填写"), {"version": application.version})
+    year = evaluation.declared_year(timezone.localdate())
+    current = dict(application.declared.get("values", {}))
+    parsed, errors = {}, []
+    for column, raw in values.items():
+        if column not in evaluation.DECLARED_FIELDS:
+            errors.append({"field": column, "reason": _("未知字段")})
+            continue
+        value, error = _parse(column, raw)
+        if error:
+            errors.append({"field": column, "reason": error})
+        elif value != current.get(column):
+            parsed[column] = value
+    if errors:
+        raise ValidationFailed(_("申报数据有误"), errors)
+    if not parsed:
+        return application
+    with transaction.atomic():
+        source = _self_source(actor, application)
+        annual_report_record(
+            actor=actor,
+            enterprise=application.enterprise,
+            year=year,
+            source=source,
+            values={k: v for k, v in {**current, **parsed}.items() if v is not None},
+        )
+        declared = {
+            **application.declared,
+            "values": {**current, **parsed},
+            "source_id": source.pk,
+            "year": year,
+        }
+        if not Application.objects.filter(pk=application.pk, version=version).update(
+            declared=declared, version=version + 1
+        ):
+            raise Conflict(_("申报数据已被修改，请刷新后重新填写"), {"version": None})
+        application.declared, application.version = declared, version + 1
+    return application
+
+
+# --- Expert review ------------------------------------------------------------------------------------------
+
+
+def panel_size(on: date | None = None) -> int:
+    return int(params.value("expert_panel_size", on or timezone.localdate()))
+
+
+def experts_assign(*, actor, application: Application, expert_ids: list[int]):
+    """A province officer assigns experts to an application in expert review (N a dated parameter)."""
+    if application.programme != CODE or application.phase != "expert_review":
+        can_assign_experts(actor, application).enforce()  # out of reach: not found, before any hint
+        raise ValidationFailed(
+            _("仅在省级专家评审环节指派专家"), [{"field": "phase", "reason": application.phase}]
+        )
+    return expert_services.assign(
+        actor=actor,
+        application=application,
+        expert_ids=expert_ids,
+        panel_size=panel_size(),
+        url=reverse("pool:expert_review", args=[application.pk]),
+    )
+
+
+def expert_score(*, actor, application_pk, scores: dict, comment: str = ""):
+    """An expert scores an application assigned to them (404 for any other), once, per item."""
+    assignment = get_assignment_for_expert(actor, application_pk)
+    app = assignment.application
+    if app.phase != "expert_review":
+        raise ValidationFailed(_("该申报已不在专家评审环节"), [{"field": "phase", "reason": app.phase}])
+    today = timezone.localdate()
+    with transaction.atomic():
+        assignment = expert_services.score_submit(
+            actor=actor,
+            assignment=assignment,
+            items=params.score_items(today),
+            scores=scores,
+            comment=comment,
+        )
+        p = panel(application=app, size=panel_size(today))
+        if p.complete:
+            record = record_of(app)
+            record.expert_score = p.average
+            record.save(update_fields=["expert_score"])
+    return assignment
+
+
+# --- Admission and exits ------------------------------------------------------------------------------------
+
+
+def admit_batch(
+    *, actor, items: list[tuple[int, int | None]], batch_no: int, reason: str = ""
+) -> BatchResult:
+    """Admit the applications whose notice closed as admission batch `batch_no` of their year."""
+    if int(batch_no or 0) < 1:
+        raise ValidationFailed(_("请填写入库批次"), [{"field": "batch_no", "reason": _("须为正整数")}])
+    return transition_batch(
+        actor=actor,
+        items=items,
+        action="admit",
+        reason=reason or _("入库"),
+        extra={"batch_no": int(batch_no)},
+    )
+
+
+def expire_ended(*, today: date | None = None) -> BatchResult:
+    """Admitted firms whose pool period has ended leave the pool (system transition, audited): run daily."""
+    today = today or timezone.localdate()
+    items = list(
+        Application.objects.filter(
+            programme=CODE, phase="admitted", pool_record__ends_on__lt=today
+        ).values_list("pk", "version")
+    )
+    return transition_batch(
+        actor=None, items=items, action="exit_expired", reason=_("培育期满"), extra={"today": today}
+    )

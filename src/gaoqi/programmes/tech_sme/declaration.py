@@ -1,0 +1,232 @@
+"""科技型中小企业评价 (tech_sme_evaluation): the programme's phases and transitions, read as a table.
+
+    from        → to          action         who                 guards                              reason
+    draft       → submitted   submit         enterprise          declaration_complete, passes        –
+    returned    → submitted   resubmit       enterprise          declaration_complete, passes        –
+    draft       → withdrawn   withdraw       enterprise          –                                   –
+    returned    → withdrawn   withdraw       enterprise          –                                   –
+    submitted   → accepted    accept         province officer    –                                   –
+    submitted   → returned    return         province officer    –                                   yes
+    accepted    → in_notice   publish        province officer    published_by_notice                 –
+    in_notice   → registered  register       province officer    notice_closed, no_upheld_objection  –
+    in_notice   → rejected    reject         province officer    notice_closed                       yes
+    registered  → registered  annual_update  enterprise          in_update_window, complete, passes  –
+    registered  → revoked     revoke         province officer    –                                   yes
+    registered  → lapsed      lapse          system              registration_expired                –
+
+Guards are the functions below, registered by name; effects issue the registration number and extend it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from gaoqi.programmes.tech_sme import evaluation, params
+from gaoqi.workflow.models import Application, NoticeEntry, Objection
+from gaoqi.workflow.table import (
+    ENTERPRISE,
+    NOTIFY_ENTERPRISE,
+    NOTIFY_NEXT_ACTORS,
+    PROVINCE,
+    SYSTEM,
+    Phase,
+    Programme,
+    Transition,
+    register,
+)
+
+CODE = "tech_sme"
+FIRM = frozenset({ENTERPRISE})
+PROV = frozenset({PROVINCE})
+
+PHASES = (
+    Phase("draft", _("自评填报")),
+    Phase("submitted", _("待形式审查"), deadline_days=15),
+    Phase("returned", _("退回修改"), deadline_days=15),
+    Phase("accepted", _("审查通过待公示")),
+    Phase("in_notice", _("公示中")),
+    Phase("registered", _("已入库登记")),
+    Phase("rejected", _("未予入库"), final=True),
+    Phase("revoked", _("已撤销"), final=True),
+    Phase("lapsed", _("已失效"), final=True),
+    Phase("withdrawn", _("已撤回"), final=True),
+)
+
+SUBMIT_GUARDS = ("declaration_complete", "evaluation_passes")
+TRANSITIONS = (
+    Transition("draft", "submitted", "submit", _("提交评价"), FIRM, SUBMIT_GUARDS,
+               records=("evaluation",), notify=(NOTIFY_NEXT_ACTORS,)),
+    Transition("returned", "submitted", "resubmit", _("修改后重新提交"), FIRM, SUBMIT_GUARDS,
+               records=("evaluation",), notify=(NOTIFY_NEXT_ACTORS,)),
+    Transition("draft", "withdrawn", "withdraw", _("撤回"), FIRM, inbox=False),
+    Transition("returned", "withdrawn", "withdraw", _("撤回"), FIRM, inbox=False),
+    Transition("submitted", "accepted", "accept", _("形式审查通过"), PROV,
+               records=("remarks",), notify=(NOTIFY_ENTERPRISE,), batch=True),
+    Transition("submitted", "returned", "return", _("退回修改"), PROV, reason_required=True,
+               records=("remarks",), notify=(NOTIFY_ENTERPRISE,), batch=True),
+    Transition("accepted", "in_notice", "publish", _("公示"), PROV, ("published_by_notice",),
+               notify=(NOTIFY_ENTERPRISE,)),
+    Transition("in_notice", "registered", "register", _("入库登记"), PROV,
+               ("notice_closed", "no_upheld_objection"), notify=(NOTIFY_ENTERPRISE,), batch=True),
+    Transition("in_notice", "rejected", "reject", _("不予入库"), PROV, ("notice_closed",),
+               reason_required=True, records=("remarks",), notify=(NOTIFY_ENTERPRISE,), batch=True),
+    Transition("registered", "registered", "annual_update", _("年度信息更新"), FIRM,
+               ("in_update_window", *SUBMIT_GUARDS), records=("evaluation",), inbox=False),
+    Transition("registered", "revoked", "revoke", _("撤销入库登记"), PROV, reason_required=True,
+               records=("remarks",), notify=(NOTIFY_ENTERPRISE,), inbox=False),
+    Transition("registered", "lapsed", "lapse", _("逾期未更新，登记失效"), frozenset({SYSTEM}),
+               ("registration_expired",), notify=(NOTIFY_ENTERPRISE,), inbox=False),
+)  # fmt: skip
+
+
+# --- Guards: (application, ctx) -> "" when the condition holds, else the message shown ------------------
+
+
+def _live(app: Application, ctx: dict):
+    """The live evaluation of the declaration (computed once per transition, shared by the guards)."""
+    if "_evaluation" not in ctx:
+        as_of = timezone.localdate()
+        facts = evaluation.effective_facts(actor=ctx["actor"], application=app, as_of=as_of)
+        ctx["_evaluation"] = evaluation.evaluate_facts(facts, as_of)
+    return ctx["_evaluation"]
+
+
+def declaration_complete(app, ctx) -> str:
+    ev = _live(app, ctx)
+    if ev.errors:
+        return _("自评数据不完整或有误：%(e)s") % {"e": "；".join(evaluation.error_texts(ev)[:5])}
+    return ""
+
+
+def evaluation_passes(app, ctx) -> str:
+    ev = _live(app, ctx)
+    if ev.errors or ev.eligible:
+        return ""  # incomplete data is declaration_complete's message
+    failed = "、".join(c.label_zh for c in ev.failed_conditions) or _("综合评价得分不足")
+    return _("评价结果为不符合（得分 %(s)s）：%(f)s") % {
+        "s": ev.score if ev.score is not None else "—",
+        "f": failed,
+    }
+
+
+def published_by_notice(app, ctx) -> str:
+    return "" if ctx.get("notice") is not None else _("须通过公示批次发布")
+
+
+def _latest_entry(app) -> NoticeEntry | None:
+    return NoticeEntry.objects.filter(application=app).select_related("notice").order_by("-notice_id").first()
+
+
+def notice_closed(app, ctx) -> str:
+    entry = _latest_entry(app)
+    if entry is None or entry.notice.closed_at is None:
+        return _("公示尚未结束")
+    return ""
+
+
+def no_upheld_objection(app, ctx) -> str:
+    entry = _latest_entry(app)
+    if entry and Objection.objects.filter(notice=entry.notice, application=app, upheld=True).exists():
+        return _("公示期间异议成立，不能入库登记")
+    return ""
+
+
+def in_update_window(app, ctx) -> str:
+    today = timezone.localdate()
+    if app.valid_until is None or today > app.valid_until:
+        return _("登记已过期，不能更新")
+    if today.year != app.valid_until.year:
+        return _("年度更新在 %(y)s 年 1 月 1 日至 %(d)s 之间办理") % {
+            "y": app.valid_until.year,
+            "d": app.valid_until.isoformat(),
+        }
+    return ""
+
+
+def registration_expired(app, ctx) -> str:
+    today = ctx.get("today") or timezone.localdate()
+    if app.valid_until is None or app.valid_until >= today:
+        return _("登记仍在有效期内")
+    return ""
+
+
+# --- Effects ------------------------------------------------------------------------------------------
+
+
+def valid_until_for(year: int, on: date) -> date:
+    month, day = (int(x) for x in params.value("annual_update_deadline", on).split("-"))
+    return date(year + 1, month, day)
+
+
+def issue_number(app: Application, ctx: dict) -> None:
+    """The registration number (format: a dated parameter), unique per programme; demo numbers marked SYN-."""
+    today = timezone.localdate()
+    fmt = params.value("registration_no_format", today)
+    prefix = fmt.split("{serial")[0].format(year=today.year, county=app.county_id)
+    last = (
+        Application.objects.select_for_update()
+        .filter(programme=CODE, reference_no__startswith=prefix)
+        .aggregate(m=Max("reference_no"))["m"]
+    )
+    serial = int(last[len(prefix) :]) + 1 if last and last[len(prefix) :].isdigit() else 1
+    number = fmt.format(year=today.year, county=app.county_id, serial=serial)
+    synthetic = bool(ctx.get("synthetic"))
+    app.reference_no = ("SYN-" + number) if synthetic else number
+    app.valid_until = valid_until_for(today.year, today)
+    app.synthetic = synthetic
+    Application.objects.filter(pk=app.pk).update(
+        reference_no=app.reference_no, valid_until=app.valid_until, synthetic=synthetic
+    )
+    _record_certificate(app, ctx, issued_on=today)
+
+
+def extend_registration(app: Application, ctx: dict) -> None:
+    today = timezone.localdate()
+    app.valid_until = valid_until_for(app.valid_until.year, today)
+    app.year = app.valid_until.year - 1
+    Application.objects.filter(pk=app.pk).update(valid_until=app.valid_until, year=app.year)
+    _record_certificate(app, ctx, issued_on=today, number=f"{app.reference_no}-{app.year}")
+
+
+def _record_certificate(app: Application, ctx: dict, *, issued_on: date, number: str = "") -> None:
+    """The registry's record of the registration, so the firm's status (科技型中小企业) follows it. Written
+    here, not through registry.services.certificate_record, because the firm itself renews (annual update) and
+    the transition's own audit event already records the decision."""
+    from gaoqi.registry.models import Certificate, CertificateKind
+    from gaoqi.registry.services import enterprise_refresh_status
+
+    Certificate.objects.create(
+        enterprise=app.enterprise,
+        kind=CertificateKind.TECH_SME,
+        number=number or app.reference_no,
+        issued_on=issued_on,
+        expires_on=app.valid_until,
+    )
+    enterprise_refresh_status(app.enterprise)
+
+
+PROGRAMME = register(
+    Programme(
+        code=CODE,
+        label=_("科技型中小企业评价"),
+        phases=PHASES,
+        initial="draft",
+        transitions=TRANSITIONS,
+        guards={
+            "declaration_complete": declaration_complete,
+            "evaluation_passes": evaluation_passes,
+            "published_by_notice": published_by_notice,
+            "notice_closed": notice_closed,
+            "no_upheld_objection": no_upheld_objection,
+            "in_update_window": in_update_window,
+            "registration_expired": registration_expired,
+        },
+        effects={"register": issue_number, "annual_update": extend_registration},
+        freeze=evaluation.freeze,
+        editable_phases=frozenset({"draft", "returned"}),
+    )
+)

@@ -1,0 +1,228 @@
+"""Writes of the tech-SME programme besides the transitions: starting a self-evaluation, declaring figures
+(each change recorded in the registry under the source 企业自报, self-declared), the 应评尽评 invitations, the
+annual reminders and the lapse of registrations not renewed by the deadline."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from gaoqi.accounts.models import Role, User
+from gaoqi.accounts.scope import can, scope_enterprises
+from gaoqi.audit.models import AuditAction
+from gaoqi.audit.services import audit_record
+from gaoqi.errors import PermissionDenied, ValidationFailed
+from gaoqi.programmes.models import Invitation
+from gaoqi.programmes.tech_sme import evaluation, params
+from gaoqi.programmes.tech_sme.declaration import CODE, PROGRAMME, in_update_window
+from gaoqi.registry.models import DataSource, Department
+from gaoqi.registry.services import annual_report_record
+from gaoqi.workflow import notify
+from gaoqi.workflow.errors import Conflict
+from gaoqi.workflow.models import Application
+from gaoqi.workflow.services import BatchResult, application_create, transition_batch
+
+FINAL = {p.code for p in PROGRAMME.phases if p.final}
+
+
+def application_start(*, actor, enterprise) -> Application:
+    """The firm starts its self-evaluation, pre-filled from its registry facts (one open application at a time)."""
+    if actor.role != Role.ENTERPRISE:
+        raise PermissionDenied(_("科技型中小企业评价由企业自行填报"))
+    can(actor, "record_facts", enterprise).require()
+    open_app = (
+        Application.objects.filter(programme=CODE, enterprise=enterprise).exclude(phase__in=FINAL).first()
+    )
+    if open_app is not None:
+        raise ValidationFailed(
+            _("本企业已有一份进行中的评价申报"), [{"field": "application", "reason": str(open_app.pk)}]
+        )
+    as_of = timezone.localdate()
+    facts = evaluation.registry_facts(actor=actor, enterprise=enterprise, as_of=as_of)
+    declared = {
+        "values": evaluation.prefill(facts),
+        "year": evaluation.declared_year(as_of),
+        "source_id": None,
+    }
+    return application_create(
+        actor=actor, programme_code=CODE, enterprise=enterprise, year=as_of.year, declared=declared
+    )
+
+
+def _parse(column: str, raw) -> tuple[object, str]:
+    kind = evaluation.DECLARED_FIELDS[column][2]
+    if raw is None or raw == "":
+        return None, ""
+    if kind == "bool":
+        if isinstance(raw, bool):
+            return raw, ""
+        text = str(raw).strip().lower()
+        if text in {"true", "1", "yes", "是", "on"}:
+            return True, ""
+        if text in {"false", "0", "no", "否", "off"}:
+            return False, ""
+        return None, _("请选择是或否")
+    try:
+        value = int(str(raw).replace(",", "").strip())
+    except ValueError:
+        return None, _("请填写整数")
+    return value, ""
+
+
+def _self_source(actor, app: Application) -> DataSource:
+    source_id = app.declared.get("source_id")
+    source = DataSource.objects.filter(pk=source_id).first() if source_id else None
+    if source is None:
+        source = DataSource.objects.create(
+            department=Department.ENTERPRISE_SELF,
+            file_name=f"科技型中小企业自评（申报 {app.pk}）",
+            imported_at=timezone.now(),
+            imported_by=actor,
+            note="self-declared",
+        )
+    return source
+
+
+def declaration_editable(application: Application) -> bool:
+    """Draft and returned applications; a registration in its annual-update window (the new year's figures)."""
+    if application.phase in PROGRAMME.editable_phases:
+        return True
+    return application.phase == "registered" and not in_update_window(application, {})
+
+
+def declaration_update(*, actor, application: Application, version: int, values: dict) -> Application:
+    """The firm changes declared figures. Each change is an annual report of the source 企业自报 (audited with
+    old → new by the registry service), and the declaration keeps the value the firm gave."""
+    if actor.role != Role.ENTERPRISE or actor.enterprise_id != application.enterprise_id:
+        raise PermissionDenied(_("仅申报企业可修改自评数据"))
+    if not declaration_editable(application):
+        raise ValidationFailed(
+            _("当前环节不能修改自评数据"), [{"field": "phase", "reason": application.phase}]
+        )
+    if int(version) != application.version:
+        raise Conflict(_("自评数据已被修改，请刷新后重新填写"), {"version": application.version})
+    today = timezone.localdate()
+    year = evaluation.declared_year(today)  # the latest accounting year, as the evaluation reads it
+    current = dict(application.declared.get("values", {}))
+    if (
+        application.declared.get("year") != year
+    ):  # a new accounting year (the annual update): from the registry
+        facts = evaluation.registry_facts(actor=actor, enterprise=application.enterprise, as_of=today)
+        current = evaluation.prefill(facts)
+    parsed, errors = {}, []
+    for column, raw in values.items():
+        if column not in evaluation.DECLARED_FIELDS:
+            errors.append({"field": column, "reason": _("不可填报的字段")})
+            continue
+        value, error = _parse(column, raw)
+        if error:
+            errors.append({"field": column, "reason": error})
+        elif value != current.get(column):
+            parsed[column] = value
+    if errors:
+        raise ValidationFailed(_("自评数据有误"), errors)
+    if not parsed:
+        return application
+    with transaction.atomic():
+        source = _self_source(actor, application)
+        annual_report_record(
+            actor=actor,
+            enterprise=application.enterprise,
+            year=year,
+            source=source,
+            values={k: v for k, v in {**current, **parsed}.items() if v is not None},
+        )
+        declared = {
+            **application.declared,
+            "values": {**current, **parsed},
+            "source_id": source.pk,
+            "year": year,
+        }
+        updated = Application.objects.filter(pk=application.pk, version=version).update(
+            declared=declared, version=version + 1
+        )
+        if not updated:
+            raise Conflict(_("自评数据已被修改，请刷新后重新填写"), {"version": None})
+        application.declared, application.version = declared, version + 1
+    return application
+
+
+# --- 应评尽评 campaign ---------------------------------------------------------------------------------
+
+
+def invite(*, actor, enterprise_ids: list[int], year: int) -> int:
+    """Invite firms (in the officer's scope, not yet invited this year) to apply; returns how many were invited."""
+    if not getattr(actor, "is_officer", False):
+        raise PermissionDenied(_("仅科技管理部门可发送评价邀请"))
+    firms = list(scope_enterprises(actor).filter(pk__in=enterprise_ids))
+    already = set(
+        Invitation.objects.filter(programme=CODE, year=year, enterprise__in=firms).values_list(
+            "enterprise_id", flat=True
+        )
+    )
+    firms = [f for f in firms if f.pk not in already]
+    if not firms:
+        return 0
+    now = timezone.now()
+    with transaction.atomic():
+        Invitation.objects.bulk_create(
+            [Invitation(programme=CODE, year=year, enterprise=f, sent_by=actor, sent_at=now) for f in firms]
+        )
+        users = User.objects.filter(role=Role.ENTERPRISE, is_active=True, enterprise__in=firms)
+        notify.notify_users(
+            users,
+            title=_("邀请参加 %(y)s 年科技型中小企业评价") % {"y": year},
+            body=_("根据平台数据，贵企业符合科技型中小企业评价条件，欢迎在线填报自评。"),
+            url="/programmes/tech-sme/",
+        )
+        for f in firms:
+            audit_record(
+                actor=actor,
+                action=AuditAction.CREATE,
+                target=f,
+                enterprise=f,
+                new={"invitation": CODE, "year": year},
+                reason=_("应评尽评邀请"),
+            )
+    return len(firms)
+
+
+# --- Annual update: reminders and lapse ---------------------------------------------------------------
+
+
+def send_reminders(*, today: date | None = None) -> int:
+    """Remind the firms whose registration ends in exactly one of the reminder intervals (30, 7 days...)."""
+    today = today or timezone.localdate()
+    days = params.value("reminder_days", today)
+    due = Application.objects.filter(
+        programme=CODE, phase="registered", valid_until__in=[today + timedelta(days=d) for d in days]
+    ).select_related("enterprise")
+    sent = 0
+    for app in due:
+        users = User.objects.filter(role=Role.ENTERPRISE, is_active=True, enterprise_id=app.enterprise_id)
+        sent += len(
+            notify.notify_users(
+                users,
+                title=_("科技型中小企业入库登记将于 %(d)s 到期，请及时办理年度信息更新")
+                % {"d": app.valid_until},
+                url=f"/programmes/applications/{app.pk}/",
+                application=app,
+            )
+        )
+    return sent
+
+
+def lapse_unrenewed(*, today: date | None = None) -> BatchResult:
+    """Registrations past their deadline without an annual update lapse (system transition, audited)."""
+    today = today or timezone.localdate()
+    items = list(
+        Application.objects.filter(programme=CODE, phase="registered", valid_until__lt=today).values_list(
+            "pk", "version"
+        )
+    )
+    return transition_batch(
+        actor=None, items=items, action="lapse", reason=_("逾期未办理年度信息更新"), extra={"today": today}
+    )

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class RndConfig(AppConfig):
+    name = "gaoqi.rnd"
+    verbose_name = "企业研发机构"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SimulationConfig(AppConfig):
+    name = "gaoqi.simulation"
+    verbose_name = "政策模拟"

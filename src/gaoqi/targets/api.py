@@ -1,0 +1,144 @@
+"""Targets over the API: the same scope and services as the pages."""
+
+from datetime import date
+
+from django.utils import timezone
+from ninja import Router, Schema
+
+from gaoqi.errors import NotFound
+from gaoqi.regions.models import Region
+from gaoqi.targets import selectors, services
+from gaoqi.targets.models import Indicator
+
+router = Router(tags=["targets"])
+
+
+class TargetIn(Schema):
+    region_code: str
+    year: int
+    indicator: str  # new_hte | valid_hte | tech_sme | pool_size
+    value: int
+    reason: str = ""
+
+
+class TargetOut(Schema):
+    region_code: str
+    year: int
+    indicator: str
+    value: int
+    version: int
+    is_current: bool
+    reason: str
+    set_by: str | None
+    set_at: str
+
+
+class CellOut(Schema):
+    target: int | None
+    actual: int | None  # null: no data yet (pool_size)
+    rate_percent: str | None
+
+
+class RowOut(Schema):
+    region_code: str
+    region: str
+    rank: int | None
+    overall_percent: str | None
+    indicators: dict[str, CellOut]
+
+
+class ProgressOut(Schema):
+    region_code: str
+    year: int
+    as_of: date
+    pace_percent: str
+    own: RowOut
+    rows: list[RowOut]
+
+
+def _target(t) -> dict:
+    return {
+        "region_code": t.region_id,
+        "year": t.year,
+        "indicator": t.indicator,
+        "value": t.value,
+        "version": t.version,
+        "is_current": t.is_current,
+        "reason": t.reason,
+        "set_by": t.set_by.username if t.set_by_id else None,
+        "set_at": t.set_at.isoformat(),
+    }
+
+
+def _row(r) -> dict:
+    pct = r.percent(selectors.OVERALL)
+    return {
+        "region_code": r.region.code,
+        "region": r.region.name,
+        "rank": r.rank,
+        "overall_percent": None if pct is None else str(pct),
+        "indicators": {
+            code: {
+                "target": c.target,
+                "actual": c.actual,
+                "rate_percent": None if c.percent is None else str(c.percent),
+            }
+            for code, c in r.cells.items()
+        },
+    }
+
+
+@router.put("/", response=TargetOut)
+def set_target(request, payload: TargetIn):
+    region = Region.objects.filter(code=payload.region_code).first()
+    if region is None:
+        raise NotFound("对象不存在或无权访问")
+    result = services.target_set(
+        actor=request.user,
+        region=region,
+        year=payload.year,
+        indicator=payload.indicator,
+        value=payload.value,
+        reason=payload.reason,
+    )
+    return _target(result.target)
+
+
+@router.get("/history/{region_code}/{year}", response=list[TargetOut])
+def history(request, region_code: str, year: int, indicator: str | None = None):
+    if indicator is not None and indicator not in Indicator.values:
+        indicator = None
+    return [
+        _target(t)
+        for t in selectors.target_history(
+            actor=request.user, region_code=region_code, year=year, indicator=indicator
+        )
+    ]
+
+
+@router.get("/progress", response=ProgressOut)
+def progress(
+    request,
+    year: int | None = None,
+    as_of: date | None = None,
+    region: str | None = None,
+    indicator: str = selectors.OVERALL,
+):
+    """Actual vs target per indicator for the region (default: the caller's) and its children, ranked by the
+    completion rate of `indicator` (or `overall`): the assessment table."""
+    today = timezone.localdate()
+    year = year or today.year
+    as_of = as_of or (today if today.year == year else date(year, 12, 31))
+    if indicator != selectors.OVERALL and indicator not in Indicator.values:
+        indicator = selectors.OVERALL
+    p = selectors.assessment(
+        actor=request.user, year=year, as_of=as_of, region_code=region, indicator=indicator
+    )
+    return {
+        "region_code": p.region.code,
+        "year": p.year,
+        "as_of": p.as_of,
+        "pace_percent": str(p.pace),
+        "own": _row(p.own),
+        "rows": [_row(r) for r in p.rows],
+    }

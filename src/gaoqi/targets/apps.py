@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TargetsConfig(AppConfig):
+    name = "gaoqi.targets"
+    verbose_name = "目标任务与考核"
