@@ -1,4 +1,5 @@
-"""Bulk evaluation: a policy's formulas (the same functions as per firm) run by the Polars backend.
+"""Bulk evaluation: a policy's formulas (the same functions as per firm) run over tables: Polars here, Spark
+through the same plan (`bulk/spark.py`; a `Frames` backend says how to name, test and combine columns).
 
 `evaluate_table(df, policy, as_of)` returns one row per input row with `outcome`, `eligible`, `score`,
 `score_min`, `score_max`, `direct_pass_reason`, the input's `_row` / `credit_code` when present, `errors`
@@ -19,7 +20,7 @@ from typing import Any
 
 import polars as pl
 
-from gaoqi.policy.bulk.polars_ops import POLARS, PolarsOps, expr
+from gaoqi.policy.bulk.polars_ops import POLARS, expr
 from gaoqi.policy.core.facts import Kind, specs_of
 from gaoqi.policy.core.model import Policy
 from gaoqi.policy.core.rules import VERDICT_KEYS, Context, Out, Ratio
@@ -40,14 +41,82 @@ def schema_of(facts_type: type) -> dict[str, pl.DataType]:
     return {s.name: DTYPES[s.kind] for s in specs_of(facts_type)}
 
 
+class Frames:
+    """What a plan needs of a table library besides the rule operations (`ops`): column names and identity,
+    the verdict's types, the errors text, and building the query. Polars here; Spark in `bulk/spark.py`."""
+
+    ops: Any = POLARS
+
+    def is_expr(self, value: Any) -> bool:
+        return isinstance(value, pl.Expr)
+
+    def col(self, name: str) -> pl.Expr:
+        return pl.col(name)
+
+    def named(self, e: pl.Expr, name: str) -> pl.Expr:
+        return e.alias(name)
+
+    def key(self, e: pl.Expr) -> bytes:
+        """Same key = same values over the same inputs (the serialised expression, literals included)."""
+        return e.meta.serialize()
+
+    def true(self) -> pl.Expr:
+        return pl.lit(True)
+
+    def any_(self, conds: list[pl.Expr]) -> pl.Expr:
+        return pl.any_horizontal(conds).fill_null(False)
+
+    def names_where(self, conds: dict[str, pl.Expr]) -> pl.Expr:
+        """The names whose condition holds, comma-joined; null when none (string ops, not lists: fast)."""
+        if not conds:
+            return pl.lit(None, pl.String)
+        text = pl.concat_str(
+            [pl.when(c).then(pl.lit(n)) for n, c in conds.items()], separator=",", ignore_nulls=True
+        )
+        return pl.when(pl.any_horizontal(list(conds.values()))).then(text)
+
+    def when(self, ok: pl.Expr, e: pl.Expr) -> pl.Expr:
+        return pl.when(ok).then(e)
+
+    def is_null(self, e: pl.Expr) -> pl.Expr:
+        return e.is_null()
+
+    def typed(self, value: Any, kind: str) -> pl.Expr:
+        dtype = {"string": pl.String, "bool": pl.Boolean, "int": pl.Int64}[kind]
+        return expr(value).cast(dtype) if value is not None else pl.lit(None, dtype)
+
+    def project(self, source, keep: tuple[str, ...], schema: dict[str, pl.DataType]):
+        """(the source reduced to the key columns and the facts, missing facts null; the keys present)."""
+        lf = source.lazy()
+        present = set(lf.collect_schema().names())
+        # The same first node for every query of a facts type: `collect_all` reads a source once.
+        lf = lf.select(
+            *[pl.col(k) for k in keep if k in present and k not in schema],
+            *[pl.col(n) if n in present else pl.lit(None, dt).alias(n) for n, dt in schema.items()],
+        )
+        return lf, [k for k in keep if k in present]
+
+    def add(self, frame, stage: list[pl.Expr]):
+        return frame.with_columns(stage)
+
+    def select(self, frame, exprs: list[pl.Expr]):
+        return frame.select(exprs)
+
+
+POLARS_FRAMES = Frames()
+
+
 class Columns:
     """Attribute access to the fact columns."""
 
-    def __getattr__(self, name: str) -> pl.Expr:
-        return pl.col(name)
+    def __init__(self, frames: Frames = POLARS_FRAMES):
+        self._col = frames.col
 
-    def year(self, stem: str, k: int) -> pl.Expr:
-        return pl.col(f"{stem}_y{k}")
+    def __getattr__(self, name: str) -> Any:
+        return self._col(name)
+
+    def year(self, stem: str, k: int) -> Any:
+        return self._col(f"{stem}_y{k}")
 
 
 class Graph:
@@ -57,10 +126,11 @@ class Graph:
     existing column (same serialised expression = same values over the same inputs). This is what shares the
     work of several policies in one plan: the pool's tech-SME stage, the validation every policy repeats."""
 
-    def __init__(self) -> None:
-        self.columns: dict[str, tuple[pl.Expr, int]] = {}
+    def __init__(self, backend: Frames = POLARS_FRAMES) -> None:
+        self.backend = backend
+        self.columns: dict[str, tuple[Any, int]] = {}
         self.frames: list[int] = [0]
-        self.by_key: dict[bytes, str] = {}
+        self.by_key: dict[Any, str] = {}
         self.contexts: dict[tuple[str, str], BulkContext] = {}
 
     def read(self, depth: int) -> None:
@@ -77,19 +147,20 @@ class Graph:
 
     def column(self, name: str, value: Any, depth: int) -> Any:
         """Materialise an expression as a column (constants stay constants); read it back."""
-        if not isinstance(value, pl.Expr):
+        b = self.backend
+        if not b.is_expr(value):
             return value
-        key = value.meta.serialize()
+        key = b.key(value)
         existing = self.by_key.get(key)
         if existing is not None:
             self.read(self.columns[existing][1])
-            return pl.col(existing)
+            return b.col(existing)
         if name in self.columns:
             raise ValueError(f"bulk plan: column {name!r} defined twice with different expressions")
         self.by_key[key] = name
-        self.columns[name] = (value.alias(name), depth)
+        self.columns[name] = (b.named(value, name), depth)
         self.read(depth)
-        return pl.col(name)
+        return b.col(name)
 
     def context(self, policy: Policy, as_of: date) -> BulkContext:
         """The one context of `policy` in this plan (a sub-policy and a top-level policy with the same
@@ -101,23 +172,28 @@ class Graph:
             self.contexts[key] = BulkContext(policy, as_of, self, prefix)
         return self.contexts[key]
 
-    def stages(self) -> list[list[pl.Expr]]:
-        by_depth: dict[int, list[pl.Expr]] = {}
+    def stages(self) -> list[list[Any]]:
+        by_depth: dict[int, list[Any]] = {}
         for e, depth in self.columns.values():
             by_depth.setdefault(depth, []).append(e)
         return [by_depth[d] for d in sorted(by_depth)]
 
 
-class GraphOps(PolarsOps):
-    """The Polars backend bound to a plan: a band index becomes a column of its own, so the points, the label
-    and the verdict that read it share one evaluation of the `when/then` chain (a gather on a literal series
-    stops Polars from eliminating the repeated sub-expression; measured: HTE compute CPU -27%)."""
+class GraphOps:
+    """The backend's operations bound to a plan: a band index becomes a column of its own, so the points, the
+    label and the verdict that read it share one evaluation of the `when/then` chain (a gather on a literal
+    series stops Polars from eliminating the repeated sub-expression; measured: HTE compute CPU -27%)."""
 
     def __init__(self, graph: Graph):
         self.graph = graph
+        self.base = graph.backend.ops
+        self.name = self.base.name
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.base, name)
 
     def band(self, bands, a, b=None, shift=0):
-        expr_ = super().band(bands, a, b, shift)
+        expr_ = self.base.band(bands, a, b, shift)
         depth = self.graph.frames[-1] + 1  # every input was read in this frame, at a lower depth
         return self.graph.column(f"_band#{len(self.graph.columns)}", expr_, depth)
 
@@ -125,14 +201,14 @@ class GraphOps(PolarsOps):
 class BulkContext(Context):
     def __init__(self, policy: Policy, as_of: date, graph: Graph | None = None, prefix: str = ""):
         super().__init__(policy.rules, policy, as_of)
-        self.f = Columns()
         self.graph = graph or Graph()
+        self.f = Columns(self.graph.backend)
         self.ops = GraphOps(self.graph)
         self.prefix = prefix
         self._vars: dict[Callable, Any] = {}
         self._crits: dict[str, Out] = {}
         self._verdict: Mapping[str, Any] | None = None
-        self.errors: dict[str, list[pl.Expr]] = {}
+        self.errors: dict[str, list[Any]] = {}
 
     def _column(self, name: str, value: Any, depth: int) -> Any:
         if isinstance(value, tuple):
@@ -179,100 +255,82 @@ class BulkContext(Context):
     def error(
         self, field_name: str, cond: Any, reason: Callable, reason_zh: Callable, missing: bool = False
     ) -> None:
-        if isinstance(cond, pl.Expr):
+        if self.graph.backend.is_expr(cond):
             self.errors.setdefault(field_name, []).append(cond)
         elif cond:
-            self.errors.setdefault(field_name, []).append(pl.lit(True))
+            self.errors.setdefault(field_name, []).append(self.graph.backend.true())
 
 
-def _errors_column(x: BulkContext) -> pl.Expr:
-    """Comma-joined fields in error, null when the row can be evaluated (string ops, not lists: fast)."""
-    conds = {name: pl.any_horizontal(parts).fill_null(False) for name, parts in x.errors.items()}
-    if not conds:
-        return pl.lit(None, pl.String)
-    text = pl.concat_str(
-        [pl.when(c).then(pl.lit(n)) for n, c in conds.items()], separator=",", ignore_nulls=True
-    )
-    return pl.when(pl.any_horizontal(list(conds.values()))).then(text)
-
-
-def _output(name: str, value: Any) -> pl.Expr | None:
+def _output(b: Frames, name: str, value: Any) -> Any:
     if value is None:
         return None
     if isinstance(value, Ratio):
-        return POLARS.shown_ratio(value.a, value.b).alias(name)
-    return expr(value).alias(name)
+        return b.named(b.ops.shown_ratio(value.a, value.b), name)
+    return b.named(b.ops.lit(value), name)
 
 
 def _query(
-    source: pl.DataFrame | pl.LazyFrame, policies: list[Policy], as_of: date, keep: tuple[str, ...]
-) -> tuple[pl.LazyFrame, list[pl.Expr], list[list[pl.Expr]]]:
-    """One query computing every policy of `policies` (same facts type) over the rows of `source`: the lazy
-    frame with all stages, the key columns kept, and per policy its result expressions (see module doc)."""
+    source, policies: list[Policy], as_of: date, keep: tuple[str, ...], backend: Frames = POLARS_FRAMES
+):
+    """One query computing every policy of `policies` (same facts type) over the rows of `source`: the frame
+    with all stages, the key columns kept, and per policy its result expressions (see module doc)."""
     for policy in policies:
         if not policy.rules.bulk:
             raise ValueError(f"policy {policy.name!r} declares no bulk evaluation")
     facts_types = {p.rules.facts_type for p in policies}
     if len(facts_types) != 1:
         raise ValueError("one bulk query evaluates policies of one facts type")
-    lf = source.lazy()
-    present = set(lf.collect_schema().names())
-    schema = schema_of(facts_types.pop())
-    lf = lf.select(
-        *[pl.col(k) for k in keep if k in present and k not in schema],
-        *[pl.col(n) if n in present else pl.lit(None, dt).alias(n) for n, dt in schema.items()],
-    )
-    graph = Graph()
+    frame, head = backend.project(source, keep, schema_of(facts_types.pop()))
+    graph = Graph(backend)
     contexts = [graph.context(p, as_of) for p in policies]
     finals = [_results(x) for x in contexts]
     for stage in graph.stages():
-        lf = lf.with_columns(stage)
-    return lf, [pl.col(k) for k in keep if k in present], finals
+        frame = backend.add(frame, stage)
+    return frame, [backend.col(k) for k in head], finals
 
 
-def _results(x: BulkContext) -> list[pl.Expr]:
+def _results(x: BulkContext) -> list[Any]:
     """Declare the policy's columns in its plan's graph; return its result expressions (verdict keys,
     `errors`, then per criterion the outputs), each null where the row is in error."""
     rules, graph = x.rules, x.graph
+    b = graph.backend
     name = f"{x.prefix}{rules.name}"
 
-    def errors() -> pl.Expr:
+    def errors() -> Any:
         rules.validate(x)
         # each field's condition once, as a column: the text and the "any error" test both read it
         depth = graph.frames[-1] + 1
-        x.errors = {
-            field: [graph.column(f"_err:{name}:{field}", pl.any_horizontal(parts).fill_null(False), depth)]
+        conds = {
+            field: graph.column(f"_err:{name}:{field}", b.any_(parts), depth)
             for field, parts in x.errors.items()
         }
-        return _errors_column(x)
+        return b.names_where(conds)
 
     errors_col = graph.column(f"{name}:errors", *graph.define("errors", errors))
-    outputs: list[pl.Expr] = []
+    outputs: list[tuple[str, Any]] = []
     for cid in rules.criteria:
         out = x.crit(cid)
         for key in OUT_FIELDS:
             value = getattr(out, key)
             if key == "band":
-                value = None if value is None else POLARS.pick(value, [zh for zh, _en in out.labels])
-            column = _output(f"{cid}__{key}", value)
+                value = None if value is None else b.ops.pick(value, [zh for zh, _en in out.labels])
+            column = _output(b, f"{cid}__{key}", value)
             if column is not None:
-                outputs.append(column)
+                outputs.append((f"{cid}__{key}", column))
     verdict = x.verdict()
-    ok = errors_col.is_null()
+    ok = b.is_null(errors_col)
     results = []
     for key in VERDICT_KEYS:
-        value = verdict.get(key)
-        dtype = (
-            pl.String
+        kind = (
+            "string"
             if key in ("outcome", "direct_pass_reason", "grade")
-            else (pl.Boolean if key == "eligible" else pl.Int64)
+            else ("bool" if key == "eligible" else "int")
         )
-        column = expr(value).cast(dtype) if value is not None else pl.lit(None, dtype)
-        results.append(pl.when(ok).then(column).alias(key))
+        results.append(b.named(b.when(ok, b.typed(verdict.get(key), kind)), key))
     return [
         *results,
-        errors_col.alias("errors"),
-        *[pl.when(ok).then(o).alias(o.meta.output_name()) for o in outputs],
+        b.named(errors_col, "errors"),
+        *[b.named(b.when(ok, o), n) for n, o in outputs],
     ]
 
 

@@ -86,6 +86,9 @@ class PolarsOps(Ops):
     def sum_(self, xs):
         return pl.sum_horizontal([expr(x) for x in xs])
 
+    def floordiv(self, a, b):
+        return expr(a) // b
+
     def wide(self, x):
         return expr(x).cast(pl.Int128)
 

@@ -2,8 +2,8 @@
 
 A formula is written once against `Ops` (OpenFisca's model: one formula for one firm or millions). Python's
 arithmetic and comparison operators (`+ - * >= <= ==`) already work on ints and on column expressions; what
-does not (`and`, `or`, `not`, `if`, `min`, `max`, `x in y`, null tests, exact ratio tests, band tables) is a
-method here. The scalar backend works on Python ints, dates, bools and exact `Fraction`s; the Polars backend
+does not (`and`, `or`, `not`, `if`, `min`, `max`, `//`, `x in y`, null tests, exact ratio tests, band tables)
+is a method here. The scalar backend works on Python ints, dates, bools and exact `Fraction`s; the Polars backend
 (`gaoqi.policy.bulk.polars_ops`) on expressions; a third backend (Spark) implements the same methods.
 
 Null ("not reported") rules, identical in every backend:
@@ -35,6 +35,7 @@ class Ops:
     def max_(self, *xs: Any) -> Any: ...
     def min_(self, *xs: Any) -> Any: ...
     def sum_(self, xs: Sequence[Any]) -> Any: ...
+    def floordiv(self, a: Any, b: int) -> Any: ...
     def wide(self, x: Any) -> Any: ...
     def clip(self, x: Any, low: int, high: int) -> Any: ...
     def year_of(self, d: Any) -> Any: ...
@@ -88,6 +89,10 @@ class ScalarOps(Ops):
 
     def sum_(self, xs):
         return sum(xs)
+
+    def floordiv(self, a, b):
+        """a // b rounded toward minus infinity (Python's `//`; Spark columns have no `//`)."""
+        return a // b
 
     def wide(self, x):
         """Products of amounts need more than 64 bits in a fixed-width backend; Python ints have no limit."""

@@ -151,7 +151,7 @@ def rnd_growth(x) -> Out:
 def cultivation(x) -> Out:
     ops, share, cap = x.ops, x.p("cultivation.share"), x.p("cultivation.cap")
     growth = x(rnd_growth_yuan)
-    raw = ops.max_(growth, 0) * share.numerator // share.denominator
+    raw = ops.floordiv(ops.max_(growth, 0) * share.numerator, share.denominator)
     amount = ops.min_(raw, cap)
     passed = ops.all_(
         x.crit("reward.standing").passed,

@@ -110,7 +110,7 @@ def total(x) -> Out:
     i = ops.band(grades, t100, 100)
     return Out(
         passed=ops.pick(i, [r.points_min for r in grades.rows]) >= rank_min,
-        points=t100 // 100,
+        points=ops.floordiv(t100, 100),
         band=i,
         labels=grades.labels,
         shown=lambda: shown_fraction(Fraction(t100, 100)),
