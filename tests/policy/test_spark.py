@@ -4,6 +4,7 @@ backend of the ops interface): on the band-edge grid of every bulk policy and on
 from __future__ import annotations
 
 import shutil
+import signal
 
 import polars as pl
 import pytest
@@ -29,9 +30,11 @@ ENTERPRISE = [n for n, r in RULES.items() if r.bulk and r.facts_type is Enterpri
 
 @pytest.fixture(scope="module")
 def spark():
+    handler = signal.getsignal(signal.SIGINT)  # SparkContext installs its own; later tests expect Python's
     session = spark_session("local[2]", app="gaoqi-tests")
     yield session
     session.stop()
+    signal.signal(signal.SIGINT, handler)
 
 
 def to_spark(spark, df: pl.DataFrame):

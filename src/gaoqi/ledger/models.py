@@ -114,8 +114,9 @@ class LedgerEntry(models.Model):
                 index
                 for name, condition in LISTS.items()
                 for index in (
+                    # (city, grade): the province's grouping; city = ? then county: a city's
                     models.Index(
-                        fields=["city", "county", "grade"], condition=condition, name=f"ledger_{name}_grade"
+                        fields=["city", "grade", "county"], condition=condition, name=f"ledger_{name}_grade"
                     ),
                     models.Index(
                         fields=["name_pinyin", "enterprise"], condition=condition, name=f"ledger_{name}_name"
