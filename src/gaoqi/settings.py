@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "gaoqi.programmes",
     "gaoqi.experts",
     "gaoqi.programmes.pool",
+    "gaoqi.programmes.hte",
     "gaoqi.rewards",
     "gaoqi.alerts",
     "gaoqi.simulation",
@@ -87,6 +88,7 @@ MIDDLEWARE = [
     "gaoqi.web.middleware.SessionIdleTimeoutMiddleware",
     "gaoqi.web.middleware.PrivateNoStoreMiddleware",
     "gaoqi.web.middleware.HtmxLoginRedirectMiddleware",
+    "gaoqi.web.page_errors.ValidationFailedPageMiddleware",  # a page's ValidationFailed: 400, said plainly
     "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("imports/", include("gaoqi.intake.urls")),
     path("workflow/", include("gaoqi.workflow.urls")),
     path("programmes/pool/", include("gaoqi.programmes.pool.urls")),
+    path("programmes/hte/", include("gaoqi.programmes.hte.urls")),
     path("programmes/", include("gaoqi.programmes.urls")),
     path("rewards/", include("gaoqi.rewards.urls")),
     path("rnd/", include("gaoqi.rnd.urls")),

@@ -20,7 +20,7 @@ from django.utils import timezone
 from gaoqi.accounts.models import AgencyAssignment, ApiToken, Role, ServiceAgency
 from gaoqi.audit.models import AuditEvent
 from gaoqi.jobs.models import Job, JobStatus
-from gaoqi.registry.models import CertificateKind, Department
+from gaoqi.registry.models import CertificateEnd, CertificateKind, Department
 from tests import factories
 from tests.audit.write_paths import analyse, services_modules
 from tests.intake.conftest import write_csv
@@ -219,6 +219,24 @@ def _registry(c: Ctx):
             number="GR202432000001",
             issued_on=date(2024, 11, 1),
             expires_on=date(2027, 10, 31),
+        ),
+        "certificate_end": lambda: (
+            s.certificate_record(
+                actor=w["province"],
+                enterprise=w["ks"],
+                kind=CertificateKind.TECH_SME,
+                number="2024320583A0009",
+                issued_on=date(2024, 5, 1),
+                expires_on=date(2025, 3, 31),
+            ),
+            s.certificate_end(
+                actor=w["province"],
+                enterprise=w["ks"],
+                kind=CertificateKind.TECH_SME,
+                ended_on=date(2024, 9, 1),
+                reason=CertificateEnd.REVOKED,
+                note="撤销",
+            ),
         ),
     }
 

@@ -3,6 +3,7 @@
 from datetime import date
 
 import numpy as np
+import polars as pl
 import pytest
 from stdnum.cn import uscc
 
@@ -72,6 +73,84 @@ def test_city_calibration(pool):
     hte = pool.firm["hte_valid"]
     hte_cities, hte_counts = np.unique(pool.firm["city"][hte], return_counts=True)
     assert hte_cities[np.argmax(hte_counts)] == "320500"
+
+
+def test_counts_come_from_probabilities_not_quotas():
+    """Different seeds give different HTE and tech-SME counts (binomial around the calibrated shares), never
+    the quota round(share * n) every time; the mean over seeds sits close to the share."""
+    hte, sme = [], []
+    for seed in range(6):
+        ds = generate(3000, seed, AS_OF)
+        hte.append(int(ds.firm["hte_valid"].sum()))
+        sme.append(int((~np.isnat(ds.firm["sme_issued"])).sum()))
+    assert len(set(hte)) > 3 and len(set(sme)) > 3
+    # Binomial spread: sd = sqrt(n p (1 - p)) ~ 25 for 3000 firms at 30%: the mean of six within ~4 sd / sqrt 6.
+    assert abs(np.mean(hte) - cal.HTE_SHARE * 3000) < 60
+    assert abs(np.mean(sme) - cal.TECH_SME_SHARE * 3000) < 60
+
+
+def test_city_counts_are_not_allotted():
+    """A county's HTE count is not a fixed number: it moves with the seed like the firms' quality does."""
+    counts = {generate(3000, seed, AS_OF).firm["county"].tolist().count("320583") for seed in range(4)}
+    assert len(counts) > 1
+
+
+def test_certified_htes_meet_the_hard_conditions_in_the_engine(pool):
+    """Run the HTE policy (bulk engine) over the generated firms: a certified HTE almost always meets every
+    hard condition; only about cal.HTE_AT_RISK_PROB of them (drawn at random) may fail one, and the firms
+    without a certificate fail far more often."""
+    from gaoqi.demo.template import to_frame
+    from gaoqi.policy import RULES, load_policy
+    from gaoqi.policy.bulk.plan import evaluate_table
+
+    table = evaluate_table(to_frame(pool), load_policy("hte", AS_OF), AS_OF)
+    hard = [f"{c}__passed" for c in RULES["hte"].groups["hard"]]
+    failed = (
+        table.select(pl.any_horizontal([pl.col(c).not_().fill_null(False) for c in hard]))
+        .to_series()
+        .to_numpy()
+    )
+    # The HTEs that have not filed last year's report cannot be evaluated (missing data); the others can.
+    hte = pool.firm["hte_valid"] & ~pool.firm["unreported_y3"]
+    assert table.filter(pl.Series(hte))["errors"].null_count() == hte.sum()
+    assert table.filter(pl.Series(pool.firm["unreported_y3"]))["errors"].null_count() == 0
+    drawn = pool.firm["hte_at_risk_drawn"]
+    lo, hi = cal.HTE_AT_RISK_RANGE
+    assert lo <= failed[hte].mean() <= hi
+    assert not failed[hte & ~drawn].any()  # every failure is a firm drawn "at risk"
+    assert failed[~pool.firm["hte_valid"]].mean() > 0.5
+
+
+def test_a_few_htes_have_not_filed_last_years_report(pool):
+    unreported = pool.firm["unreported_y3"]
+    assert unreported.any() and not (unreported & ~pool.firm["hte_valid"]).any()
+    assert unreported.mean() < 3 * cal.HTE_UNREPORTED_PROB
+    assert not pool.filed[unreported, 2].any() and pool.filed[unreported, 1].all()
+
+
+def test_certification_history_spans_years_and_grows(pool):
+    """Several years of certificates (the current ones and the renewals before them), issued in every month,
+    more of them in recent years: the valid count at each year end grows."""
+    from gaoqi.demo.items import certificates
+
+    c = certificates(pool)
+    hte = c["kind"] == "hte"
+    issued, expires = c["issued_on"][hte], c["expires_on"][hte]
+    years = issued.astype("datetime64[Y]").astype(int) + 1970
+    assert years.min() <= AS_OF.year - 6
+    months = issued.astype("datetime64[M]").astype(int) % 12
+    assert len(set(months.tolist())) == 12
+    valid = [
+        ((issued <= d) & (expires >= d)).sum()
+        for d in np.array(["2022-12-31", "2023-12-31", "2024-12-31"], "datetime64[D]")
+    ]
+    assert valid[0] < valid[1] < valid[2]
+    assert 1.05 < valid[2] / valid[1] < 1.4  # Jiangsu 2022 → 2023: 44,000 → 51,000 (+16%)
+    # A firm's certificates never overlap: a renewal starts after the one before it ends.
+    firm = c["firm"][hte]
+    order = np.lexsort((issued, firm))
+    same = firm[order][1:] == firm[order][:-1]
+    assert (issued[order][1:][same] > expires[order][:-1][same]).all()
 
 
 def test_certificate_shares_within_documented_range(pool):

@@ -36,7 +36,7 @@ def test_load_creates_firms_two_synthetic_sources_and_audit(loaded):
     assert Enterprise.objects.count() == N == result.enterprises
     sources = DataSource.objects.filter(synthetic=True)
     assert sorted(sources.values_list("department", flat=True)) == [Department.SCIENCE_TECH, Department.TAX]
-    assert AnnualReport.objects.count() == result.reports == 2 * int(ds.active.sum())
+    assert AnnualReport.objects.count() == result.reports == 2 * int(ds.filed.sum())
     events = AuditEvent.objects.filter(action="import", target_type="registry.datasource")
     assert events.count() == 2
     assert sum(e.new["reports"] for e in events) == result.reports

@@ -180,6 +180,8 @@ ACTIONS = {
     ),
     "log_service": (OFFICER_ROLES | {Role.SERVICE_AGENCY}, _("仅科技管理部门和服务机构可填写服务记录")),
     "assign_agency": (OFFICER_ROLES, _("仅科技管理部门可指派服务机构")),
+    # The firm's applications (tech-SME, pool...) on its page: officers of its region and the firm itself.
+    "view_applications": (OFFICER_ROLES | {Role.ENTERPRISE}, _("仅科技管理部门和企业本身可查看申报")),
 }
 
 
@@ -814,3 +816,46 @@ def can_simulate(actor) -> Decision:
     if _officer(actor) and actor.role == Role.PROVINCE_OFFICER:
         return Decision(True)
     return Decision(False, str(NOT_FOUND), hidden=True)
+
+
+# --- HTE certification (gaoqi.programmes.hte) -------------------------------------------------------------------
+
+
+def can_prepare_hte(actor, enterprise) -> Decision:
+    """The firm prepares its own HTE application; a city officer may prepare it for a firm of the city. Anyone
+    else, or a firm out of reach: not found."""
+    if _active(actor) and actor.role == Role.ENTERPRISE and actor.enterprise_id == enterprise.pk:
+        return Decision(True)
+    if _officer(actor) and actor.role == Role.CITY_OFFICER and _in_scope(actor, enterprise):
+        return Decision(True)
+    if _officer(actor) and _in_scope(actor, enterprise):
+        return Decision(False, str(_("高企认定申请由企业或市级科技部门填报")))
+    return Decision(False, str(NOT_FOUND), hidden=True)
+
+
+def can_draw_hte_panel(actor, application) -> Decision:
+    """Province officers draw (and re-draw) the expert panel of an application in their scope."""
+    if not _application_in_scope(actor, application):
+        return Decision(False, str(NOT_FOUND), hidden=True)
+    if actor.role != Role.PROVINCE_OFFICER:
+        return Decision(False, str(_("仅省级认定机构可抽取评审专家")))
+    return Decision(True)
+
+
+def can_see_hte_scores(actor, application, *, member: bool, aggregated: bool) -> Decision:
+    """The individual scores of an HTE panel: province officers in scope and the panel's members, only once the
+    leader has aggregated (until then each expert sees their own scores only)."""
+    if not (member or (_application_in_scope(actor, application) and actor.role == Role.PROVINCE_OFFICER)):
+        return Decision(False, str(NOT_FOUND), hidden=True)
+    if not aggregated:
+        return Decision(False, str(_("专家组组长汇总后方可查看各专家评分")))
+    return Decision(True)
+
+
+def can_review_hte_change(actor, application) -> Decision:
+    """Change reports of certified HTEs (更名/重大变化) are reviewed by the province's officers in scope."""
+    if not _application_in_scope(actor, application) or not _officer(actor):
+        return Decision(False, str(NOT_FOUND), hidden=True)
+    if actor.role != Role.PROVINCE_OFFICER:
+        return Decision(False, str(_("仅省级认定机构可审核变更报告")))
+    return Decision(True)

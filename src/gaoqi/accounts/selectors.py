@@ -17,7 +17,7 @@ from gaoqi.accounts.scope import (
 )
 from gaoqi.audit.models import AuditEvent
 from gaoqi.errors import NotFound
-from gaoqi.registry.selectors import CappedPaginator
+from gaoqi.registry.selectors import CappedPaginator, checked_page, checked_per_page
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ def account_list(*, actor, filters: AccountFilter | None = None, page=1, per_pag
         qs = qs.filter(is_active=f.active)
     if f.q:
         qs = qs.filter(Q(username__icontains=f.q) | Q(display_name__icontains=f.q))
-    return CappedPaginator(qs.order_by("role", "username"), per_page).get_page(page)
+    return checked_page(CappedPaginator(qs.order_by("role", "username"), checked_per_page(per_page)), page)
 
 
 def tokens_for(*, actor, user: User):
@@ -82,7 +82,8 @@ def assignments_for(*, actor, agency, page=1, per_page: int = 50):
     qs = scope_assignments(actor, AgencyAssignment.objects.filter(agency=agency)).select_related(
         "enterprise", "enterprise__county", "enterprise__city"
     )
-    return CappedPaginator(qs.order_by("enterprise__name", "enterprise_id"), per_page).get_page(page)
+    qs = qs.order_by("enterprise__name", "enterprise_id")
+    return checked_page(CappedPaginator(qs, checked_per_page(per_page)), page)
 
 
 def agencies_of_enterprise(*, actor, enterprise) -> list:

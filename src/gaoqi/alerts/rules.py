@@ -63,9 +63,16 @@ RULES: tuple[Rule, ...] = (
         _("培育库企业长期无进展"),
         Severity.NOTICE,
         Role.COUNTY_OFFICER,
-        None,
-        {"stalled_months": 6},
-        todo="TODO: no cultivation-pool model exists yet (gaoqi.programmes has none); add the check when it does.",
+        "pool_stalled",
+        {"stalled_months": 6},  # last progress on or before today − 6 months
+    ),
+    Rule(
+        "hte_annual_report_missing",
+        _("有效高企未报送年度报告"),
+        Severity.NOTICE,
+        Role.COUNTY_OFFICER,
+        "annual_report_missing",
+        {"due_month": 5, "due_day": 31},  # year Y's report due by 31 May of Y + 1
     ),
     Rule(
         "city_behind_pace",

@@ -6,11 +6,13 @@ from dataclasses import dataclass
 
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
+from django.utils.translation import gettext as _
 
 from gaoqi.accounts.scope import get_alert_for_actor, scope_alerts
 from gaoqi.alerts.models import Alert, Severity, Status
 from gaoqi.alerts.rules import BY_CODE
 from gaoqi.errors import ValidationFailed
+from gaoqi.registry.selectors import checked_page
 
 PER_PAGE = 50
 ACTIVE = (Status.OPEN, Status.ACKNOWLEDGED)
@@ -26,11 +28,11 @@ class AlertFilter:
 def _filtered(actor, f: AlertFilter):
     problems = []
     if f.rule and f.rule not in BY_CODE:
-        problems.append({"field": "rule", "reason": "未知预警规则"})
+        problems.append({"field": "rule", "reason": _("未知预警规则")})
     if f.status and f.status != "active" and f.status not in Status.values:
-        problems.append({"field": "status", "reason": "未知状态"})
+        problems.append({"field": "status", "reason": _("未知状态")})
     if problems:
-        raise ValidationFailed("筛选条件有误", problems)
+        raise ValidationFailed(_("筛选条件有误"), problems)
     qs = scope_alerts(actor)
     if f.rule:
         qs = qs.filter(rule=f.rule)
@@ -49,7 +51,7 @@ def alert_list(*, actor, filters: AlertFilter, page=1):
         .select_related("enterprise", "city", "county", "act_region")
         .order_by("-severity", "-opened_at", "-id")  # warning before notice
     )
-    return Paginator(qs, PER_PAGE).get_page(page)
+    return checked_page(Paginator(qs, PER_PAGE), page)
 
 
 def alert_detail(*, actor, pk) -> Alert:

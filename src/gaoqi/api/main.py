@@ -4,15 +4,16 @@ import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import SuspiciousOperation
+from django.db import DataError
 from django.http import Http404
-from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from gaoqi.api.auth import AUTH
 from gaoqi.api.docs import OwnSwagger, docs_login_required
+from gaoqi.api.schema import DeclaredErrorsAPI
 from gaoqi.errors import ApplicationError
 
-api = NinjaAPI(
+api = DeclaredErrorsAPI(  # a NinjaAPI whose schema declares the error answers of every operation
     title="Gaoqi API",
     version="1.0.0",
     description="高企培育平台 REST API. Every answer is scoped to the caller's role and region.",
@@ -57,6 +58,10 @@ def _server_error(request, exc):
         return api.create_response(request, {"message": "无权访问", "extra": {}}, status=403)
     if isinstance(exc, SuspiciousOperation):
         return api.create_response(request, {"message": "请求有误", "extra": {}}, status=400)
+    if isinstance(exc, OverflowError | DataError):
+        # A number or text the database cannot hold (an id beyond 64 bits, a value out of a column's range):
+        # the request's fault, found by schemathesis (tests/api/test_schemathesis.py).
+        return api.create_response(request, {"message": "数值超出范围", "extra": {}}, status=422)
     logging.getLogger("django.request").error(
         "Internal Server Error: %s",
         request.path,
@@ -76,6 +81,7 @@ def _mount() -> None:
     from gaoqi.coaching.api import router as coaching_router
     from gaoqi.monitoring.api import router as monitoring_router
     from gaoqi.programmes.api import router as programmes_router
+    from gaoqi.programmes.hte.api import router as hte_router
     from gaoqi.programmes.pool.api import router as pool_router
     from gaoqi.regions.api import router as regions_router
     from gaoqi.registry.api import router as registry_router
@@ -96,6 +102,7 @@ def _mount() -> None:
     api.add_router("/", workflow_router)
     api.add_router("/", programmes_router)
     api.add_router("/pool", pool_router)
+    api.add_router("/hte", hte_router)
 
 
 _mount()

@@ -76,9 +76,7 @@ def create_service_record(request, credit_code: str, payload: ServiceRecordIn):
 def list_follow_ups(request, when: str = "overdue", page: int = 1, per_page: int = 50):
     """The firms in scope whose latest service record asked for a follow-up: overdue, or due within 30 days."""
     when = when if when in selectors.WHEN else "overdue"
-    result = selectors.follow_ups(
-        actor=request.user, when=when, page=page, per_page=max(1, min(per_page, 100))
-    )
+    result = selectors.follow_ups(actor=request.user, when=when, page=page, per_page=per_page)
     state = "overdue" if when == "overdue" else "due"
     return {
         "count": result.paginator.count,

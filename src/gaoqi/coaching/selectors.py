@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from gaoqi.accounts.scope import can, scope_service_records
 from gaoqi.coaching.models import ServiceRecord
-from gaoqi.registry.selectors import CappedPaginator
+from gaoqi.registry.selectors import CappedPaginator, checked_page, checked_per_page
 
 UPCOMING_DAYS = 30
 WHEN = ("overdue", "upcoming")
@@ -62,7 +62,7 @@ def follow_ups(*, actor, when: str = "overdue", page=1, per_page: int = 50, toda
     qs = qs.select_related(
         "enterprise", "enterprise__county", "enterprise__city", "author", "agency"
     ).order_by("follow_up_on", "enterprise_id", "-id")
-    return CappedPaginator(qs, per_page).get_page(page)
+    return checked_page(CappedPaginator(qs, checked_per_page(per_page)), page)
 
 
 def overdue_count(*, actor, today: date | None = None) -> int:

@@ -3,12 +3,28 @@
 The generated population is a *pool of candidate firms* (a cultivation pool), not all registered firms,
 so the certificate shares are those of such a pool:
 
-- HTE_SHARE = 0.30: about 30% of the pool hold a valid high-tech enterprise certificate on the "as of"
-  date (the tests accept 25–35%). 2023: 51,000 HTEs against ~100,000 tech SMEs and a wider pool.
-- TECH_SME_SHARE = 0.35: about 35% hold a valid tech-SME registration (tests accept 30–40%); only
+- HTE_SHARE = 0.30: on average 30% of the pool hold a valid high-tech enterprise certificate on the "as of"
+  date (the tests accept 25–35%). 2023: 51,000 HTEs against ~100,000 tech SMEs and a wider pool. These are
+  probabilities, not quotas: each eligible firm (a year old, in a high-tech field, with revenue) is certified
+  with a probability logistic in its quality score (slope CERT_SLOPE), the intercept solved so that the
+  probabilities add up to the share; the count is then binomial (20,000 firms: 6,000 ± ~65), and a city's or
+  county's count follows from its firms' quality, not from an allotment.
+- TECH_SME_SHARE = 0.35: on average 35% hold a valid tech-SME registration (tests accept 30–40%); only
   firms within the tech-SME size limits (≤ 500 staff, revenue and assets ≤ 200 million) can hold one.
-- EXPIRED_HTE_SHARE: a further ~5% of the pool held an HTE certificate that has expired
-  (recertification candidates).
+- Certification history: the current certificate's issue date is drawn over the last three years with a
+  density growing by HTE_GROWTH a year (Jiangsu's HTEs: 13,000 in 2017 → 51,000 in 2023, about +25% a year;
+  2021–2023 about +17%) and thinned by month with CERT_MONTH_WEIGHTS (several batches a year, the autumn
+  ones largest). A holder renewed the certificate before with probability RENEWAL_PROB, itself renewed
+  with the same probability (MAX_PREVIOUS certificates back): about 9 years of monthly history.
+- EXPIRED_HTE_SHARE: a further ~10% of the pool (on average) held an HTE certificate that expired in the
+  last LAPSED_YEARS years without renewal (recertification candidates). With the renewals above this makes
+  the historical re-certification rate of expiring certificates about 65–75%.
+- HTE_AT_RISK_PROB = 0.05: a certified HTE's figures are made consistent with its certification (it meets
+  the hard conditions: IP, tech staff ≥ 10%, R&D by revenue tier, domestic R&D, high-tech income ≥ 60%, no
+  major incident) except for this share, whose figures are left as drawn: most of those fail a condition,
+  so about 3–4% of the HTEs come out "at risk" in the engine (the alerts' subject).
+- HTE_UNREPORTED_PROB = 0.01: about 1% of the HTEs have no report of the last accounting year (neither
+  source): the "annual report missing" alert, and a ledger entry the engine cannot evaluate (missing data).
 - City shares follow the HTE distribution: Suzhou ~30%, Nanjing ~20%, south > central > north.
 - ZONE_HTE_SHARE = 0.50: about half of the valid HTEs sit in a provincial-or-higher high-tech zone (the
   plan's KPI is "over 50%"; the tests accept 45–55%). Firms join only zones of their own county
@@ -26,7 +42,17 @@ HTE_SHARE = 0.30
 HTE_SHARE_RANGE = (0.25, 0.35)
 TECH_SME_SHARE = 0.35
 TECH_SME_SHARE_RANGE = (0.30, 0.40)
-EXPIRED_HTE_SHARE = 0.05
+EXPIRED_HTE_SHARE = 0.10
+LAPSED_YEARS = 5
+CERT_SLOPE = 2.0
+HTE_GROWTH = 1.2
+RENEWAL_PROB = 0.55
+MAX_PREVIOUS = 2
+HTE_AT_RISK_PROB = 0.05
+HTE_AT_RISK_RANGE = (0.01, 0.07)
+HTE_UNREPORTED_PROB = 0.01  # HTEs with no report of the last accounting year in the registry (alerts)  # share of certified HTEs failing a hard condition in the engine
+# Relative weight of each month (Jan..Dec) in the certificates' issue dates.
+CERT_MONTH_WEIGHTS = (0.5, 0.4, 0.6, 0.7, 0.8, 0.9, 0.8, 0.7, 1.0, 1.4, 1.6, 1.6)
 ZONE_HTE_SHARE = 0.50
 ZONE_HTE_SHARE_RANGE = (0.45, 0.55)
 ZONE_OTHER_RATIO = 0.5

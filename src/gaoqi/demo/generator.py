@@ -60,6 +60,15 @@ class Dataset:
     def as_of64(self) -> np.datetime64:
         return np.datetime64(self.as_of, "D")
 
+    @property
+    def filed(self) -> np.ndarray:
+        """(n, 3) bool: a report exists for the firm and year (active, but for the few HTEs that have not filed
+        the last year's report: `firm["unreported_y3"]`)."""
+        out = self.active.copy()
+        if "unreported_y3" in self.firm:
+            out[:, 2] &= ~self.firm["unreported_y3"]
+        return out
+
 
 def _dates(year: np.ndarray, month: int, day: int) -> np.ndarray:
     months = (np.asarray(year) - 1970).astype("datetime64[Y]").astype("datetime64[M]") + (month - 1)
@@ -263,6 +272,9 @@ def generate(n: int, seed: int, as_of: date | None = None) -> Dataset:
     ds.firm["name"] = company_names(*place, top, rng)
     ds.firm["hitech_zone"] = _zones(county, ds.firm["hte_valid"], zone_draw, rng.random(n))
     ds.firm["in_hitech_zone"] = ds.firm["hitech_zone"] != ""
+    # A few HTEs have not filed last year's report (their own stream: the draws above stay what they were).
+    late = np.random.default_rng([seed, n, 0xA11]).random(n) < cal.HTE_UNREPORTED_PROB
+    ds.firm["unreported_y3"] = ds.firm["hte_valid"] & ds.active[:, 2] & late
     return ds
 
 
@@ -295,33 +307,152 @@ def _top_k(score: np.ndarray, eligible: np.ndarray, k: int) -> np.ndarray:
     return mask
 
 
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def calibrated_probability(score: np.ndarray, eligible: np.ndarray, share: float) -> np.ndarray:
+    """Each firm's probability, logistic in its standardised score, with the intercept solved (bisection) so
+    that the probabilities of all firms add up to `share` of them; 0 for the ineligible. A draw against these
+    gives a binomial count around the share, not a quota."""
+    p = np.zeros(len(score))
+    if not eligible.any():
+        return p
+    s = score[eligible]
+    z = (s - s.mean()) / (s.std() or 1.0) * cal.CERT_SLOPE
+    want = min(share * len(score), eligible.sum() * 0.999)
+    lo, hi = -30.0, 30.0
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if _sigmoid(z + mid).sum() < want else (lo, mid)
+    p[eligible] = _sigmoid(z + (lo + hi) / 2)
+    return p
+
+
+def _issue_days(rng: np.random.Generator, n: int, span_days: int, growth: float, as_of: np.datetime64):
+    """Days before `as_of` (1..span_days) of certificates issued over the past: density growing with the
+    province's yearly growth of certifications (more recent, more of them), thinned by month with
+    cal.CERT_MONTH_WEIGHTS (a few batches a year, the autumn ones largest)."""
+    rate = np.log(growth) / 365.25
+    u = rng.random((n, 6))
+    # Inverse CDF of a density proportional to exp(-rate * t) on [1, span_days].
+    t = 1 - np.log1p(u * np.expm1(-rate * (span_days - 1))) / rate
+    t = np.clip(np.round(t).astype(np.int64), 1, span_days)
+    month = (as_of - t * DAY).astype("datetime64[M]").astype(np.int64) % 12
+    weights = np.asarray(cal.CERT_MONTH_WEIGHTS)
+    accept = rng.random((n, 6)) * weights.max() < weights[month]
+    first = np.where(accept.any(axis=1), accept.argmax(axis=1), 5)
+    return t[np.arange(n), first]
+
+
 def _certificates(
     ds: Dataset, quality: np.ndarray, staff_share: np.ndarray, rng: np.random.Generator
 ) -> None:
-    """HTE certificates (3 years) and tech-SME registrations (1 year), as of `ds.as_of`."""
+    """HTE certificates (3 years, with the renewals before them) and tech-SME registrations (1 year).
+
+    Who holds a valid HTE certificate on `ds.as_of` is drawn from calibrated probabilities (cal.HTE_SHARE on
+    average); the current certificate's date from a growing, seasonal history; each holder renewed the one
+    before with probability cal.RENEWAL_PROB (chains back up to cal.MAX_PREVIOUS certificates). A further
+    cal.EXPIRED_HTE_SHARE (on average) held one that lapsed (recertification candidates)."""
     n, as64, f = ds.n, ds.as_of64, ds.firm
     founded = f["founded_on"]
     age_days = (as64 - founded) / DAY
-    hte = _top_k(quality, age_days >= 366, round(cal.HTE_SHARE * n))
-    issued = as64 - rng.integers(1, 3 * 365 - 30, n) * DAY
+    y = ds.yearly
+    can_hte = (age_days >= 366) & (f["tech_top"] != "") & (y["revenue"][:, 2] > 0)
+    hte = rng.random(n) < calibrated_probability(quality, can_hte, cal.HTE_SHARE)
+    back = _issue_days(rng, n, 3 * 365 - 30, cal.HTE_GROWTH, as64)
+    issued = as64 - back * DAY
     issued = np.minimum(np.maximum(issued, founded + 366 * DAY), as64 - DAY)
     f["hte_issued"] = np.where(hte, issued, NAT)
     f["hte_expires"] = np.where(hte, _plus_years(issued, 3), NAT)
-    expired = _top_k(rng.random(n), ~hte & (age_days >= 5 * 365), round(cal.EXPIRED_HTE_SHARE * n))
-    old_issued = as64 - (3 * 365 + rng.integers(30, 700, n)) * DAY
-    f["old_hte_issued"] = np.where(expired, old_issued, NAT)
-    f["old_hte_expires"] = np.where(expired, _plus_years(old_issued, 3), NAT)
+    current = f["hte_issued"]
+    for k in range(1, cal.MAX_PREVIOUS + 1):
+        # A renewal is issued around the previous certificate's expiry: three years (± a few weeks) earlier.
+        prev = current - (3 * 365 + rng.integers(-20, 21, n)) * DAY
+        has = ~np.isnat(current) & (prev >= founded + 366 * DAY) & (rng.random(n) < cal.RENEWAL_PROB)
+        prev = np.where(has, prev, as64)
+        # Valid until the day before the next one was issued at the latest (no overlapping certificates).
+        f[f"prev{k}_hte_expires"] = np.where(has, np.minimum(_plus_years(prev, 3), current - DAY), NAT)
+        prev = np.where(has, prev, NAT)
+        f[f"prev{k}_hte_issued"] = prev
+        current = prev
+    # Lapsed certificates: expired 30 days to LAPSED_YEARS years ago (more of them recently, as there were
+    # more HTEs), issued three years before; the firm was at least a year old when certified.
+    expired_ago = 29 + _issue_days(
+        rng, n, round(cal.LAPSED_YEARS * 365.25) - 30, cal.HTE_GROWTH, as64 - 30 * DAY
+    )
+    old_issued = as64 - (3 * 365 + expired_ago) * DAY
+    can_lapse = ~hte & (old_issued >= founded + 366 * DAY)
+    old = can_lapse & (rng.random(n) < min(1.0, cal.EXPIRED_HTE_SHARE * n / max(can_lapse.sum(), 1)))
+    f["old_hte_issued"] = np.where(old, old_issued, NAT)
+    f["old_hte_expires"] = np.where(old, _plus_years(old_issued, 3), NAT)
     f["hte_valid"] = hte
+    at_risk = hte & (rng.random(n) < cal.HTE_AT_RISK_PROB)
+    f["hte_at_risk_drawn"] = at_risk
+    _consistent_with_certificate(ds, hte & ~at_risk, rng)
 
     emp3, rev3, assets3 = (ds.yearly[k][:, 2] for k in ("employees", "revenue", "total_assets"))
     sme_ok = (emp3 <= 500) & (rev3 <= 2e8) & (assets3 <= 2e8) & ~f["bad_credit"] & ds.active[:, 2]
-    sme = _top_k(quality + rng.normal(0, 0.8, n) + 0.8 * hte, sme_ok, round(cal.TECH_SME_SHARE * n))
+    sme_score = quality + rng.normal(0, 0.8, n) + 0.8 * hte
+    sme = rng.random(n) < calibrated_probability(sme_score, sme_ok, cal.TECH_SME_SHARE)
     sme_issued = np.maximum(as64 - rng.integers(1, 364, n) * DAY, founded)
     sme_issued = np.minimum(sme_issued, as64)
     f["sme_issued"] = np.where(sme, sme_issued, NAT)
     f["sme_expires"] = np.where(sme, _plus_years(sme_issued, 1), NAT)
     f["hte_valid_until"] = np.where(hte, f["hte_expires"], f["old_hte_expires"])
     f["tech_sme_valid_until"] = f["sme_expires"]
+
+
+def _consistent_with_certificate(ds: Dataset, m: np.ndarray, rng: np.random.Generator) -> None:
+    """Make the figures of the firms in `m` (certified HTEs not drawn "at risk") meet the HTE hard conditions
+    of their certification (32号 第十一条): at least one IP item, tech staff >= 10%, R&D over the operating years
+    at or above the tier of last year's revenue (5/4/3%), domestic R&D >= 60%, high-tech income >= 60% of
+    last year's total income, no major incident. Firms already meeting a condition keep their figures; the
+    others are moved just past the line (a few right at the edge, as in the data of real firms)."""
+    y, f, act = ds.yearly, ds.firm, ds.active
+    n = ds.n
+    # IP: a firm with none holds one class II item (granted in the last year).
+    none = m & (y["ip_class1"][:, 2] + y["ip_class2"][:, 2] == 0)
+    y["ip_class2"][none, 2] = 1
+    f["ip_self_developed"] = f["ip_self_developed"] | none
+    # Tech staff: at least 10% of employees in every year.
+    share = np.where(rng.random(n) < 0.15, 0.10, rng.uniform(0.10, 0.30, n))
+    emp = y["employees"]
+    need = np.ceil(emp * share[:, None]).astype(np.int64)
+    low = m[:, None] & act & (y["tech_staff"] * 10 < emp)
+    y["tech_staff"] = np.where(low, np.minimum(need, emp), y["tech_staff"])
+    # R&D: the tier of last year's revenue, over the operating years; per year at least the tier's rate.
+    rev3 = y["revenue"][:, 2]
+    required = np.where(rev3 <= 50_000_000, 0.05, np.where(rev3 <= 200_000_000, 0.04, 0.03))
+    edge = rng.random(n) < cal.RATES["rnd_edge_cluster"]
+    lift = np.where(edge, 1.001 + np.abs(rng.normal(0, 0.03, n)), rng.uniform(1.05, 1.9, n))
+    floor = np.ceil(y["revenue"] * (required * lift)[:, None]).astype(np.int64)
+    rnd_sum, rev_sum = y["rnd_expense"].sum(axis=1), y["revenue"].sum(axis=1)
+    short = m & (rnd_sum < np.ceil(rev_sum * required))
+    rnd = np.where(short[:, None] & act, np.maximum(y["rnd_expense"], floor), y["rnd_expense"])
+    changed = short[:, None] & (rnd != y["rnd_expense"])
+    domestic = np.where(rng.random(n) < 0.75, 1.0, rng.uniform(0.7, 1.0, n))[:, None]
+    y["rnd_expense_domestic"] = np.where(changed, np.floor(rnd * domestic), y["rnd_expense_domestic"]).astype(
+        np.int64
+    )
+    deduct = rng.uniform(0.7, 1.0, n)[:, None]
+    y["rnd_expense_deductible"] = np.where(
+        changed, np.floor(rnd * deduct), y["rnd_expense_deductible"]
+    ).astype(np.int64)
+    y["rnd_expense"] = rnd
+    y["total_cost"] = np.maximum(y["total_cost"], rnd)
+    # Domestic R&D at least 60% (those with R&D abroad above 40%: brought to 70–100%).
+    abroad = m[:, None] & (y["rnd_expense_domestic"] * 10 < y["rnd_expense"] * 6)
+    y["rnd_expense_domestic"] = np.where(
+        abroad, np.ceil(y["rnd_expense"] * domestic.clip(0.7)), y["rnd_expense_domestic"]
+    ).astype(np.int64)
+    # High-tech income: at least 60% of total income (last year; earlier years the same share).
+    hs = rng.uniform(0.61, 0.95, n)[:, None]
+    low = m[:, None] & (y["hitech_revenue"][:, [2]] * 10 < y["total_income"][:, [2]] * 6)
+    y["hitech_revenue"] = np.where(low & act, np.floor(y["total_income"] * hs), y["hitech_revenue"]).astype(
+        np.int64
+    )
+    f["major_incident"] = f["major_incident"] & ~m
 
 
 def _plus_years(day: np.ndarray, years: int) -> np.ndarray:

@@ -114,11 +114,14 @@ def ip_items(ds: Dataset, firm_mask: np.ndarray | None = None) -> dict[str, np.n
 
 
 def certificates(ds: Dataset) -> dict[str, np.ndarray | list]:
-    """Certificate rows: valid HTE (3 years), expired HTE (recertification candidates), tech SME (1 year)."""
+    """Certificate rows: valid HTE (3 years) and the ones it renewed, expired HTE (recertification
+    candidates), tech SME (1 year)."""
     f = ds.firm
     parts = []
+    previous = sorted(k[: -len("_issued")] for k in f if k.startswith("prev") and k.endswith("_hte_issued"))
     for kind, issued_key, expires_key in (
         ("hte", "hte_issued", "hte_expires"),
+        *(("hte", f"{p}_issued", f"{p}_expires") for p in previous),
         ("hte", "old_hte_issued", "old_hte_expires"),
         ("tech_sme", "sme_issued", "sme_expires"),
     ):

@@ -40,6 +40,7 @@ from gaoqi.registry.models import (
     HitechZone,
     IntellectualProperty,
     TechField,
+    pinyin_key,
 )
 from gaoqi.registry.validation import credit_code_errors, report_errors
 
@@ -151,8 +152,9 @@ def _report_rows(ds: Dataset, source: DataSource, fields: tuple[str, ...], ids: 
     sci = source.department == Department.SCIENCE_TECH
     f, y = ds.firm, ds.yearly
     flags = {k: f[k] for k in FLAG_FIELDS}
+    filed = ds.filed  # a firm that has not filed a year's report has no row for it
     for i, year in enumerate(ds.years):
-        idx = np.flatnonzero(ds.active[:, i])
+        idx = np.flatnonzero(filed[:, i])
         cols = {k: (y[k][idx, i].tolist() if k in fields else None) for k in FACT_FIELDS}
         if sci:
             for k in FLAG_FIELDS:
@@ -208,7 +210,7 @@ def load(
     ip = items.ip_items(ds) if ip_items == "all" and facts else None
     certs = items.certificates(ds)
     n_ip = 0 if ip is None else len(ip["firm"])
-    total = ds.n + 2 * int(ds.active.sum()) * facts + len(certs["firm"]) + n_ip
+    total = ds.n + 2 * int(ds.filed.sum()) * facts + len(certs["firm"]) + n_ip
     writer = _Writer(total, progress)
     now = writer.now
     result = LoadResult()
@@ -233,6 +235,7 @@ def load(
             ids.tolist(),
             f["credit_code"].tolist(),
             f["name"].tolist(),
+            [pinyin_key(n) for n in f["name"].tolist()],
             f["county"].tolist(),
             f["city"].tolist(),
             _dates(f["founded_on"]),
@@ -253,6 +256,7 @@ def load(
                 "id",
                 "credit_code",
                 "name",
+                "name_pinyin",
                 "county",
                 "city",
                 "founded_on",

@@ -20,7 +20,7 @@ from gaoqi.audit.models import AuditAction
 from gaoqi.audit.services import audit_record
 from gaoqi.demo.rnd import demo_seed
 from gaoqi.regions.models import Region
-from gaoqi.registry.models import Certificate, CertificateKind
+from gaoqi.registry.models import Certificate, CertificateKind, certificate_valid_q
 from gaoqi.targets.models import Indicator, Target
 
 REASON = "合成演示数据：目标任务"
@@ -39,11 +39,9 @@ def _base(as_of: date, key: str) -> dict[str, dict[str, int]]:
     last_year = as_of.year - 1
     return {
         Indicator.NEW_HTE: _counts(certs.filter(kind=CertificateKind.HTE, issued_on__year=last_year), key),
-        Indicator.VALID_HTE: _counts(
-            certs.filter(kind=CertificateKind.HTE, issued_on__lte=as_of, expires_on__gte=as_of), key
-        ),
+        Indicator.VALID_HTE: _counts(certs.filter(certificate_valid_q(as_of), kind=CertificateKind.HTE), key),
         Indicator.TECH_SME: _counts(
-            certs.filter(kind=CertificateKind.TECH_SME, issued_on__lte=as_of, expires_on__gte=as_of), key
+            certs.filter(certificate_valid_q(as_of), kind=CertificateKind.TECH_SME), key
         ),
     }
 

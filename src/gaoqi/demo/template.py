@@ -26,7 +26,7 @@ def to_frame(ds: Dataset) -> pl.DataFrame:
     """One row per firm, a column per template field (FIELD_SPECS): a yearly fact from its stem's year, any
     other figure from the latest accounting year, yes/no facts from the firm. Facts the generator does not
     model (super-deduction base, class II IP already used, research misconduct) are blank: not reported."""
-    f, y, active = ds.firm, ds.yearly, ds.active
+    f, y, active = ds.firm, ds.yearly, ds.filed  # blank where no report was filed
     cols: dict[str, pl.Series] = {
         "credit_code": pl.Series(f["credit_code"]),
         "name": pl.Series(f["name"]),

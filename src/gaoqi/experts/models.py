@@ -15,8 +15,22 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class ExpertKind(models.TextChoices):
+    TECHNICAL = "technical", _("技术专家")
+    FINANCIAL = "financial", _("财务专家")
+
+
+class FinancialQualification(models.TextChoices):
+    """195号: a financial expert is a CPA, a tax adviser, or holds a senior title with 10 years' practice."""
+
+    CPA = "cpa", _("注册会计师")
+    TAX_ADVISER = "tax_adviser", _("税务师")
+    SENIOR_TITLE = "senior_title", _("高级职称且从业十年以上")
+
+
 class ExpertProfile(models.Model):
-    """What the platform knows of an expert beyond the account: employer and declared conflicts."""
+    """What the platform knows of an expert beyond the account: employer and declared conflicts, and the
+    registry fields the HTE panels are drawn on (kind, fields, qualification, region, availability, load)."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="expert_profile"
@@ -26,6 +40,23 @@ class ExpertProfile(models.Model):
     # Credit codes of firms the expert declared a conflict with (shareholding, relatives, consulting...).
     conflict_credit_codes = models.JSONField(_("申报回避企业"), default=list, blank=True)
     specialty = models.CharField(_("专业领域"), max_length=100, blank=True)
+    kind = models.CharField(_("专家类别"), max_length=12, choices=ExpertKind.choices, blank=True)
+    # registry.TechField codes: top-level fields ("10") and sub-fields ("101") of a technical expert.
+    tech_fields = models.JSONField(_("技术领域"), default=list, blank=True)
+    financial_qualification = models.CharField(
+        _("财务专家资格"), max_length=16, choices=FinancialQualification.choices, blank=True
+    )
+    practice_years = models.PositiveSmallIntegerField(_("从业年限"), null=True, blank=True)
+    region = models.ForeignKey(
+        "regions.Region",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("地区"),
+    )
+    available = models.BooleanField(_("可参加评审"), default=True)
+    load_limit = models.PositiveSmallIntegerField(_("同期评审上限"), default=10)
 
     class Meta:
         verbose_name = _("专家信息")

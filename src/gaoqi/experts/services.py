@@ -177,3 +177,87 @@ def score_submit(*, actor, assignment: ExpertAssignment, items: list[dict], scor
             reason=comment.strip() or _("专家评分"),
         )
     return assignment
+
+
+def registry_set(
+    *,
+    actor,
+    expert: User,
+    kind: str,
+    tech_fields=(),
+    financial_qualification: str = "",
+    practice_years: int | None = None,
+    region=None,
+    available: bool = True,
+    load_limit: int = 10,
+) -> ExpertProfile:
+    """The expert registry's entry (an officer who administers the account): a technical expert by field and
+    sub-field (registry.TechField codes; a sub-field implies its field), or a financial expert (195号: CPA, tax
+    adviser, or a senior title with 10 years' practice); region, availability, load limit. Audited old → new."""
+    from gaoqi.experts.models import ExpertKind, FinancialQualification
+    from gaoqi.registry.models import TechField
+
+    if expert.role != Role.EXPERT or not assignable_experts(actor).filter(pk=expert.pk).exists():
+        raise ValidationFailed(_("该账号不是您可管理的专家"), [{"field": "expert", "reason": str(expert.pk)}])
+    errors = []
+    codes = sorted({str(c).strip() for c in tech_fields if str(c).strip()})
+    known = {t.code: t.parent_id for t in TechField.objects.filter(code__in=codes)}
+    if kind not in ExpertKind.values:
+        errors.append({"field": "kind", "reason": _("请选择专家类别")})
+    if kind == ExpertKind.TECHNICAL:
+        if not codes:
+            errors.append({"field": "tech_fields", "reason": _("技术专家须填写技术领域")})
+        for c in codes:
+            if c not in known:
+                errors.append({"field": "tech_fields", "reason": _("未知技术领域：%(c)s") % {"c": c}})
+        codes = sorted(set(codes) | {p for p in known.values() if p})
+    if kind == ExpertKind.FINANCIAL:
+        codes = []
+        if financial_qualification not in FinancialQualification.values:
+            errors.append(
+                {
+                    "field": "financial_qualification",
+                    "reason": _("财务专家须具备注册会计师、税务师或高级职称"),
+                }
+            )
+        elif financial_qualification == FinancialQualification.SENIOR_TITLE and (practice_years or 0) < 10:
+            errors.append({"field": "practice_years", "reason": _("高级职称的财务专家须从业十年以上")})
+    if not 1 <= int(load_limit) <= 1000:
+        errors.append({"field": "load_limit", "reason": _("同期评审上限须为 1 至 1000 之间的整数")})
+    if practice_years is not None and not 0 <= int(practice_years) <= 80:
+        errors.append({"field": "practice_years", "reason": _("从业年限有误")})
+    region_id = getattr(region, "pk", region)
+    if region_id:
+        from gaoqi.regions.models import Region
+
+        if not Region.objects.filter(pk=str(region_id)).exists():
+            errors.append({"field": "region", "reason": _("未知地区")})
+    if errors:
+        raise ValidationFailed(_("专家信息有误"), errors)
+    keys = (
+        "kind",
+        "tech_fields",
+        "financial_qualification",
+        "practice_years",
+        "region_id",
+        "available",
+        "load_limit",
+    )
+    with transaction.atomic():
+        profile, _created = ExpertProfile.objects.get_or_create(user=expert)
+        old = {k: getattr(profile, k) for k in keys}
+        profile.kind, profile.tech_fields = kind, codes
+        profile.financial_qualification = financial_qualification if kind == ExpertKind.FINANCIAL else ""
+        profile.practice_years = practice_years
+        profile.region_id = region_id or None
+        profile.available, profile.load_limit = bool(available), int(load_limit)
+        profile.save()
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            target=profile,
+            old=old,
+            new={k: getattr(profile, k) for k in keys},
+            reason=_("专家库信息"),
+        )
+    return profile

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 from gaoqi.accounts.scope import Decision
 from gaoqi.errors import NotFound
 from gaoqi.intake.models import ImportBatch, RowStatus, StagedRow
+from gaoqi.registry.selectors import checked_page, checked_per_page
 
 ROW_VIEWS = {
     # view code -> (label, filter): the preview's tabs
@@ -46,7 +47,7 @@ def _visible(actor) -> Q:
 
 def batches_for_actor(*, actor, page: int = 1, per_page: int = 20):
     qs = ImportBatch.objects.filter(_visible(actor)).select_related("created_by", "decided_by", "region")
-    return Paginator(qs.order_by("-created_at", "-id"), per_page).get_page(page)
+    return checked_page(Paginator(qs.order_by("-created_at", "-id"), checked_per_page(per_page)), page)
 
 
 def batch_for_actor(actor, pk: int, queryset: QuerySet | None = None) -> ImportBatch:
@@ -62,7 +63,7 @@ def batch_rows(*, actor, batch: ImportBatch, view: str, page: int = 1, per_page:
     batch = batch_for_actor(actor, batch.pk)
     condition = ROW_VIEWS[view][1]
     qs = StagedRow.objects.filter(batch=batch).filter(condition).order_by("line")
-    return Paginator(qs, per_page).get_page(page)
+    return checked_page(Paginator(qs, checked_per_page(per_page)), page)
 
 
 def view_counts(batch: ImportBatch) -> list[tuple[str, str, int]]:

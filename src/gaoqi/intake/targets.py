@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from django.utils.translation import gettext_noop
+
 from gaoqi.policy.core.facts import Kind
 from gaoqi.registry.models import FACT_FIELDS, REPORT_SPECS, AnnualReport
 
@@ -67,29 +69,29 @@ def _report_targets() -> list[Target]:
 
 
 _TARGETS = [
-    Target("credit_code", "统一社会信用代码", Kind.TEXT, Store.KEY),
-    Target("name", "企业名称", Kind.TEXT, Store.KEY),
-    Target("county", "所在县（市、区）", "region", Store.KEY),
-    Target("city", "所在设区市", "city", Store.KEY),
-    Target("year", "年度", "year", Store.KEY),
-    Target("founded_on", "成立日期", Kind.DATE, Store.FIRM),
-    Target("tech_field", "技术领域", "tech_field", Store.FIRM),
-    Target("above_scale", "规模以上企业", Kind.BOOL, Store.FIRM),
-    Target("in_hitech_zone", "位于省级以上高新区", Kind.BOOL, Store.FIRM),
-    Target("talent_founded", "高层次人才创办", Kind.BOOL, Store.FIRM),
+    Target("credit_code", gettext_noop("统一社会信用代码"), Kind.TEXT, Store.KEY),
+    Target("name", gettext_noop("企业名称"), Kind.TEXT, Store.KEY),
+    Target("county", gettext_noop("所在县（市、区）"), "region", Store.KEY),
+    Target("city", gettext_noop("所在设区市"), "city", Store.KEY),
+    Target("year", gettext_noop("年度"), "year", Store.KEY),
+    Target("founded_on", gettext_noop("成立日期"), Kind.DATE, Store.FIRM),
+    Target("tech_field", gettext_noop("技术领域"), "tech_field", Store.FIRM),
+    Target("above_scale", gettext_noop("规模以上企业"), Kind.BOOL, Store.FIRM),
+    Target("in_hitech_zone", gettext_noop("位于省级以上高新区"), Kind.BOOL, Store.FIRM),
+    Target("talent_founded", gettext_noop("高层次人才创办"), Kind.BOOL, Store.FIRM),
     *_report_targets(),
-    Target("income_tax", "应纳所得税额", Kind.MONEY, Store.EXTRA, yearly=True),
-    Target("tax_relief_hte", "高新技术企业减免所得税额", Kind.MONEY, Store.EXTRA, yearly=True),
-    Target("output_value", "工业总产值", Kind.MONEY, Store.EXTRA, yearly=True),
-    Target("rnd_staff", "研发人员数", Kind.COUNT, Store.EXTRA, yearly=True),
-    Target("rnd_intensity", "研发投入强度", "percent", Store.EXTRA, yearly=True),
-    Target("registered_capital", "注册资本", Kind.MONEY, Store.EXTRA),
-    Target("ip_number", "专利号（登记号）", Kind.TEXT, Store.IP),
-    Target("ip_kind", "知识产权类型", "ip_kind", Store.IP),
-    Target("ip_title", "知识产权名称", Kind.TEXT, Store.IP),
-    Target("ip_granted_on", "授权日期", Kind.DATE, Store.IP),
-    Target("ip_expires_on", "到期日期", Kind.DATE, Store.IP),
-    Target("tag", "称号", "tag", Store.TAG),
+    Target("income_tax", gettext_noop("应纳所得税额"), Kind.MONEY, Store.EXTRA, yearly=True),
+    Target("tax_relief_hte", gettext_noop("高新技术企业减免所得税额"), Kind.MONEY, Store.EXTRA, yearly=True),
+    Target("output_value", gettext_noop("工业总产值"), Kind.MONEY, Store.EXTRA, yearly=True),
+    Target("rnd_staff", gettext_noop("研发人员数"), Kind.COUNT, Store.EXTRA, yearly=True),
+    Target("rnd_intensity", gettext_noop("研发投入强度"), "percent", Store.EXTRA, yearly=True),
+    Target("registered_capital", gettext_noop("注册资本"), Kind.MONEY, Store.EXTRA),
+    Target("ip_number", gettext_noop("专利号（登记号）"), Kind.TEXT, Store.IP),
+    Target("ip_kind", gettext_noop("知识产权类型"), "ip_kind", Store.IP),
+    Target("ip_title", gettext_noop("知识产权名称"), Kind.TEXT, Store.IP),
+    Target("ip_granted_on", gettext_noop("授权日期"), Kind.DATE, Store.IP),
+    Target("ip_expires_on", gettext_noop("到期日期"), Kind.DATE, Store.IP),
+    Target("tag", gettext_noop("称号"), "tag", Store.TAG),
 ]
 
 TARGETS: dict[str, Target] = {t.name: t for t in _TARGETS}

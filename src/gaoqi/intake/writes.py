@@ -31,6 +31,7 @@ from gaoqi.registry.models import (
     DataSource,
     Enterprise,
     IntellectualProperty,
+    pinyin_key,
 )
 
 BATCH = 2_000
@@ -105,6 +106,7 @@ def write_batch(
                 Enterprise(
                     credit_code=row.credit_code,
                     name=f["name"],
+                    name_pinyin=pinyin_key(f["name"]),
                     county_id=f["county"],
                     city_id=cities[f["county"]],
                     founded_on=f["founded_on"],
@@ -151,6 +153,9 @@ def write_batch(
                 if name == "county":
                     firm.city_id = cities[value]
                     touched.add("city_id")
+                if name == "name":
+                    firm.name_pinyin = pinyin_key(value)
+                    touched.add("name_pinyin")
                 changes.append(
                     FieldChange(
                         batch=batch,
@@ -322,10 +327,13 @@ def revert_batch(*, batch: ImportBatch, actor) -> dict:
             setattr(firm, FIRM_COLUMNS[c.field], _firm_value(c.field, c.old))
             if c.field == "county":
                 firm.city_id = cities[c.old]
+            if c.field == "name":
+                firm.name_pinyin = pinyin_key(firm.name)
             audits.append((firm.pk, AuditAction.UPDATE, {c.field: c.new}, {c.field: c.old}, c.source_row))
         fields = sorted(
             {FIRM_COLUMNS[c.field] for c in firm_updates}
             | ({"city_id"} if any(c.field == "county" for c in firm_updates) else set())
+            | ({"name_pinyin"} if any(c.field == "name" for c in firm_updates) else set())
         )
         Enterprise.objects.bulk_update(list(objs.values()), fields, batch_size=500)
         _audit_rows(actor, batch, audits)

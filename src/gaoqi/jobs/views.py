@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from gaoqi.errors import NotFound
 from gaoqi.jobs import selectors, services
 from gaoqi.jobs.models import JobStatus
+from gaoqi.registry.selectors import checked_page
 
 PAGE_SIZE = 50
 
@@ -35,7 +36,7 @@ def job_list(request):
     status = request.GET.get("status")
     status = status if status in JobStatus.values else None
     jobs = selectors.jobs_for_actor(actor=request.user, status=status)
-    page = Paginator(jobs, PAGE_SIZE).get_page(request.GET.get("page") or 1)
+    page = checked_page(Paginator(jobs, PAGE_SIZE), request.GET.get("page") or 1)
     context = {
         "page": page,
         "status": status,

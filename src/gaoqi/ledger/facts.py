@@ -134,8 +134,8 @@ def _held(as_of: date, enterprise_ids: list[int] | None) -> pl.DataFrame:
     where_c, params_c = _ids_clause("enterprise_id", enterprise_ids)
     hte = _frame(
         f"SELECT DISTINCT enterprise_id FROM {cert} WHERE kind = %s AND issued_on <= %s AND expires_on >= %s"
-        f"{where_c}",
-        [CertificateKind.HTE, as_of, as_of, *params_c],
+        f" AND (ended_on IS NULL OR ended_on > %s){where_c}",  # registry.models.certificate_valid_q
+        [CertificateKind.HTE, as_of, as_of, as_of, *params_c],
         {"enterprise_id": pl.Int64},
     ).with_columns(pl.lit(True).alias("has_hte_certificate"))
     items = _frame(

@@ -159,3 +159,80 @@ def bulletin_download(request, bulletin_id: int):
     return FileResponse(
         open(path, "rb"), as_attachment=True, filename=f"bulletin-{b.region_id}-{b.period}.{b.format}"
     )  # noqa: SIM115
+
+
+class ForecastRowOut(Schema):
+    region_code: str
+    region: str
+    valid_now: int
+    staying: int
+    expiring: int
+    renewal_rate: float
+    new_last_year: int
+    growth: float
+    pipeline: int | None
+    new: float
+    capped: bool
+    expected: int
+    low: int
+    high: int
+    target: int | None
+    actual: int | None = None
+
+
+class BacktestOut(Schema):
+    as_of: date
+    year_end: date
+    mae: float
+    mape: float | None
+    coverage: float | None
+    total_error: int
+    rows: list[ForecastRowOut]
+
+
+class ForecastOut(Schema):
+    as_of: date
+    year_end: date
+    method: str
+    rows: list[ForecastRowOut]
+    total: ForecastRowOut
+    backtest: BacktestOut
+
+
+def _forecast_row(r) -> dict:
+    return {
+        "region_code": r.code,
+        "region": r.name,
+        **{k: getattr(r, k) for k in ("valid_now", "staying", "expiring", "new_last_year", "pipeline")},
+        **{k: getattr(r, k) for k in ("capped", "expected", "low", "high", "target", "actual")},
+        "renewal_rate": round(r.renewal_rate, 4),
+        "growth": round(r.growth, 4),
+        "new": round(r.new, 2),
+    }
+
+
+@router.get("/forecast", response=ForecastOut)
+def forecast(request, region: str | None = None):
+    """Each child region's expected valid HTEs on 31 December (90% interval) beside its valid-HTE target, and
+    the backtest (last year's end forecast from 30 June of last year). The method: `method`."""
+    from gaoqi.monitoring import forecast as fc
+
+    today = timezone.localdate()
+    page = fc.region_forecast(actor=request.user, region_code=region, today=today)
+    b = page.backtest
+    return {
+        "as_of": today,
+        "year_end": date(today.year, 12, 31),
+        "method": (fc.__doc__ or "").split("\n\n", 1)[1].split("\n\nReads", 1)[0],
+        "rows": [_forecast_row(r) for r in page.rows],
+        "total": _forecast_row(page.total),
+        "backtest": {
+            "as_of": b.as_of,
+            "year_end": b.year_end,
+            "mae": round(b.mae, 2),
+            "mape": None if b.mape is None else round(b.mape, 2),
+            "coverage": b.coverage,
+            "total_error": b.total_error,
+            "rows": [_forecast_row(r) for r in b.rows],
+        },
+    }

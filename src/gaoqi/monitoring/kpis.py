@@ -25,6 +25,7 @@ from gaoqi.registry.models import (
     Enterprise,
     IntellectualProperty,
     IpKind,
+    certificate_valid_q,
 )
 
 COUNT, PERCENT = "count", "percent"
@@ -161,7 +162,7 @@ def region_q(region, path: str = "") -> Q:
 def valid_hte_exists(as_of: date, ref: str = "pk") -> Exists:
     return Exists(
         Certificate.objects.filter(
-            enterprise=OuterRef(ref), kind=CertificateKind.HTE, issued_on__lte=as_of, expires_on__gte=as_of
+            certificate_valid_q(as_of), enterprise=OuterRef(ref), kind=CertificateKind.HTE
         )
     )
 
@@ -253,7 +254,7 @@ def compute_cells(region, as_of: date) -> dict[tuple[str, str | None], Counts]:
     for r in new:
         cell(r["enterprise__county_id"], r["enterprise__hitech_zone_id"]).new_hte = r["n"]
     sme = (
-        certs.filter(kind=CertificateKind.TECH_SME, issued_on__lte=as_of, expires_on__gte=as_of)
+        certs.filter(certificate_valid_q(as_of), kind=CertificateKind.TECH_SME)
         .values("enterprise__county_id", "enterprise__hitech_zone_id")
         .annotate(n=Count("enterprise_id", distinct=True))
         .order_by()

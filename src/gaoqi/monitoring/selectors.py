@@ -15,7 +15,7 @@ from gaoqi.monitoring.kpis import KPI_BY_CODE, Counts, KpiValue
 from gaoqi.monitoring.models import KpiSnapshot, RegionalStatistic
 from gaoqi.regions.models import Region
 from gaoqi.registry.models import Certificate, CertificateKind, HitechZone, IntellectualProperty
-from gaoqi.registry.selectors import CappedPaginator
+from gaoqi.registry.selectors import CappedPaginator, checked_page, checked_per_page
 
 CHILD_LEVEL = {"province": "city", "city": "county"}
 
@@ -226,7 +226,7 @@ def missing_firms(
     *, actor, kpi: str, as_of: date, region_code: str | None = None, page=1, per_page: int = 50
 ):
     qs = missing_firms_qs(actor=actor, kpi=kpi, as_of=as_of, region_code=region_code)
-    return CappedPaginator(qs, per_page).get_page(page)
+    return checked_page(CappedPaginator(qs, checked_per_page(per_page)), page)
 
 
 # --- Bulletins and statistics ---------------------------------------------------------------------------------

@@ -98,6 +98,29 @@ def kpi_detail(request, code: str):
 
 
 @officer_page
+def forecast(request):
+    """Each region's expected valid HTEs at the year end beside its target, the method and its backtest."""
+    from gaoqi.monitoring.forecast import GROWTH_BOUNDS, RENEWAL_WINDOW, SHRINK, TREND_ERROR, region_forecast
+
+    page = region_forecast(
+        actor=request.user, region_code=request.GET.get("region"), today=timezone.localdate()
+    )
+    context = {
+        "f": page,
+        "region": page.region,
+        "parents": parents(request.user, page.region),
+        "method": {
+            "window": RENEWAL_WINDOW,
+            "shrink": SHRINK,
+            "growth_lo": GROWTH_BOUNDS[0],
+            "growth_hi": GROWTH_BOUNDS[1],
+            "trend_error": round(TREND_ERROR * 100),
+        },
+    }
+    return render(request, "monitoring/forecast.html", context)
+
+
+@officer_page
 def bulletin_list(request):
     regions = list(regions_for_filter(request.user).order_by("code"))
     today = timezone.localdate()

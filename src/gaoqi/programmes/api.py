@@ -3,12 +3,20 @@ Transitions, queues, the inbox and notices are the workflow core's endpoints (ga
 
 from __future__ import annotations
 
+import os
+from datetime import date, datetime
+
+from django.http import FileResponse
 from ninja import Router, Schema, Status
 
-from gaoqi.accounts.scope import get_application_for_actor, get_enterprise_for_actor
+from gaoqi.accounts.scope import NOT_FOUND, get_application_for_actor, get_enterprise_for_actor
+from gaoqi.errors import NotFound
 from gaoqi.programmes.tech_sme import selectors as sme_selectors
 from gaoqi.programmes.tech_sme import services as sme_services
+from gaoqi.programmes.tech_sme.declaration import CODE, PROGRAMME
+from gaoqi.programmes.tech_sme.export import export_queue
 from gaoqi.workflow.api import ApplicationOut, application_out
+from gaoqi.workflow.selectors import QueueFilter, applications_of_enterprise
 
 router = Router(tags=["tech-SME evaluation"])
 
@@ -30,6 +38,61 @@ class CampaignRow(Schema):
     county: str
     invited: bool
     applied: bool
+
+
+class FirmApplicationOut(Schema):
+    id: int
+    programme: str
+    programme_label: str
+    year: int
+    phase: str
+    phase_label: str
+    final: bool
+    phase_since: datetime
+    reference_no: str
+    valid_until: date | None
+
+
+@router.get("/enterprises/{credit_code}/applications", response=list[FirmApplicationOut])
+def enterprise_applications(request, credit_code: str):
+    """A firm's applications in every programme with their phase (officers of its region, the firm itself)."""
+    firm = get_enterprise_for_actor(request.user, credit_code=credit_code)
+    return [
+        {
+            "id": r.application.pk,
+            "programme": r.application.programme,
+            "programme_label": r.programme_label,
+            "year": r.application.year,
+            "phase": r.application.phase,
+            "phase_label": r.phase_label,
+            "final": r.final,
+            "phase_since": r.application.phase_since,
+            "reference_no": r.application.reference_no,
+            "valid_until": r.application.valid_until,
+        }
+        for r in applications_of_enterprise(actor=request.user, enterprise=firm)
+    ]
+
+
+@router.get("/tech-sme/queue.xlsx")
+def queue_export(
+    request,
+    phase: str = "submitted",
+    city: str | None = None,
+    county: str | None = None,
+    flagged: bool = False,
+    q: str | None = None,
+):
+    """The officers' queue of one phase with the page's filters, as .xlsx (every row in scope)."""
+    if not getattr(request.user, "is_officer", False) or phase not in {p.code for p in PROGRAMME.phases}:
+        raise NotFound(str(NOT_FOUND))
+    filters = QueueFilter(
+        programme=CODE, phase=phase, city=city or None, county=county or None, flagged=flagged, q=q or None
+    )
+    path = export_queue(actor=request.user, filters=filters)
+    handle = open(path, "rb")  # noqa: SIM115 - FileResponse closes it
+    os.unlink(path)
+    return FileResponse(handle, as_attachment=True, filename=f"tech-sme-queue-{phase}.xlsx")
 
 
 @router.post("/tech-sme/applications", response={201: ApplicationOut})

@@ -7,6 +7,7 @@ urlpatterns = [
     path("tech-sme/", views.tech_sme_home, name="tech_sme"),
     path("tech-sme/start/", views.start, name="start"),
     path("tech-sme/queue/", views.queue, name="queue"),
+    path("tech-sme/queue/export/", views.queue_export, name="queue_export"),
     path("tech-sme/queue/batch/", views.batch, name="batch"),
     path("tech-sme/queue/publish/", views.publish, name="publish"),
     path("tech-sme/campaign/", views.campaign, name="campaign"),

@@ -3,7 +3,8 @@ actions and notices, the 应评尽评 campaign. Thin: parse, call a service or s
 
 from __future__ import annotations
 
-from datetime import date
+import os
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,26 +16,26 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from gaoqi.accounts.models import Role
-from gaoqi.accounts.scope import get_application_for_actor, get_enterprise_for_actor, regions_for_filter
+from gaoqi.accounts.scope import regions_for_filter
 from gaoqi.errors import ApplicationError, NotFound
+from gaoqi.programmes import pages
 from gaoqi.programmes.tech_sme import evaluation, params
 from gaoqi.programmes.tech_sme import selectors as sme_selectors
 from gaoqi.programmes.tech_sme import services as sme_services
 from gaoqi.programmes.tech_sme.declaration import CODE, PROGRAMME
+from gaoqi.programmes.tech_sme.export import export_queue
+from gaoqi.registry.selectors import checked_page
 from gaoqi.web.decorators import officer_page
-from gaoqi.workflow import attachments, notices, selectors
+from gaoqi.workflow import attachments, selectors
 from gaoqi.workflow.models import Attachment
-from gaoqi.workflow.services import available_actions, transition, transition_batch
+from gaoqi.workflow.services import transition_batch
 from gaoqi.workflow.table import programme
 
 PROGRESS = ("draft", "submitted", "accepted", "in_notice", "registered")
 
 
 def _application(request, pk):
-    try:
-        return get_application_for_actor(request.user, pk)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    return pages.application_or_404(request, pk)
 
 
 @login_required
@@ -63,16 +64,13 @@ def _final() -> set[str]:
 @login_required
 @require_POST
 def start(request):
-    try:
-        firm = get_enterprise_for_actor(request.user, pk=request.user.enterprise_id or 0)
-        app = sme_services.application_start(actor=request.user, enterprise=firm)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-        return redirect("programmes:tech_sme")
-    messages.success(request, _("已根据平台数据预填自评表，请核对后提交"))
-    return redirect("programmes:application", pk=app.pk)
+    return pages.start_posted(
+        request,
+        sme_services.application_start,
+        back="programmes:tech_sme",
+        success=_("已根据平台数据预填自评表，请核对后提交"),
+        detail_view="programmes:application",
+    )
 
 
 def _evaluation_view(user, app):
@@ -100,25 +98,15 @@ def application_detail(request, pk):
     # Another programme's application: its own page (the inbox, notices and e-mails link to this address).
     if app.programme != CODE:
         return redirect(programme(app.programme).detail_url, pk=app.pk)
-    editable = request.user.role == Role.ENTERPRISE and sme_services.declaration_editable(app)
-    values = app.declared.get("values", {})
-    fields = [
-        {"name": col, "label": label, "kind": kind, "value": values.get(col)}
-        for col, (_fact, label, kind) in evaluation.DECLARED_FIELDS.items()
-    ]
-    context = {
-        "app": app,
-        "programme": PROGRAMME,
-        "editable": editable,
-        "fields": fields,
-        "evaluation": _evaluation_view(request.user, app),
-        "decisions": selectors.decisions_for(application=app),
-        "actions": [t for t in available_actions(request.user, app) if t.action not in ("publish",)],
-        "attachments": app.attachments.all(),
-        "progress": [(code, PROGRAMME.label_of(code)) for code in PROGRESS],
-        "progress_index": PROGRESS.index(app.phase) if app.phase in PROGRESS else -1,
-        "declared_year": app.declared.get("year"),
-    }
+    context = pages.application_context(
+        request.user,
+        app,
+        programme=PROGRAMME,
+        progress=PROGRESS,
+        editable=request.user.role == Role.ENTERPRISE and sme_services.declaration_editable(app),
+        fields=pages.declared_fields(app, evaluation.DECLARED_FIELDS),
+        evaluation=_evaluation_view(request.user, app),
+    )
     return render(request, "programmes/application.html", context)
 
 
@@ -149,20 +137,7 @@ def declaration_save(request, pk):
 @require_POST
 def act(request, pk):
     app = _application(request, pk)
-    try:
-        transition(
-            actor=request.user,
-            application=app,
-            action=request.POST.get("action", ""),
-            reason=request.POST.get("reason", ""),
-            version=int(request.POST.get("version") or 0),
-        )
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("已办理：%(phase)s") % {"phase": PROGRAMME.label_of(app.phase)})
+    pages.act_posted(request, app, success=pages.phase_done(PROGRAMME))
     return _redirect_back(app)
 
 
@@ -226,45 +201,45 @@ def _filters(request) -> selectors.QueueFilter:
 @officer_page
 def queue(request):
     filters = _filters(request)
-    page = selectors.queue_page(actor=request.user, filters=filters, page=request.GET.get("page") or 1)
-    batch_actions = [
-        t for t in PROGRAMME.actions_from(filters.phase) if t.batch and request.user.role in t.roles
-    ]
     today = timezone.localdate()
     context = {
-        "page": page,
-        "filters": filters,
-        "phases": [(p.code, p.label) for p in PROGRAMME.phases],
+        **pages.queue_context(
+            request,
+            programme=PROGRAMME,
+            filters=filters,
+            notice_days=params.value("notice_working_days", today),
+            today=today,
+        ),
         "regions": regions_for_filter(request.user).exclude(level="province").order_by("code"),
-        "batch_actions": batch_actions,
         "can_publish": filters.phase == "accepted"
         and request.user.role in PROGRAMME.find("accepted", "publish").roles,
-        "notice_days": params.value("notice_working_days", today),
-        "today": today,
+        "export_query": _export_query(filters),
     }
     return render(request, "programmes/queue.html", context)
 
 
-def _items(request) -> list[tuple[int, int]]:
-    items = []
-    for raw in request.POST.getlist("item"):
-        pk, _sep, version = raw.partition(":")
-        if pk.isdigit() and version.isdigit():
-            items.append((int(pk), int(version)))
-    return items
+def _export_query(filters: selectors.QueueFilter) -> str:
+    """The page's filters as the export link's query string."""
+    pairs = {"phase": filters.phase, "city": filters.city, "county": filters.county, "q": filters.q}
+    pairs["flagged"] = "1" if filters.flagged else None
+    return urlencode({k: v for k, v in pairs.items() if v})
 
 
-def _report(request, result):
-    if result.done:
-        messages.success(request, _("已办理 %(n)s 项") % {"n": len(result.done)})
-    for r in result.refused[:20]:
-        messages.error(request, _("申报 %(id)s 未办理：%(m)s") % {"id": r["id"], "m": r["message"]})
+@officer_page
+def queue_export(request):
+    """The queue of the page's phase and filters as .xlsx (every row in scope, not one page)."""
+    filters = _filters(request)
+    path = export_queue(actor=request.user, filters=filters)
+    handle = open(path, "rb")  # noqa: SIM115 - FileResponse closes it
+    os.unlink(path)  # the open handle keeps the data until the response is sent
+    name = f"tech-sme-queue-{filters.phase}-{timezone.localdate().isoformat()}.xlsx"
+    return FileResponse(handle, as_attachment=True, filename=name)
 
 
 @officer_page
 @require_POST
 def batch(request):
-    items = _items(request)
+    items = pages.posted_items(request)
     phase = request.POST.get("phase", "")
     if not items:
         messages.error(request, _("请选择申报"))
@@ -275,40 +250,23 @@ def batch(request):
             action=request.POST.get("action", ""),
             reason=request.POST.get("reason", ""),
         )
-        _report(request, result)
-    return redirect(f"{redirect('programmes:queue').url}?phase={phase}")
+        pages.batch_report(request, result)
+    return pages.queue_back("programmes:queue", phase)
 
 
 @officer_page
 @require_POST
 def publish(request):
-    try:
-        starts_on = date.fromisoformat(request.POST.get("starts_on") or "")
-        days = int(request.POST.get("working_days") or 0)
-    except ValueError:
-        messages.error(request, _("请填写公示开始日期和公示期"))
-        return redirect(f"{redirect('programmes:queue').url}?phase=accepted")
-    try:
-        notice, result = notices.notice_publish(
-            actor=request.user,
-            programme_code=CODE,
-            title=request.POST.get("title", ""),
-            starts_on=starts_on,
-            working_days=days,
-            items=_items(request),
-        )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-        return redirect(f"{redirect('programmes:queue').url}?phase=accepted")
-    _report(request, result)
-    return redirect("workflow:notice_detail", pk=notice.pk)
+    return pages.notice_publish_posted(
+        request, code=CODE, back=pages.queue_back("programmes:queue", "accepted")
+    )
 
 
 @officer_page
 def campaign(request):
     year = timezone.localdate().year
     rows = sme_selectors.campaign(actor=request.user, year=year)
-    page = Paginator(rows, 50).get_page(request.GET.get("page") or 1)
+    page = checked_page(Paginator(rows, 50), request.GET.get("page") or 1)
     return render(request, "programmes/campaign.html", {"page": page, "year": year})
 
 

@@ -28,10 +28,12 @@ class EnterpriseRow(Schema):
 
 
 class EnterprisePage(Schema):
-    count: int
+    # count, page and pages are null on a page read with `after` (past the counted rows: no totals)
+    count: int | None
     count_capped: bool  # true when more rows match than are counted (10,000): narrow the filters
-    page: int
-    pages: int
+    page: int | None
+    pages: int | None
+    next_after: str | None  # pass as `after` for the next page (also past the counted rows); null: last page
     items: list[EnterpriseRow]
 
 
@@ -44,6 +46,7 @@ class ListParams(Schema):
     q: str | None = None
     page: int = 1
     per_page: int = 20
+    after: str | None = None  # a page's next_after: the list in pinyin order from there, no totals
 
 
 class HitechZoneOut(Schema):
@@ -108,13 +111,27 @@ def list_enterprises(request, params: Query[ListParams]):
         q=params.q,
     )
     page = selectors.enterprise_list(
-        actor=request.user, filters=filters, page=params.page, per_page=params.per_page
+        actor=request.user,
+        filters=filters,
+        page=params.page,
+        per_page=params.per_page,
+        after=params.after,
     )
+    if page.keyset:
+        return {
+            "count": None,
+            "count_capped": True,
+            "page": None,
+            "pages": None,
+            "next_after": page.next_after,
+            "items": [_row(e) for e in page.object_list],
+        }
     return {
         "count": page.paginator.count,
         "count_capped": page.paginator.capped,
         "page": page.number,
         "pages": page.paginator.num_pages,
+        "next_after": page.next_after,
         "items": [_row(e) for e in page.object_list],
     }
 

@@ -4,6 +4,8 @@ Facts are never edited in place by downstream steps: a correction is a new repor
 and the merge (selectors.merged_facts) shows which source each value came from.
 """
 
+from datetime import timedelta
+
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.db.models import F, Q
@@ -98,6 +100,8 @@ class HitechZone(models.Model):
 class Enterprise(models.Model):
     credit_code = models.CharField(_("统一社会信用代码"), max_length=18, unique=True)
     name = models.CharField(_("企业名称"), max_length=120, db_index=True)
+    # The list's sort key (拼音排序), kept by save() and by every bulk writer (intake, demo) from the name.
+    name_pinyin = models.CharField(max_length=200, default="", editable=False)
     county = models.ForeignKey(
         "regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("所在县（市、区）")
     )
@@ -133,10 +137,12 @@ class Enterprise(models.Model):
         verbose_name = _("企业")
         ordering = ["name", "id"]
         indexes = [
-            models.Index(fields=["city", "name", "id"], name="enterprise_city_name"),
-            models.Index(fields=["county", "name", "id"], name="enterprise_county_name"),
-            models.Index(fields=["tech_field", "name"], name="enterprise_field_name"),
-            models.Index(fields=["hitech_zone", "name", "id"], name="enterprise_zone_name"),
+            # The list reads a page off one of these in its order (name_pinyin, id), keyset beyond the count.
+            models.Index(fields=["name_pinyin", "id"], name="enterprise_pinyin"),
+            models.Index(fields=["city", "name_pinyin", "id"], name="enterprise_city_name"),
+            models.Index(fields=["county", "name_pinyin", "id"], name="enterprise_county_name"),
+            models.Index(fields=["tech_field", "name_pinyin", "id"], name="enterprise_field_name"),
+            models.Index(fields=["hitech_zone", "name_pinyin", "id"], name="enterprise_zone_name"),
             models.Index(fields=["hte_valid_until"], name="enterprise_hte_until"),
             models.Index(fields=["tech_sme_valid_until"], name="enterprise_sme_until"),
         ]
@@ -149,6 +155,20 @@ class Enterprise(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        self.name_pinyin = pinyin_key(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_pinyin"}
+        super().save(*args, **kwargs)
+
+
+def pinyin_key(name: str) -> str:
+    """The list's sort key of a firm name (the ledger's pinyin key)."""
+    from gaoqi.ledger.pinyin import sort_key
+
+    return sort_key(name or "")
 
 
 class ReportFigures(models.Model):
@@ -338,6 +358,11 @@ class CertificateKind(models.TextChoices):
     TECH_SME = "tech_sme", _("科技型中小企业入库登记")
 
 
+class CertificateEnd(models.TextChoices):
+    REVOKED = "revoked", _("撤销")
+    LAPSED = "lapsed", _("逾期失效")
+
+
 class Certificate(models.Model):
     enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="certificates")
     kind = models.CharField(_("类型"), max_length=12, choices=CertificateKind.choices)
@@ -345,6 +370,13 @@ class Certificate(models.Model):
     issued_on = models.DateField(_("发证日期"))
     expires_on = models.DateField(_("有效期至"))
     source = models.ForeignKey(DataSource, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Ended before its expiry (revoked, lapsed): the first day it is no longer valid, and why.
+    ended_on = models.DateField(_("终止日期"), null=True, blank=True)
+    # Database defaults: the bulk writers (demo, intake) insert certificates without naming these columns.
+    end_reason = models.CharField(
+        _("终止原因"), max_length=12, choices=CertificateEnd.choices, blank=True, default="", db_default=""
+    )
+    end_note = models.TextField(_("终止说明"), blank=True, default="", db_default="")
 
     class Meta:
         verbose_name = _("证书")
@@ -354,7 +386,29 @@ class Certificate(models.Model):
             models.CheckConstraint(
                 condition=Q(expires_on__gt=F("issued_on")), name="certificate_expiry_after_issue"
             ),
+            models.CheckConstraint(
+                condition=(Q(ended_on__isnull=True) & Q(end_reason=""))
+                | (Q(ended_on__isnull=False, ended_on__gte=F("issued_on")) & ~Q(end_reason="")),
+                name="certificate_end_with_reason",
+            ),
         ]
 
     def is_valid_on(self, day) -> bool:
-        return self.issued_on <= day <= self.expires_on
+        return self.issued_on <= day <= self.expires_on and (self.ended_on is None or day < self.ended_on)
+
+    @property
+    def valid_until(self):
+        """The last day it is valid: its expiry, or the day before it ended."""
+        return (
+            self.expires_on
+            if self.ended_on is None
+            else min(self.expires_on, self.ended_on - timedelta(days=1))
+        )
+
+
+def certificate_valid_q(as_of, prefix: str = "") -> Q:
+    """Certificates valid on `as_of` (issued, not expired, not ended): THE test every reader applies.
+    `prefix` reaches them through a relation (e.g. "certificates__")."""
+    return Q(**{f"{prefix}issued_on__lte": as_of, f"{prefix}expires_on__gte": as_of}) & (
+        Q(**{f"{prefix}ended_on__isnull": True}) | Q(**{f"{prefix}ended_on__gt": as_of})
+    )

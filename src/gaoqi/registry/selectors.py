@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -30,12 +31,15 @@ from gaoqi.registry.models import (
     HitechZone,
     IntellectualProperty,
     IpClass,
+    certificate_valid_q,
 )
 
 STATUSES = ("hte", "tech_sme", "candidate")
 # Zone filter values besides a zone code: in any provincial-or-higher zone (the plan's KPI), or in none.
 ZONE_ANY, ZONE_NONE = "any", "none"
-CREDIT_CODE_PREFIX = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{6,18}$")
+CREDIT_CODE_PREFIX = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2,18}$")
+# A shorter term of code characters may also be a name fragment ("TCL"): both are searched.
+CODE_ONLY_FROM = 6
 PER_PAGE_MAX = 100
 
 
@@ -95,9 +99,10 @@ def _apply_filter(qs, f: EnterpriseFilter, today: date):
             prefix = term.upper()
             # The range makes the prefix search an index range scan on SQLite, whose LIKE cannot use the
             # credit-code index (1.3 s → ms at 300,000 firms); startswith keeps the result exact.
-            qs = qs.filter(credit_code__startswith=prefix, credit_code__gte=prefix)
+            by_code = Q(credit_code__startswith=prefix, credit_code__gte=prefix)
             if upper := _next_prefix(prefix):
-                qs = qs.filter(credit_code__lt=upper)
+                by_code &= Q(credit_code__lt=upper)
+            qs = qs.filter(by_code if len(prefix) >= CODE_ONLY_FROM else by_code | Q(name__contains=term))
         else:
             qs = qs.filter(name__contains=term)
     return qs
@@ -214,20 +219,89 @@ def checked_page(paginator: Paginator, value):
     return paginator.page(number)
 
 
-def enterprise_list(*, actor, filters: EnterpriseFilter | None = None, page: int = 1, per_page: int = 20):
-    """A page of the enterprises the actor may see, filtered, ordered by name. Two queries: count + page.
+LIST_ORDER = ("name_pinyin", "id")
+
+
+def encode_cursor(enterprise) -> str:
+    """An opaque "after this firm" cursor: the firm's place in the list order (its pinyin key and id)."""
+    raw = f"{enterprise.name_pinyin}\x1f{enterprise.pk}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(value: str) -> tuple[str, int]:
+    """(pinyin key, id) from a cursor, else ValidationFailed: a cursor is a place in the order, nothing else."""
+    try:
+        text = str(value).strip()
+        if not text or len(text) > 400:
+            raise ValueError
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+        key, _sep, pk = raw.rpartition("\x1f")
+        if not _sep or not pk.isdigit() or len(pk) > 18 or "\x00" in key:
+            raise ValueError
+        return key, int(pk)
+    except ValueError:
+        raise ValidationFailed(
+            _("翻页位置有误"), [{"field": "after", "reason": _("请从列表的“下一页”链接进入")}]
+        ) from None
+
+
+class KeysetPage:
+    """The page after a cursor, for lists longer than the counted rows: the rows and whether more follow,
+    no totals (counting every firm in scope is what the cap avoids)."""
+
+    keyset = True
+    number = None
+
+    def __init__(self, rows: list, per_page: int):
+        self.has_next = len(rows) > per_page
+        self.object_list = rows[:per_page]
+        self.next_after = encode_cursor(self.object_list[-1]) if self.has_next else None
+
+    def __iter__(self):
+        return iter(self.object_list)
+
+    def __len__(self):
+        return len(self.object_list)
+
+
+def enterprise_list(
+    *,
+    actor,
+    filters: EnterpriseFilter | None = None,
+    page: int = 1,
+    per_page: int = 20,
+    after: str | None = None,
+):
+    """A page of the enterprises the actor may see, filtered, in pinyin order of the names. Two queries:
+    count + page. Pages are numbered up to the counted rows (CappedPaginator); `after` (a cursor, the
+    `next_after` of a page) continues past them, so every firm in scope can be reached: a KeysetPage.
 
     ValidationFailed (listing every problem) for a filter outside the actor's reach or unknown, a page number
-    that is not a positive integer or beyond the last page, a per_page outside 1..PER_PAGE_MAX."""
+    that is not a positive integer or beyond the last page, a per_page outside 1..PER_PAGE_MAX, a cursor that
+    is not one or given with a page number."""
     today = timezone.localdate()
     filters = filters or EnterpriseFilter()
     errors = filter_errors(actor=actor, filters=filters)
     if errors:
         raise ValidationFailed(_("筛选条件有误"), errors)
+    per_page = checked_per_page(per_page)
     qs = _apply_filter(scope_enterprises(actor), filters, today)
-    qs = qs.select_related("county", "city", "tech_field", "hitech_zone").order_by("name", "id")
-    paginator = CappedPaginator(qs, checked_per_page(per_page))
-    return checked_page(paginator, page)
+    qs = qs.select_related("county", "city", "tech_field", "hitech_zone").order_by(*LIST_ORDER)
+    if after is not None:
+        if page_number(page) != 1:
+            raise ValidationFailed(
+                _("页码有误"), [{"field": "page", "reason": _("翻页位置与页码不能同时使用")}]
+            )
+        key, pk = decode_cursor(after)
+        rows = qs.filter(Q(name_pinyin__gt=key) | Q(name_pinyin=key, id__gt=pk))[: per_page + 1]
+        return KeysetPage(list(rows), per_page)
+    current = checked_page(CappedPaginator(qs, per_page), page)
+    # Rows after this page (the counted ones and, past a capped count, the rest): the list goes on from the
+    # page's last firm, also past the last numbered page.
+    more = current.paginator._limited_count > (current.number - 1) * per_page + len(current)
+    current.next_after = encode_cursor(current[-1]) if more else None
+    current.keyset = False
+    return current
 
 
 def hitech_zone_list(*, level: str | None = None, city: str | None = None):
@@ -346,10 +420,7 @@ def _held_elsewhere(enterprise, as_of: date) -> tuple[bool, int | None]:
         .annotate(
             has_hte=Exists(
                 Certificate.objects.filter(
-                    enterprise=OuterRef("pk"),
-                    kind=CertificateKind.HTE,
-                    issued_on__lte=as_of,
-                    expires_on__gte=as_of,
+                    certificate_valid_q(as_of), enterprise=OuterRef("pk"), kind=CertificateKind.HTE
                 )
             ),
             ip_items_held=Exists(ip_items),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import IntegrityError, transaction
 from django.forms.models import model_to_dict
@@ -18,6 +18,7 @@ from gaoqi.registry.models import (
     FACT_FIELDS,
     AnnualReport,
     Certificate,
+    CertificateEnd,
     CertificateKind,
     DataSource,
     Enterprise,
@@ -263,12 +264,57 @@ def certificate_record(
 
 
 def enterprise_refresh_status(enterprise: Enterprise) -> None:
+    """The firm's status dates: per kind, the last day a certificate is valid (its expiry, or the day before
+    it ended: a revoked or lapsed tech-SME registration ends the status)."""
     latest = {kind: None for kind in CertificateKind.values}
-    for kind, expires in Certificate.objects.filter(enterprise=enterprise).values_list("kind", "expires_on"):
-        if latest[kind] is None or expires > latest[kind]:
-            latest[kind] = expires
+    rows = Certificate.objects.filter(enterprise=enterprise).values_list("kind", "expires_on", "ended_on")
+    for kind, expires, ended in rows:
+        until = expires if ended is None else min(expires, ended - timedelta(days=1))
+        if latest[kind] is None or until > latest[kind]:
+            latest[kind] = until
     Enterprise.objects.filter(pk=enterprise.pk).update(
         hte_valid_until=latest[CertificateKind.HTE], tech_sme_valid_until=latest[CertificateKind.TECH_SME]
     )
     enterprise.hte_valid_until = latest[CertificateKind.HTE]
     enterprise.tech_sme_valid_until = latest[CertificateKind.TECH_SME]
+
+
+def certificate_end(
+    *, actor, enterprise: Enterprise, kind: str, ended_on: date, reason: str, note: str = ""
+) -> list[Certificate]:
+    """End the firm's certificates of `kind` still valid on the day before `ended_on` (the first day without
+    them): a revoked or lapsed registration ends the firm's status, whatever its recorded expiry. Each ended
+    certificate is audited (old → new) with `note` as the reason; the status dates are refreshed.
+
+    `actor` None is the system (a scheduled lapse); the caller (a programme's transition) has checked the
+    decision itself."""
+    if actor is not None:
+        can(actor, "edit", enterprise).require()
+    if reason not in CertificateEnd.values:
+        raise ValidationFailed(_("证书终止原因有误"), [{"field": "reason", "reason": reason}])
+    with transaction.atomic():
+        ended = list(
+            Certificate.objects.select_for_update()
+            .filter(
+                enterprise=enterprise,
+                kind=kind,
+                ended_on__isnull=True,
+                issued_on__lte=ended_on,
+                expires_on__gte=ended_on - timedelta(days=1),
+            )
+            .order_by("issued_on", "id")
+        )
+        for cert in ended:
+            cert.ended_on, cert.end_reason, cert.end_note = ended_on, reason, note
+            cert.save(update_fields=["ended_on", "end_reason", "end_note"])
+            audit_record(
+                actor=actor,
+                action=AuditAction.UPDATE,
+                target=cert,
+                enterprise=enterprise,
+                old={"ended_on": None, "end_reason": ""},
+                new={"ended_on": ended_on.isoformat(), "end_reason": reason},
+                reason=note or str(CertificateEnd(reason).label),
+            )
+        enterprise_refresh_status(enterprise)
+    return ended

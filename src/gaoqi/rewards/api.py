@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from ninja import Query, Router, Schema, Status
 
-from gaoqi.errors import NotFound
+from gaoqi.errors import NotFound, ValidationFailed
 from gaoqi.regions.models import Region
 from gaoqi.rewards import selectors, services
 
@@ -125,10 +125,15 @@ def _budget_out(row) -> dict:
 @router.get("/rewards/entitlements", response=list[EntitlementOut])
 def list_entitlements(request, filters: Query[Filters], limit: int = 200, offset: int = 0):
     """Entitlements in scope (officers: firms of their region; a firm: its own), newest year first."""
+    errors = []
+    if not 1 <= limit <= 1000:
+        errors.append({"field": "limit", "reason": "limit 须在 1 到 1000 之间"})
+    if offset < 0:
+        errors.append({"field": "offset", "reason": "offset 不能为负数"})
+    if errors:  # said plainly, never clamped
+        raise ValidationFailed("分页参数有误", errors)
     f = selectors.RewardFilter(**filters.dict())
-    rows = selectors.entitlements(actor=request.user, filters=f)[
-        max(offset, 0) : max(offset, 0) + min(limit, 1000)
-    ]
+    rows = selectors.entitlements(actor=request.user, filters=f)[offset : offset + limit]
     return [_out(e) for e in rows]
 
 

@@ -9,7 +9,7 @@ from django.db.models import Count, Q, Sum
 from gaoqi.accounts.scope import NOT_FOUND, can_manage_rewards, scope_entitlements, scope_reward_budgets
 from gaoqi.errors import NotFound
 from gaoqi.regions.models import Region
-from gaoqi.registry.selectors import CappedPaginator
+from gaoqi.registry.selectors import CappedPaginator, checked_page, checked_per_page
 from gaoqi.rewards.models import COMMITTED, Budget, Entitlement, EntitlementStatus, Payout, RewardKind
 
 
@@ -42,7 +42,8 @@ def entitlements(*, actor, filters: RewardFilter | None = None):
 
 
 def entitlement_page(*, actor, filters: RewardFilter, page=1, per_page: int = 50):
-    return CappedPaginator(entitlements(actor=actor, filters=filters), per_page).get_page(page)
+    paginator = CappedPaginator(entitlements(actor=actor, filters=filters), checked_per_page(per_page))
+    return checked_page(paginator, page)
 
 
 def get_entitlement_for_actor(actor, pk) -> Entitlement:

@@ -158,9 +158,7 @@ def list_institutions(
     filters = selectors.InstitutionFilter(
         city=city, county=county, kind=kind, level=level, status=status, q=q
     )
-    result = selectors.institution_page(
-        actor=request.user, filters=filters, page=page, per_page=max(1, min(per_page, 100))
-    )
+    result = selectors.institution_page(actor=request.user, filters=filters, page=page, per_page=per_page)
     return {
         "count": result.paginator.count,
         "page": result.number,

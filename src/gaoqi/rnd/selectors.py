@@ -16,8 +16,8 @@ from gaoqi.accounts.scope import (
 )
 from gaoqi.errors import NotFound
 from gaoqi.regions.models import Region
-from gaoqi.registry.models import Certificate, CertificateKind
-from gaoqi.registry.selectors import CappedPaginator
+from gaoqi.registry.models import Certificate, CertificateKind, certificate_valid_q
+from gaoqi.registry.selectors import CappedPaginator, checked_page, checked_per_page
 from gaoqi.rnd.models import (
     ActionTier,
     InstitutionPerformance,
@@ -61,7 +61,8 @@ def institutions(*, actor, filters: InstitutionFilter | None = None):
 
 
 def institution_page(*, actor, filters: InstitutionFilter | None = None, page=1, per_page: int = 30):
-    return CappedPaginator(institutions(actor=actor, filters=filters), per_page).get_page(page)
+    paginator = CappedPaginator(institutions(actor=actor, filters=filters), checked_per_page(per_page))
+    return checked_page(paginator, page)
 
 
 def institutions_of(*, actor, enterprise):
@@ -80,7 +81,7 @@ def valid_hte_q(as_of: date) -> Exists:
     """The firm held a valid HTE certificate on `as_of` (issued on or before, expiring on or after)."""
     return Exists(
         Certificate.objects.filter(
-            enterprise=OuterRef("pk"), kind=CertificateKind.HTE, issued_on__lte=as_of, expires_on__gte=as_of
+            certificate_valid_q(as_of), enterprise=OuterRef("pk"), kind=CertificateKind.HTE
         )
     )
 
@@ -212,7 +213,7 @@ def missing_firms(*, actor, as_of: date, region_code: str | None = None, page=1,
         .select_related("city", "county", "rnd_action_tag")
         .order_by("city_id", "county_id", "name", "id")
     )
-    return CappedPaginator(qs, per_page).get_page(page)
+    return checked_page(CappedPaginator(qs, checked_per_page(per_page)), page)
 
 
 def missing_firm_rows(*, actor, as_of: date, region_code: str | None = None):

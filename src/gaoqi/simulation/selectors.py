@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 
 from gaoqi.accounts.scope import NOT_FOUND, can_simulate
 from gaoqi.errors import NotFound
+from gaoqi.registry.selectors import checked_page
 from gaoqi.simulation.models import Reform, Run
 from gaoqi.simulation.services import baseline_policy, editable, notation
 
@@ -86,7 +87,7 @@ def changes(*, actor, run: Run, city: str | None = None, page=1):
     qs = run.changes.select_related("enterprise")
     if city:
         qs = qs.filter(city=city)
-    return Paginator(qs.order_by("city", "county", "enterprise_id"), PER_PAGE).get_page(page)
+    return checked_page(Paginator(qs.order_by("city", "county", "enterprise_id"), PER_PAGE), page)
 
 
 def latest_runs(*, actor, reform_ids: list[int]) -> list[Run]:

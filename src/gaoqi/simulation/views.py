@@ -18,12 +18,13 @@ from gaoqi.simulation import selectors, services
 from gaoqi.simulation.export import comparison_workbook
 from gaoqi.web.decorators import officer_page
 from gaoqi.web.forms import first_error
+from gaoqi.web.templatetags.gaoqi_ui import local_title
 
 PREFIX = "p:"
 
 
 def _policies(as_of: date) -> list[tuple[str, str]]:
-    return [(n, load_policy(n, as_of).title_zh) for n in ENTERPRISE_POLICIES]
+    return [(n, local_title(load_policy(n, as_of))) for n in ENTERPRISE_POLICIES]
 
 
 def _date(text: str | None) -> date:

@@ -3,9 +3,10 @@
 from datetime import date
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
-from gaoqi.errors import NotFound
+from gaoqi.errors import NotFound, ValidationFailed
 from gaoqi.regions.models import Region
 from gaoqi.targets import selectors, services
 from gaoqi.targets.models import Indicator
@@ -128,6 +129,8 @@ def progress(
     completion rate of `indicator` (or `overall`): the assessment table."""
     today = timezone.localdate()
     year = year or today.year
+    if not 2000 <= year <= 2099:  # a date must hold it (found by schemathesis: year 6756728 was a 500)
+        raise ValidationFailed(_("年度有误"), [{"field": "year", "reason": _("年度须在 2000 到 2099 之间")}])
     as_of = as_of or (today if today.year == year else date(year, 12, 31))
     if indicator != selectors.OVERALL and indicator not in Indicator.values:
         indicator = selectors.OVERALL

@@ -22,7 +22,7 @@ from gaoqi.accounts.scope import NOT_FOUND, can_view_region, scope_related, scop
 from gaoqi.errors import NotFound
 from gaoqi.programmes.pool.selectors import pool_size_by
 from gaoqi.regions.models import Region
-from gaoqi.registry.models import Certificate, CertificateKind
+from gaoqi.registry.models import Certificate, CertificateKind, certificate_valid_q
 from gaoqi.targets.models import Indicator, Target
 
 # Indicators counted from the registry's certificates, and the pool's size from the pool programme.
@@ -122,12 +122,9 @@ def _actuals(actor, region: Region, group: str, year: int, as_of: date) -> dict[
         Indicator.NEW_HTE: certs.filter(
             kind=CertificateKind.HTE, issued_on__gte=year_start, issued_on__lte=min(as_of, date(year, 12, 31))
         ),
-        Indicator.VALID_HTE: certs.filter(
-            kind=CertificateKind.HTE, issued_on__lte=as_of, expires_on__gte=as_of
-        ),
-        Indicator.TECH_SME: certs.filter(
-            kind=CertificateKind.TECH_SME, issued_on__lte=as_of, expires_on__gte=as_of
-        ),
+        Indicator.VALID_HTE: certs.filter(certificate_valid_q(as_of), kind=CertificateKind.HTE),
+        # A revoked or lapsed registration counts until the day before it ended (Certificate.ended_on).
+        Indicator.TECH_SME: certs.filter(certificate_valid_q(as_of), kind=CertificateKind.TECH_SME),
     }
     key = f"enterprise__{group}_id"
     out = {}

@@ -146,7 +146,7 @@ def targets_upload(*, actor, year: int, path: str | Path, file_name: str | None 
         raise ValidationFailed(_("目标任务有误"), errors)
     rows, errors = read_table(path, file, upload_columns())
     if not errors and rows and not any(c in rows[0].columns for c in Indicator.values):
-        errors.append(problem(file, None, "", "没有任何指标列（如“当年新认定高企目标”）"))
+        errors.append(problem(file, None, "", _("没有任何指标列（如“当年新认定高企目标”）")))
     if errors:
         raise ValidationFailed(_("文件无法导入"), errors)
     allowed = {r.code: r for r in target_regions(actor)}
@@ -164,7 +164,7 @@ def targets_upload(*, actor, year: int, path: str | Path, file_name: str | None 
             errors.append(problem(file, r.number, col["region_code"], str(exc)))
             continue
         if not code:
-            errors.append(problem(file, r.number, col["region_code"], "必填项为空"))
+            errors.append(problem(file, r.number, col["region_code"], _("必填项为空")))
             continue
         region = allowed.get(code)
         if region is None:
@@ -173,13 +173,18 @@ def targets_upload(*, actor, year: int, path: str | Path, file_name: str | None 
                     file,
                     r.number,
                     col["region_code"],
-                    f"{code} 不是您可下达目标的地区（省下达设区市，设区市下达县区）",
+                    _("%(c)s 不是您可下达目标的地区（省下达设区市，设区市下达县区）") % {"c": code},
                 )
             )
             continue
         if code in seen:
             errors.append(
-                problem(file, r.number, col["region_code"], f"与第 {seen[code]} 行是同一地区（重复行）")
+                problem(
+                    file,
+                    r.number,
+                    col["region_code"],
+                    _("与第 %(n)s 行是同一地区（重复行）") % {"n": seen[code]},
+                )
             )
             continue
         seen[code] = r.number
@@ -193,12 +198,14 @@ def targets_upload(*, actor, year: int, path: str | Path, file_name: str | None 
                 errors.append(problem(file, r.number, col[indicator], str(exc)))
                 continue
             if value >= VALUE_MAX:
-                errors.append(problem(file, r.number, col[indicator], "目标值过大"))
+                errors.append(problem(file, r.number, col[indicator], _("目标值过大")))
                 continue
             old = current.get((code, indicator))
             if old is not None and old.value != value and not reason:
                 errors.append(
-                    problem(file, r.number, col.get("reason", "调整说明"), "调整已下达的目标须填写调整说明")
+                    problem(
+                        file, r.number, col.get("reason", "调整说明"), _("调整已下达的目标须填写调整说明")
+                    )
                 )
                 continue
             plan.append((region, indicator, value, reason))

@@ -12,6 +12,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from gaoqi.accounts.scope import can_view_region, target_regions
@@ -23,7 +24,7 @@ from gaoqi.targets.models import Indicator
 from gaoqi.web.decorators import officer_page
 from gaoqi.web.forms import first_error
 
-INDICATOR_CHOICES = [(selectors.OVERALL, _("综合完成率")), *Indicator.choices]
+INDICATOR_CHOICES = [(selectors.OVERALL, gettext_lazy("综合完成率")), *Indicator.choices]
 
 
 def _year(request) -> int:

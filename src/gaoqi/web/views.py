@@ -22,6 +22,7 @@ from gaoqi.registry.evaluation import evaluate_enterprise
 from gaoqi.web import evaluation as web_evaluation
 from gaoqi.web import selectors as web_selectors
 from gaoqi.web.forms import ServiceRecordForm
+from gaoqi.workflow import selectors as workflow_selectors
 
 TABS = (
     # (code, label, the scope action that shows the tab; None: whoever sees the firm)
@@ -30,6 +31,7 @@ TABS = (
     ("evaluation", _("评价与对标"), None),
     ("ip", _("知识产权"), None),
     ("certificates", _("证书"), None),
+    ("applications", _("申报"), "view_applications"),
     ("service_records", _("服务记录"), "view_service_records"),
     ("audit", _("审计记录"), "view_audit"),
 )
@@ -79,7 +81,9 @@ def enterprise_list(request):
     )
     status, problems = 200, None
     try:
-        page = selectors.enterprise_list(actor=request.user, filters=filters, page=get.get("page") or 1)
+        page = selectors.enterprise_list(
+            actor=request.user, filters=filters, page=get.get("page") or 1, after=get.get("after")
+        )
     except ValidationFailed as exc:
         problems = exc
         filters = selectors.EnterpriseFilter()
@@ -108,6 +112,10 @@ def _tab_ip(actor, enterprise, query) -> dict:
 
 def _tab_certificates(actor, enterprise, query) -> dict:
     return {"certificates": list(selectors.certificates_for(actor=actor, enterprise=enterprise))}
+
+
+def _tab_applications(actor, enterprise, query) -> dict:
+    return {"applications": workflow_selectors.applications_of_enterprise(actor=actor, enterprise=enterprise)}
 
 
 def _as_of(query) -> tuple[date, bool]:
@@ -150,6 +158,7 @@ TAB_LOADERS = {
     "evaluation": _tab_evaluation,
     "ip": _tab_ip,
     "certificates": _tab_certificates,
+    "applications": _tab_applications,
     "service_records": service_records_tab,
     "audit": _tab_audit,
 }

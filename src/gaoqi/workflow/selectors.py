@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 
 from gaoqi.accounts.scope import NOTHING, scope_applications
+from gaoqi.registry.selectors import checked_page, checked_per_page
 from gaoqi.workflow.models import Application, Decision, Notification
 from gaoqi.workflow.table import programmes
 
@@ -38,7 +39,7 @@ def inbox(*, actor) -> QuerySet:
 
 
 def inbox_page(*, actor, page: int | str = 1):
-    return Paginator(inbox(actor=actor), PER_PAGE).get_page(page)
+    return checked_page(Paginator(inbox(actor=actor), PER_PAGE), page)
 
 
 def inbox_count(*, actor) -> int:
@@ -72,7 +73,7 @@ def queue(*, actor, filters: QueueFilter) -> QuerySet:
 
 
 def queue_page(*, actor, filters: QueueFilter, page: int | str = 1, per_page: int = PER_PAGE):
-    return Paginator(queue(actor=actor, filters=filters), per_page).get_page(page)
+    return checked_page(Paginator(queue(actor=actor, filters=filters), checked_per_page(per_page, 200)), page)
 
 
 def decisions_for(*, application: Application) -> QuerySet:
@@ -84,10 +85,42 @@ def notifications_page(*, actor, page: int | str = 1, unread: bool = False):
     qs = Notification.objects.filter(user=actor)
     if unread:
         qs = qs.filter(read_at__isnull=True)
-    return Paginator(qs.order_by("-created_at", "-id"), PER_PAGE).get_page(page)
+    return checked_page(Paginator(qs.order_by("-created_at", "-id"), PER_PAGE), page)
 
 
 def unread_count(*, actor) -> int:
     if not getattr(actor, "is_authenticated", False):
         return 0
     return Notification.objects.filter(user=actor, read_at__isnull=True).count()
+
+
+@dataclass(frozen=True)
+class FirmApplication:
+    """One row of the firm page's applications tab: the application and its programme's labels."""
+
+    application: Application
+    programme_label: str
+    phase_label: str
+    final: bool
+    url: str
+
+
+def applications_of_enterprise(*, actor, enterprise) -> list[FirmApplication]:
+    """A firm's applications in every programme (newest first), for its page: the officers of its region and
+    the firm itself (accounts.scope `view_applications`); NotFound/refusal for anyone else."""
+    from django.urls import reverse
+
+    from gaoqi.accounts.scope import can
+    from gaoqi.workflow.table import programme
+
+    can(actor, "view_applications", enterprise).require()
+    rows = []
+    for app in scope_applications(actor).filter(enterprise=enterprise).order_by("-created_at", "-id"):
+        prog = programme(app.programme)
+        phase = prog.phase(app.phase)
+        rows.append(
+            FirmApplication(
+                app, str(prog.label), str(phase.label), phase.final, reverse(prog.detail_url, args=[app.pk])
+            )
+        )
+    return rows

@@ -24,16 +24,15 @@ province officer's `expert_pass` waits for the whole panel. Effects: the average
 
 from __future__ import annotations
 
-import calendar
 from datetime import date, timedelta
 
-from django.db.models import Max, Q
-from django.utils import timezone
+from django.db.models import Max
 from django.utils.translation import gettext_lazy as _
 
 from gaoqi.programmes.pool import evaluation, params
 from gaoqi.programmes.pool.models import ExitReason, PoolRecord
-from gaoqi.programmes.tech_sme.declaration import no_upheld_objection, notice_closed, published_by_notice
+from gaoqi.workflow import guards, numbering
+from gaoqi.workflow.guards import add_years, no_upheld_objection, notice_closed, published_by_notice
 from gaoqi.workflow.models import Application
 from gaoqi.workflow.table import (
     CITY,
@@ -55,7 +54,7 @@ CTY = frozenset({COUNTY})
 CIT = frozenset({CITY})
 PROV = frozenset({PROVINCE})
 BOTH = (NOTIFY_ENTERPRISE, NOTIFY_NEXT_ACTORS)
-SYNTHETIC = "SYN-"  # prefix of the demo's admission numbers
+SYNTHETIC = numbering.SYNTHETIC  # prefix of the demo's admission numbers
 
 PHASES = (
     Phase("draft", _("入库申请填报")),
@@ -109,14 +108,10 @@ TRANSITIONS = (
 
 
 def record_of(app: Application) -> PoolRecord:
-    record, _created = PoolRecord.objects.get_or_create(
-        application_id=app.pk, defaults={"enterprise_id": app.enterprise_id}
-    )
-    return record
+    return guards.record_of(PoolRecord, app)
 
 
-def _today(ctx: dict) -> date:
-    return ctx.get("today") or timezone.localdate()
+_today = guards.today
 
 
 # --- Guards: (application, ctx) -> "" when the condition holds, else the message shown ------------------
@@ -124,11 +119,7 @@ def _today(ctx: dict) -> date:
 
 def _live(app: Application, ctx: dict):
     """The live pool evaluation of the declaration (computed once per transition, shared by the guards)."""
-    if "_pool_evaluation" not in ctx:
-        as_of = timezone.localdate()
-        facts = evaluation.effective_facts(actor=ctx["actor"], application=app, as_of=as_of)
-        ctx["_pool_evaluation"] = evaluation.evaluate_facts(facts, as_of)
-    return ctx["_pool_evaluation"]
+    return guards.live_evaluation(evaluation, app, ctx, key="_pool_evaluation")
 
 
 def in_intake_window(app, ctx) -> str:
@@ -192,11 +183,6 @@ def period_ended(app, ctx) -> str:
 # --- Effects --------------------------------------------------------------------------------------------
 
 
-def add_years(day: date, years: int) -> date:
-    year = day.year + years
-    return day.replace(year=year, day=min(day.day, calendar.monthrange(year, day.month)[1]))
-
-
 def period_end(admitted_on: date) -> date:
     """The last day in the pool: `pool_years` (a dated parameter, default 3) after admission, less a day."""
     return add_years(admitted_on, int(params.value("pool_years", admitted_on))) - timedelta(days=1)
@@ -214,17 +200,10 @@ def admit(app: Application, ctx: dict) -> None:
     batch = int(ctx.get("batch_no") or current_batch(app.year))
     fmt = params.value("admission_no_format", today)
     prefix = fmt.split("{serial")[0].format(year=app.year, batch=batch)
-    taken = (
-        Application.objects.select_for_update()
-        .filter(programme=CODE)
-        .filter(Q(reference_no__startswith=prefix) | Q(reference_no__startswith=SYNTHETIC + prefix))
-        .values_list("reference_no", flat=True)
-    )
-    tails = (ref.removeprefix(SYNTHETIC)[len(prefix) :] for ref in taken)
-    serial = max((int(t) for t in tails if t.isdigit()), default=0) + 1
+    serial = numbering.next_serial(programme=CODE, prefix=prefix)
     number = fmt.format(year=app.year, batch=batch, serial=serial)
     synthetic = bool(ctx.get("synthetic"))
-    app.reference_no = (SYNTHETIC + number) if synthetic else number
+    app.reference_no = numbering.mark(number, synthetic=synthetic)
     app.valid_until = period_end(today)
     app.synthetic = synthetic
     Application.objects.filter(pk=app.pk).update(

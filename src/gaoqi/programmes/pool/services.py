@@ -16,13 +16,10 @@ from gaoqi.accounts.scope import can, can_assign_experts, get_assignment_for_exp
 from gaoqi.errors import PermissionDenied, ValidationFailed
 from gaoqi.experts import services as expert_services
 from gaoqi.experts.selectors import panel
+from gaoqi.programmes.declared import check_writable, declared_save
 from gaoqi.programmes.pool import evaluation, params
 from gaoqi.programmes.pool.declaration import CODE, PROGRAMME, record_of
 from gaoqi.programmes.pool.models import PoolRecord
-from gaoqi.programmes.tech_sme.services import _parse
-from gaoqi.registry.models import DataSource, Department
-from gaoqi.registry.services import annual_report_record
-from gaoqi.workflow.errors import Conflict
 from gaoqi.workflow.models import Application
 from gaoqi.workflow.services import BatchResult, application_create, transition_batch
 
@@ -62,68 +59,36 @@ def declaration_editable(application: Application) -> bool:
     return application.programme == CODE and application.phase in PROGRAMME.editable_phases
 
 
-def _self_source(actor, app: Application) -> DataSource:
-    source_id = app.declared.get("source_id")
-    source = DataSource.objects.filter(pk=source_id).first() if source_id else None
-    if source is None:
-        source = DataSource.objects.create(
-            department=Department.ENTERPRISE_SELF,
-            file_name=f"培育库入库申请（申报 {app.pk}）",
-            imported_at=timezone.now(),
-            imported_by=actor,
-            note="self-declared",
-        )
-    return source
-
-
 def declaration_update(*, actor, application: Application, version: int, values: dict) -> Application:
     """The firm changes declared figures of the latest accounting year. Each change is an annual report of the
     source 企业自报 (audited old → new by the registry service); the declaration keeps the value given."""
-    if actor.role != Role.ENTERPRISE or actor.enterprise_id != application.enterprise_id:
-        raise PermissionDenied(_("仅申报企业可修改申报数据"))
-    if not declaration_editable(application):
-        raise ValidationFailed(
-            _("当前环节不能修改申报数据"), [{"field": "phase", "reason": application.phase}]
-        )
-    if int(version) != application.version:
-        raise Conflict(_("申报数据已被修改，请刷新后重新填写"), {"version": application.version})
+    texts = {
+        "forbidden": _("仅申报企业可修改申报数据"),
+        "locked": _("当前环节不能修改申报数据"),
+        "conflict": _("申报数据已被修改，请刷新后重新填写"),
+        "unknown": _("未知字段"),
+        "invalid": _("申报数据有误"),
+    }
+    check_writable(
+        actor=actor,
+        application=application,
+        version=version,
+        editable=declaration_editable(application),
+        messages=texts,
+    )
     year = evaluation.declared_year(timezone.localdate())
     current = dict(application.declared.get("values", {}))
-    parsed, errors = {}, []
-    for column, raw in values.items():
-        if column not in evaluation.DECLARED_FIELDS:
-            errors.append({"field": column, "reason": _("未知字段")})
-            continue
-        value, error = _parse(column, raw)
-        if error:
-            errors.append({"field": column, "reason": error})
-        elif value != current.get(column):
-            parsed[column] = value
-    if errors:
-        raise ValidationFailed(_("申报数据有误"), errors)
-    if not parsed:
-        return application
-    with transaction.atomic():
-        source = _self_source(actor, application)
-        annual_report_record(
-            actor=actor,
-            enterprise=application.enterprise,
-            year=year,
-            source=source,
-            values={k: v for k, v in {**current, **parsed}.items() if v is not None},
-        )
-        declared = {
-            **application.declared,
-            "values": {**current, **parsed},
-            "source_id": source.pk,
-            "year": year,
-        }
-        if not Application.objects.filter(pk=application.pk, version=version).update(
-            declared=declared, version=version + 1
-        ):
-            raise Conflict(_("申报数据已被修改，请刷新后重新填写"), {"version": None})
-        application.declared, application.version = declared, version + 1
-    return application
+    return declared_save(
+        actor=actor,
+        application=application,
+        version=version,
+        year=year,
+        current=current,
+        values=values,
+        fields=evaluation.DECLARED_FIELDS,
+        messages=texts,
+        file_name=f"培育库入库申请（申报 {application.pk}）",
+    )
 
 
 # --- Expert review ------------------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ officers' queues per phase with batch actions, the province's expert assignment,
 from __future__ import annotations
 
 import os
-from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,39 +17,30 @@ from django.views.decorators.http import require_POST
 from gaoqi.accounts.models import Role
 from gaoqi.accounts.scope import (
     assignable_experts,
-    get_application_for_actor,
     get_assignment_for_expert,
-    get_enterprise_for_actor,
     regions_for_filter,
 )
 from gaoqi.errors import ApplicationError, NotFound
 from gaoqi.experts.selectors import my_assignments, panel
+from gaoqi.programmes import pages
 from gaoqi.programmes.pool import evaluation, params, services
 from gaoqi.programmes.pool import selectors as pool_selectors
 from gaoqi.programmes.pool.declaration import CODE, PROGRAMME, current_batch, record_of
 from gaoqi.programmes.pool.export import export_admissions
 from gaoqi.web.decorators import officer_page
-from gaoqi.workflow import attachments, notices, selectors
+from gaoqi.workflow import attachments, selectors
 from gaoqi.workflow.models import Attachment
-from gaoqi.workflow.services import available_actions, transition, transition_batch
+from gaoqi.workflow.services import transition_batch
 
 PROGRESS = ("draft", "submitted", "recommended", "expert_review", "reviewed", "in_notice", "admitted")
 FINAL = {p.code for p in PROGRAMME.phases if p.final}
 
 
 def _application(request, pk):
-    try:
-        app = get_application_for_actor(request.user, pk)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-    if app.programme != CODE:
-        raise Http404
-    return app
+    return pages.application_or_404(request, pk, code=CODE)
 
 
-def _errors(exc: ApplicationError) -> str:
-    detail = "；".join(str(e["reason"]) for e in exc.extra.get("errors", []) if e.get("reason"))
-    return f"{exc.message}{('：' + detail) if detail and detail != exc.message else ''}"
+_errors = pages.error_text
 
 
 @login_required
@@ -82,16 +72,13 @@ def home(request):
 @login_required
 @require_POST
 def start(request):
-    try:
-        firm = get_enterprise_for_actor(request.user, pk=request.user.enterprise_id or 0)
-        app = services.application_start(actor=request.user, enterprise=firm)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-        return redirect("pool:home")
-    messages.success(request, _("已根据平台数据预填入库申请，请核对后提交"))
-    return redirect("pool:application", pk=app.pk)
+    return pages.start_posted(
+        request,
+        services.application_start,
+        back="pool:home",
+        success=_("已根据平台数据预填入库申请，请核对后提交"),
+        detail_view="pool:application",
+    )
 
 
 @login_required
@@ -99,28 +86,21 @@ def application_detail(request, pk):
     app = _application(request, pk)
     user = request.user
     editable = user.role == Role.ENTERPRISE and services.declaration_editable(app)
-    values = app.declared.get("values", {})
-    fields = [
-        {"name": col, "label": label, "kind": kind, "value": values.get(col)}
-        for col, (_fact, label, kind) in evaluation.DECLARED_FIELDS.items()
-    ]
     ev = evaluation.live(actor=user, application=app) if editable else {"live": False, **(app.snapshot or {})}
     record = record_of(app)
     is_province = user.role == Role.PROVINCE_OFFICER
     size = services.panel_size()
     context = {
-        "app": app,
+        **pages.application_context(
+            user,
+            app,
+            programme=PROGRAMME,
+            progress=PROGRESS,
+            editable=editable,
+            fields=pages.declared_fields(app, evaluation.DECLARED_FIELDS),
+            evaluation=ev,
+        ),
         "record": record,
-        "programme": PROGRAMME,
-        "editable": editable,
-        "fields": fields,
-        "evaluation": ev,
-        "decisions": selectors.decisions_for(application=app),
-        "actions": [t for t in available_actions(user, app) if t.action != "publish"],
-        "attachments": app.attachments.all(),
-        "progress": [(code, PROGRAMME.label_of(code)) for code in PROGRESS],
-        "progress_index": PROGRESS.index(app.phase) if app.phase in PROGRESS else -1,
-        "declared_year": app.declared.get("year"),
         "panel": panel(application=app, size=size, actor=user) if is_province else None,
         "experts": assignable_experts(user).order_by("username")
         if is_province and app.phase == "expert_review"
@@ -134,14 +114,13 @@ def application_detail(request, pk):
 def declaration_save(request, pk):
     app = _application(request, pk)
     values = {col: request.POST.get(col, "") for col in evaluation.DECLARED_FIELDS if col in request.POST}
-    try:
-        services.declaration_update(
+    pages.attempt(
+        request,
+        lambda: services.declaration_update(
             actor=request.user, application=app, version=int(request.POST.get("version") or 0), values=values
-        )
-    except ApplicationError as exc:
-        messages.error(request, _errors(exc))
-    else:
-        messages.success(request, _("申报数据已保存（来源：企业自报）"))
+        ),
+        success=_("申报数据已保存（来源：企业自报）"),
+    )
     return redirect("pool:application", pk=app.pk)
 
 
@@ -149,20 +128,7 @@ def declaration_save(request, pk):
 @require_POST
 def act(request, pk):
     app = _application(request, pk)
-    try:
-        transition(
-            actor=request.user,
-            application=app,
-            action=request.POST.get("action", ""),
-            reason=request.POST.get("reason", ""),
-            version=int(request.POST.get("version") or 0),
-        )
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("已办理：%(phase)s") % {"phase": PROGRAMME.label_of(app.phase)})
+    pages.act_posted(request, app, success=pages.phase_done(PROGRAMME))
     return redirect("pool:application", pk=app.pk)
 
 
@@ -202,42 +168,30 @@ def _filters(request) -> selectors.QueueFilter:
 @officer_page
 def queue(request):
     filters = _filters(request)
-    page = selectors.queue_page(actor=request.user, filters=filters, page=request.GET.get("page") or 1)
     role = request.user.role
     today = timezone.localdate()
     context = {
-        "page": page,
-        "filters": filters,
-        "phases": [(p.code, p.label) for p in PROGRAMME.phases],
+        **pages.queue_context(
+            request,
+            programme=PROGRAMME,
+            filters=filters,
+            notice_days=params.value("notice_working_days", today),
+            today=today,
+        ),
         "regions": regions_for_filter(request.user).filter(level="county").order_by("code"),
-        "batch_actions": [t for t in PROGRAMME.actions_from(filters.phase) if t.batch and role in t.roles],
         "can_publish": filters.phase == "reviewed" and role in PROGRAMME.find("reviewed", "publish").roles,
         "can_admit": filters.phase == "in_notice" and role in PROGRAMME.find("in_notice", "admit").roles,
-        "notice_days": params.value("notice_working_days", today),
         "batch_default": current_batch(today.year),
-        "today": today,
     }
     return render(request, "pool/queue.html", context)
 
 
-def _items(request) -> list[tuple[int, int]]:
-    items = []
-    for raw in request.POST.getlist("item"):
-        pk, _sep, version = raw.partition(":")
-        if pk.isdigit() and version.isdigit():
-            items.append((int(pk), int(version)))
-    return items
-
-
-def _report(request, result):
-    if result.done:
-        messages.success(request, _("已办理 %(n)s 项") % {"n": len(result.done)})
-    for r in result.refused[:20]:
-        messages.error(request, _("申报 %(id)s 未办理：%(m)s") % {"id": r["id"], "m": r["message"]})
+_items = pages.posted_items
+_report = pages.batch_report
 
 
 def _back(phase: str):
-    return redirect(f"{redirect('pool:queue').url}?phase={phase}")
+    return pages.queue_back("pool:queue", phase)
 
 
 @officer_page
@@ -271,26 +225,7 @@ def batch(request):
 @officer_page
 @require_POST
 def publish(request):
-    try:
-        starts_on = date.fromisoformat(request.POST.get("starts_on") or "")
-        days = int(request.POST.get("working_days") or 0)
-    except ValueError:
-        messages.error(request, _("请填写公示开始日期和公示期"))
-        return _back("reviewed")
-    try:
-        notice, result = notices.notice_publish(
-            actor=request.user,
-            programme_code=CODE,
-            title=request.POST.get("title", ""),
-            starts_on=starts_on,
-            working_days=days,
-            items=_items(request),
-        )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-        return _back("reviewed")
-    _report(request, result)
-    return redirect("workflow:notice_detail", pk=notice.pk)
+    return pages.notice_publish_posted(request, code=CODE, back=_back("reviewed"))
 
 
 def _int(raw) -> int | None:

@@ -19,14 +19,15 @@ Guards are the functions below, registered by name; effects issue the registrati
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
-from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gaoqi.programmes.tech_sme import evaluation, params
-from gaoqi.workflow.models import Application, NoticeEntry, Objection
+from gaoqi.workflow import numbering
+from gaoqi.workflow.guards import live_evaluation, no_upheld_objection, notice_closed, published_by_notice
+from gaoqi.workflow.models import Application
 from gaoqi.workflow.table import (
     ENTERPRISE,
     NOTIFY_ENTERPRISE,
@@ -88,11 +89,7 @@ TRANSITIONS = (
 
 def _live(app: Application, ctx: dict):
     """The live evaluation of the declaration (computed once per transition, shared by the guards)."""
-    if "_evaluation" not in ctx:
-        as_of = timezone.localdate()
-        facts = evaluation.effective_facts(actor=ctx["actor"], application=app, as_of=as_of)
-        ctx["_evaluation"] = evaluation.evaluate_facts(facts, as_of)
-    return ctx["_evaluation"]
+    return live_evaluation(evaluation, app, ctx, key="_evaluation")
 
 
 def declaration_complete(app, ctx) -> str:
@@ -111,28 +108,6 @@ def evaluation_passes(app, ctx) -> str:
         "s": ev.score if ev.score is not None else "—",
         "f": failed,
     }
-
-
-def published_by_notice(app, ctx) -> str:
-    return "" if ctx.get("notice") is not None else _("须通过公示批次发布")
-
-
-def _latest_entry(app) -> NoticeEntry | None:
-    return NoticeEntry.objects.filter(application=app).select_related("notice").order_by("-notice_id").first()
-
-
-def notice_closed(app, ctx) -> str:
-    entry = _latest_entry(app)
-    if entry is None or entry.notice.closed_at is None:
-        return _("公示尚未结束")
-    return ""
-
-
-def no_upheld_objection(app, ctx) -> str:
-    entry = _latest_entry(app)
-    if entry and Objection.objects.filter(notice=entry.notice, application=app, upheld=True).exists():
-        return _("公示期间异议成立，不能入库登记")
-    return ""
 
 
 def in_update_window(app, ctx) -> str:
@@ -167,15 +142,10 @@ def issue_number(app: Application, ctx: dict) -> None:
     today = timezone.localdate()
     fmt = params.value("registration_no_format", today)
     prefix = fmt.split("{serial")[0].format(year=today.year, county=app.county_id)
-    last = (
-        Application.objects.select_for_update()
-        .filter(programme=CODE, reference_no__startswith=prefix)
-        .aggregate(m=Max("reference_no"))["m"]
-    )
-    serial = int(last[len(prefix) :]) + 1 if last and last[len(prefix) :].isdigit() else 1
+    serial = numbering.next_serial(programme=CODE, prefix=prefix)  # real and synthetic (SYN-) numbers alike
     number = fmt.format(year=today.year, county=app.county_id, serial=serial)
     synthetic = bool(ctx.get("synthetic"))
-    app.reference_no = ("SYN-" + number) if synthetic else number
+    app.reference_no = numbering.mark(number, synthetic=synthetic)
     app.valid_until = valid_until_for(today.year, today)
     app.synthetic = synthetic
     Application.objects.filter(pk=app.pk).update(
@@ -209,6 +179,31 @@ def _record_certificate(app: Application, ctx: dict, *, issued_on: date, number:
     enterprise_refresh_status(app.enterprise)
 
 
+def _end_registration(reason: str):
+    """Revocation (from today) and lapse (from the day after the deadline) end the firm's tech-SME status in
+    the registry: its registration certificates stop being valid then, whatever their recorded expiry."""
+
+    def effect(app: Application, ctx: dict) -> None:
+        from gaoqi.registry.models import CertificateEnd, CertificateKind
+        from gaoqi.registry.services import certificate_end
+
+        today = ctx.get("today") or timezone.localdate()
+        if reason == CertificateEnd.LAPSED and app.valid_until is not None:
+            ended_on = app.valid_until + timedelta(days=1)
+        else:
+            ended_on = today
+        certificate_end(
+            actor=ctx.get("actor"),
+            enterprise=app.enterprise,
+            kind=CertificateKind.TECH_SME,
+            ended_on=ended_on,
+            reason=reason,
+            note=ctx.get("reason", "") or "",
+        )
+
+    return effect
+
+
 PROGRAMME = register(
     Programme(
         code=CODE,
@@ -225,7 +220,12 @@ PROGRAMME = register(
             "in_update_window": in_update_window,
             "registration_expired": registration_expired,
         },
-        effects={"register": issue_number, "annual_update": extend_registration},
+        effects={
+            "register": issue_number,
+            "annual_update": extend_registration,
+            "revoke": _end_registration("revoked"),
+            "lapse": _end_registration("lapsed"),
+        },
         freeze=evaluation.freeze,
         editable_phases=frozenset({"draft", "returned"}),
     )

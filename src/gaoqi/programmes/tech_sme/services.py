@@ -15,13 +15,11 @@ from gaoqi.accounts.scope import can, scope_enterprises
 from gaoqi.audit.models import AuditAction
 from gaoqi.audit.services import audit_record
 from gaoqi.errors import PermissionDenied, ValidationFailed
+from gaoqi.programmes.declared import check_writable, declared_save
 from gaoqi.programmes.models import Invitation
 from gaoqi.programmes.tech_sme import evaluation, params
 from gaoqi.programmes.tech_sme.declaration import CODE, PROGRAMME, in_update_window
-from gaoqi.registry.models import DataSource, Department
-from gaoqi.registry.services import annual_report_record
 from gaoqi.workflow import notify
-from gaoqi.workflow.errors import Conflict
 from gaoqi.workflow.models import Application
 from gaoqi.workflow.services import BatchResult, application_create, transition_batch
 
@@ -52,40 +50,6 @@ def application_start(*, actor, enterprise) -> Application:
     )
 
 
-def _parse(column: str, raw) -> tuple[object, str]:
-    kind = evaluation.DECLARED_FIELDS[column][2]
-    if raw is None or raw == "":
-        return None, ""
-    if kind == "bool":
-        if isinstance(raw, bool):
-            return raw, ""
-        text = str(raw).strip().lower()
-        if text in {"true", "1", "yes", "是", "on"}:
-            return True, ""
-        if text in {"false", "0", "no", "否", "off"}:
-            return False, ""
-        return None, _("请选择是或否")
-    try:
-        value = int(str(raw).replace(",", "").strip())
-    except ValueError:
-        return None, _("请填写整数")
-    return value, ""
-
-
-def _self_source(actor, app: Application) -> DataSource:
-    source_id = app.declared.get("source_id")
-    source = DataSource.objects.filter(pk=source_id).first() if source_id else None
-    if source is None:
-        source = DataSource.objects.create(
-            department=Department.ENTERPRISE_SELF,
-            file_name=f"科技型中小企业自评（申报 {app.pk}）",
-            imported_at=timezone.now(),
-            imported_by=actor,
-            note="self-declared",
-        )
-    return source
-
-
 def declaration_editable(application: Application) -> bool:
     """Draft and returned applications; a registration in its annual-update window (the new year's figures)."""
     if application.phase in PROGRAMME.editable_phases:
@@ -96,14 +60,20 @@ def declaration_editable(application: Application) -> bool:
 def declaration_update(*, actor, application: Application, version: int, values: dict) -> Application:
     """The firm changes declared figures. Each change is an annual report of the source 企业自报 (audited with
     old → new by the registry service), and the declaration keeps the value the firm gave."""
-    if actor.role != Role.ENTERPRISE or actor.enterprise_id != application.enterprise_id:
-        raise PermissionDenied(_("仅申报企业可修改自评数据"))
-    if not declaration_editable(application):
-        raise ValidationFailed(
-            _("当前环节不能修改自评数据"), [{"field": "phase", "reason": application.phase}]
-        )
-    if int(version) != application.version:
-        raise Conflict(_("自评数据已被修改，请刷新后重新填写"), {"version": application.version})
+    texts = {
+        "forbidden": _("仅申报企业可修改自评数据"),
+        "locked": _("当前环节不能修改自评数据"),
+        "conflict": _("自评数据已被修改，请刷新后重新填写"),
+        "unknown": _("不可填报的字段"),
+        "invalid": _("自评数据有误"),
+    }
+    check_writable(
+        actor=actor,
+        application=application,
+        version=version,
+        editable=declaration_editable(application),
+        messages=texts,
+    )
     today = timezone.localdate()
     year = evaluation.declared_year(today)  # the latest accounting year, as the evaluation reads it
     current = dict(application.declared.get("values", {}))
@@ -112,42 +82,17 @@ def declaration_update(*, actor, application: Application, version: int, values:
     ):  # a new accounting year (the annual update): from the registry
         facts = evaluation.registry_facts(actor=actor, enterprise=application.enterprise, as_of=today)
         current = evaluation.prefill(facts)
-    parsed, errors = {}, []
-    for column, raw in values.items():
-        if column not in evaluation.DECLARED_FIELDS:
-            errors.append({"field": column, "reason": _("不可填报的字段")})
-            continue
-        value, error = _parse(column, raw)
-        if error:
-            errors.append({"field": column, "reason": error})
-        elif value != current.get(column):
-            parsed[column] = value
-    if errors:
-        raise ValidationFailed(_("自评数据有误"), errors)
-    if not parsed:
-        return application
-    with transaction.atomic():
-        source = _self_source(actor, application)
-        annual_report_record(
-            actor=actor,
-            enterprise=application.enterprise,
-            year=year,
-            source=source,
-            values={k: v for k, v in {**current, **parsed}.items() if v is not None},
-        )
-        declared = {
-            **application.declared,
-            "values": {**current, **parsed},
-            "source_id": source.pk,
-            "year": year,
-        }
-        updated = Application.objects.filter(pk=application.pk, version=version).update(
-            declared=declared, version=version + 1
-        )
-        if not updated:
-            raise Conflict(_("自评数据已被修改，请刷新后重新填写"), {"version": None})
-        application.declared, application.version = declared, version + 1
-    return application
+    return declared_save(
+        actor=actor,
+        application=application,
+        version=version,
+        year=year,
+        current=current,
+        values=values,
+        fields=evaluation.DECLARED_FIELDS,
+        messages=texts,
+        file_name=f"科技型中小企业自评（申报 {application.pk}）",
+    )
 
 
 # --- 应评尽评 campaign ---------------------------------------------------------------------------------

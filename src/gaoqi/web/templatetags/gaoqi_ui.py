@@ -10,6 +10,8 @@ from django.utils.html import format_html
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from gaoqi.regions.models import Region
+from gaoqi.registry.models import TechField
 from gaoqi.registry.selectors import enterprise_status
 
 register = template.Library()
@@ -83,7 +85,40 @@ def local_name(obj) -> str:
         return ""
     if _english() and getattr(obj, "name_en", ""):
         return obj.name_en
+    # Counties and sub-fields have no English name in the reference data: both, the Chinese name and the
+    # English name of its city or field in brackets ("昆山市 (Suzhou)", "软件 (Electronic information)").
+    if _english() and isinstance(obj, TechField):
+        if parent := _names_en()["field"].get(obj.code[:2]):
+            return f"{obj.name} ({parent})"
+    if _english() and isinstance(obj, Region) and obj.city_code and obj.city_code != obj.code:
+        if city := _names_en()["city"].get(obj.city_code):
+            return f"{obj.name} ({city})"
     return obj.name
+
+
+def _names_en() -> dict[str, dict[str, str]]:
+    """Top-level fields' and cities' English names by code: reference data, read once per process."""
+    if not _NAMES_EN:
+        _NAMES_EN["field"] = dict(
+            TechField.objects.filter(parent__isnull=True).exclude(name_en="").values_list("code", "name_en")
+        )
+        _NAMES_EN["city"] = dict(
+            Region.objects.filter(level="city").exclude(name_en="").values_list("code", "name_en")
+        )
+    return _NAMES_EN
+
+
+_NAMES_EN: dict[str, dict[str, str]] = {}
+
+
+@register.filter
+def local_title(policy) -> str:
+    """A policy's title in the active language (its files carry title_zh and title_en)."""
+    if policy is None:
+        return ""
+    if _english() and getattr(policy, "title_en", ""):
+        return policy.title_en
+    return policy.title_zh
 
 
 @register.filter

@@ -28,6 +28,22 @@ def programme_label(code: str) -> str:
 
 
 @register.filter
+def local_time(iso: str | None) -> str:
+    """A snapshot's stored ISO timestamp (UTC) as the platform's local time, "YYYY-MM-DD HH:MM"."""
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    try:
+        moment = datetime.fromisoformat(iso or "")
+    except (TypeError, ValueError):
+        return iso or ""
+    if timezone.is_naive(moment):
+        return moment.strftime("%Y-%m-%d %H:%M")
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
+@register.filter
 def flag_label(code: str) -> str:
     from gaoqi.programmes.tech_sme.evaluation import FLAG_LABELS
 
