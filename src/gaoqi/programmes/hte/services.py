@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from gaoqi.accounts.models import Role, User
 from gaoqi.accounts.scope import can_draw_hte_panel, can_prepare_hte, get_assignment_for_expert
@@ -31,13 +32,13 @@ from gaoqi.workflow.services import application_create
 
 FINAL = frozenset(p.code for p in PROGRAMME.phases if p.final)
 OPEN_REVIEW = ("accepted",)
-REASONS = {
-    panels.UNAVAILABLE: _("暂停参加评审"),
-    panels.OWN_EMPLOYEE: _("申报企业员工（工作单位即申报企业）"),
-    panels.DECLARED_CONFLICT: _("已申报与该企业存在利益关系"),
-    panels.INTERMEDIARY_EMPLOYER: _("与申报企业的中介机构同一工作单位"),
-    panels.AT_LOAD_LIMIT: _("评审任务已达上限"),
-    panels.OTHER_FIELD: _("非本技术领域"),
+REASONS = {  # lazy: translated when shown, in the reader's language
+    panels.UNAVAILABLE: gettext_lazy("暂停参加评审"),
+    panels.OWN_EMPLOYEE: gettext_lazy("申报企业员工（工作单位即申报企业）"),
+    panels.DECLARED_CONFLICT: gettext_lazy("已申报与该企业存在利益关系"),
+    panels.INTERMEDIARY_EMPLOYER: gettext_lazy("与申报企业的中介机构同一工作单位"),
+    panels.AT_LOAD_LIMIT: gettext_lazy("评审任务已达上限"),
+    panels.OTHER_FIELD: gettext_lazy("非本技术领域"),
 }
 
 
