@@ -17,6 +17,48 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+GAOQI = [sys.executable, "-c", "import sys; from gaoqi.cli import main; sys.exit(main())"]
+PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+
+
+def gaoqi(args: list[str], env: dict, timeout: float | None = None) -> str:
+    """Run `gaoqi ARGS` in a fresh process with `env` (the benchmark's database); its stdout, or RuntimeError
+    with the end of its stderr."""
+    done = subprocess.run(
+        [*GAOQI, *args], env=env, cwd=ROOT, capture_output=True, text=True, check=False, timeout=timeout
+    )
+    if done.returncode:
+        raise RuntimeError(f"gaoqi {' '.join(args[:2])} failed:\n{done.stderr[-3000:]}")
+    return done.stdout
+
+
+def postgres_up() -> bool:
+    """Whether PostgreSQL answers on 127.0.0.1:5432 (this machine kind starts one, trust auth)."""
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def temporary_postgres(label: str) -> Iterator[str]:
+    """A new database `gaoqi_bench_<label>_<pid>` on 127.0.0.1:5432 for the block; its URL. Dropped after."""
+    import psycopg
+
+    name = f"gaoqi_bench_{label}_{os.getpid()}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgres://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 OUT = Path(__file__).parent / "out"
 # The previous engine: the last commit before the rebuild (290531c "policy engine, second edition").
 OLD_REV = os.environ.get("BENCH_OLD_REV", "41a1d9cdc92edc4e603b122fde0f84ab84e3b4a6")

@@ -16,7 +16,6 @@ the yearly facts and IP items the R&D-share and patent KPIs read, which takes mu
 from __future__ import annotations
 
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,24 +24,18 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from bench import gaoqi, postgres_up, temporary_postgres
+
 ROOT = Path(__file__).resolve().parents[1]
-GAOQI = [sys.executable, "-c", "import sys; from gaoqi.cli import main; sys.exit(main())"]
 REPEAT = 30
 TARGET_P95, TARGET_KPI, TARGET_PDF = 0.300, 5.0, 10.0
 
 
-def _gaoqi(args: list[str], env: dict) -> str:
-    done = subprocess.run([*GAOQI, *args], env=env, cwd=ROOT, capture_output=True, text=True, check=False)
-    if done.returncode:
-        raise RuntimeError(f"gaoqi {' '.join(args)} failed:\n{done.stderr[-3000:]}")
-    return done.stdout
-
-
 def _prepare(env: dict, n: int) -> None:
-    _gaoqi(["migrate", "-v0"], env)
+    gaoqi(["migrate", "-v0"], env)
     start = time.perf_counter()
     facts = [] if os.environ.get("BENCH_DASH_FACTS") == "1" else ["--no-facts"]
-    _gaoqi(["demo-data", "--enterprises", str(n), "--seed", "2019", *facts, "--no-progress"], env)
+    gaoqi(["demo-data", "--enterprises", str(n), "--seed", "2019", *facts, "--no-progress"], env)
     print(
         f"  loaded {n:,} firms ({'with' if not facts else 'no'} yearly facts) in {time.perf_counter() - start:.1f} s"
     )
@@ -61,14 +54,6 @@ def _measure(env: dict) -> None:
         raise RuntimeError(done.stderr[-3000:])
 
 
-def _postgres_up() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
 def run() -> None:
     n = int(os.environ.get("BENCH_DASH_N", "300000"))
     base = {**os.environ, "GAOQI_DEBUG": "0", "GAOQI_LOG_LEVEL": "ERROR"}
@@ -77,23 +62,14 @@ def run() -> None:
         env = {**base, "DATABASE_URL": f"sqlite:///{tmp}/dash.sqlite3", "GAOQI_VAR_DIR": tmp}
         _prepare(env, n)
         _measure(env)
-        if os.environ.get("BENCH_DASH_PG") != "1" or not _postgres_up():
+        if os.environ.get("BENCH_DASH_PG") != "1" or not postgres_up():
             print("PostgreSQL: skipped (BENCH_DASH_PG=1 and 127.0.0.1:5432 answering run it)")
             return
-        import psycopg
-
-        name = f"gaoqi_bench_dash_{os.getpid()}"
-        admin = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        try:
-            print(f"PostgreSQL ({n:,} firms, database {name})", flush=True)
-            env = {**base, "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{name}", "GAOQI_VAR_DIR": tmp}
+        with temporary_postgres("dash") as url:
+            print(f"PostgreSQL ({n:,} firms, {url})", flush=True)
+            env = {**base, "DATABASE_URL": url, "GAOQI_VAR_DIR": tmp}
             _prepare(env, n)
             _measure(env)
-        finally:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # --- the measuring subprocess ---------------------------------------------------------------------------

@@ -11,7 +11,6 @@ over target, the SQL of its request and the database's plan (EXPLAIN) are printe
 from __future__ import annotations
 
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -19,8 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import gaoqi, postgres_up, temporary_postgres
+
 ROOT = Path(__file__).resolve().parents[1]
-GAOQI = [sys.executable, "-c", "import sys; from gaoqi.cli import main; sys.exit(main())"]
 REPEAT = 30
 TARGET_MEDIAN, TARGET_P95 = 0.050, 0.150
 CASES = (
@@ -41,17 +41,10 @@ ACTORS = (
 )
 
 
-def _gaoqi(args: list[str], env: dict) -> str:
-    done = subprocess.run([*GAOQI, *args], env=env, cwd=ROOT, capture_output=True, text=True, check=False)
-    if done.returncode:
-        raise RuntimeError(f"gaoqi {' '.join(args)} failed:\n{done.stderr[-3000:]}")
-    return done.stdout
-
-
 def _prepare(env: dict, n: int) -> None:
-    _gaoqi(["migrate", "-v0"], env)
+    gaoqi(["migrate", "-v0"], env)
     start = time.perf_counter()
-    _gaoqi(["demo-data", "--enterprises", str(n), "--seed", "2019", "--no-facts", "--no-progress"], env)
+    gaoqi(["demo-data", "--enterprises", str(n), "--seed", "2019", "--no-facts", "--no-progress"], env)
     print(f"  loaded {n:,} firms (no yearly facts) in {time.perf_counter() - start:.1f} s", flush=True)
 
 
@@ -70,14 +63,6 @@ def _measure(env: dict) -> None:
         raise RuntimeError(done.stderr[-3000:])
 
 
-def _postgres_up() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
 def run() -> None:
     n = int(os.environ.get("BENCH_LIST_N", "300000"))
     base = {**os.environ, "GAOQI_DEBUG": "0", "GAOQI_LOG_LEVEL": "ERROR"}
@@ -86,24 +71,14 @@ def run() -> None:
         env = {**base, "DATABASE_URL": f"sqlite:///{tmp}/list.sqlite3", "GAOQI_VAR_DIR": tmp}
         _prepare(env, n)
         _measure(env)
-        if not _postgres_up():
+        if not postgres_up():
             print("PostgreSQL: 127.0.0.1:5432 does not answer; skipped")
             return
-        import psycopg
-
-        name = f"gaoqi_bench_{os.getpid()}"
-        admin = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
-        try:
-            print(f"PostgreSQL ({n:,} firms, database {name})", flush=True)
-            env = {**base, "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{name}", "GAOQI_VAR_DIR": tmp}
+        with temporary_postgres("list") as url:
+            print(f"PostgreSQL ({n:,} firms, {url})", flush=True)
+            env = {**base, "DATABASE_URL": url, "GAOQI_VAR_DIR": tmp}
             _prepare(env, n)
             _measure(env)
-        finally:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # --- the measuring subprocess ---------------------------------------------------------------------

@@ -17,14 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import gaoqi
+
 ROOT = Path(__file__).resolve().parents[1]
-GAOQI = [sys.executable, "-c", "import sys; from gaoqi.cli import main; sys.exit(main())"]
-
-
-def _gaoqi(args: list[str], env: dict) -> None:
-    done = subprocess.run([*GAOQI, *args], env=env, cwd=ROOT, capture_output=True, text=True, check=False)
-    if done.returncode:
-        raise RuntimeError(f"gaoqi {' '.join(args)} failed:\n{done.stderr[-3000:]}")
 
 
 def measure() -> None:
@@ -71,9 +66,9 @@ def run() -> None:
     for seed in seeds:
         with tempfile.TemporaryDirectory(prefix="gaoqi-bench-forecast-") as tmp:
             env = {**base, "DATABASE_URL": f"sqlite:///{tmp}/forecast.sqlite3", "GAOQI_VAR_DIR": tmp}
-            _gaoqi(["migrate", "-v0"], env)
+            gaoqi(["migrate", "-v0"], env)
             start = time.perf_counter()
-            _gaoqi(
+            gaoqi(
                 ["demo-data", "--enterprises", str(n), "--seed", str(seed), "--no-facts", "--no-progress"],
                 env,
             )

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -21,10 +20,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import GAOQI, postgres_up, temporary_postgres
 from gaoqi.programmes.hte.panels import FINANCIAL, TECHNICAL, Candidate, PoolTooSmall, Registry, Request, draw
 
 ROOT = Path(__file__).resolve().parents[1]
-GAOQI = [sys.executable, "-c", "import sys; from gaoqi.cli import main; sys.exit(main())"]
+
 TARGET_P95 = 0.150
 FIELDS = ("10", "20", "30", "40", "50", "60", "70", "80")
 
@@ -93,25 +93,12 @@ def run() -> None:
             _db({**base, "DATABASE_URL": f"sqlite:///{tmp}/hte.sqlite3", "GAOQI_VAR_DIR": tmp})
         if which == "sqlite":
             return
-        try:
-            socket.create_connection(("127.0.0.1", 5432), timeout=1).close()
-        except OSError:
+        if not postgres_up():
             print("PostgreSQL: skipped")
             return
-        import psycopg
-
-        name, admin = (
-            f"gaoqi_bench_hte_{os.getpid()}",
-            "host=127.0.0.1 port=5432 user=postgres dbname=postgres",
-        )
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        try:
-            print(f"PostgreSQL (database {name})", flush=True)
-            _db({**base, "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{name}", "GAOQI_VAR_DIR": tmp})
-        finally:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        with temporary_postgres("hte") as url:
+            print(f"PostgreSQL ({url})", flush=True)
+            _db({**base, "DATABASE_URL": url, "GAOQI_VAR_DIR": tmp})
 
 
 def _measure_here() -> None:

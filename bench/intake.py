@@ -10,15 +10,15 @@ the same file again (every row unchanged, nothing written), and revert. Printed,
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from bench import gaoqi, postgres_up, temporary_postgres
+
 ROOT = Path(__file__).resolve().parents[1]
-GAOQI = [sys.executable, "-c", "import sys; from gaoqi.cli import main; sys.exit(main())"]
 HEADERS = [
     "纳税人识别号",
     "纳税人名称",
@@ -31,13 +31,6 @@ HEADERS = [
     "可加计扣除研发费用",
     "应纳所得税额",
 ]
-
-
-def _gaoqi(args: list[str], env: dict) -> str:
-    done = subprocess.run([*GAOQI, *args], env=env, cwd=ROOT, capture_output=True, text=True, check=False)
-    if done.returncode:
-        raise RuntimeError(f"gaoqi {' '.join(args)} failed:\n{done.stderr[-3000:]}")
-    return done.stdout
 
 
 def write_tax_file(path: Path, firms: list[tuple[str, str]], year: int) -> None:
@@ -126,18 +119,10 @@ def _measure() -> None:
     timed("revert the first import", lambda: services.batch_revert(actor=actor, batch=batch, reason="bench"))
 
 
-def _postgres_up() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
 def _case(env: dict, n: int) -> None:
-    _gaoqi(["migrate", "-v0"], env)
+    gaoqi(["migrate", "-v0"], env)
     start = time.perf_counter()
-    _gaoqi(
+    gaoqi(
         ["demo-data", "--enterprises", str(n), "--seed", "2019", "--ip-items", "none", "--no-progress"], env
     )
     print(f"  loaded {n:,} synthetic firms with facts in {time.perf_counter() - start:.1f} s", flush=True)
@@ -160,20 +145,12 @@ def run() -> None:
     with tempfile.TemporaryDirectory() as var:
         print("SQLite")
         _case({**base, "GAOQI_VAR_DIR": var}, n)
-    if not _postgres_up():
+    if not postgres_up():
         print("PostgreSQL: not reachable on 127.0.0.1:5432, skipped")
         return
-    db = f"gaoqi_bench_{os.getpid()}"
-    psql = ["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-c"]
-    subprocess.run([*psql, f"CREATE DATABASE {db}", "postgres"], check=True)
-    try:
-        with tempfile.TemporaryDirectory() as var:
-            print("PostgreSQL")
-            _case(
-                {**base, "GAOQI_VAR_DIR": var, "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{db}"}, n
-            )
-    finally:
-        subprocess.run([*psql, f"DROP DATABASE IF EXISTS {db} WITH (FORCE)", "postgres"], check=False)
+    with temporary_postgres("intake") as url, tempfile.TemporaryDirectory() as var:
+        print("PostgreSQL")
+        _case({**base, "GAOQI_VAR_DIR": var, "DATABASE_URL": url}, n)
 
 
 if __name__ == "__main__":

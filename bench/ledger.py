@@ -15,7 +15,6 @@ Measured in a subprocess whose settings point at the benchmark database:
 from __future__ import annotations
 
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -24,8 +23,9 @@ import time
 from datetime import date
 from pathlib import Path
 
+from bench import gaoqi, postgres_up, temporary_postgres
+
 ROOT = Path(__file__).resolve().parents[1]
-GAOQI = [sys.executable, "-c", "import sys; from gaoqi.cli import main; sys.exit(main())"]
 REPEAT = 20
 AS_OF = date(2025, 6, 30)
 CASES = (
@@ -36,7 +36,7 @@ CASES = (
     ("county + grade C", {"county": "@county", "grade": "C"}),
     ("tech field 80", {"tech_field": "80"}),
     ("name fragment 智能", {"q": "智能"}),
-    ("deep page 300", {"page": "300"}),
+    ("deep page (300, or the middle)", {"page": "@deep"}),
 )
 ACTORS = (
     ("province officer", "province_officer", "320000", "320115"),
@@ -44,16 +44,10 @@ ACTORS = (
 )
 
 
-def _gaoqi(args: list[str], env: dict) -> None:
-    done = subprocess.run([*GAOQI, *args], env=env, cwd=ROOT, capture_output=True, text=True, check=False)
-    if done.returncode:
-        raise RuntimeError(f"gaoqi {' '.join(args)} failed:\n{done.stderr[-3000:]}")
-
-
 def _case(env: dict, n: int) -> None:
-    _gaoqi(["migrate", "-v0"], env)
+    gaoqi(["migrate", "-v0"], env)
     start = time.perf_counter()
-    _gaoqi(
+    gaoqi(
         ["demo-data", "--enterprises", str(n), "--seed", "2019", "--ip-items", "none", "--no-progress"], env
     )
     print(f"  loaded {n:,} synthetic firms with facts in {time.perf_counter() - start:.1f} s", flush=True)
@@ -63,14 +57,6 @@ def _case(env: dict, n: int) -> None:
     print(done.stdout, end="", flush=True)
     if done.returncode:
         raise RuntimeError(done.stderr[-3000:])
-
-
-def _postgres_up() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 def run() -> None:
@@ -85,23 +71,12 @@ def run() -> None:
     with tempfile.TemporaryDirectory(prefix="gaoqi-bench-ledger-") as tmp:
         print(f"SQLite ({n:,} firms)", flush=True)
         _case({**base, "DATABASE_URL": f"sqlite:///{tmp}/ledger.sqlite3", "GAOQI_VAR_DIR": tmp}, n)
-        if not _postgres_up():
+        if not postgres_up():
             print("PostgreSQL: 127.0.0.1:5432 does not answer; skipped")
             return
-        import psycopg
-
-        name = f"gaoqi_bench_{os.getpid()}"
-        admin = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
-        try:
-            print(f"PostgreSQL ({n:,} firms, database {name})", flush=True)
-            url = f"postgres://postgres@127.0.0.1:5432/{name}"
+        with temporary_postgres("ledger") as url:
+            print(f"PostgreSQL ({n:,} firms, {url})", flush=True)
             _case({**base, "DATABASE_URL": url, "GAOQI_VAR_DIR": tmp}, n)
-        finally:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # --- the measuring subprocess ---------------------------------------------------------------------------
@@ -165,7 +140,12 @@ def _measure_here() -> None:
         client.force_login(user)
         print(f"  ledger page, {label} (median / p95 of {REPEAT}, target p95 ≤ 150 ms):")
         for case, params in CASES:
-            query = {k: (county if v == "@county" else v) for k, v in params.items()}
+            # a page that exists for this officer, also in a small register
+            firms = Enterprise.objects.filter(
+                **({} if region.endswith("0000") else {"city_id": region})
+            ).count()
+            deep = str(min(300, max(1, firms // 100)))
+            query = {k: {"@county": county, "@deep": deep}.get(v, v) for k, v in params.items()}
             client.get("/ledger/", query)  # warm
             times = []
             for _ in range(REPEAT):

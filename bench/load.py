@@ -22,14 +22,14 @@ import secrets
 import signal
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
 
+from bench import GAOQI, gaoqi
+
 ROOT = Path(__file__).resolve().parents[1]
-GAOQI = [sys.executable, "-c", "import sys; from gaoqi.cli import main; sys.exit(main())"]
 # Mean seconds a user waits between requests (uniform 0..2×). 0: each user sends its next request as soon as
 # the answer arrives, the server saturated, latency mostly queueing (the strictest reading of "50 users").
 THINK = float(os.environ.get("BENCH_LOAD_THINK", "0"))
@@ -70,15 +70,6 @@ for i in range(N):
     users.append({"session": store.session_key, "role": role, "codes": codes})
 print(json.dumps(users))
 """
-
-
-def _gaoqi(args: list[str], env: dict, timeout: int = 1800) -> str:
-    done = subprocess.run(
-        [*GAOQI, *args], env=env, cwd=ROOT, capture_output=True, text=True, check=False, timeout=timeout
-    )
-    if done.returncode:
-        raise RuntimeError(f"gaoqi {' '.join(args[:2])} failed:\n{done.stderr[-3000:]}")
-    return done.stdout
 
 
 def _free_port() -> int:
@@ -207,9 +198,9 @@ def run() -> None:
             DATABASE_URL=f"sqlite:///{tmp}/load.sqlite3",
         )
         start = time.perf_counter()
-        _gaoqi(["migrate", "-v0"], env)
-        _gaoqi(["demo-data", "--enterprises", str(firms), "--seed", "2019", "--no-progress"], env)
-        users = json.loads(_gaoqi(["shell", "-c", f"N = {n_users}\n" + SETUP], env).strip().splitlines()[-1])
+        gaoqi(["migrate", "-v0"], env)
+        gaoqi(["demo-data", "--enterprises", str(firms), "--seed", "2019", "--no-progress"], env)
+        users = json.loads(gaoqi(["shell", "-c", f"N = {n_users}\n" + SETUP], env).strip().splitlines()[-1])
         print(
             f"  {firms:,} synthetic firms and {len(users)} sessions ready in {time.perf_counter() - start:.0f} s"
         )

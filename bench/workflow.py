@@ -17,7 +17,6 @@ an e-mail address per firm of the batch.
 from __future__ import annotations
 
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,18 +24,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import gaoqi, postgres_up, temporary_postgres
+
 ROOT = Path(__file__).resolve().parents[1]
-GAOQI = [sys.executable, "-c", "import sys; from gaoqi.cli import main; sys.exit(main())"]
 REPEAT = 30
 BATCH = 2000
 TARGET_BATCH, TARGET_P95 = 10.0, 0.150
-
-
-def _gaoqi(args: list[str], env: dict) -> str:
-    done = subprocess.run([*GAOQI, *args], env=env, cwd=ROOT, capture_output=True, text=True, check=False)
-    if done.returncode:
-        raise RuntimeError(f"gaoqi {' '.join(args)} failed:\n{done.stderr[-3000:]}")
-    return done.stdout
 
 
 def _measure(env: dict) -> None:
@@ -54,18 +47,10 @@ def _measure(env: dict) -> None:
 
 
 def _prepare(env: dict, firms: int) -> None:
-    _gaoqi(["migrate", "-v0"], env)
+    gaoqi(["migrate", "-v0"], env)
     start = time.perf_counter()
-    _gaoqi(["demo-data", "--enterprises", str(firms), "--seed", "2019", "--no-facts", "--no-progress"], env)
+    gaoqi(["demo-data", "--enterprises", str(firms), "--seed", "2019", "--no-facts", "--no-progress"], env)
     print(f"  loaded {firms:,} firms (no yearly facts) in {time.perf_counter() - start:.1f} s", flush=True)
-
-
-def _postgres_up() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 def run() -> None:
@@ -83,24 +68,14 @@ def run() -> None:
             env = {**base, "DATABASE_URL": f"sqlite:///{tmp}/wf.sqlite3", "GAOQI_VAR_DIR": tmp}
             _prepare(env, firms)
             _measure(env)
-        if not _postgres_up() or which == "sqlite":
+        if not postgres_up() or which == "sqlite":
             print("PostgreSQL: skipped")
             return
-        import psycopg
-
-        name = f"gaoqi_bench_wf_{os.getpid()}"
-        admin = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
-        try:
-            print(f"PostgreSQL (database {name})", flush=True)
-            env = {**base, "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{name}", "GAOQI_VAR_DIR": tmp}
+        with temporary_postgres("wf") as url:
+            print(f"PostgreSQL ({url})", flush=True)
+            env = {**base, "DATABASE_URL": url, "GAOQI_VAR_DIR": tmp}
             _prepare(env, firms)
             _measure(env)
-        finally:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # --- the measuring subprocess ---------------------------------------------------------------------------------
