@@ -135,3 +135,23 @@ def test_the_cli_says_what_spark_needs(tmp_path, capsys):
 
     assert main(["evaluate", "x.parquet", "--policy", "hte", "--engine", "spark"]) == 2
     assert "--out" in capsys.readouterr().err
+
+
+def test_divisions_floor_exactly_where_a_decimal_quotient_would_round_up(spark):
+    """Spark rounds a decimal quotient to 6 places: 49,999,999 / 10,000,000 = 4.9999999 became 5. Found on the
+    1M-firm benchmark (pool's shown R&D ratio 0.0199 on Polars, 0.02 on Spark); exact here for every pair."""
+    from pyspark.sql import functions as F
+
+    from gaoqi.policy.bulk.spark_ops import SPARK
+    from gaoqi.policy.core.bands import shown_ratio
+
+    b = 10_000_019
+    a_near = (b - 1) * pow(10_000, -1, b) % b  # a * 10,000 leaves remainder b - 1: just below a 4th decimal
+    pairs = [(5 * b - 1, b), (a_near, b), (-(5 * b - 1), b), (399, 20_000), (0, b), (7, 1)]
+    df = spark.createDataFrame(pairs, "a bigint, b bigint")
+    rows = df.select(
+        SPARK.shown_ratio(F.col("a"), F.col("b")).alias("ratio"), SPARK.floordiv(F.col("a"), 7).alias("q")
+    ).collect()
+    for (a, b_), row in zip(pairs, rows, strict=True):
+        assert row["ratio"] == float(shown_ratio(a, b_)), (a, b_)
+        assert row["q"] == a // 7, a

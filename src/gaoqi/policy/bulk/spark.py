@@ -8,6 +8,7 @@ Submitting to a cluster: docs/SCALING.md.
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from typing import Any
 
@@ -120,6 +121,10 @@ def spark_session(master: str | None = None, app: str = "gaoqi-evaluate") -> Spa
         builder = builder.master(master)
     elif not SparkSession.getActiveSession():
         builder = builder.master("local[*]")
+    if (master or "local").startswith("local"):
+        # In local mode the driver does all the work: Spark's 1 GB default spilled the cached shared stages of
+        # 1M firms to disk. On a cluster spark-submit's --driver-memory decides.
+        builder = builder.config("spark.driver.memory", os.environ.get("GAOQI_SPARK_DRIVER_MEMORY", "4g"))
     return (
         builder.config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", "8")

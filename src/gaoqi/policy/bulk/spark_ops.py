@@ -24,6 +24,13 @@ from gaoqi.policy.core.ops import Ops
 WIDE = "decimal(38,0)"
 
 
+def _floor_div(x: Column, y: Column) -> Column:
+    """x // y exactly, as Python floors it. Spark's decimal division rounds its quotient HALF_UP to 6 places, so
+    floor(x / y) of 49,999,999 / 10,000,000 gave 5: subtract the remainder first (pmod has the sign of y, like
+    Python's %), and the division left is exact."""
+    return ((x - F.pmod(x, y)) / y).cast("bigint")
+
+
 def _wide_needed(*fractions: Fraction) -> bool:
     big = max((max(f.denominator, abs(f.numerator)) for f in fractions), default=1)
     return big > SAFE_DENOMINATOR
@@ -98,7 +105,7 @@ class SparkOps(Ops):
         return reduce(lambda a, b: a + b, [F.coalesce(col_expr(x), F.lit(0).cast("bigint")) for x in xs])
 
     def floordiv(self, a, b):
-        return F.floor(col_expr(a).cast(WIDE) / F.lit(b).cast(WIDE)).cast("bigint")
+        return _floor_div(col_expr(a).cast(WIDE), F.lit(b).cast(WIDE))
 
     def wide(self, x):
         return col_expr(x).cast(WIDE)
@@ -166,7 +173,7 @@ class SparkOps(Ops):
 
     def shown_ratio(self, a, b):
         a, b = col_expr(a), col_expr(b)
-        k = F.floor(a.cast(WIDE) * F.lit(10_000).cast(WIDE) / b.cast(WIDE)).cast("bigint")
+        k = _floor_div(a.cast(WIDE) * F.lit(10_000).cast(WIDE), b.cast(WIDE))
         return F.when(b > 0, k.cast("double") / F.lit(10_000.0))
 
     def exceeds(self, a, b):
