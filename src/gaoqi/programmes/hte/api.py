@@ -273,7 +273,9 @@ def site_check_result(request, pk: int, payload: SiteCheckResultIn):
     from gaoqi.programmes.hte.models import SiteCheck
 
     check = (
-        SiteCheck.objects.filter(pk=pk, application__in=scope_applications(request.user).filter(programme=CODE))
+        SiteCheck.objects.filter(
+            pk=pk, application__in=scope_applications(request.user).filter(programme=CODE)
+        )
         .select_related("application__enterprise")
         .first()
     )

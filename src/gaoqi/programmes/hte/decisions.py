@@ -163,7 +163,12 @@ def report_batch_create(*, actor, year: int, title: str, application_ids: list[i
         errors.append({"field": "items", "reason": _("请选择要报备的企业")})
     found = set(reportable(actor).filter(pk__in=ids).values_list("pk", flat=True))
     for missing in sorted(set(ids) - found):
-        errors.append({"field": "items", "reason": _("申请 %(i)s 不可报备（未审议通过、已在其他报备名单或无权访问）") % {"i": missing}})
+        errors.append(
+            {
+                "field": "items",
+                "reason": _("申请 %(i)s 不可报备（未审议通过、已在其他报备名单或无权访问）") % {"i": missing},
+            }
+        )
     if errors:
         raise ValidationFailed(_("报备名单有误"), errors)
     with transaction.atomic():
@@ -187,13 +192,17 @@ def report_batch_create(*, actor, year: int, title: str, application_ids: list[i
     return batch
 
 
-def report_batch_mark_reported(*, actor, batch: ReportBatch, reported_on: date | None, reference: str = "") -> ReportBatch:
+def report_batch_mark_reported(
+    *, actor, batch: ReportBatch, reported_on: date | None, reference: str = ""
+) -> ReportBatch:
     """Mark the list reported to the leading group's office (once; a date after the deadline is recorded and
     shown as late)."""
     if not scope_hte_report_batches(actor).filter(pk=batch.pk).exists():
         raise NotFound(_("对象不存在或无权访问"))
     if batch.reported_on is not None:
-        raise ValidationFailed(_("该名单已报备"), [{"field": "reported_on", "reason": str(batch.reported_on)}])
+        raise ValidationFailed(
+            _("该名单已报备"), [{"field": "reported_on", "reason": str(batch.reported_on)}]
+        )
     if reported_on is None or reported_on > timezone.localdate():
         raise ValidationFailed(
             _("请填写报备日期（不晚于今天）"), [{"field": "reported_on", "reason": str(reported_on)}]
@@ -258,12 +267,23 @@ def report_batch_xlsx(batch: ReportBatch) -> bytes:
              _("专家组评分"), _("当前环节"), _("证书编号")]  # fmt: skip
     for c, h in enumerate(heads):
         sheet.write(4, c, h, bold)
-    keys = ("credit_code", "enterprise", "city", "county", "tech_field", "panel_score", "phase", "certificate_no")
+    keys = (
+        "credit_code",
+        "enterprise",
+        "city",
+        "county",
+        "tech_field",
+        "panel_score",
+        "phase",
+        "certificate_no",
+    )
     for n, row in enumerate(report_batch_rows(batch), 1):
         sheet.write(4 + n, 0, n)
         for c, k in enumerate(keys, 1):
             v = row[k]
-            sheet.write(4 + n, c, float(v) if k == "panel_score" and v is not None else (v if v is not None else ""))
+            sheet.write(
+                4 + n, c, float(v) if k == "panel_score" and v is not None else (v if v is not None else "")
+            )
     sheet.set_column(1, 2, 28)
     sheet.set_column(3, 8, 14)
     book.close()

@@ -322,8 +322,11 @@ PROGRAMME = register(
             "cancellation_case_open": cancellation_case_open,
             "no_upheld_objection_cancel": no_upheld_objection_cancel,
         },
-        effects={"certify": issue_certificate, "cancel": cancel_and_close,
-                 "keep": close_case(CancellationCase.Outcome.KEPT)},
+        effects={
+            "certify": issue_certificate,
+            "cancel": cancel_and_close,
+            "keep": close_case(CancellationCase.Outcome.KEPT),
+        },
         freeze=evaluation.freeze,
         editable_phases=frozenset({"draft", "returned"}),
         detail_url="hte:application",

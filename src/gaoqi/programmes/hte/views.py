@@ -129,9 +129,7 @@ def application_detail(request, pk):
         "ip_items": IntellectualProperty.objects.filter(enterprise=app.enterprise).order_by("pk"),
         "ip_selected": set(d.get("ip_items", [])),
         "evaluation": ev,
-        "actions": [
-            t for t in available_actions(user, app) if t.action not in ("publish", "propose_cancel")
-        ],
+        "actions": [t for t in available_actions(user, app) if t.action not in ("publish", "propose_cancel")],
         "decisions": wf_selectors.decisions_for(application=app),
         "panel": selectors.panel_view(actor=user, application=app)
         if user.role == Role.PROVINCE_OFFICER
