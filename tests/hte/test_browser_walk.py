@@ -26,7 +26,7 @@ from gaoqi.programmes.hte.models import ReportBatch, SiteCheck
 from gaoqi.registry.models import Certificate
 from gaoqi.workflow.models import Application, PublicNotice
 from tests import factories
-from tests.hte.conftest import AGENCY, document, expert, ip_item
+from tests.hte.conftest import document, expert, ip_item
 from tests.web.browser import CHROMIUM, launch, login
 
 ROOT = Path(__file__).resolve().parents[2]
