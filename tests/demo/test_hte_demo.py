@@ -69,7 +69,7 @@ def test_every_stage_registry_the_demo_expert_deterministic(demo):
     assert AnnualReport.objects.count() == 2  # two of the three certified filed last year's report
     (case,) = CancellationCase.objects.all()
     assert case.ground == "reports" and len(case.missed_years) == 2 and case.outcome == ""
-    assert seconds < 30
+    assert seconds < 60  # 4 s on a quiet machine, up to 19 s on the shared one
     # the registry: ≥ 20 technical experts in each field, financial experts, a draw possible in every field
     tech = list(
         ExpertProfile.objects.filter(kind=ExpertKind.TECHNICAL, user__username__startswith="demo-hte-")

@@ -356,7 +356,9 @@ def _advance(app, target, officers, rng):
                                       application_ids=[app.pk])  # fmt: skip
         return _fresh(app)
     # certified in an earlier year: last year's (two years ago for the cancellation case) notice, list, certificate
-    years_ago = 2 if target == "cancellation" else 1
+    years_ago = 1
+    if target == "cancellation":  # two reports' deadlines (31 May) passed since the issue year
+        years_ago = 2 if today > date(today.year, 5, 31) else 3
     year = today.year - years_ago
     issued = date(year, 11, 28) if date(year, 11, 28) < today else today
     start = issued - timedelta(days=30)
@@ -393,7 +395,8 @@ def _advance(app, target, officers, rng):
     return _fresh(app)
 
 
-def _firm_user(enterprise):  # pragma: no cover - re-exported for the tests
+def _firm_user(enterprise):
+    """The firm's demo user (the one the tech-SME and pool demos use)."""
     from gaoqi.demo.programmes import _firm_user as make
 
     return make(enterprise)
