@@ -164,6 +164,16 @@ def scored_and_aggregated(w, key="ks"):
 CERTIFIED_ON = date(2026, 6, 30)
 
 
+def reported(w, *apps):
+    """The applications put in a report list (认定报备) marked reported today."""
+    from gaoqi.programmes.hte import decisions
+
+    batch = decisions.report_batch_create(
+        actor=w["province"], year=2026, title="2026年第一批报备名单", application_ids=[a.pk for a in apps]
+    )
+    return decisions.report_batch_mark_reported(actor=w["province"], batch=batch, reported_on=DAY)
+
+
 def certified(w, key="ks"):
     """An application walked to its certificate, issued on CERTIFIED_ON (the caller's clock is DAY)."""
     from gaoqi.workflow.notices import notice_close, notice_publish
@@ -171,6 +181,7 @@ def certified(w, key="ks"):
     app, _draw = scored_and_aggregated(w, key)
     act(w["province"], app, "expert_pass")
     act(w["province"], app, "approve")
+    reported(w, app)
     notice, _r = notice_publish(
         actor=w["province"], programme_code="hte", title="公示", starts_on=DAY, working_days=10,
         items=[(app.pk, fresh(app).version)],

@@ -27,6 +27,7 @@ from tests.hte.conftest import (
     full_marks,
     ip_item,
     prepared,
+    reported,
     scored_and_aggregated,
     submitted,
 )
@@ -268,6 +269,10 @@ def test_decision_notice_and_certificate(hte_world):
             notice_close(actor=w["province"], notice=notice)
         objection_resolve(actor=w["province"], objection=objection, upheld=False, resolution="经核实权属清晰")
         notice_close(actor=w["province"], notice=notice)
+        with pytest.raises(GuardFailed) as exc:  # not in a reported list (认定报备)
+            act(w["province"], app, "certify", synthetic=True)
+        assert "报备" in exc.value.message
+        reported(w, app)
         app = act(w["province"], app, "certify", synthetic=True)
         app = fresh(app)
         assert app.phase == "certified" and app.reference_no.startswith("SYN-GR202632")
@@ -280,9 +285,8 @@ def test_decision_notice_and_certificate(hte_world):
         assert cert.number == app.reference_no and cert.expires_on == record.expires_on
         w["ks"].refresh_from_db()
         assert w["ks"].hte_valid_until == record.expires_on
-        act(w["province"], app, "cancel", "发现弄虚作假（32号第十九条）")
-        w["ks"].refresh_from_db()
-        assert fresh(app).phase == "cancelled" and w["ks"].hte_valid_until < record.expires_on
+        with pytest.raises(ValidationFailed):  # no direct cancellation: a case with its own notice
+            act(w["province"], app, "cancel", "发现弄虚作假（32号第十九条）")
 
 
 def test_upheld_objection_blocks_the_certificate(hte_world):

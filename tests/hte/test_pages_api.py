@@ -9,7 +9,9 @@ from django.test import Client
 
 from gaoqi.accounts.models import User
 from gaoqi.programmes.hte import services
-from gaoqi.workflow.notices import notice_close, notice_publish
+from gaoqi.programmes.hte.models import ReportBatch
+from gaoqi.workflow.models import PublicNotice
+from gaoqi.workflow.notices import notice_close
 from tests.hte.conftest import DAY, at, document, drawn, fresh, full_marks
 
 pytestmark = pytest.mark.django_db
@@ -75,10 +77,32 @@ def test_walk_from_preparation_to_certificate(hte_world):
     app = post_act(w["province"], app, "expert_pass")
     app = post_act(w["province"], app, "approve")
     assert app.phase == "approved"
-    notice, _ = notice_publish(actor=w["province"], programme_code="hte", title="拟认定公示", starts_on=DAY,
-                               working_days=10, items=[(app.pk, app.version)])  # fmt: skip
+    province = client(w["province"])
+    desk = province.get("/programmes/hte/decisions/").content.decode()
+    assert w["ks"].name in desk and "2026-11-30" in desk  # the 报备 deadline (195号 二（四）)
+    r = province.post("/programmes/hte/decisions/notice/", {"item": f"{pk}:{app.version}", "title": "拟认定公示",
+                                                            "starts_on": DAY.isoformat(), "working_days": 10})  # fmt: skip
+    assert r.status_code == 302 and "/notices/" in r.url
+    notice = PublicNotice.objects.get()
+    app = fresh(app)
+    assert app.phase == "in_notice"
+    r = province.post("/programmes/hte/report-batches/", {"item": f"{pk}:{app.version}", "year": 2026,
+                                                          "title": "2026年第一批报备名单"})  # fmt: skip
+    batch = ReportBatch.objects.get()
+    assert r.status_code == 302 and r.url == f"/programmes/hte/report-batches/{batch.pk}/"
+    assert w["ks"].credit_code in province.get(r.url).content.decode()
+    xlsx = province.get(f"/programmes/hte/report-batches/{batch.pk}/export.xlsx")
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    assert client(w["suzhou"]).get(r.url).status_code == 404  # the province's list only
     with at(DAY + timedelta(days=20)):
         notice_close(actor=w["province"], notice=notice)
+        app = post_act(w["province"], app, "certify")
+        assert app.phase == "in_notice"  # refused: the list is not reported yet
+        r = client(w["province"]).post(f"/programmes/hte/report-batches/{batch.pk}/reported/",
+                      {"reported_on": (DAY + timedelta(days=1)).isoformat(), "reference": "苏高企〔2026〕1号"})  # fmt: skip
+        assert r.status_code == 302 and r.url == f"/programmes/hte/report-batches/{batch.pk}/"
+        batch.refresh_from_db()
+        assert batch.reported_on == DAY + timedelta(days=1) and not batch.late
         app = post_act(w["province"], app, "certify")
         assert app.phase == "certified" and app.reference_no.startswith("GR202632")
         page = client(w["ks_user"]).get("/programmes/hte/?profit=1000000").content.decode()

@@ -63,6 +63,9 @@ PAGES = {
     "hte:home": "302 200 200 200 200 302 404",
     "hte:start": "302 405 405 405 405 405 405",
     "hte:after": "302 200 200 200 404 404 404",
+    "hte:decisions": "302 200 404 404 404 404 404",
+    "hte:notice_publish": "302 405 405 405 405 405 405",
+    "hte:report_batch_new": "302 405 405 405 405 405 405",
     "hte:expert_home": "302 404 404 404 404 200 404",
     "programmes:tech_sme": "302 302 302 302 200 404 404",
     "programmes:start": "302 405 405 405 405 405 405",
@@ -147,6 +150,8 @@ API_GETS = {
     "/api/hte/expert/assignments": "401 200 200 200 200 200 200",
     "/api/hte/annual-reports/missing": "401 422 422 422 422 422 422",
     "/api/hte/cancellation-candidates": "401 200 200 200 200 200 200",
+    "/api/hte/report-batches": "401 200 200 200 200 200 200",
+    "/api/hte/cancellations": "401 200 200 200 200 200 200",
 }
 
 # Path parameters that name something that is not an object in anyone's scope: the value to use, and the

@@ -859,3 +859,40 @@ def can_review_hte_change(actor, application) -> Decision:
     if actor.role != Role.PROVINCE_OFFICER:
         return Decision(False, str(_("仅省级认定机构可审核变更报告")))
     return Decision(True)
+
+
+def can_decide_hte(actor, application) -> Decision:
+    """The certification body's decisions on an HTE application in scope (on-site checks, cancellation cases):
+    province officers; other officers in reach are told why; anyone else: not found."""
+    if not _application_in_scope(actor, application) or not _officer(actor):
+        return Decision(False, str(NOT_FOUND), hidden=True)
+    if actor.role != Role.PROVINCE_OFFICER:
+        return Decision(False, str(_("仅省级认定机构可执行此操作")))
+    return Decision(True)
+
+
+def scope_hte_report_batches(actor, qs: QuerySet | None = None) -> QuerySet:
+    """认定报备 batches: the province officers of the reporting province; nobody else."""
+    from gaoqi.programmes.hte.models import ReportBatch
+
+    qs = ReportBatch.objects.all() if qs is None else qs
+    if _officer(actor) and actor.role == Role.PROVINCE_OFFICER:
+        return qs.filter(region__code__startswith=actor.region_id[:2])
+    return qs.none()
+
+
+def get_hte_report_batch_for_actor(actor, pk):
+    try:
+        obj = scope_hte_report_batches(actor).filter(pk=int(pk)).first()
+    except (TypeError, ValueError):
+        obj = None
+    if obj is None:
+        raise NotFound(str(NOT_FOUND))
+    return obj
+
+
+def can_report_hte(actor) -> Decision:
+    """认定报备 lists are made and marked reported by the province's officers (the certification body)."""
+    if _officer(actor) and actor.role == Role.PROVINCE_OFFICER:
+        return Decision(True)
+    return Decision(False, str(_("仅省级认定机构可办理认定报备")))

@@ -24,6 +24,7 @@ NAVIGATION = (
     ("pool:expert_home", _("专家评审"), "list", {Role.EXPERT}, None),
     ("hte:home", _("高企认定"), "list", OFFICERS | {Role.ENTERPRISE}, None),
     ("hte:expert_home", _("高企认定评审"), "list", {Role.EXPERT}, None),
+    ("hte:decisions", _("认定公示与报备"), "list", {Role.PROVINCE_OFFICER}, None),
     ("hte:after", _("高企认定后管理"), "list", OFFICERS, None),
     ("workflow:notice_list", _("公示"), "list", OFFICERS, None),
     ("workflow:notifications", _("通知"), "list", EVERYONE, None),

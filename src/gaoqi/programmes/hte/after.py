@@ -112,11 +112,17 @@ def cancellation_candidates(*, actor, today: date | None = None) -> list[tuple[A
         .filter(programme=CODE, phase="certified")
         .select_related("hte_record", "enterprise")
     ):
-        filed = set(app.hte_reports.values_list("year", flat=True))
-        missed = [y for y in reports_due(app.hte_record, today) if y not in filed]
+        missed = missed_years(app, today)
         if len(missed) >= limit:
             out.append((app, missed))
     return out
+
+
+def missed_years(app: Application, today: date | None = None) -> list[int]:
+    """The fiscal years whose annual report the certified firm owed by `today` and has not filed."""
+    today = today or timezone.localdate()
+    filed = set(app.hte_reports.values_list("year", flat=True))
+    return [y for y in reports_due(app.hte_record, today) if y not in filed]
 
 
 def _firm_users(app):

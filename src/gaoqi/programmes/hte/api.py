@@ -4,6 +4,8 @@ Transitions, queues, the inbox and notices are the workflow core's endpoints (ga
 
 from __future__ import annotations
 
+from datetime import date
+
 from ninja import Router, Schema, Status
 
 from gaoqi.accounts.models import Role
@@ -14,7 +16,7 @@ from gaoqi.accounts.scope import (
 )
 from gaoqi.errors import NotFound
 from gaoqi.experts.selectors import my_assignments
-from gaoqi.programmes.hte import after, evaluation, selectors, services
+from gaoqi.programmes.hte import after, decisions, evaluation, selectors, services
 from gaoqi.programmes.hte.declaration import CODE
 from gaoqi.workflow.api import ApplicationOut, application_out
 
@@ -220,3 +222,136 @@ def expert_registry(request, pk: int, payload: RegistryIn):
     p = expert_services.registry_set(actor=request.user, expert=expert, **payload.dict())
     return {"expert_id": expert.pk, "kind": p.kind, "tech_fields": p.tech_fields, "load_limit": p.load_limit,
             "available": p.available}  # fmt: skip
+
+
+# --- The province's decision steps: on-site check, 报备, cancellation (decisions.py) ------------------------
+
+
+class SiteCheckIn(Schema):
+    reason: str
+
+
+class SiteCheckResultIn(Schema):
+    inspectors: str
+    checked_on: date
+    findings: str
+    passed: bool
+
+
+class BatchIn(Schema):
+    year: int
+    title: str
+    application_ids: list[int]
+
+
+class ReportedIn(Schema):
+    reported_on: date
+    reference: str = ""
+
+
+class CancellationIn(Schema):
+    version: int
+    ground: str
+    detail: str
+    missed_years: list[int] = []
+
+
+def _check_out(c) -> dict:
+    return {"id": c.pk, "application_id": c.application_id, "reason": c.reason, "inspectors": c.inspectors,
+            "checked_on": c.checked_on, "findings": c.findings, "passed": c.passed}  # fmt: skip
+
+
+@router.post("/applications/{pk}/site-checks", response={201: dict})
+def site_check_order(request, pk: int, payload: SiteCheckIn):
+    c = decisions.site_check_order(actor=request.user, application=_app(request, pk), reason=payload.reason)
+    return Status(201, _check_out(c))
+
+
+@router.post("/site-checks/{pk}/result")
+def site_check_result(request, pk: int, payload: SiteCheckResultIn):
+    from gaoqi.accounts.scope import scope_applications
+    from gaoqi.programmes.hte.models import SiteCheck
+
+    check = (
+        SiteCheck.objects.filter(
+            pk=pk, application__in=scope_applications(request.user).filter(programme=CODE)
+        )
+        .select_related("application__enterprise")
+        .first()
+    )
+    if check is None:
+        raise NotFound("对象不存在或无权访问")
+    c = decisions.site_check_record(actor=request.user, check=check, **payload.dict())
+    c.application.refresh_from_db(fields=["phase"])
+    return {**_check_out(c), "phase": c.application.phase}
+
+
+def _batch_out(b, rows: bool = False) -> dict:
+    out = {"id": b.pk, "year": b.year, "title": b.title, "deadline": b.deadline, "reported_on": b.reported_on,
+           "reference": b.reference, "late": b.late}  # fmt: skip
+    if rows:
+        out["entries"] = [
+            {**r, "panel_score": str(r["panel_score"]) if r["panel_score"] is not None else None}
+            for r in decisions.report_batch_rows(b)
+        ]
+    return out
+
+
+@router.get("/report-batches")
+def report_batches(request):
+    from gaoqi.accounts.scope import scope_hte_report_batches
+
+    return [_batch_out(b) for b in scope_hte_report_batches(request.user)]
+
+
+@router.post("/report-batches", response={201: dict})
+def report_batch_create(request, payload: BatchIn):
+    b = decisions.report_batch_create(actor=request.user, year=payload.year, title=payload.title,
+                                      application_ids=payload.application_ids)  # fmt: skip
+    return Status(201, _batch_out(b, rows=True))
+
+
+@router.get("/report-batches/{pk}")
+def report_batch(request, pk: int):
+    from gaoqi.accounts.scope import get_hte_report_batch_for_actor
+
+    return _batch_out(get_hte_report_batch_for_actor(request.user, pk), rows=True)
+
+
+@router.post("/report-batches/{pk}/reported")
+def report_batch_reported(request, pk: int, payload: ReportedIn):
+    from gaoqi.accounts.scope import get_hte_report_batch_for_actor
+
+    b = decisions.report_batch_mark_reported(actor=request.user, batch=get_hte_report_batch_for_actor(request.user, pk),
+                                             reported_on=payload.reported_on, reference=payload.reference)  # fmt: skip
+    return _batch_out(b)
+
+
+@router.post("/applications/{pk}/cancellation", response={201: dict})
+def cancellation_open(request, pk: int, payload: CancellationIn):
+    case = decisions.cancellation_open(actor=request.user, application=_app(request, pk), ground=payload.ground,
+                                       detail=payload.detail, version=payload.version,
+                                       missed_years=payload.missed_years)  # fmt: skip
+    return Status(201, {"id": case.pk, "application_id": case.application_id, "ground": case.ground,
+                        "missed_years": case.missed_years, "outcome": case.outcome})  # fmt: skip
+
+
+@router.get("/cancellations")
+def cancellations(request):
+    return [{"id": c.pk, "application_id": c.application_id, "enterprise": c.application.enterprise.name,
+             "ground": c.ground, "missed_years": c.missed_years, "outcome": c.outcome, "opened_at": c.opened_at}
+            for c in decisions.cancellation_cases(actor=request.user)]  # fmt: skip
+
+
+@router.get("/report-batches/{pk}/export")
+def report_batch_export(request, pk: int):
+    """The list as an xlsx workbook."""
+    from django.http import HttpResponse
+
+    from gaoqi.accounts.scope import get_hte_report_batch_for_actor
+
+    b = get_hte_report_batch_for_actor(request.user, pk)
+    response = HttpResponse(decisions.report_batch_xlsx(b),
+                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")  # fmt: skip
+    response["Content-Disposition"] = f'attachment; filename="hte-report-{b.year}-{b.pk}.xlsx"'
+    return response

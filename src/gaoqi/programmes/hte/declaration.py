@@ -9,17 +9,28 @@
     recommended   → accepted     accept       province officer           –                                        –
     recommended   → returned     return       province officer           –                                        yes
     accepted      → reviewed     expert_pass  province officer           panel_aggregated                         –
-    reviewed      → approved     approve      province officer           frozen_hard_conditions, panel_passes     –
+    reviewed      → approved     approve      province officer           frozen_hard_conditions, panel_passes,
+                                                                         site_checks_clear                        –
     reviewed      → rejected     reject       province officer           –                                        yes
     approved      → in_notice    publish      province officer           published_by_notice                      –
-    in_notice     → certified    certify      province officer           notice_closed, no_upheld_objection       –
+    in_notice     → certified    certify      province officer           notice_closed, no_upheld_objection,
+                                                                         in_reported_list                         –
     in_notice     → rejected     reject       province officer           notice_closed                            yes
-    certified     → cancelled    cancel       province officer           –                                        yes
+    certified     → cancel_proposed propose_cancel province officer      cancellation_case_open                   yes
+    cancel_proposed → cancel_notice publish   province officer           published_by_notice                      –
+    cancel_proposed → certified  keep         province officer           –                                        yes
+    cancel_notice → cancelled    cancel       province officer           notice_closed, no_upheld_objection_cancel yes
+    cancel_notice → certified    keep         province officer           notice_closed                            yes
     certified     → expired      expire       system                     certificate_expired                      –
 
 The panel is drawn at random in `accepted` (services.panel_draw), the experts score independently, the leader
-aggregates; `expert_pass` waits for the aggregation. Effects: the certificate (number, dates, registry record,
-the firm's status, class II IP marked used) and the cancellation (the certificate ended).
+aggregates; `expert_pass` waits for the aggregation. Before approving, the province may order an on-site check
+(实地核查, decisions.site_check_order); a pending or failed check blocks `approve`, a failed one rejects. The
+approved list is reported (报备, decisions.report_batch_*) by the yearly deadline; `certify` needs a reported
+entry. A cancellation (32号 第十九条) is a case (decisions.cancellation_open) with its own public notice and
+objections; `cancel` after the notice ends the certificate, `keep` leaves the firm certified. Effects: the
+certificate (number, dates, registry record, the firm's status, class II IP marked used), the cancellation (the
+certificate ended) and the case's outcome.
 """
 
 from __future__ import annotations
@@ -31,7 +42,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gaoqi.policy import load_policy
 from gaoqi.programmes.hte import evaluation, params
-from gaoqi.programmes.hte.models import HteRecord
+from gaoqi.programmes.hte.models import CancellationCase, HteRecord, ReportBatch, SiteCheck
 from gaoqi.workflow import guards, numbering
 from gaoqi.workflow.guards import add_years, no_upheld_objection, notice_closed, published_by_notice
 from gaoqi.workflow.models import Application
@@ -68,6 +79,8 @@ PHASES = (
     Phase("certified", _("已认定高新技术企业")),
     Phase("rejected", _("不予认定"), final=True),
     Phase("withdrawn", _("已撤回"), final=True),
+    Phase("cancel_proposed", _("拟取消资格")),
+    Phase("cancel_notice", _("取消资格公示中")),
     Phase("cancelled", _("已取消资格"), final=True),
     Phase("expired", _("证书已到期"), final=True),
 )
@@ -91,17 +104,27 @@ TRANSITIONS = (
     Transition("accepted", "reviewed", "expert_pass", _("专家评审完成"), PROV, ("panel_aggregated",),
                records=("remarks",), notify=(NOTIFY_NEXT_ACTORS,), batch=True),
     Transition("reviewed", "approved", "approve", _("认定机构审议通过"), PROV,
-               ("frozen_hard_conditions", "panel_passes"), records=("remarks",), batch=True),
+               ("frozen_hard_conditions", "panel_passes", "site_checks_clear"), records=("remarks",), batch=True),
     Transition("reviewed", "rejected", "reject", _("不予认定"), PROV, reason_required=True,
                records=("remarks",), notify=(NOTIFY_ENTERPRISE,), batch=True),
     Transition("approved", "in_notice", "publish", _("公示"), PROV, ("published_by_notice",),
                notify=(NOTIFY_ENTERPRISE,)),
-    Transition("in_notice", "certified", "certify", _("认定并发证"), PROV, ("notice_closed", "no_upheld_objection"),
-               notify=(NOTIFY_ENTERPRISE,), batch=True),
+    Transition("in_notice", "certified", "certify", _("认定并发证"), PROV,
+               ("notice_closed", "no_upheld_objection", "in_reported_list"), notify=(NOTIFY_ENTERPRISE,), batch=True),
     Transition("in_notice", "rejected", "reject", _("不予认定"), PROV, ("notice_closed",),
                reason_required=True, records=("remarks",), notify=(NOTIFY_ENTERPRISE,), batch=True),
-    Transition("certified", "cancelled", "cancel", _("取消高企资格"), PROV, reason_required=True,
-               records=("remarks",), notify=(NOTIFY_ENTERPRISE,), inbox=False),
+    Transition("certified", "cancel_proposed", "propose_cancel", _("拟取消高企资格"), PROV,
+               ("cancellation_case_open",), reason_required=True, records=("remarks",),
+               notify=(NOTIFY_ENTERPRISE,), inbox=False),
+    Transition("cancel_proposed", "cancel_notice", "publish", _("公示"), PROV, ("published_by_notice",),
+               notify=(NOTIFY_ENTERPRISE,)),
+    Transition("cancel_proposed", "certified", "keep", _("撤销取消资格案件"), PROV, reason_required=True,
+               records=("remarks",), notify=(NOTIFY_ENTERPRISE,)),
+    Transition("cancel_notice", "cancelled", "cancel", _("取消高企资格"), PROV,
+               ("notice_closed", "no_upheld_objection_cancel"), reason_required=True, records=("remarks",),
+               notify=(NOTIFY_ENTERPRISE,)),
+    Transition("cancel_notice", "certified", "keep", _("维持高企资格"), PROV, ("notice_closed",),
+               reason_required=True, records=("remarks",), notify=(NOTIFY_ENTERPRISE,)),
     Transition("certified", "expired", "expire", _("证书到期"), frozenset({SYSTEM}), ("certificate_expired",),
                notify=(NOTIFY_ENTERPRISE,), inbox=False),
 )  # fmt: skip
@@ -165,6 +188,40 @@ def panel_passes(app, ctx) -> str:
     return ""
 
 
+def site_checks_clear(app, ctx) -> str:
+    """No on-site check is pending, and the latest one (if any) passed."""
+    latest = SiteCheck.objects.filter(application_id=app.pk).order_by("-ordered_at", "-id").first()
+    if latest is None:
+        return ""
+    if latest.passed is None:
+        return _("实地核查尚未完成")
+    if not latest.passed:
+        return _("实地核查未通过")
+    return ""
+
+
+def in_reported_list(app, ctx) -> str:
+    """认定报备: a certificate only for an application in a list reported to the leading group's office."""
+    batch = ReportBatch.objects.filter(records__application_id=app.pk).first()
+    if batch is None:
+        return _("尚未列入认定报备名单")
+    if batch.reported_on is None:
+        return _("所在认定报备名单尚未报备")
+    return ""
+
+
+def cancellation_case_open(app, ctx) -> str:
+    if not CancellationCase.objects.filter(application_id=app.pk, outcome="").exists():
+        return _("须先登记取消资格事由")
+    return ""
+
+
+def no_upheld_objection_cancel(app, ctx) -> str:
+    if guards.no_upheld_objection(app, ctx):
+        return _("公示期间异议成立，不能取消资格")
+    return ""
+
+
 def certificate_expired(app, ctx) -> str:
     record = record_of(app)
     if record.expires_on is None or record.expires_on >= _today(ctx):
@@ -225,6 +282,24 @@ def cancel_certificate(app: Application, ctx: dict) -> None:
     )
 
 
+def close_case(outcome: str):
+    """The effect that closes the application's open cancellation case with `outcome`."""
+
+    def effect(app: Application, ctx: dict) -> None:
+        from django.utils import timezone
+
+        CancellationCase.objects.filter(application_id=app.pk, outcome="").update(
+            outcome=outcome, decided_at=timezone.now()
+        )
+
+    return effect
+
+
+def cancel_and_close(app: Application, ctx: dict) -> None:
+    cancel_certificate(app, ctx)
+    close_case(CancellationCase.Outcome.CANCELLED)(app, ctx)
+
+
 PROGRAMME = register(
     Programme(
         code=CODE,
@@ -242,8 +317,16 @@ PROGRAMME = register(
             "notice_closed": notice_closed,
             "no_upheld_objection": no_upheld_objection,
             "certificate_expired": certificate_expired,
+            "site_checks_clear": site_checks_clear,
+            "in_reported_list": in_reported_list,
+            "cancellation_case_open": cancellation_case_open,
+            "no_upheld_objection_cancel": no_upheld_objection_cancel,
         },
-        effects={"certify": issue_certificate, "cancel": cancel_certificate},
+        effects={
+            "certify": issue_certificate,
+            "cancel": cancel_and_close,
+            "keep": close_case(CancellationCase.Outcome.KEPT),
+        },
         freeze=evaluation.freeze,
         editable_phases=frozenset({"draft", "returned"}),
         detail_url="hte:application",

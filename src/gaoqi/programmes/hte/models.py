@@ -23,6 +23,10 @@ class HteRecord(models.Model):
     certificate_no = models.CharField(_("证书编号"), max_length=40, blank=True)
     issued_on = models.DateField(_("发证日期"), null=True, blank=True)
     expires_on = models.DateField(_("有效期至"), null=True, blank=True)
+    # 认定报备: the batch (list) the application was reported in; certify requires a reported batch.
+    report_batch = models.ForeignKey(
+        "ReportBatch", null=True, blank=True, on_delete=models.PROTECT, related_name="records"
+    )
 
     class Meta:
         verbose_name = _("高企认定记录")
@@ -120,3 +124,93 @@ class ChangeReport(models.Model):
     class Meta:
         verbose_name = _("高企变更报告")
         ordering = ["-filed_at", "-id"]
+
+
+class SiteCheck(models.Model):
+    """实地核查 (195号 二（四）: 可视情况对部分企业进行实地核查): ordered by the province before its decision;
+    the result (who, when, findings, pass or fail) is recorded; a failed check rejects the application."""
+
+    application = models.ForeignKey(
+        "workflow.Application", on_delete=models.CASCADE, related_name="hte_site_checks"
+    )
+    reason = models.TextField(_("核查事由"))
+    ordered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    ordered_at = models.DateTimeField(_("安排时间"))
+    inspectors = models.CharField(_("核查人员"), max_length=200, blank=True)
+    checked_on = models.DateField(_("核查日期"), null=True, blank=True)
+    findings = models.TextField(_("核查结论"), blank=True)
+    passed = models.BooleanField(_("核查通过"), null=True, blank=True)  # null: not yet recorded
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("登记时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("实地核查")
+        ordering = ["-ordered_at", "-id"]
+
+
+class ReportBatch(models.Model):
+    """认定报备: the list of firms the province proposes to certify, reported to the national leading group's
+    office by the yearly deadline (a dated parameter); a certificate is issued only for a reported entry."""
+
+    year = models.PositiveSmallIntegerField(_("年度"))
+    title = models.CharField(_("报备批次"), max_length=200)
+    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
+    deadline = models.DateField(_("报送截止日期"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("创建时间"))
+    reported_on = models.DateField(_("报备日期"), null=True, blank=True)
+    reference = models.CharField(_("报备文号"), max_length=100, blank=True)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("认定报备批次")
+        ordering = ["-year", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def late(self) -> bool:
+        return self.reported_on is not None and self.reported_on > self.deadline
+
+
+class CancellationGround(models.TextChoices):
+    """32号 第十九条: the grounds on which the certification body cancels an HTE's qualification."""
+
+    FRAUD = "fraud", _("在申请认定过程中存在严重弄虚作假行为（第十九条（一））")
+    INCIDENT = "incident", _("发生重大安全、重大质量事故或有严重环境违法行为（第十九条（二））")
+    REPORTS = "reports", _("未按期报告重大变化情况，或累计两年未填报年度发展情况报表（第十九条（三））")
+
+
+class CancellationCase(models.Model):
+    """A cancellation case (取消资格): opened on a ground of 32号 第十九条, published in its own notice
+    (公示), decided after the notice (cancelled: the certificate ends; kept: the firm stays certified)."""
+
+    class Outcome(models.TextChoices):
+        OPEN = "", _("办理中")
+        CANCELLED = "cancelled", _("已取消资格")
+        KEPT = "kept", _("维持资格")
+
+    application = models.ForeignKey(
+        "workflow.Application", on_delete=models.CASCADE, related_name="hte_cancellations"
+    )
+    ground = models.CharField(_("取消事由"), max_length=8, choices=CancellationGround.choices)
+    detail = models.TextField(_("情况说明"))
+    missed_years = models.JSONField(_("未填报年报年度"), default=list)
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    opened_at = models.DateTimeField(_("立案时间"))
+    outcome = models.CharField(_("处理结果"), max_length=10, choices=Outcome.choices, default="", blank=True)
+    decided_at = models.DateTimeField(_("决定时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("取消资格案件")
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application"], condition=models.Q(outcome=""), name="hte_one_open_cancellation"
+            ),
+        ]

@@ -15,14 +15,16 @@ from gaoqi.accounts.models import Role
 from gaoqi.accounts.scope import (
     get_assignment_for_expert,
     get_enterprise_for_actor,
+    get_hte_report_batch_for_actor,
     scope_applications,
+    scope_hte_report_batches,
 )
 from gaoqi.errors import ApplicationError, NotFound
 from gaoqi.experts.selectors import my_assignments
 from gaoqi.programmes import pages
-from gaoqi.programmes.hte import after, evaluation, selectors, services
+from gaoqi.programmes.hte import after, decisions, evaluation, params, selectors, services
 from gaoqi.programmes.hte.declaration import CODE, PROGRAMME, record_of
-from gaoqi.programmes.hte.models import ChangeKind, ChangeReport, ChangeStatus
+from gaoqi.programmes.hte.models import CancellationGround, ChangeKind, ChangeReport, ChangeStatus, SiteCheck
 from gaoqi.registry.models import IntellectualProperty
 from gaoqi.workflow import selectors as wf_selectors
 from gaoqi.workflow.services import available_actions
@@ -127,7 +129,7 @@ def application_detail(request, pk):
         "ip_items": IntellectualProperty.objects.filter(enterprise=app.enterprise).order_by("pk"),
         "ip_selected": set(d.get("ip_items", [])),
         "evaluation": ev,
-        "actions": [t for t in available_actions(user, app) if t.action != "publish"],
+        "actions": [t for t in available_actions(user, app) if t.action not in ("publish", "propose_cancel")],
         "decisions": wf_selectors.decisions_for(application=app),
         "panel": selectors.panel_view(actor=user, application=app)
         if user.role == Role.PROVINCE_OFFICER
@@ -139,6 +141,12 @@ def application_detail(request, pk):
         "changes": app.hte_changes.all() if app.phase == "certified" else [],
         "change_kinds": ChangeKind.choices,
         "programme": PROGRAMME,
+        "province": user.role == Role.PROVINCE_OFFICER,
+        "site_checks": decisions.site_checks(app) if user.is_officer else [],
+        "report_batch": record_of(app).report_batch if user.is_officer else None,
+        "case": decisions.open_case(app),
+        "grounds": CancellationGround.choices,
+        "missed": after.missed_years(app) if app.phase == "certified" and user.is_officer else [],
     }
     return render(request, "hte/application.html", context)
 
@@ -333,3 +341,181 @@ def change_review(request, change_pk):
     except ApplicationError as exc:
         messages.error(request, _errors(exc))
     return redirect("hte:after")
+
+
+# --- The province's decision steps: on-site check, 报备, notices, cancellation (decisions.py) -------------
+
+
+def _date(raw):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(str(raw or "").strip())
+    except ValueError:
+        return None
+
+
+@login_required
+@require_POST
+def site_check_order(request, pk):
+    app = _application(request, pk)
+    pages.attempt(
+        request,
+        lambda: decisions.site_check_order(
+            actor=request.user, application=app, reason=request.POST.get("reason", "")
+        ),
+        success=_("已安排实地核查"),
+    )
+    return redirect("hte:application", pk=app.pk)
+
+
+@login_required
+@require_POST
+def site_check_record(request, check_pk):
+    check = (
+        SiteCheck.objects.filter(
+            pk=check_pk, application__in=scope_applications(request.user).filter(programme=CODE)
+        )
+        .select_related("application__enterprise")
+        .first()
+    )
+    if check is None:
+        raise Http404
+    pages.attempt(
+        request,
+        lambda: decisions.site_check_record(
+            actor=request.user,
+            check=check,
+            inspectors=request.POST.get("inspectors", ""),
+            checked_on=_date(request.POST.get("checked_on")),
+            findings=request.POST.get("findings", ""),
+            passed=request.POST.get("passed") == "1",
+        ),
+        success=_("已登记实地核查结果"),
+    )
+    return redirect("hte:application", pk=check.application_id)
+
+
+@login_required
+@require_POST
+def cancellation_open(request, pk):
+    app = _application(request, pk)
+    years = [int(y) for y in request.POST.getlist("missed_years") if str(y).isdigit()]
+    pages.attempt(
+        request,
+        lambda: decisions.cancellation_open(
+            actor=request.user,
+            application=app,
+            ground=request.POST.get("ground", ""),
+            detail=request.POST.get("detail", ""),
+            version=int(request.POST.get("version") or 0),
+            missed_years=years,
+        ),
+        success=_("已登记取消资格事由，请在公示页面发布取消资格公示"),
+    )
+    return redirect("hte:application", pk=app.pk)
+
+
+def _province_page(request):
+    if not (request.user.is_officer and request.user.role == Role.PROVINCE_OFFICER):
+        raise Http404
+
+
+@login_required
+def decision_desk(request):
+    """The province's desk: decided applications to publish (拟认定公示), to report (认定报备), the report
+    lists, and cancellation cases to publish (取消资格公示)."""
+    _province_page(request)
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    mine = scope_applications(request.user).filter(programme=CODE).select_related("enterprise")
+    return render(
+        request,
+        "hte/decisions.html",
+        {
+            "approved": mine.filter(phase="approved").order_by("enterprise__name"),
+            "reportable": decisions.reportable(request.user),
+            "batches": scope_hte_report_batches(request.user).prefetch_related("records"),
+            "proposed": mine.filter(phase="cancel_proposed").order_by("enterprise__name"),
+            "cases": decisions.cancellation_cases(actor=request.user)[:50],
+            "year": today.year,
+            "deadline": decisions.report_deadline(today.year),
+            "deadline_param": params.param("report_deadline", today),
+            "today": today,
+            "notice_days": params.value("notice_working_days", today),
+        },
+    )
+
+
+@login_required
+@require_POST
+def notice_publish(request):
+    _province_page(request)
+    return pages.notice_publish_posted(request, code=CODE, back=redirect("hte:decisions"))
+
+
+@login_required
+@require_POST
+def report_batch_new(request):
+    _province_page(request)
+    ids = [pk for pk, _v in pages.posted_items(request)]
+    done = pages.attempt(
+        request,
+        lambda: decisions.report_batch_create(
+            actor=request.user,
+            year=_int(request.POST.get("year")) or 0,
+            title=request.POST.get("title", ""),
+            application_ids=ids,
+        ),
+        success=_("已生成认定报备名单"),
+    )
+    if done:
+        batch = scope_hte_report_batches(request.user).order_by("-id").first()
+        return redirect("hte:report_batch", pk=batch.pk)
+    return redirect("hte:decisions")
+
+
+def _batch(request, pk):
+    try:
+        return get_hte_report_batch_for_actor(request.user, pk)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+@login_required
+def report_batch(request, pk):
+    batch = _batch(request, pk)
+    return render(
+        request, "hte/report_batch.html", {"batch": batch, "rows": decisions.report_batch_rows(batch)}
+    )
+
+
+@login_required
+def report_batch_export(request, pk):
+    from django.http import HttpResponse
+
+    batch = _batch(request, pk)
+    response = HttpResponse(
+        decisions.report_batch_xlsx(batch),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="hte-report-{batch.year}-{batch.pk}.xlsx"'
+    return response
+
+
+@login_required
+@require_POST
+def report_batch_reported(request, pk):
+    batch = _batch(request, pk)
+    pages.attempt(
+        request,
+        lambda: decisions.report_batch_mark_reported(
+            actor=request.user,
+            batch=batch,
+            reported_on=_date(request.POST.get("reported_on")),
+            reference=request.POST.get("reference", ""),
+        ),
+        success=_("已标记为已报备"),
+    )
+    return redirect("hte:report_batch", pk=batch.pk)

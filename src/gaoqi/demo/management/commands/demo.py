@@ -100,6 +100,14 @@ class Command(BaseCommand):
 
         if n_pool := ensure_demo_pool():
             self.stdout.write(f"已生成 {n_pool} 份高新技术企业培育库入库申请（合成数据，各环节示例）")
+        from gaoqi.demo.hte import ensure_demo_hte
+
+        started = time.perf_counter()
+        if hte := ensure_demo_hte(seed=opts["seed"]):
+            self.stdout.write(
+                f"已生成 {hte['experts']} 名评审专家、{hte['applications']} 份高新技术企业认定申请"
+                f"（合成数据，各环节示例，{time.perf_counter() - started:.1f}s）"
+            )
         from gaoqi.demo.monitoring import ensure_demo_monitoring
 
         started = time.perf_counter()
