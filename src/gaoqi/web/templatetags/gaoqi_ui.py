@@ -79,6 +79,14 @@ def fact(value, kind: str) -> str:
 
 
 @register.filter
+def outcome_name(outcome) -> str:
+    """An evaluation outcome code (pass / fail / undetermined) as the UI says it."""
+    from gaoqi.web.evaluation import OUTCOME_LABELS  # evaluation imports this module
+
+    return str(OUTCOME_LABELS.get(outcome, outcome or "—"))
+
+
+@register.filter
 def local_name(obj) -> str:
     """A region's or tech field's name in the active language (English where the reference data has one)."""
     if obj is None:
