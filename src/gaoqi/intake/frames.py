@@ -62,13 +62,13 @@ def preview(actor, profile: Profile, rows: list[ParsedRow]) -> tuple[pl.DataFram
     ]
     if not plain:
         return None, set()
-    long = _long(plain, firms)
+    long = _long(plain, firms).lazy()
     report_fields = [f for f in FACT_FIELDS if f in profile.columns]
     extra_fields = [f for f in EXTRA_FIELDS if f in profile.columns]
     ids = sorted({firms[code][0] for code in {r.credit_code for r in plain}})
     years = sorted({y for r in plain for y in r.years})
-    mine, others = _reports(profile.department, report_fields, ids, years)
-    extras = _extras(profile.department, extra_fields, ids)
+    mine, others = (f.lazy() for f in _reports(profile.department, report_fields, ids, years))
+    extras = _extras(profile.department, extra_fields, ids).lazy()
     is_extra = pl.col("field").is_in(extra_fields)
     compared = (
         long.join(mine, on=KEYS, how="left")
@@ -96,7 +96,8 @@ def preview(actor, profile: Profile, rows: list[ParsedRow]) -> tuple[pl.DataFram
     )
     conflicts = _conflicts(profile.department, long.filter(~is_extra), others)
     values = (
-        long.sort("line", "year", "pos")
+        long.join(changes, on="line", how="semi")
+        .sort("line", "year", "pos")
         .group_by("line", "year", maintain_order=True)
         .agg(figures=_text('"', pl.col("field"), '":', pl.col("new")).str.join(","))
         .group_by("line", maintain_order=True)
@@ -110,7 +111,7 @@ def preview(actor, profile: Profile, rows: list[ParsedRow]) -> tuple[pl.DataFram
             "enterprise": [firms[r.credit_code][0] for r in plain],
         },
         schema_overrides={"line": pl.Int64, "enterprise": pl.Int64},
-    )
+    ).lazy()
     staged = (
         heads.join(changes, on="line", how="left")
         .join(conflicts, on="line", how="left")
@@ -135,6 +136,7 @@ def preview(actor, profile: Profile, rows: list[ParsedRow]) -> tuple[pl.DataFram
             raw=pl.lit("[]"),
         )
         .sort("line")
+        .collect()
     )
     return staged, {r.line for r in plain}
 
@@ -222,12 +224,12 @@ def _reports(department: str, fields: list[str], ids: list[int], years: list[int
     mine = (
         reports.filter(pl.col("department") == department)
         .group_by(KEYS)
-        .agg(old=pl.col("value").sort_by("place").last())
+        .agg(old=pl.col("value").last())  # a group keeps the rows' order: the latest report last
     )
     others = (
         reports.filter(pl.col("department") != department)
         .group_by([*KEYS, "department"])
-        .agg(other=pl.col("value").sort_by("place").last(), first=pl.col("place").min())
+        .agg(other=pl.col("value").last(), first=pl.col("place").min())
     )
     return mine, others
 
@@ -245,7 +247,7 @@ def _extras(department: str, fields: list[str], ids: list[int]) -> pl.DataFrame:
         schema={"eid": pl.Int64, "year": pl.Int64, "field": pl.String, "old": pl.Int64, "batch": pl.Int64},
         orient="row",
     )
-    return frame.group_by(KEYS).agg(pl.col("old").sort_by("batch").last())
+    return frame.sort("batch", maintain_order=True).group_by(KEYS).agg(pl.col("old").last())
 
 
 def _conflicts(department: str, long: pl.DataFrame, others: pl.DataFrame) -> pl.DataFrame:
@@ -254,7 +256,7 @@ def _conflicts(department: str, long: pl.DataFrame, others: pl.DataFrame) -> pl.
         [(f, d, i) for f, order in FIELD_PRIORITY.items() for i, d in enumerate(order)],
         schema={"field": pl.String, "department": pl.String, "rank": pl.Int64},
         orient="row",
-    )
+    ).lazy()
     mine = ranks.filter(pl.col("department") == department).select("field", mine="rank")
     return (
         long.join(others, on=KEYS, how="inner")
