@@ -1,0 +1,285 @@
+"""The preview of a figures file's plain rows a column at a time (Polars): one bulk read of the registry
+per table, joins on firm + year + field, and the staged rows' JSON written by expressions.
+
+A plain row names a registered firm in the officer's scope by its credit code (with the registry's name or
+none), has no error, is no duplicate and holds only whole-number yearly figures. For such a row the
+per-row `preview.Classifier` would find: "changed" with the figures that differ from this department's
+latest value (extras apart), or "unchanged", and the conflicts with other departments' latest values.
+This module computes the same, and the staged row it stores is the same, field by field (a test compares
+them). Every other row goes through the Classifier, which also takes all rows when any row of the file
+lacks a credit code (two rows may then name one firm in two ways).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+from django.db.models import BooleanField, ExpressionWrapper
+
+from gaoqi.accounts.scope import enterprise_q
+from gaoqi.intake.bulk import fetch, where_in
+from gaoqi.intake.models import ExtraFact, RowStatus
+from gaoqi.intake.preview import CHUNK
+from gaoqi.intake.profiles import Profile
+from gaoqi.intake.rows import ParsedRow
+from gaoqi.intake.targets import EXTRA_FIELDS, TARGETS
+from gaoqi.policy.core.facts import Kind
+from gaoqi.registry.models import FACT_FIELDS, AnnualReport, DataSource, Enterprise
+from gaoqi.registry.selectors import FIELD_PRIORITY
+
+KEYS = ["eid", "year", "field"]
+WHOLE_NUMBERS = frozenset({Kind.MONEY, Kind.COUNT, "percent"})  # what a yearly figure parses to: an int
+
+
+def _text(*parts) -> pl.Expr:
+    """JSON text from literal pieces (str) and expressions (numbers as written, names needing no escape)."""
+    return pl.concat_str([pl.lit(p) if isinstance(p, str) else p.cast(pl.String) for p in parts])
+
+
+def _chunks(items: list, size: int = CHUNK):
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _candidates(rows: list[ParsedRow]) -> list[ParsedRow]:
+    return [r for r in rows if r.credit_code and r.years and not (r.firm or r.item or r.county)]
+
+
+def preview(actor, profile: Profile, rows: list[ParsedRow]) -> tuple[pl.DataFrame | None, set[int]]:
+    """(the staged columns of the plain rows among `rows` — rows without errors or duplicates — and their
+    lines), or (None, empty) when the file is not one for this path."""
+    if profile.kind != "facts" or not rows or any(not r.credit_code for r in rows):
+        return None, set()
+    if any(TARGETS[n].yearly and TARGETS[n].kind not in WHOLE_NUMBERS for n in profile.columns):
+        return None, set()  # a yearly flag: not a whole number
+    candidates = _candidates(rows)
+    if not candidates:
+        return None, set()
+    firms = _firms(actor, sorted({r.credit_code for r in candidates}))
+    plain = [
+        r
+        for r in candidates
+        if (f := firms.get(r.credit_code)) is not None and f[2] and (not r.name or r.name == f[1])
+    ]
+    if not plain:
+        return None, set()
+    long = _long(plain, firms).lazy()
+    report_fields = [f for f in FACT_FIELDS if f in profile.columns]
+    extra_fields = [f for f in EXTRA_FIELDS if f in profile.columns]
+    ids = sorted({firms[code][0] for code in {r.credit_code for r in plain}})
+    years = sorted({y for r in plain for y in r.years})
+    mine, others = (f.lazy() for f in _reports(profile.department, report_fields, ids, years))
+    extras = _extras(profile.department, extra_fields, ids).lazy()
+    is_extra = pl.col("field").is_in(extra_fields)
+    compared = (
+        long.join(mine, on=KEYS, how="left")
+        .join(extras, on=KEYS, how="left", suffix="_extra")
+        .with_columns(old=pl.when(is_extra).then(pl.col("old_extra")).otherwise(pl.col("old")))
+        .with_columns(changed=pl.col("old").is_null() | (pl.col("old") != pl.col("new")))
+    )
+    changes = (
+        compared.filter("changed")
+        .sort("line", "pos")
+        .group_by("line", maintain_order=True)
+        .agg(
+            changes=_text(
+                '{"year":',
+                pl.col("year"),
+                ',"field":"',
+                pl.col("field"),
+                '","old":',
+                pl.col("old").cast(pl.String).fill_null("null"),
+                ',"new":',
+                pl.col("new"),
+                "}",
+            ).str.join(",")
+        )
+    )
+    conflicts = _conflicts(profile.department, long.filter(~is_extra), others)
+    values = (
+        long.join(changes, on="line", how="semi")
+        .sort("line", "year", "pos")
+        .group_by("line", "year", maintain_order=True)
+        .agg(figures=_text('"', pl.col("field"), '":', pl.col("new")).str.join(","))
+        .group_by("line", maintain_order=True)
+        .agg(years=_text('"', pl.col("year"), '":{', pl.col("figures"), "}").str.join(","))
+    )
+    heads = pl.DataFrame(
+        {
+            "line": [r.line for r in plain],
+            "credit_code": [r.credit_code for r in plain],
+            "name": [r.name[:200] for r in plain],
+            "enterprise": [firms[r.credit_code][0] for r in plain],
+        },
+        schema_overrides={"line": pl.Int64, "enterprise": pl.Int64},
+    ).lazy()
+    staged = (
+        heads.join(changes, on="line", how="left")
+        .join(conflicts, on="line", how="left")
+        .join(values, on="line", how="left")
+        .select(
+            "line",
+            status=pl.when(pl.col("changes").is_not_null())
+            .then(pl.lit(str(RowStatus.CHANGED)))
+            .otherwise(pl.lit(str(RowStatus.UNCHANGED))),
+            has_conflict=pl.col("conflicts").is_not_null(),
+            credit_code="credit_code",
+            name="name",
+            county_code=pl.lit(""),
+            enterprise="enterprise",
+            values=pl.when(pl.col("changes").is_not_null())
+            .then(_text('{"years":{', pl.col("years"), "}}"))
+            .otherwise(pl.lit("{}")),
+            changes=pl.format("[{}]", "changes").fill_null("[]"),
+            conflicts=pl.format("[{}]", "conflicts").fill_null("[]"),
+            errors=pl.lit("[]"),
+            candidates=pl.lit("[]"),
+            raw=pl.lit("[]"),
+        )
+        .sort("line")
+        .collect()
+    )
+    return staged, {r.line for r in plain}
+
+
+def _firms(actor, codes: list[str]) -> dict[str, tuple[int, str, bool]]:
+    """credit code -> (id, name, in the officer's scope) of the registered firms among `codes`."""
+    qs = Enterprise.objects.annotate(
+        in_scope=ExpressionWrapper(enterprise_q(actor), output_field=BooleanField())
+    )
+    out = {}
+    for chunk in _chunks(codes):
+        for pk, code, name, in_scope in fetch(
+            where_in(qs, "credit_code", chunk).values_list("id", "credit_code", "name", "in_scope")
+        ):
+            out[code] = (pk, name, bool(in_scope))
+    return out
+
+
+def _long(rows: list[ParsedRow], firms: dict) -> pl.DataFrame:
+    """One line per figure: line, firm, year, its place in the row (the order of changes), field, value."""
+    line, eid, year, pos, field, new = [], [], [], [], [], []
+    for r in rows:
+        firm = firms[r.credit_code][0]
+        n = 0
+        for y, values in r.years.items():
+            k = len(values)
+            line += [r.line] * k
+            eid += [firm] * k
+            year += [y] * k
+            pos += range(n, n + k)
+            field += values.keys()
+            new += values.values()
+            n += k
+    return pl.DataFrame(
+        {"line": line, "eid": eid, "year": year, "pos": pos, "field": field, "new": new},
+        schema={
+            "line": pl.Int64,
+            "eid": pl.Int64,
+            "year": pl.Int64,
+            "pos": pl.Int64,
+            "field": pl.String,
+            "new": pl.Int64,
+        },
+    )
+
+
+def _reports(department: str, fields: list[str], ids: list[int], years: list[int]):
+    """(this department's latest value per firm, year and field; every other department's latest value
+    with the place of its first report, which orders the conflicts as the Classifier lists them)."""
+    empty_mine = pl.DataFrame(schema={"eid": pl.Int64, "year": pl.Int64, "field": pl.String, "old": pl.Int64})
+    empty_others = pl.DataFrame(
+        schema={
+            "eid": pl.Int64,
+            "year": pl.Int64,
+            "field": pl.String,
+            "department": pl.String,
+            "other": pl.Int64,
+            "first": pl.Int64,
+        }
+    )
+    if not fields:
+        return empty_mine, empty_others
+    sources = sorted(DataSource.objects.values_list("imported_at", "id", "department"))
+    rank = {pk: i for i, (_, pk, _) in enumerate(sources)}
+    department_of = {pk: d for _, pk, d in sources}
+    columns = ["enterprise_id", "year", "source_id", *fields]
+    fetched = []
+    for chunk in _chunks(ids):
+        qs = where_in(AnnualReport.objects.filter(year__in=years), "enterprise", chunk)
+        fetched += fetch(qs.values_list(*columns).order_by())
+    if not fetched:
+        return empty_mine, empty_others
+    schema = {"eid": pl.Int64, "year": pl.Int64, "source": pl.Int64} | {f: pl.Int64 for f in fields}
+    reports = (
+        pl.DataFrame(fetched, schema=schema, orient="row")
+        .with_columns(
+            order=pl.col("source").replace_strict(rank, return_dtype=pl.Int64),
+            department=pl.col("source").replace_strict(department_of, return_dtype=pl.String),
+        )
+        .sort("order", maintain_order=True)
+        .with_row_index("place")
+        .unpivot(index=["eid", "year", "department", "place"], on=fields, variable_name="field")
+        .drop_nulls("value")
+    )
+    mine = (
+        reports.filter(pl.col("department") == department)
+        .group_by(KEYS)
+        .agg(old=pl.col("value").last())  # a group keeps the rows' order: the latest report last
+    )
+    others = (
+        reports.filter(pl.col("department") != department)
+        .group_by([*KEYS, "department"])
+        .agg(other=pl.col("value").last(), first=pl.col("place").min())
+    )
+    return mine, others
+
+
+def _extras(department: str, fields: list[str], ids: list[int]) -> pl.DataFrame:
+    """This department's latest extra fact per firm, year and field (the latest batch wins)."""
+    fetched = []
+    if fields:
+        for chunk in _chunks(ids):
+            fetched += where_in(
+                ExtraFact.objects.filter(field__in=fields, batch__department=department), "enterprise", chunk
+            ).values_list("enterprise_id", "year", "field", "value", "batch_id")
+    frame = pl.DataFrame(
+        fetched,
+        schema={"eid": pl.Int64, "year": pl.Int64, "field": pl.String, "old": pl.Int64, "batch": pl.Int64},
+        orient="row",
+    )
+    return frame.sort("batch", maintain_order=True).group_by(KEYS).agg(pl.col("old").last())
+
+
+def _conflicts(department: str, long: pl.DataFrame, others: pl.DataFrame) -> pl.DataFrame:
+    """Per line, the JSON objects of the other departments' values that differ from the row's."""
+    ranks = pl.DataFrame(
+        [(f, d, i) for f, order in FIELD_PRIORITY.items() for i, d in enumerate(order)],
+        schema={"field": pl.String, "department": pl.String, "rank": pl.Int64},
+        orient="row",
+    ).lazy()
+    mine = ranks.filter(pl.col("department") == department).select("field", mine="rank")
+    return (
+        long.join(others, on=KEYS, how="inner")
+        .filter(pl.col("other") != pl.col("new"))
+        .join(ranks, on=["field", "department"], how="left")
+        .join(mine, on="field", how="left")
+        .sort("line", "pos", "first")
+        .group_by("line", maintain_order=True)
+        .agg(
+            conflicts=_text(
+                '{"year":',
+                pl.col("year"),
+                ',"field":"',
+                pl.col("field"),
+                '","new":',
+                pl.col("new"),
+                ',"other":',
+                pl.col("other"),
+                ',"department":"',
+                pl.col("department"),
+                '","wins":',
+                pl.when(pl.col("mine") < pl.col("rank")).then(pl.lit("true")).otherwise(pl.lit("false")),
+                "}",
+            ).str.join(",")
+        )
+    )
