@@ -1,7 +1,6 @@
 """Schedules (定时任务): firings and periods at month/quarter/year boundaries, exactly once per period with
 several workers, the worker starting and running a scheduled bulletin job, and the province officer's page."""
 
-import io
 import os
 import sqlite3
 import subprocess
@@ -12,7 +11,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.management import call_command
 from django.db import connection, connections
 from django.urls import reverse
 
@@ -75,7 +73,11 @@ def test_daily_firing_and_period_at_the_year_boundary():
 
 
 def test_a_spec_is_checked():
-    for bad in ({"frequency": "weekly"}, {"frequency": Freq.MONTHLY, "day": 29}, {"frequency": "daily", "day": 0}):
+    for bad in (
+        {"frequency": "weekly"},
+        {"frequency": Freq.MONTHLY, "day": 29},
+        {"frequency": "daily", "day": 0},
+    ):
         with pytest.raises(ValueError):
             Spec(**bad)
     with pytest.raises(ValueError):
@@ -263,7 +265,9 @@ def test_the_province_officer_enables_runs_and_disables(client, world):
     s.refresh_from_db()
     assert not s.enabled and s.next_run_at is None
     reasons = list(
-        AuditEvent.objects.filter(target_type="jobs.schedule", target_id=str(s.pk)).values_list("reason", "actor")
+        AuditEvent.objects.filter(target_type="jobs.schedule", target_id=str(s.pk)).values_list(
+            "reason", "actor"
+        )
     )
     assert [r for r, _a in reasons if "启用" in r or "停用" in r or "立即运行" in r] and all(
         a == world["province"].pk for _r, a in reasons

@@ -266,9 +266,7 @@ def test_the_synthetic_application_history_agrees_with_the_certificates(syntheti
     assert certified == issued
     assert not Application.objects.filter(year__gte=2026).exists()
     assert Application.objects.filter(programme="hte", phase="in_notice").count() == 0  # all decided
-    phases = dict(
-        Application.objects.filter(programme="hte").values_list("phase").annotate(n=Count("id"))
-    )
+    phases = dict(Application.objects.filter(programme="hte").values_list("phase").annotate(n=Count("id")))
     assert phases["rejected"] > 0 and phases["withdrawn"] > 0
     rates = fc.stage_rates(fc.decision_frame("hte"), date(2026, 11, 20), "hte")
     assert 0.55 < rates.province_rate("submitted") < 0.9

@@ -17,7 +17,6 @@ def sh(*args):
     return datetime(*args, tzinfo=SH)
 
 
-
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_worker_starts_and_runs_the_monthly_bulletins(kpi_world, time_machine, settings, tmp_path):
     from gaoqi.monitoring.models import Bulletin
@@ -50,5 +49,3 @@ def test_a_scheduled_bulletin_without_a_valid_officer_fails_clearly(kpi_world):
 
     with pytest.raises(ValidationFailed, match="执行身份"):
         scheduled_bulletins(user_id=None, period="2026-10", levels=["city"], formats=["xlsx"])
-
-

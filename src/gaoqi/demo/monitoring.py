@@ -108,7 +108,11 @@ HTE_CERTIFIED = (
     ("certify", "in_notice", "certified", 1.0),
 )
 HTE_REJECTED = (*HTE_CERTIFIED[:4], ("reject", "reviewed", "rejected", 0.70))
-HTE_WITHDRAWN = (*HTE_CERTIFIED[:1], ("return", "submitted", "returned", 0.12), ("withdraw", "returned", "withdrawn", 0.25))
+HTE_WITHDRAWN = (
+    *HTE_CERTIFIED[:1],
+    ("return", "submitted", "returned", 0.12),
+    ("withdraw", "returned", "withdrawn", 0.25),
+)
 POOL_ADMITTED = (
     ("submit", "draft", "submitted", 0.0),
     ("recommend", "submitted", "recommended", 0.1),
@@ -167,7 +171,7 @@ def ensure_demo_application_history(*, as_of: date, years: int = 4) -> dict:
     for pk, (city, _county) in firms.items():
         if pk not in ever and city:
             by_city_free.setdefault(city, []).append(pk)
-    for city, pks in by_city_free.items():
+    for pks in by_city_free.values():
         pks.sort(key=lambda pk: _firm_unit(pk, "history-pick"))
 
     apps: list[tuple[Application, list[tuple[str, str, str, date]]]] = []

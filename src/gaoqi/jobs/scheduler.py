@@ -34,7 +34,8 @@ def _task(schedule: Schedule):
         raise ValidationFailed(_("未知的定时任务内容：%(t)s") % {"t": schedule.task})
     if schedule.frequency not in task.frequencies:
         raise ValidationFailed(
-            _("%(t)s 不能按此频率运行") % {"t": task.label}, [{"field": "frequency", "reason": schedule.frequency}]
+            _("%(t)s 不能按此频率运行") % {"t": task.label},
+            [{"field": "frequency", "reason": schedule.frequency}],
         )
     return task
 
@@ -95,9 +96,9 @@ def enqueue_due(*, now: datetime | None = None) -> list[ScheduleRun]:
     """Start a job for every enabled schedule whose time has come (once per period); the worker's tick."""
     now = now or timezone.now()
     due = list(
-        Schedule.objects.filter(enabled=True, next_run_at__lte=now).order_by("next_run_at", "pk").values_list(
-            "pk", flat=True
-        )
+        Schedule.objects.filter(enabled=True, next_run_at__lte=now)
+        .order_by("next_run_at", "pk")
+        .values_list("pk", flat=True)
     )
     runs = []
     for pk in due:

@@ -55,4 +55,6 @@ def recent_schedule_runs(*, actor, limit: int = 30):
     from gaoqi.jobs.models import ScheduleRun
 
     schedules_for_actor(actor=actor)
-    return ScheduleRun.objects.select_related("schedule", "job", "created_by").order_by("-created_at", "-id")[:limit]
+    return ScheduleRun.objects.select_related("schedule", "job", "created_by").order_by("-created_at", "-id")[
+        :limit
+    ]

@@ -171,7 +171,9 @@ class ForecastRowOut(Schema):
     new_last_year: int
     growth: float
     pipeline: int | None
-    method: str  # "applications" (pipeline × pass rates) or "certificates" (the trend, no application history)
+    method: (
+        str  # "applications" (pipeline × pass rates) or "certificates" (the trend, no application history)
+    )
     in_review: int
     pass_rate: float | None  # P(certified | submitted) from past decided HTE applications
     from_review: float

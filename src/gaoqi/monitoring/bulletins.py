@@ -323,13 +323,17 @@ def scheduled_bulletins(
     from gaoqi.accounts.models import User
     from gaoqi.regions.models import Region
 
-    actor = User.objects.filter(pk=user_id, is_active=True).select_related("region").first() if user_id else None
+    actor = (
+        User.objects.filter(pk=user_id, is_active=True).select_related("region").first() if user_id else None
+    )
     if actor is None or actor.region_id is None:
         raise ValidationFailed(_("定时任务没有有效的执行身份：请由省级管理员重新启用"))
     root = actor.region
     regions = [
         r
-        for r in Region.objects.filter(level__in=levels, code__startswith=root.code[:2]).order_by("level", "code")
+        for r in Region.objects.filter(level__in=levels, code__startswith=root.code[:2]).order_by(
+            "level", "code"
+        )
         if can_generate_bulletin(actor, r.code).allowed
     ]
     # the province first, then the cities, then the counties (Level's codes do not sort that way)

@@ -67,11 +67,21 @@ STAGE_PRIORS = {
         "approved": 0.97,
         "in_notice": 0.98,
     },
-    "pool": {"submitted": 0.60, "recommended": 0.70, "expert_review": 0.75, "reviewed": 0.95, "in_notice": 0.98},
+    "pool": {
+        "submitted": 0.60,
+        "recommended": 0.70,
+        "expert_review": 0.75,
+        "reviewed": 0.95,
+        "in_notice": 0.98,
+    },
     "tech_sme": {"submitted": 0.85, "accepted": 0.97, "in_notice": 0.99},
 }
 SUCCESS = {"hte": "certified", "pool": "admitted", "tech_sme": "registered"}
-FAILURE = {"hte": ("rejected", "withdrawn"), "pool": ("rejected", "withdrawn"), "tech_sme": ("rejected", "withdrawn")}
+FAILURE = {
+    "hte": ("rejected", "withdrawn"),
+    "pool": ("rejected", "withdrawn"),
+    "tech_sme": ("rejected", "withdrawn"),
+}
 STAGE_ALIAS = {"returned": "submitted"}  # an application sent back is counted at the stage it left
 
 
@@ -249,13 +259,21 @@ def decision_frame(programme: str, *, key: str = "city_id") -> pl.DataFrame:
 
     qs = Decision.objects.filter(application__programme=programme).order_by("at", "id")
     rows = list(
-        qs.values_list("application_id", "application__enterprise_id", f"application__{key}", "to_phase", "at")
+        qs.values_list(
+            "application_id", "application__enterprise_id", f"application__{key}", "to_phase", "at"
+        )
     )
     if not rows:
         return pl.DataFrame(schema=DECISION_SCHEMA)
     frame = pl.DataFrame(
         rows,
-        schema={"app": pl.Int64, "firm": pl.Int64, "region": pl.String, "phase": pl.String, "at": pl.Datetime("us", "UTC")},
+        schema={
+            "app": pl.Int64,
+            "firm": pl.Int64,
+            "region": pl.String,
+            "phase": pl.String,
+            "at": pl.Datetime("us", "UTC"),
+        },
         orient="row",
     )
     return frame.with_columns(pl.col("at").dt.convert_time_zone(settings.TIME_ZONE).dt.date())
@@ -374,9 +392,7 @@ def _estimate_new(pipe: Pipeline, as_of: date, codes: list[str]) -> dict[str, di
     )
     late_by_region = dict(late.group_by("region").agg(pl.len()).iter_rows())
     recent = first.filter((pl.col("submitted") > last) & (pl.col("submitted") <= as_of)).height
-    earlier = first.filter(
-        (pl.col("submitted") > _same_day(as_of, 2)) & (pl.col("submitted") <= last)
-    ).height
+    earlier = first.filter((pl.col("submitted") > _same_day(as_of, 2)) & (pl.col("submitted") <= last)).height
     growth = min(max(recent / earlier, GROWTH_BOUNDS[0]), GROWTH_BOUNDS[1]) if earlier else 1.0
     pool_review = in_review(pipe.pool, as_of, "pool")
     out = {}

@@ -50,61 +50,124 @@ def add_defaults(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('jobs', '0001_initial'),
+        ("jobs", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Schedule',
+            name="Schedule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=40, unique=True, verbose_name='代码')),
-                ('name', models.CharField(max_length=100, verbose_name='名称')),
-                ('task', models.CharField(max_length=40, verbose_name='执行内容')),
-                ('params', models.JSONField(blank=True, default=dict, verbose_name='参数')),
-                ('frequency', models.CharField(choices=[('daily', '每天'), ('monthly', '每月'), ('quarterly', '每季度')], max_length=10, verbose_name='频率')),
-                ('day', models.PositiveSmallIntegerField(default=1, verbose_name='日')),
-                ('at', models.TimeField(verbose_name='时间')),
-                ('enabled', models.BooleanField(default=False, verbose_name='启用')),
-                ('next_run_at', models.DateTimeField(blank=True, null=True, verbose_name='下次运行')),
-                ('last_run_at', models.DateTimeField(blank=True, null=True, verbose_name='上次运行')),
-                ('last_period', models.CharField(blank=True, max_length=12, verbose_name='上次期间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('last_job', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='jobs.job', verbose_name='上次任务')),
-                ('run_as', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='执行身份')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=40, unique=True, verbose_name="代码")),
+                ("name", models.CharField(max_length=100, verbose_name="名称")),
+                ("task", models.CharField(max_length=40, verbose_name="执行内容")),
+                ("params", models.JSONField(blank=True, default=dict, verbose_name="参数")),
+                (
+                    "frequency",
+                    models.CharField(
+                        choices=[("daily", "每天"), ("monthly", "每月"), ("quarterly", "每季度")],
+                        max_length=10,
+                        verbose_name="频率",
+                    ),
+                ),
+                ("day", models.PositiveSmallIntegerField(default=1, verbose_name="日")),
+                ("at", models.TimeField(verbose_name="时间")),
+                ("enabled", models.BooleanField(default=False, verbose_name="启用")),
+                ("next_run_at", models.DateTimeField(blank=True, null=True, verbose_name="下次运行")),
+                ("last_run_at", models.DateTimeField(blank=True, null=True, verbose_name="上次运行")),
+                ("last_period", models.CharField(blank=True, max_length=12, verbose_name="上次期间")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                (
+                    "last_job",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="jobs.job",
+                        verbose_name="上次任务",
+                    ),
+                ),
+                (
+                    "run_as",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="执行身份",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '定时任务',
-                'ordering': ['code'],
+                "verbose_name": "定时任务",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='ScheduleRun',
+            name="ScheduleRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period', models.CharField(max_length=12, verbose_name='期间')),
-                ('manual', models.BooleanField(default=False, verbose_name='手动运行')),
-                ('due_at', models.DateTimeField(blank=True, null=True, verbose_name='计划时间')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='运行时间')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('job', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='jobs.job')),
-                ('schedule', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='runs', to='jobs.schedule')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("period", models.CharField(max_length=12, verbose_name="期间")),
+                ("manual", models.BooleanField(default=False, verbose_name="手动运行")),
+                ("due_at", models.DateTimeField(blank=True, null=True, verbose_name="计划时间")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="运行时间")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "job",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="jobs.job",
+                    ),
+                ),
+                (
+                    "schedule",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="runs", to="jobs.schedule"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '定时任务运行记录',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "定时任务运行记录",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='schedule',
-            constraint=models.CheckConstraint(condition=models.Q(('day__gte', 1), ('day__lte', 28)), name='schedule_day_1_28'),
+            model_name="schedule",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("day__gte", 1), ("day__lte", 28)), name="schedule_day_1_28"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='schedulerun',
-            constraint=models.UniqueConstraint(condition=models.Q(('manual', False)), fields=('schedule', 'period'), name='schedule_run_once'),
+            model_name="schedulerun",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("manual", False)), fields=("schedule", "period"), name="schedule_run_once"
+            ),
         ),
         migrations.RunPython(add_defaults, migrations.RunPython.noop),
     ]
