@@ -252,7 +252,7 @@ def test_the_synthetic_application_history_agrees_with_the_certificates(syntheti
     from gaoqi.workflow.models import Application, Decision
 
     made = ensure_demo_application_history(as_of=date(2026, 11, 20))
-    assert made["hte"] > 500 and made["pool"] > 0 and made["tech_sme"] > 0
+    assert made["hte"] > 500 and made["tech_sme"] > 0 and "pool" not in made
     assert ensure_demo_application_history(as_of=date(2026, 11, 20)) == {}
     certs = fc.known(fc.certificate_frame(), date(2026, 11, 20))
     newly = fc._newly_certified(certs, date(2021, 12, 31), date(2025, 12, 31))
@@ -264,6 +264,11 @@ def test_the_synthetic_application_history_agrees_with_the_certificates(syntheti
         )
     }
     assert certified == issued
+    from gaoqi.programmes.hte.models import HteRecord
+
+    # each certified one has its record, without an issue date (no after-certification duties)
+    records = HteRecord.objects.filter(application__declared__history=True)
+    assert records.count() == len(issued) and not records.exclude(issued_on=None).exists()
     assert not Application.objects.filter(year__gte=2026).exists()
     assert Application.objects.filter(programme="hte", phase="in_notice").count() == 0  # all decided
     phases = dict(Application.objects.filter(programme="hte").values_list("phase").annotate(n=Count("id")))

@@ -113,15 +113,6 @@ HTE_WITHDRAWN = (
     ("return", "submitted", "returned", 0.12),
     ("withdraw", "returned", "withdrawn", 0.25),
 )
-POOL_ADMITTED = (
-    ("submit", "draft", "submitted", 0.0),
-    ("recommend", "submitted", "recommended", 0.1),
-    ("pass", "recommended", "expert_review", 0.25),
-    ("expert_pass", "expert_review", "reviewed", 0.6),
-    ("publish", "reviewed", "in_notice", 0.8),
-    ("admit", "in_notice", "admitted", 1.0),
-)
-POOL_REJECTED = (*POOL_ADMITTED[:3], ("reject", "expert_review", "rejected", 0.6))
 SME_REGISTERED = (
     ("submit", "draft", "submitted", 0.0),
     ("accept", "submitted", "accepted", 0.4),
@@ -136,16 +127,20 @@ def _firm_unit(firm: int, salt: str) -> float:
 
 
 def ensure_demo_application_history(*, as_of: date, years: int = 4) -> dict:
-    """Decided HTE, pool and tech-SME applications of the `years` years before `as_of`'s year, made from the
+    """Decided HTE and tech-SME applications of the `years` years before `as_of`'s year, made from the
     certificate register so that they agree with it (synthetic, deterministic from the firm and region codes).
 
     Every first certification (not a renewal) issued in those years gets an HTE application that reached
-    `certified` on the issue day, submitted 120–240 days before; each city has its own pass rate (62–85%), the
-    rejected and withdrawn applications go to firms of the city that never held a certificate. About 40% of
-    the certified firms came through the cultivation pool (admitted the year before, about 70% of pool
-    applications admitted) and 60% registered as tech SMEs first (about 90% registered). The decision history
-    is written phase by phase (the forecast reads phases on past days from it). Only past years: the current
-    year's applications are the live demo's (demo/programmes.py, demo/hte.py). Skipped once made."""
+    `certified` on the issue day, submitted 120–240 days before (then `expired` if the certificate has ended),
+    with its `HteRecord` (no issue date: the certificate is the register's, not issued through the platform,
+    so the after-certification duties — annual reports, reminders — do not apply to it); each city has its own
+    pass rate (62–85%), the rejected and withdrawn applications go to firms of the city that never held a
+    certificate. 60% of the certified firms registered as tech SMEs first (about 90% of those applications
+    registered, then lapsed a year later). No pool applications: a pool membership carries records and
+    rewards of its own (programmes.pool), so the pool's pass rates come from the live demo's applications and
+    the stated prior. The decision history is written phase by phase (the forecast reads phases on past days
+    from it). Only past years: the current year's applications are the live demo's (demo/programmes.py,
+    demo/hte.py). Skipped once made."""
     from datetime import datetime, time, timedelta
 
     from gaoqi.monitoring import forecast as fc
@@ -212,12 +207,6 @@ def ensure_demo_application_history(*, as_of: date, years: int = 4) -> dict:
             path = (*HTE_CERTIFIED, ("expire", "certified", "expired", share))
         add("hte", firm, issued.year, submitted, issued, path)
         certified.setdefault((city, issued.year), []).append((submitted, issued))
-        if _firm_unit(firm, "pool") < 0.4:  # admitted, then left the pool certified
-            admitted = submitted - timedelta(days=60)
-            start = admitted - timedelta(days=90)
-            exit_share = (issued - start).days / 90
-            path = (*POOL_ADMITTED, ("exit_certified", "admitted", "exited_certified", exit_share))
-            add("pool", firm, admitted.year, start, admitted, path)
         if _firm_unit(firm, "sme") < 0.6:  # registered; lapsed a year later unless still running
             registered = submitted - timedelta(days=150)
             path = (*SME_REGISTERED, ("lapse", "registered", "lapsed", (365 + 50) / 50))
@@ -233,14 +222,21 @@ def ensure_demo_application_history(*, as_of: date, years: int = 4) -> dict:
             path = HTE_WITHDRAWN if _firm_unit(firm, "withdraw") < 0.2 else HTE_REJECTED
             add("hte", firm, year, submitted, issued, path)
             made_rejected += 1
-            if _firm_unit(firm, "pool-rejected") < 0.3:
-                start = submitted - timedelta(days=200)
-                add("pool", firm, start.year, start, start + timedelta(days=90), POOL_REJECTED)
             if _firm_unit(firm, "sme-rejected") < 0.1:
                 start = submitted - timedelta(days=250)
                 add("tech_sme", firm, start.year, start, start + timedelta(days=50), SME_REJECTED)
+    from gaoqi.programmes.hte.models import HteRecord
+
     with transaction.atomic():
         Application.objects.bulk_create([a for a, _steps in apps], batch_size=2000)
+        HteRecord.objects.bulk_create(
+            [
+                HteRecord(application=app, enterprise_id=app.enterprise_id)
+                for app, steps in apps
+                if app.programme == "hte" and any(target == "certified" for _a, _s, target, _d in steps)
+            ],
+            batch_size=2000,
+        )
         decisions = [
             Decision(
                 application=app,

@@ -110,8 +110,8 @@ class Command(BaseCommand):
         )
         if h := mon.get("history"):
             self.stdout.write(
-                f"已生成往年已办结申报：高企认定 {h.get('hte', 0)} 份、培育库 {h.get('pool', 0)} 份、"
-                f"科技型中小企业 {h.get('tech_sme', 0)} 份（合成数据，供预测的通过率使用）"
+                f"已生成往年已办结申报：高企认定 {h.get('hte', 0)} 份、科技型中小企业 {h.get('tech_sme', 0)} 份"
+                f"（合成数据，供预测的通过率使用）"
             )
         self.stdout.write(f"数据库：{connection.settings_dict['NAME']}")
         base = f"http://{opts['host']}:{opts['port']}"
