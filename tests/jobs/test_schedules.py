@@ -276,3 +276,22 @@ def test_the_province_officer_enables_runs_and_disables(client, world):
     assert client.get(reverse("jobs:schedules")).status_code == 200
     bad = client.post(reverse("jobs:schedules") + f"{s.pk}/delete/")
     assert bad.status_code == 404
+
+
+def test_the_command_lists_the_schedules_and_starts_the_due_ones(world, time_machine):
+    import io
+
+    from django.core.management import call_command
+
+    time_machine.move_to(sh(2026, 12, 1, 1, 0), tick=False)
+    _scan(world)
+    out = io.StringIO()
+    call_command("jobs", "schedules", stdout=out)
+    assert "alert-scan-daily" in out.getvalue() and "下次 2026-12-01 02:00" in out.getvalue()
+    time_machine.move_to(sh(2026, 12, 1, 2, 1), tick=False)
+    out = io.StringIO()
+    call_command("jobs", "schedules", "--due", stdout=out)
+    assert "已启动 alert-scan-daily（2026-12-01）" in out.getvalue()
+    assert "下次 2026-12-02 02:00" in out.getvalue()
+    call_command("jobs", "schedules", "--due", stdout=io.StringIO())
+    assert ScheduleRun.objects.count() == 1
