@@ -48,7 +48,9 @@ class Command(BaseCommand):
         recover.add_argument("--stale-after", type=float, default=None)
 
         schedules = sub.add_parser("schedules", help="定时任务：计划、上次与下次运行")
-        schedules.add_argument("--due", action="store_true", help="立即启动已到期的定时任务（与后台进程相同）")
+        schedules.add_argument(
+            "--due", action="store_true", help="立即启动已到期的定时任务（与后台进程相同）"
+        )
 
         demo = sub.add_parser("demo", help="发起一个演示任务（计数）")
         demo.add_argument("n", type=int, nargs="?", default=100)
