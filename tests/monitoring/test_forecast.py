@@ -118,6 +118,105 @@ def test_certificates_issued_after_the_day_are_not_seen():
     assert fc.forecast_regions(frame(rows), AS_OF, regions=["A"])["A"].valid_now == 0
 
 
+# --- new certifications from the application pipeline and past pass rates ------------------------------------
+
+
+def decisions(rows):
+    """(app, firm, region, phase, day) tuples → the decision frame the forecast reads."""
+    return pl.DataFrame(rows, schema=fc.DECISION_SCHEMA, orient="row")
+
+
+def history(region, n_certified, n_rejected, year, app0=1000, firm0=1000):
+    """Decided HTE applications of `year`: submitted in March, certified in November or rejected after review."""
+    rows = []
+    for k in range(n_certified + n_rejected):
+        app, firm = app0 + k, firm0 + k
+        rows += [
+            (app, firm, region, "submitted", date(year, 3, 1)),
+            (app, firm, region, "recommended", date(year, 4, 1)),
+            (app, firm, region, "accepted", date(year, 5, 1)),
+            (app, firm, region, "reviewed", date(year, 9, 1)),
+        ]
+        if k < n_certified:
+            rows += [
+                (app, firm, region, "approved", date(year, 10, 1)),
+                (app, firm, region, "in_notice", date(year, 10, 10)),
+                (app, firm, region, "certified", date(year, 11, 1)),
+            ]
+        else:
+            rows.append((app, firm, region, "rejected", date(year, 10, 1)))
+    return rows
+
+
+def test_pass_rates_per_stage_shrink_to_the_province_and_the_province_to_the_prior():
+    rows = history("A", 60, 40, 2024) + history("B", 3, 1, 2024, app0=5000, firm0=5000)
+    rates = fc.stage_rates(decisions(rows), AS_OF, "hte")
+    assert rates.counts["A"]["submitted"] == (60, 100) and rates.counts["A"]["approved"] == (60, 60)
+    province = (63 + fc.PRIOR_WEIGHT * 0.70) / (104 + fc.PRIOR_WEIGHT)
+    assert rates.province_rate("submitted") == pytest.approx(province)
+    assert rates.rate("A", "submitted") == pytest.approx((60 + fc.SHRINK_APPLICATIONS * province) / 120)
+    assert rates.rate("B", "submitted") == pytest.approx((3 + fc.SHRINK_APPLICATIONS * province) / 24)
+    assert rates.rate("C", "submitted") == pytest.approx(province)  # no history: the province's rate
+    assert rates.rate("A", "returned") == rates.rate("A", "submitted")  # sent back: counted where it left
+    # past the review every application was certified: the rate there is above the rate at submission
+    assert rates.rate("A", "approved") > rates.rate("A", "reviewed") > rates.rate("A", "submitted")
+    # nothing decided at all: the stated prior
+    empty = fc.stage_rates(decisions([]), AS_OF, "hte")
+    assert empty.rate("A", "reviewed") == pytest.approx(fc.STAGE_PRIORS["hte"]["reviewed"])
+
+
+def test_only_what_was_decided_by_the_day_and_within_the_history_years_counts():
+    rows = history("A", 10, 10, 2025)  # decided in October/November 2025, before AS_OF (2026-06-30): counted
+    # decided the day after AS_OF, and decided more than HISTORY_YEARS before it: not counted
+    late = [(9000, 9000, "A", "submitted", date(2026, 3, 1)), (9000, 9000, "A", "rejected", date(2026, 7, 1))]
+    old = history("A", 0, 30, 2021, app0=7000, firm0=7000)
+    rates = fc.stage_rates(decisions(rows + late + old), AS_OF, "hte")
+    assert rates.counts["A"]["submitted"] == (10, 20)
+
+
+def test_new_certifications_from_applications_in_review_and_those_to_come():
+    past = history("A", 80, 20, 2025)  # 80% pass; all decided by the end of 2025
+    # on 2025-06-30 (a year before the day) the 100 were in review and all were decided by the year end;
+    # 10 more were submitted after 2025-06-30 and decided in 2025 (certified)
+    later = []
+    for k in range(10):
+        app = 3000 + k
+        later += [
+            (app, app, "A", "submitted", date(2025, 8, 1)),
+            (app, app, "A", "certified", date(2025, 12, 1)),
+        ]
+    # now: 5 applications at submission, 5 approved, in review on AS_OF
+    now = []
+    for k in range(10):
+        app = 4000 + k
+        now.append((app, app, "A", "submitted", date(2026, 5, 1)))
+        if k >= 5:
+            now.append((app, app, "A", "approved", date(2026, 6, 1)))
+    pipe = fc.Pipeline(hte=decisions(past + later + now), pool=decisions([]))
+    rows = [(1, "A", date(2025, 1, 10), three_years(date(2025, 1, 10)))]
+    out = fc.forecast_regions(frame(rows), AS_OF, regions=["A"], applications=pipe)["A"]
+    rates = fc.stage_rates(pipe.hte, AS_OF, "hte")
+    assert out.method == "applications" and out.in_review == 10
+    expected_review = 5 * rates.rate("A", "submitted") + 5 * rates.rate("A", "approved")
+    assert out.from_review == pytest.approx(expected_review)  # timing 1: all of last year's were decided
+    # submissions: 20 in the last 12 months against 100 in the 12 before → growth at its floor
+    assert out.later == pytest.approx(10 * fc.GROWTH_BOUNDS[0])
+    assert out.from_later == pytest.approx(out.later * rates.rate("A", "submitted"))
+    assert out.new == pytest.approx(out.from_review + out.from_later)
+    assert out.expected == round(1 + out.new) and out.low <= out.expected <= out.high
+    # the untapped pipeline caps the applications still to come
+    capped = fc.Pipeline(hte=pipe.hte, pool=decisions([]), reserve={"A": 3})
+    out = fc.forecast_regions(frame(rows), AS_OF, regions=["A"], applications=capped)["A"]
+    assert out.later == 3 and out.capped and out.pipeline == 3
+
+
+def test_without_application_history_the_certificate_trend_is_used():
+    rows = [(1, "A", date(2025, 1, 10), three_years(date(2025, 1, 10)))]
+    pipe = fc.Pipeline(hte=decisions([]), pool=decisions([]))
+    out = fc.forecast_regions(frame(rows), AS_OF, regions=["A"], applications=pipe)["A"]
+    assert out.method == "certificates" and out.pass_rate is None
+
+
 # --- on the synthetic history ------------------------------------------------------------------------------
 
 
@@ -133,6 +232,7 @@ def test_backtest_on_the_synthetic_history(synthetic):
     """Forecast the end of 2025 from 2025-06-30: the interval covers the actual count for most cities and
     the error stays small (the figures `bench/forecast.py` prints at full size)."""
     result = fc.backtest(today=date(2026, 11, 20))
+    assert {r.method for r in result.rows} == {"certificates"}  # no application history yet
     assert (result.as_of, result.year_end) == (date(2025, 6, 30), date(2025, 12, 31))
     assert len(result.rows) == 13
     assert result.coverage >= 0.75
@@ -141,6 +241,49 @@ def test_backtest_on_the_synthetic_history(synthetic):
     assert abs(result.total_error) < 0.05 * total
     for r in result.rows:
         assert r.low <= r.expected <= r.high and r.actual > 0
+
+
+def test_the_synthetic_application_history_agrees_with_the_certificates(synthetic):
+    """demo.monitoring's past applications: one certified application per first certification of the past
+    years, on its issue day; rejections at each city's own rate; made once; the backtest then uses them."""
+    from django.db.models import Count
+
+    from gaoqi.demo.monitoring import ensure_demo_application_history
+    from gaoqi.workflow.models import Application, Decision
+
+    made = ensure_demo_application_history(as_of=date(2026, 11, 20))
+    assert made["hte"] > 500 and made["tech_sme"] > 0 and "pool" not in made
+    assert ensure_demo_application_history(as_of=date(2026, 11, 20)) == {}
+    certs = fc.known(fc.certificate_frame(), date(2026, 11, 20))
+    newly = fc._newly_certified(certs, date(2021, 12, 31), date(2025, 12, 31))
+    issued = {(f, d) for f, d in newly.select("firm", "issued").iter_rows()}
+    certified = {
+        (d.application.enterprise_id, d.at.astimezone(fc_tz()).date())
+        for d in Decision.objects.filter(application__programme="hte", to_phase="certified").select_related(
+            "application"
+        )
+    }
+    assert certified == issued
+    from gaoqi.programmes.hte.models import HteRecord
+
+    # each certified one has its record, without an issue date (no after-certification duties)
+    records = HteRecord.objects.filter(application__declared__history=True)
+    assert records.count() == len(issued) and not records.exclude(issued_on=None).exists()
+    assert not Application.objects.filter(year__gte=2026).exists()
+    assert Application.objects.filter(programme="hte", phase="in_notice").count() == 0  # all decided
+    phases = dict(Application.objects.filter(programme="hte").values_list("phase").annotate(n=Count("id")))
+    assert phases["rejected"] > 0 and phases["withdrawn"] > 0
+    rates = fc.stage_rates(fc.decision_frame("hte"), date(2026, 11, 20), "hte")
+    assert 0.55 < rates.province_rate("submitted") < 0.9
+    result = fc.backtest(today=date(2026, 11, 20))
+    assert {r.method for r in result.rows} == {"applications"}
+    assert result.coverage >= 0.75 and result.mape < 10
+
+
+def fc_tz():
+    from django.utils import timezone
+
+    return timezone.get_default_timezone()
 
 
 # --- the page ----------------------------------------------------------------------------------------------

@@ -196,14 +196,66 @@ def test_a_city_officers_pages_speak_english(request):
 
 
 def test_a_province_officers_pages_speak_english(world):
+    from gaoqi.jobs import scheduler
+    from gaoqi.jobs.models import Schedule
+
+    schedule = Schedule.objects.get(code="bulletins-monthly")
+    scheduler.set_enabled(actor=world["province"], schedule=schedule, enabled=True)
+    scheduler.run_now(actor=world["province"], schedule=schedule)
+    _decided_hte_application(world["ks"])
     urls = [
         reverse(n)
-        for n in ("web:home", "simulation:index", "simulation:new", "alerts:list", "monitoring:dashboard")
+        for n in (
+            "web:home",
+            "simulation:index",
+            "simulation:new",
+            "alerts:list",
+            "monitoring:dashboard",
+            "monitoring:forecast",
+            "jobs:schedules",
+        )
     ]
     client = english(world["province"])
     assert check(client, urls) == {}
+    forecast = client.get(reverse("monitoring:forecast")).content.decode()
+    assert "Pass rates by stage" in forecast  # the application-based method and its rates are shown
+    assert (
+        "Monthly progress bulletins (province and cities)"
+        in client.get(reverse("jobs:schedules")).content.decode()
+    )
     simulation = client.get(reverse("simulation:index")).content.decode()
     assert "科技型中小企业评价办法" not in simulation  # the policies' English titles
+
+
+def _decided_hte_application(firm):
+    """One HTE application certified last year, so that the forecast page shows its application-based method."""
+    from datetime import datetime, time, timedelta
+
+    from django.utils import timezone
+
+    from gaoqi.workflow.models import Application, Decision
+
+    day = timezone.localdate() - timedelta(days=200)
+    at = datetime.combine(day, time(10), timezone.get_default_timezone())
+    app = Application.objects.create(
+        programme="hte",
+        year=day.year,
+        enterprise=firm,
+        city_id=firm.city_id,
+        county_id=firm.county_id,
+        phase="certified",
+        phase_since=at,
+        submitted_at=at,
+    )
+    for k, (source, target) in enumerate((("draft", "submitted"), ("submitted", "certified"))):
+        Decision.objects.create(
+            application=app,
+            action="x",
+            from_phase=source,
+            to_phase=target,
+            at=at + timedelta(days=k),
+            version=k + 2,
+        )
 
 
 def test_an_enterprises_pages_speak_english(request):

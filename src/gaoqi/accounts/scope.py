@@ -811,6 +811,14 @@ def can_run_alert_scan(actor) -> Decision:
     return Decision(False, str(_("仅省级管理员可发起全省预警扫描")))
 
 
+def can_manage_schedules(actor) -> Decision:
+    """Schedules (定时任务: bulletins, KPI snapshot, alert scan) cover the province: its officers manage them;
+    anyone else: the page does not exist."""
+    if _officer(actor) and actor.role == Role.PROVINCE_OFFICER:
+        return Decision(True)
+    return Decision(False, str(NOT_FOUND), hidden=True)
+
+
 def can_simulate(actor) -> Decision:
     """Policy simulation (政策模拟): the province's policy officers only; anyone else: the page does not exist."""
     if _officer(actor) and actor.role == Role.PROVINCE_OFFICER:

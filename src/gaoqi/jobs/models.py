@@ -99,3 +99,100 @@ class Job(models.Model):
         from django.utils import timezone
 
         return (self.finished_at or timezone.now()) - self.started_at
+
+
+class Frequency(models.TextChoices):
+    DAILY = "daily", _("每天")
+    MONTHLY = "monthly", _("每月")
+    QUARTERLY = "quarterly", _("每季度")
+
+
+class Schedule(models.Model):
+    """A task the worker starts on its own at fixed times (see schedules.py for the spec and periods).
+
+    `run_as` is the officer whose permissions the task runs with (bulletins are scoped like any read): the
+    province officer who last enabled the schedule. `next_run_at` is null while disabled.
+    """
+
+    code = models.SlugField(_("代码"), max_length=40, unique=True)
+    name = models.CharField(_("名称"), max_length=100)
+    task = models.CharField(_("执行内容"), max_length=40)  # a code of schedules.SCHEDULED_TASKS
+    params = models.JSONField(_("参数"), default=dict, blank=True)
+    frequency = models.CharField(_("频率"), max_length=10, choices=Frequency.choices)
+    day = models.PositiveSmallIntegerField(_("日"), default=1)
+    at = models.TimeField(_("时间"))
+    enabled = models.BooleanField(_("启用"), default=False)
+    run_as = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("执行身份"),
+    )
+    next_run_at = models.DateTimeField(_("下次运行"), null=True, blank=True)
+    last_run_at = models.DateTimeField(_("上次运行"), null=True, blank=True)
+    last_period = models.CharField(_("上次期间"), max_length=12, blank=True)
+    last_job = models.ForeignKey(
+        Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("上次任务")
+    )
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("定时任务")
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(day__gte=1, day__lte=28), name="schedule_day_1_28"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def spec(self):
+        from gaoqi.jobs.schedules import Spec
+
+        return Spec(self.frequency, self.day, self.at)
+
+    @property
+    def title(self) -> str:
+        """The name in the user's language (the standing schedules' names are in the catalogue)."""
+        from django.utils.translation import gettext
+
+        return gettext(self.name)
+
+    @property
+    def task_label(self) -> str:
+        from gaoqi.jobs.schedules import task_label
+
+        return task_label(self.task)
+
+    @property
+    def describe(self) -> str:
+        from gaoqi.jobs.schedules import describe
+
+        return describe(self.spec)
+
+
+class ScheduleRun(models.Model):
+    """One firing of a schedule (or a "run now"): the unique (schedule, period) of scheduled runs is what lets
+    several workers check the schedules at once without starting a period twice."""
+
+    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="runs")
+    period = models.CharField(_("期间"), max_length=12)
+    manual = models.BooleanField(_("手动运行"), default=False)
+    due_at = models.DateTimeField(_("计划时间"), null=True, blank=True)
+    job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("运行时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("定时任务运行记录")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["schedule", "period"], condition=models.Q(manual=False), name="schedule_run_once"
+            ),
+        ]

@@ -33,3 +33,28 @@ def get_job_for_actor(*, actor, pk: int) -> Job:
 
 def any_unfinished(jobs) -> bool:
     return any(not job.is_finished for job in jobs)
+
+
+def schedules_for_actor(*, actor):
+    """Every schedule, for those who manage them (accounts.scope.can_manage_schedules); PermissionDenied else."""
+    from gaoqi.accounts.scope import can_manage_schedules
+    from gaoqi.jobs.models import Schedule
+
+    can_manage_schedules(actor).enforce()
+    return Schedule.objects.select_related("run_as", "last_job").order_by("code")
+
+
+def get_schedule_for_actor(*, actor, pk: int):
+    schedule = schedules_for_actor(actor=actor).filter(pk=pk).first()
+    if schedule is None:
+        raise NotFound(_("对象不存在或无权访问"))
+    return schedule
+
+
+def recent_schedule_runs(*, actor, limit: int = 30):
+    from gaoqi.jobs.models import ScheduleRun
+
+    schedules_for_actor(actor=actor)
+    return ScheduleRun.objects.select_related("schedule", "job", "created_by").order_by("-created_at", "-id")[
+        :limit
+    ]

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from gaoqi.errors import NotFound
+from gaoqi.accounts.scope import can_manage_schedules
+from gaoqi.errors import ApplicationError, NotFound
 from gaoqi.jobs import selectors, services
 from gaoqi.jobs.models import JobStatus
 from gaoqi.registry.selectors import checked_page
+from gaoqi.web.decorators import officer_page
 
 PAGE_SIZE = 50
 
@@ -43,6 +47,7 @@ def job_list(request):
         "statuses": JobStatus.choices,
         "polling": selectors.any_unfinished(page.object_list),
         "can_try": settings.DEBUG and request.user.is_officer,
+        "can_schedule": bool(can_manage_schedules(request.user)),
     }
     return _render(request, "jobs/job_list.html", "jobs/_job_rows.html", context)
 
@@ -71,3 +76,33 @@ def demo_start(request):
         restartable=True,
     )
     return redirect("jobs:detail", pk=job.pk)
+
+
+# --- Schedules (定时任务): province officers ---------------------------------------------------------------------
+
+
+@officer_page
+def schedule_list(request):
+    can_manage_schedules(request.user).enforce()
+    context = {
+        "schedules": list(selectors.schedules_for_actor(actor=request.user)),
+        "runs": list(selectors.recent_schedule_runs(actor=request.user)),
+    }
+    return render(request, "jobs/schedule_list.html", context)
+
+
+@require_POST
+@officer_page
+def schedule_action(request, pk: str, action: str):
+    from gaoqi.jobs import scheduler
+
+    schedule = selectors.get_schedule_for_actor(actor=request.user, pk=int(pk))
+    try:
+        if action == "run":
+            job = scheduler.run_now(actor=request.user, schedule=schedule)
+            return redirect("jobs:detail", pk=job.pk)
+        scheduler.set_enabled(actor=request.user, schedule=schedule, enabled=action == "enable")
+        messages.success(request, _("已启用定时任务") if action == "enable" else _("已停用定时任务"))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("jobs:schedules")

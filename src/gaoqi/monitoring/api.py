@@ -171,6 +171,13 @@ class ForecastRowOut(Schema):
     new_last_year: int
     growth: float
     pipeline: int | None
+    method: (
+        str  # "applications" (pipeline × pass rates) or "certificates" (the trend, no application history)
+    )
+    in_review: int
+    pass_rate: float | None  # P(certified | submitted) from past decided HTE applications
+    from_review: float
+    from_later: float
     new: float
     capped: bool
     expected: int
@@ -208,6 +215,11 @@ def _forecast_row(r) -> dict:
         "renewal_rate": round(r.renewal_rate, 4),
         "growth": round(r.growth, 4),
         "new": round(r.new, 2),
+        "method": r.method,
+        "in_review": r.in_review,
+        "pass_rate": None if r.pass_rate is None else round(r.pass_rate, 4),
+        "from_review": round(r.from_review, 2),
+        "from_later": round(r.from_later, 2),
     }
 
 

@@ -313,3 +313,41 @@ def bulletin_job(*, user_id: int, region_code: str, period: str, fmt: str, progr
         "url": reverse("monitoring:bulletin_download", args=[bulletin.pk]),
         "bulletin": bulletin.pk,
     }
+
+
+def scheduled_bulletins(
+    *, user_id: int | None, period: str, levels: list[str], formats: list[str], progress=None
+) -> dict:
+    """The scheduled job (jobs.schedules "monitoring.bulletins"): the bulletins of `period` for every region of
+    the given levels within the schedule's officer's region, in each format; archived like any bulletin."""
+    from gaoqi.accounts.models import User
+    from gaoqi.regions.models import Region
+
+    actor = (
+        User.objects.filter(pk=user_id, is_active=True).select_related("region").first() if user_id else None
+    )
+    if actor is None or actor.region_id is None:
+        raise ValidationFailed(_("定时任务没有有效的执行身份：请由省级管理员重新启用"))
+    root = actor.region
+    regions = [
+        r
+        for r in Region.objects.filter(level__in=levels, code__startswith=root.code[:2]).order_by(
+            "level", "code"
+        )
+        if can_generate_bulletin(actor, r.code).allowed
+    ]
+    # the province first, then the cities, then the counties (Level's codes do not sort that way)
+    order = {"province": 0, "city": 1, "county": 2}
+    regions.sort(key=lambda r: (order.get(r.level, 3), r.code))
+    total = len(regions) * len(formats)
+    made = []
+    for i, (region, fmt) in enumerate(((r, f) for r in regions for f in formats), 1):
+        bulletin = bulletin_generate(actor=actor, region_code=region.code, period=period, fmt=fmt)
+        made.append(bulletin.pk)
+        if progress:
+            progress(i, total, _("已生成 %(r)s %(p)s（%(f)s）") % {"r": region.name, "p": period, "f": fmt})
+    return {
+        "summary": _("已生成 %(p)s 进展通报 %(n)s 份") % {"p": period, "n": len(made)},
+        "url": reverse("monitoring:bulletins"),
+        "bulletins": made,
+    }

@@ -100,7 +100,17 @@ def kpi_detail(request, code: str):
 @officer_page
 def forecast(request):
     """Each region's expected valid HTEs at the year end beside its target, the method and its backtest."""
-    from gaoqi.monitoring.forecast import GROWTH_BOUNDS, RENEWAL_WINDOW, SHRINK, TREND_ERROR, region_forecast
+    from gaoqi.monitoring.forecast import (
+        GROWTH_BOUNDS,
+        HISTORY_YEARS,
+        PRIOR_WEIGHT,
+        RENEWAL_WINDOW,
+        SHRINK,
+        SHRINK_APPLICATIONS,
+        STAGE_PRIORS,
+        TREND_ERROR,
+        region_forecast,
+    )
 
     page = region_forecast(
         actor=request.user, region_code=request.GET.get("region"), today=timezone.localdate()
@@ -115,6 +125,11 @@ def forecast(request):
             "growth_lo": GROWTH_BOUNDS[0],
             "growth_hi": GROWTH_BOUNDS[1],
             "trend_error": round(TREND_ERROR * 100),
+            "years": HISTORY_YEARS,
+            "shrink_apps": SHRINK_APPLICATIONS,
+            "prior_weight": PRIOR_WEIGHT,
+            "prior_hte": round(STAGE_PRIORS["hte"]["submitted"] * 100),
+            "prior_hte_reviewed": round(STAGE_PRIORS["hte"]["reviewed"] * 100),
         },
     }
     return render(request, "monitoring/forecast.html", context)

@@ -45,3 +45,11 @@ def kpi_gap(v) -> str:
     if v.gap == 0:
         return _("已达标")
     return _("%(n)s 个百分点") % {"n": v.gap} if v.kpi.unit == "percent" else num(v.gap)
+
+
+@register.filter
+def rate(value) -> str:
+    """0.6734 -> "67%"; None -> "—"."""
+    if value is None:
+        return "—"
+    return f"{round(float(value) * 100)}%"

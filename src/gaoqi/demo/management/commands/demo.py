@@ -116,6 +116,11 @@ class Command(BaseCommand):
             f"已生成 {mon['statistics']} 项统计局口径汇总、{mon['months']} 个月度指标快照，预警扫描新增 "
             f"{mon['alerts']} 条（合成数据，{time.perf_counter() - started:.1f}s）"
         )
+        if h := mon.get("history"):
+            self.stdout.write(
+                f"已生成往年已办结申报：高企认定 {h.get('hte', 0)} 份、科技型中小企业 {h.get('tech_sme', 0)} 份"
+                f"（合成数据，供预测的通过率使用）"
+            )
         self.stdout.write(f"数据库：{connection.settings_dict['NAME']}")
         base = f"http://{opts['host']}:{opts['port']}"
         self.stdout.write(

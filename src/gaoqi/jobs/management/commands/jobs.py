@@ -4,6 +4,7 @@ gaoqi jobs                          the latest jobs (also `gaoqi jobs list --sta
 gaoqi jobs show 12 [--follow]       one job; --follow shows its progress until it ends
 gaoqi jobs worker [--batch]         run the worker (recovers jobs a stopped worker left behind first)
 gaoqi jobs recover                  only that recovery
+gaoqi jobs schedules [--due]        the schedules (定时任务) with last and next run; --due: start the due ones now
 gaoqi jobs demo 200 --step 0.05 [--follow | --here]   a demo job (--here: run it in this process)
 """
 
@@ -24,7 +25,7 @@ class Command(BaseCommand):
     help = "后台任务：列表、详情与进度、运行后台进程（worker）、演示任务"
 
     def add_arguments(self, parser):
-        sub = parser.add_subparsers(dest="action", metavar="{list,show,worker,recover,demo}")
+        sub = parser.add_subparsers(dest="action", metavar="{list,show,worker,recover,schedules,demo}")
         ls = sub.add_parser("list", help="最近的任务")
         ls.add_argument("--status", choices=JobStatus.values)
         ls.add_argument("--limit", type=int, default=20)
@@ -45,6 +46,11 @@ class Command(BaseCommand):
 
         recover = sub.add_parser("recover", help="处理已停止的后台进程留下的任务")
         recover.add_argument("--stale-after", type=float, default=None)
+
+        schedules = sub.add_parser("schedules", help="定时任务：计划、上次与下次运行")
+        schedules.add_argument(
+            "--due", action="store_true", help="立即启动已到期的定时任务（与后台进程相同）"
+        )
 
         demo = sub.add_parser("demo", help="发起一个演示任务（计数）")
         demo.add_argument("n", type=int, nargs="?", default=100)
@@ -111,6 +117,27 @@ class Command(BaseCommand):
                 f"任务 #{item.job_id}：{'已重新排队' if item.outcome == 'requeued' else '已标记失败'}"
             )
         self.stdout.write(f"处理了 {len(outcomes)} 个中断的任务")
+
+    def do_schedules(self, opts):
+        from django.utils import timezone
+
+        from gaoqi.jobs.models import Schedule
+        from gaoqi.jobs.scheduler import enqueue_due
+
+        if opts.get("due"):
+            for run in enqueue_due():
+                self.stdout.write(f"已启动 {run.schedule.code}（{run.period}）：任务 #{run.job_id}")
+
+        def when(value):
+            return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else "—"
+
+        for s in Schedule.objects.select_related("run_as").order_by("code"):
+            state = "启用" if s.enabled else "停用"
+            last = f"{when(s.last_run_at)} {s.last_period}".strip() if s.last_run_at else "—"
+            self.stdout.write(
+                f"{s.code:<22} {state}  {s.describe}  上次 {last}  下次 {when(s.next_run_at)}"
+                f"  执行身份 {s.run_as.username if s.run_as else '—'}"
+            )
 
     def do_demo(self, opts):
         from gaoqi.jobs import services

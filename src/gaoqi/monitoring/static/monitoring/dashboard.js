@@ -34,16 +34,23 @@
       return r.json();
     }).then(function (geo) {
       echarts.registerMap("jiangsu", geo);
-      var values = data.map.values, max = 0;
-      values.forEach(function (v) { if (v.value > max) max = v.value; });
-      var regions = data.map.highlight ? [{ name: data.map.highlight, itemStyle: { borderColor: "#c0392b", borderWidth: 2 } }] : [];
+      var max = 0, mark = data.map.highlight, marked = false;
+      // A city's (or county's) dashboard shows its own city filled and outlined, by the data item's own style
+      // (the series' `regions` option used before showed nothing in ECharts 5: every city stayed grey).
+      var values = data.map.values.map(function (v) {
+        if (v.value > max) max = v.value;
+        if (!mark || v.name !== mark) return v;
+        marked = true;
+        return { name: v.name, value: v.value, itemStyle: { areaColor: "#7ea7e0", borderColor: "#c0392b", borderWidth: 2 } };
+      });
+      if (mark && !marked) values.push({ name: mark, itemStyle: { areaColor: "#7ea7e0", borderColor: "#c0392b", borderWidth: 2 } });
       make(el).setOption({
         tooltip: { trigger: "item", formatter: function (p) {
           return p.name + (p.value === p.value && p.value !== undefined ? "：" + p.value.toLocaleString() : ""); } },
         visualMap: values.length > 1 ? { min: 0, max: max || 1, left: 0, bottom: 0, calculable: true,
           text: [data.labels.hte, ""], inRange: { color: ["#e8f0fb", "#7ea7e0", "#1a4f9c"] } } : undefined,
         series: [{ type: "map", map: "jiangsu", roam: false, data: values, label: { show: true, fontSize: 10 },
-                   itemStyle: { areaColor: "#eef1f5", borderColor: "#fff" }, regions: regions,
+                   itemStyle: { areaColor: "#eef1f5", borderColor: "#fff" },
                    emphasis: { label: { show: true } } }]
       });
     }).catch(function () { el.textContent = el.getAttribute("data-error") || ""; });
@@ -70,6 +77,16 @@
     sparklines(data);
     map(data);
     funnel(data);
-    window.addEventListener("resize", function () { charts.forEach(function (c) { c.resize(); }); });
+    // Resize once the window has settled (a resize in the middle of ECharts' own first render threw, seen when a
+    // full-page screenshot grew the window); one chart's failure does not stop the others.
+    var pending = null;
+    window.addEventListener("resize", function () {
+      clearTimeout(pending);
+      pending = setTimeout(function () {
+        charts.forEach(function (c) {
+          try { c.resize(); } catch (e) { if (window.console) console.warn("chart resize:", c.getDom().id || c.getDom().getAttribute("data-spark"), e); }
+        });
+      }, 150);
+    });
   });
 })();
