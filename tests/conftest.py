@@ -48,7 +48,7 @@ def world(db):
 
 @pytest.fixture(autouse=True)
 def _reference_data(request):
-    """The reference data the migrations load (divisions, tech fields, zones) is there for every test that
+    """The reference data the migrations load (divisions, tech fields, zones, standing schedules) is there for every test that
     uses the database. A transactional test's flush can remove it; on PostgreSQL, with xdist's file
     distribution, a later test on the same worker then found no regions (seen in a full run)."""
     wanted = [f for f in ("transactional_db", "db") if f in request.fixturenames]
@@ -75,6 +75,10 @@ def _reference_data(request):
             "gaoqi.registry.migrations.0005_load_hitech_zones",
         ):
             importlib.import_module(module).load(django_apps, connection.schema_editor())
+    from gaoqi.jobs.models import Schedule
+
+    if not Schedule.objects.exists():  # the standing schedules (jobs migration 0002), also flushed
+        importlib.import_module("gaoqi.jobs.migrations.0002_schedules").add_defaults(django_apps, None)
     yield
 
 

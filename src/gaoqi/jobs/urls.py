@@ -1,4 +1,4 @@
-from django.urls import path, re_path
+from django.urls import path
 
 from gaoqi.jobs import views
 
@@ -9,9 +9,5 @@ urlpatterns = [
     path("demo/", views.demo_start, name="demo_start"),
     path("<int:pk>/", views.job_detail, name="detail"),
     path("schedules/", views.schedule_list, name="schedules"),
-    re_path(
-        r"^schedules/(?P<pk>\d+)/(?P<action>run|enable|disable)/$",
-        views.schedule_action,
-        name="schedule_action",
-    ),
+    path("schedules/<int:pk>/<slug:action>/", views.schedule_action, name="schedule_action"),
 ]

@@ -93,10 +93,12 @@ def schedule_list(request):
 
 @require_POST
 @officer_page
-def schedule_action(request, pk: str, action: str):
+def schedule_action(request, pk: int, action: str):
     from gaoqi.jobs import scheduler
 
-    schedule = selectors.get_schedule_for_actor(actor=request.user, pk=int(pk))
+    schedule = selectors.get_schedule_for_actor(actor=request.user, pk=pk)
+    if action not in ("run", "enable", "disable"):
+        raise Http404
     try:
         if action == "run":
             job = scheduler.run_now(actor=request.user, schedule=schedule)
