@@ -9,7 +9,6 @@ from ninja import Router, Schema
 from gaoqi.errors import NotFound, ValidationFailed
 from gaoqi.regions.models import Region
 from gaoqi.targets import selectors, services
-from gaoqi.targets.models import Indicator
 
 router = Router(tags=["targets"])
 
@@ -107,8 +106,6 @@ def set_target(request, payload: TargetIn):
 
 @router.get("/history/{region_code}/{year}", response=list[TargetOut])
 def history(request, region_code: str, year: int, indicator: str | None = None):
-    if indicator is not None and indicator not in Indicator.values:
-        indicator = None
     return [
         _target(t)
         for t in selectors.target_history(
@@ -132,8 +129,7 @@ def progress(
     if not 2000 <= year <= 2099:  # a date must hold it (found by schemathesis: year 6756728 was a 500)
         raise ValidationFailed(_("年度有误"), [{"field": "year", "reason": _("年度须在 2000 到 2099 之间")}])
     as_of = as_of or (today if today.year == year else date(year, 12, 31))
-    if indicator != selectors.OVERALL and indicator not in Indicator.values:
-        indicator = selectors.OVERALL
+    indicator = selectors.checked_indicator(indicator, overall=True)
     p = selectors.assessment(
         actor=request.user, year=year, as_of=as_of, region_code=region, indicator=indicator
     )
