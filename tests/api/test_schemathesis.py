@@ -18,14 +18,18 @@ from hypothesis import HealthCheck, settings
 from gaoqi.api.main import api
 
 # What the API promises: no server error, only declared status codes, bodies and content types as declared,
-# authentication not ignored, 405 for a method an operation does not have. Not asked here: that every
-# schema-valid request is accepted (business rules and the input guard refuse many: a page beyond the last,
-# control characters) or that the schema rejects everything the handlers refuse.
+# authentication not ignored, 405 for a method an operation does not have, and a request that breaks the schema
+# refused (negative_data_rejection: no JSON `false` taken as a number, no number as a date; gaoqi.api.strict).
+# Not asked here: that every schema-valid request is accepted (positive_data_acceptance): business rules and the
+# input guard refuse many on purpose (a page beyond the last, a region out of scope, control characters, a
+# transition from the wrong phase), with the 4xx the schema declares. The checks that need links between
+# operations (use_after_free, ensure_resource_availability) have none to follow in a stateless run.
 CHECKS = [
     schemathesis.checks.not_a_server_error,
     schemathesis.checks.status_code_conformance,
     schemathesis.checks.content_type_conformance,
     schemathesis.checks.response_schema_conformance,
+    schemathesis.checks.negative_data_rejection,
     schemathesis.checks.ignored_auth,
     schemathesis.checks.unsupported_method,
 ]

@@ -20,6 +20,7 @@ from gaoqi.accounts.services import (
     api_token_issue,
     api_token_revoke,
 )
+from gaoqi.api.strict import In
 from gaoqi.errors import NotFound, ValidationFailed
 from gaoqi.regions.models import Region
 
@@ -39,7 +40,7 @@ class AssignmentOut(Schema):
     assigned_on: date
 
 
-class AssignIn(Schema):
+class AssignIn(In):
     credit_code: str
     reason: str = ""
 
@@ -55,7 +56,7 @@ class AccountOut(Schema):
     is_active: bool
 
 
-class AccountIn(Schema):
+class AccountIn(In):
     username: str
     role: str
     display_name: str = ""
@@ -69,12 +70,12 @@ class AccountCreated(AccountOut):
     password: str  # the initial password, returned once
 
 
-class ActiveIn(Schema):
+class ActiveIn(In):
     active: bool
     reason: str
 
 
-class TokenIn(Schema):
+class TokenIn(In):
     label: str = ""
     reason: str = ""
     days: int | None = None  # validity; default GAOQI_API_TOKEN_DAYS, at most GAOQI_API_TOKEN_MAX_DAYS
@@ -87,7 +88,7 @@ class TokenOut(Schema):
     expires_at: datetime
 
 
-class ReasonIn(Schema):
+class ReasonIn(In):
     reason: str
 
 

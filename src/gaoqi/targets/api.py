@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
+from gaoqi.api.strict import In, IsoDate
 from gaoqi.errors import NotFound, ValidationFailed
 from gaoqi.regions.models import Region
 from gaoqi.targets import selectors, services
@@ -13,7 +14,7 @@ from gaoqi.targets import selectors, services
 router = Router(tags=["targets"])
 
 
-class TargetIn(Schema):
+class TargetIn(In):
     region_code: str
     year: int
     indicator: str  # new_hte | valid_hte | tech_sme | pool_size
@@ -118,7 +119,7 @@ def history(request, region_code: str, year: int, indicator: str | None = None):
 def progress(
     request,
     year: int | None = None,
-    as_of: date | None = None,
+    as_of: IsoDate | None = None,
     region: str | None = None,
     indicator: str = selectors.OVERALL,
 ):

@@ -4,7 +4,7 @@ Transitions, queues, the inbox and notices are the workflow core's endpoints (ga
 
 from __future__ import annotations
 
-from ninja import Router, Schema, Status
+from ninja import Router, Status
 
 from gaoqi.accounts.models import Role
 from gaoqi.accounts.scope import (
@@ -12,6 +12,7 @@ from gaoqi.accounts.scope import (
     get_assignment_for_expert,
     get_enterprise_for_actor,
 )
+from gaoqi.api.strict import In
 from gaoqi.errors import NotFound
 from gaoqi.experts.selectors import my_assignments
 from gaoqi.programmes.hte import after, evaluation, selectors, services
@@ -21,20 +22,20 @@ from gaoqi.workflow.api import ApplicationOut, application_out
 router = Router(tags=["HTE certification"])
 
 
-class StartIn(Schema):
+class StartIn(In):
     enterprise_id: int | None = None  # a city officer names the firm; a firm starts its own
 
 
-class DocumentIn(Schema):
+class DocumentIn(In):
     version: int
     document: dict
 
 
-class DrawIn(Schema):
+class DrawIn(In):
     reason: str = ""
 
 
-class ScoreIn(Schema):
+class ScoreIn(In):
     scores: dict
     comment: str = ""
 
@@ -142,18 +143,18 @@ def aggregate(request, pk: int):
     return {"panel_score": str(record.panel_score)}
 
 
-class ReportIn(Schema):
+class ReportIn(In):
     year: int
     figures: dict
 
 
-class ChangeIn(Schema):
+class ChangeIn(In):
     kind: str
     description: str
     new_name: str = ""
 
 
-class ReviewIn(Schema):
+class ReviewIn(In):
     approve: bool
     note: str
 
@@ -198,7 +199,7 @@ def review(request, pk: int, payload: ReviewIn):
     return {"id": r.pk, "status": r.status}
 
 
-class RegistryIn(Schema):
+class RegistryIn(In):
     kind: str
     tech_fields: list[str] = []
     financial_qualification: str = ""
