@@ -89,3 +89,22 @@ def test_the_kinds_checked():
     for bad in ({"n": True}, {"n": 3, "flag": 1}, {"n": 3, "day": 0}, {"n": 3, "day": "2026-01-05T00:00"}):
         with pytest.raises(ValueError):
             Sample.model_validate(bad)
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/regions?parent_code=320000&parent_code=320500", "/api/alerts/?rule=a&rule=b"]
+)
+def test_a_query_parameter_given_twice_is_refused(world, path):
+    response = _client(world["province"]).get(path)
+    assert response.status_code == 422
+    name = path.split("?")[1].split("=")[0]
+    assert response.json() == {
+        "message": f"查询参数“{name}”重复，只能给出一次",
+        "extra": {"errors": [{"field": name, "reason": "重复的查询参数"}]},
+    }
+
+
+def test_once_is_fine_and_pages_are_not_concerned(world):
+    client = _client(world["province"])
+    assert client.get("/api/regions?parent_code=320500").status_code == 200
+    assert client.get("/enterprises/?q=昆山&q=吴中").status_code == 200
