@@ -13,7 +13,7 @@ import os
 import pytest
 import schemathesis
 from django.core.wsgi import get_wsgi_application
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, assume, settings
 
 from gaoqi.api.main import api
 
@@ -72,4 +72,12 @@ def officer_token(world, _keep_connection):
     database=None,
 )
 def test_api_conforms_to_its_schema(case, officer_token):
+    # A generated object or one-item list as a query value has no invalid wire form: the WSGI transport sends an
+    # object's str() and a one-item list's item, valid strings, so negative_data_rejection would blame the server
+    # for accepting a valid request (seen at 30 examples). Longer lists are repeated parameters: refused (422).
+    assume(
+        not any(
+            isinstance(v, dict) or (isinstance(v, list) and len(v) < 2) for v in (case.query or {}).values()
+        )
+    )
     case.call_and_validate(headers={"Authorization": f"Bearer {officer_token}"}, checks=CHECKS)

@@ -34,13 +34,13 @@ class AgencyOut(Schema):
     firms: int  # its firms within the caller's scope
 
 
-class AssignmentOut(Schema):
+class AgencyAssignmentOut(Schema):
     credit_code: str
     name: str
     assigned_on: date
 
 
-class AssignIn(In):
+class AgencyAssignIn(In):
     credit_code: str
     reason: str = ""
 
@@ -114,7 +114,7 @@ def list_agencies(request):
     ]
 
 
-@router.get("/agencies/{agency_id}/assignments", response=list[AssignmentOut])
+@router.get("/agencies/{agency_id}/assignments", response=list[AgencyAssignmentOut])
 def list_assignments(request, agency_id: int, page: int = 1):
     agency = get_agency_for_actor(request.user, agency_id)
     result = selectors.assignments_for(actor=request.user, agency=agency, page=page, per_page=100)
@@ -124,8 +124,8 @@ def list_assignments(request, agency_id: int, page: int = 1):
     ]
 
 
-@router.post("/agencies/{agency_id}/assignments", response={201: AssignmentOut})
-def assign(request, agency_id: int, payload: AssignIn):
+@router.post("/agencies/{agency_id}/assignments", response={201: AgencyAssignmentOut})
+def assign(request, agency_id: int, payload: AgencyAssignIn):
     agency = get_agency_for_actor(request.user, agency_id)
     firm = get_enterprise_for_actor(request.user, credit_code=payload.credit_code.strip().upper())
     a = agency_assign(actor=request.user, agency=agency, enterprise=firm, reason=payload.reason)
