@@ -129,6 +129,13 @@ def test_an_unknown_department_is_refused(world):
     assert not decision and decision.reason == "未知的数据来源部门"
 
 
+def test_the_source_must_be_of_the_department_asked_for(world):
+    statistics = factories.source(Department.STATISTICS, "统计.xlsx")
+    decision = can_write_source(world["province"], Department.TAX, world["ks"], source=statistics)
+    assert not decision and decision.reason == "数据来源的部门与所写数据不符"
+    assert can_write_source(world["province"], Department.STATISTICS, world["ks"], source=statistics)
+
+
 def test_a_source_is_added_to_only_by_its_importer(world):
     """A department source records one officer's import: another officer cannot add values in its name."""
     source = factories.source(Department.TAX, "税务.xlsx", imported_by=world["suzhou"])
