@@ -13,19 +13,23 @@ import os
 import pytest
 import schemathesis
 from django.core.wsgi import get_wsgi_application
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, assume, settings
 
 from gaoqi.api.main import api
 
 # What the API promises: no server error, only declared status codes, bodies and content types as declared,
-# authentication not ignored, 405 for a method an operation does not have. Not asked here: that every
-# schema-valid request is accepted (business rules and the input guard refuse many: a page beyond the last,
-# control characters) or that the schema rejects everything the handlers refuse.
+# authentication not ignored, 405 for a method an operation does not have, and a request that breaks the schema
+# refused (negative_data_rejection: no JSON `false` taken as a number, no number as a date; gaoqi.api.strict).
+# Not asked here: that every schema-valid request is accepted (positive_data_acceptance): business rules and the
+# input guard refuse many on purpose (a page beyond the last, a region out of scope, control characters, a
+# transition from the wrong phase), with the 4xx the schema declares. The checks that need links between
+# operations (use_after_free, ensure_resource_availability) have none to follow in a stateless run.
 CHECKS = [
     schemathesis.checks.not_a_server_error,
     schemathesis.checks.status_code_conformance,
     schemathesis.checks.content_type_conformance,
     schemathesis.checks.response_schema_conformance,
+    schemathesis.checks.negative_data_rejection,
     schemathesis.checks.ignored_auth,
     schemathesis.checks.unsupported_method,
 ]
@@ -68,4 +72,12 @@ def officer_token(world, _keep_connection):
     database=None,
 )
 def test_api_conforms_to_its_schema(case, officer_token):
+    # A generated object or one-item list as a query value has no invalid wire form: the WSGI transport sends an
+    # object's str() and a one-item list's item, valid strings, so negative_data_rejection would blame the server
+    # for accepting a valid request (seen at 30 examples). Longer lists are repeated parameters: refused (422).
+    assume(
+        not any(
+            isinstance(v, dict) or (isinstance(v, list) and len(v) < 2) for v in (case.query or {}).values()
+        )
+    )
     case.call_and_validate(headers={"Authorization": f"Bearer {officer_token}"}, checks=CHECKS)

@@ -78,8 +78,12 @@ def kpi_world(world, time_machine):
     stats_dept = factories.source(Department.STATISTICS)
     self_reported = factories.source(Department.ENTERPRISE_SELF)
     annual_report_record(actor=p, enterprise=a, year=2025, source=tax, values={"rnd_expense": 5_000_000})
-    annual_report_record(
-        actor=p, enterprise=a, year=2025, source=self_reported, values={"rnd_expense": 9_999_999}
+    annual_report_record(  # self-declared figures are the firm's own (scope.can_write_source)
+        actor=factories.enterprise_user(a),
+        enterprise=a,
+        year=2025,
+        source=self_reported,
+        values={"rnd_expense": 9_999_999},
     )
     annual_report_record(
         actor=p, enterprise=b, year=2025, source=stats_dept, values={"rnd_expense": 3_000_000}

@@ -20,6 +20,7 @@ from gaoqi.accounts.services import (
     api_token_issue,
     api_token_revoke,
 )
+from gaoqi.api.strict import In
 from gaoqi.errors import NotFound, ValidationFailed
 from gaoqi.regions.models import Region
 
@@ -33,13 +34,13 @@ class AgencyOut(Schema):
     firms: int  # its firms within the caller's scope
 
 
-class AssignmentOut(Schema):
+class AgencyAssignmentOut(Schema):
     credit_code: str
     name: str
     assigned_on: date
 
 
-class AssignIn(Schema):
+class AgencyAssignIn(In):
     credit_code: str
     reason: str = ""
 
@@ -55,7 +56,7 @@ class AccountOut(Schema):
     is_active: bool
 
 
-class AccountIn(Schema):
+class AccountIn(In):
     username: str
     role: str
     display_name: str = ""
@@ -69,12 +70,12 @@ class AccountCreated(AccountOut):
     password: str  # the initial password, returned once
 
 
-class ActiveIn(Schema):
+class ActiveIn(In):
     active: bool
     reason: str
 
 
-class TokenIn(Schema):
+class TokenIn(In):
     label: str = ""
     reason: str = ""
     days: int | None = None  # validity; default GAOQI_API_TOKEN_DAYS, at most GAOQI_API_TOKEN_MAX_DAYS
@@ -87,7 +88,7 @@ class TokenOut(Schema):
     expires_at: datetime
 
 
-class ReasonIn(Schema):
+class ReasonIn(In):
     reason: str
 
 
@@ -113,7 +114,7 @@ def list_agencies(request):
     ]
 
 
-@router.get("/agencies/{agency_id}/assignments", response=list[AssignmentOut])
+@router.get("/agencies/{agency_id}/assignments", response=list[AgencyAssignmentOut])
 def list_assignments(request, agency_id: int, page: int = 1):
     agency = get_agency_for_actor(request.user, agency_id)
     result = selectors.assignments_for(actor=request.user, agency=agency, page=page, per_page=100)
@@ -123,8 +124,8 @@ def list_assignments(request, agency_id: int, page: int = 1):
     ]
 
 
-@router.post("/agencies/{agency_id}/assignments", response={201: AssignmentOut})
-def assign(request, agency_id: int, payload: AssignIn):
+@router.post("/agencies/{agency_id}/assignments", response={201: AgencyAssignmentOut})
+def assign(request, agency_id: int, payload: AgencyAssignIn):
     agency = get_agency_for_actor(request.user, agency_id)
     firm = get_enterprise_for_actor(request.user, credit_code=payload.credit_code.strip().upper())
     a = agency_assign(actor=request.user, agency=agency, enterprise=firm, reason=payload.reason)

@@ -200,6 +200,62 @@ def can(actor, action: str, enterprise) -> Decision:
     return Decision(True)
 
 
+# --- Provenance: who may record facts under which source (数据来源) ------------------------------------------
+
+SELF_DECLARED = "enterprise_self"  # registry.models.Department.ENTERPRISE_SELF (企业自报)
+
+
+def can_write_source(actor, department: str, enterprise=None, *, source=None) -> Decision:
+    """THE provenance rule: may `actor` record facts about `enterprise` under a source of `department`?
+
+    - 企业自报 (self-declared, `enterprise_self`): only an enterprise user, about its own firm. The values are
+      the firm's declaration: no officer, expert or service agency writes them (an officer's correction is a
+      department source).
+    - A department's source (科技, 发改, 工信, 统计, 财政, 税务, 市场监管, 知识产权): only officers, about the firms of
+      their region (the reach of `enterprise_q`: a province officer its province, a city officer its city, a
+      county officer its county). Officers are the staff of the S&T bureaus (科技局工作人员; an account carries a
+      region, not a department): a region's S&T bureau collects the other departments' files for its region
+      and imports them, so an officer may import any department's file, for the firms of their region only.
+    - An existing `source` (a DataSource) records one bringing-in by one person: only its importer adds to it
+      (a self-declared source: any user of the same firm). A source without a recorded importer (a system
+      load) is written under the two rules above.
+    - Experts, service agencies, anonymous and inactive users never write sourced facts.
+
+    `enterprise` None answers for the department alone (an import before its rows are matched: each row is
+    then written only for a firm of `enterprise_q`, the same reach). A firm outside the actor's reach is
+    hidden (answers "not found"); a forbidden source is refused with its reason (403).
+    """
+    from gaoqi.registry.models import Department
+
+    if not _active(actor):
+        return Decision(False, str(NOT_FOUND), hidden=True)
+    if department not in Department.values:
+        return Decision(False, str(_("未知的数据来源部门")))
+    if source is not None and source.department != department:
+        return Decision(False, str(_("数据来源的部门与所写数据不符")))
+    if enterprise is not None and not _in_scope(actor, enterprise):
+        return Decision(False, str(NOT_FOUND), hidden=True)
+    role = actor.role
+    if department == SELF_DECLARED:
+        if role != Role.ENTERPRISE:
+            return Decision(False, str(_("企业自报数据只能由企业本身填报")))
+        importer = source.imported_by if source is not None and source.imported_by_id else None
+        if importer is not None and importer.enterprise_id != actor.enterprise_id:
+            return Decision(False, str(_("该数据来源属于其他企业，不能以其名义填报")))
+        return Decision(True)
+    if role not in OFFICER_ROLES:
+        label = Department(department).label
+        if role == Role.ENTERPRISE:
+            return Decision(
+                False,
+                str(_("企业只能填报企业自报数据；%(d)s数据由科技管理部门导入")) % {"d": label},
+            )
+        return Decision(False, str(_("仅科技管理部门可导入%(d)s数据")) % {"d": label})
+    if source is not None and source.imported_by_id not in (None, actor.pk):
+        return Decision(False, str(_("该数据来源由他人导入，不能以其名义写入数据")))
+    return Decision(True)
+
+
 def can_create_enterprise_in(actor, county) -> Decision:
     """Officers register firms in counties under their region."""
     if not _active(actor) or actor.role not in (

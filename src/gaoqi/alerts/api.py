@@ -8,6 +8,7 @@ from ninja import Router, Schema
 
 from gaoqi.alerts import selectors, services
 from gaoqi.alerts.rules import RULES, rule_label
+from gaoqi.api.strict import In
 from gaoqi.errors import NotFound
 
 router = Router(tags=["alerts"])
@@ -40,7 +41,7 @@ class AlertPage(Schema):
     items: list[AlertOut]
 
 
-class NoteIn(Schema):
+class NoteIn(In):
     note: str = ""
 
 

@@ -5,13 +5,14 @@ from datetime import date, datetime
 from ninja import Router, Schema, Status
 
 from gaoqi.accounts.scope import get_enterprise_for_actor
+from gaoqi.api.strict import In
 from gaoqi.coaching import selectors
 from gaoqi.coaching.services import service_record_create
 
 router = Router(tags=["service records"])
 
 
-class ServiceRecordIn(Schema):
+class ServiceRecordIn(In):
     kind: str  # visit | training | check | remote | other
     served_on: date
     content: str

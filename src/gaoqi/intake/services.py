@@ -17,6 +17,7 @@ from pathlib import Path
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from gaoqi.accounts.scope import can_write_source
 from gaoqi.audit.models import AuditAction
 from gaoqi.audit.services import audit_record
 from gaoqi.errors import PermissionDenied, ValidationFailed
@@ -173,6 +174,7 @@ def batch_stage(
     if not decision:
         raise PermissionDenied(decision.reason)
     prof = _profile(profile)
+    can_write_source(actor, prof.department).enforce()  # whose files this officer may bring in
     try:
         read = read_rows(path, prof, file_name=file_name, year=year, progress=progress)
     except FileProblem as exc:

@@ -15,6 +15,7 @@ from datetime import date
 from django.db.models import ProtectedError, Q
 from django.utils import timezone
 
+from gaoqi.accounts.scope import can_write_source
 from gaoqi.audit.models import AuditAction, AuditEvent
 from gaoqi.audit.services import PendingEvent, audit_record_many
 from gaoqi.errors import ValidationFailed
@@ -71,7 +72,10 @@ def _audit_rows(actor, batch: ImportBatch, items: list[tuple[int, str, dict | No
 def write_batch(
     *, batch: ImportBatch, profile: Profile, actor, pairs: list[tuple[ParsedRow, Outcome]], progress=None
 ) -> dict:
-    """Write the rows whose outcome is NEW_FIRM or CHANGED; returns the counts written."""
+    """Write the rows whose outcome is NEW_FIRM or CHANGED; returns the counts written. The batch's source is
+    the profile's department, written under the provenance rule (`scope.can_write_source`); each row's firm
+    was found in the officer's reach by the classifier (`enterprise_q`), else it is OUT_OF_SCOPE."""
+    can_write_source(actor, profile.department).enforce()
     now = timezone.now()
     todo = [(r, o) for r, o in pairs if o.status in (RowStatus.NEW_FIRM, RowStatus.CHANGED)]
     counts = defaultdict(int)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from ninja import Router, Schema
 
 from gaoqi.accounts.scope import get_bulletin_for_actor
+from gaoqi.api.strict import IsoDate
 from gaoqi.errors import NotFound
 from gaoqi.monitoring import selectors
 from gaoqi.monitoring.bulletins import bulletin_file
@@ -102,14 +103,14 @@ def _region(r) -> dict:
 
 
 @router.get("/kpis", response=OverviewOut)
-def kpis(request, region: str | None = None, as_of: date | None = None):
+def kpis(request, region: str | None = None, as_of: IsoDate | None = None):
     """The six KPIs of `region` (default: the caller's) and of its child regions, computed as of `as_of`."""
     o = selectors.kpi_overview(actor=request.user, as_of=as_of or timezone.localdate(), region_code=region)
     return {"as_of": o.as_of, "region": _region(o.own), "children": [_region(c) for c in o.children]}
 
 
 @router.get("/kpis/{code}/missing", response=MissingOut)
-def missing(request, code: str, region: str | None = None, as_of: date | None = None, page: int = 1):
+def missing(request, code: str, region: str | None = None, as_of: IsoDate | None = None, page: int = 1):
     """The firms missing from a KPI's numerator (drill down), 50 a page."""
     p = selectors.missing_firms(
         actor=request.user, kpi=code, as_of=as_of or timezone.localdate(), region_code=region, page=page

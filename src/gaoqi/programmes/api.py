@@ -10,6 +10,7 @@ from django.http import FileResponse
 from ninja import Router, Schema, Status
 
 from gaoqi.accounts.scope import NOT_FOUND, get_application_for_actor, get_enterprise_for_actor
+from gaoqi.api.strict import In
 from gaoqi.errors import NotFound
 from gaoqi.programmes.tech_sme import selectors as sme_selectors
 from gaoqi.programmes.tech_sme import services as sme_services
@@ -21,12 +22,12 @@ from gaoqi.workflow.selectors import QueueFilter, applications_of_enterprise
 router = Router(tags=["tech-SME evaluation"])
 
 
-class DeclarationIn(Schema):
+class DeclarationIn(In):
     version: int
     values: dict
 
 
-class InviteIn(Schema):
+class InviteIn(In):
     enterprise_ids: list[int]
     year: int
 

@@ -69,9 +69,14 @@ def parse_values(values: dict, current: dict, *, fields: dict, unknown: str) -> 
 
 
 def self_source(actor, app: Application, *, file_name: str) -> DataSource:
-    """The application's data source 企业自报 (created on its first change)."""
+    """The application's data source 企业自报 (created on its first change). Only a self-declared source is
+    reused; whether `actor` may write under it is the registry service's provenance check."""
     source_id = app.declared.get("source_id")
-    source = DataSource.objects.filter(pk=source_id).first() if source_id else None
+    source = (
+        DataSource.objects.filter(pk=source_id, department=Department.ENTERPRISE_SELF).first()
+        if source_id
+        else None
+    )
     if source is None:
         source = DataSource.objects.create(
             department=Department.ENTERPRISE_SELF,

@@ -9,7 +9,7 @@ from django.forms.models import model_to_dict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gaoqi.accounts.scope import can, can_create_enterprise_in
+from gaoqi.accounts.scope import can, can_create_enterprise_in, can_write_source
 from gaoqi.audit.models import AuditAction
 from gaoqi.audit.services import audit_record, changed_fields
 from gaoqi.errors import PermissionDenied, ValidationFailed
@@ -183,8 +183,12 @@ def annual_report_record(
     values: dict,
     source_row: int | None = None,
 ) -> AnnualReport:
-    """Record (or replace) one source's figures for one year. Replacing keeps the old values in the audit."""
-    can(actor, "record_facts", enterprise).require()
+    """Record (or replace) one source's figures for one year. Replacing keeps the old values in the audit.
+
+    Who may write under `source` is the provenance rule (`scope.can_write_source`): a firm its own
+    self-declared figures, officers a department's figures of the firms in their region. A firm out of reach
+    raises NotFound, a forbidden source PermissionDenied with the reason."""
+    can_write_source(actor, source.department, enterprise, source=source).enforce()
     unknown = set(values) - set(FACT_FIELDS)
     errors = [{"field": f, "reason": _("未知字段")} for f in sorted(unknown)]
     with transaction.atomic():
@@ -233,8 +237,11 @@ def certificate_record(
     expires_on: date,
     source: DataSource | None = None,
 ) -> Certificate:
-    """Record a certificate and refresh the enterprise's status dates (date-correct, no nightly job)."""
+    """Record a certificate and refresh the enterprise's status dates (date-correct, no nightly job). A
+    certificate with a `source` is written under the provenance rule (`scope.can_write_source`) too."""
     can(actor, "edit", enterprise).require()
+    if source is not None:
+        can_write_source(actor, source.department, enterprise, source=source).enforce()
     errors = []
     if kind not in CertificateKind.values:
         errors.append({"field": "kind", "reason": _("未知证书类型")})

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from ninja import Query, Router, Schema, Status
 
+from gaoqi.api.strict import In
 from gaoqi.errors import NotFound, ValidationFailed
 from gaoqi.regions.models import Region
 from gaoqi.rewards import selectors, services
@@ -39,14 +40,14 @@ class Filters(Schema):
     q: str | None = None
 
 
-class DecisionIn(Schema):
+class DecisionIn(In):
     ids: list[int]
     reason: str = ""
     over_commit: bool = False
     versions: dict[int, int] | None = None
 
 
-class PayoutIn(Schema):
+class PayoutIn(In):
     paid_on: date
     amount_fen: int
     voucher_no: str
@@ -59,7 +60,7 @@ class PayoutOut(Schema):
     voucher_no: str
 
 
-class BudgetIn(Schema):
+class BudgetIn(In):
     amount_fen: int
     note: str = ""
 
@@ -75,7 +76,7 @@ class BudgetOut(Schema):
     manageable: bool
 
 
-class ComputeIn(Schema):
+class ComputeIn(In):
     year: int
 
 

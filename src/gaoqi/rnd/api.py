@@ -6,6 +6,7 @@ from django.utils import timezone
 from ninja import Router, Schema, Status
 
 from gaoqi.accounts.scope import get_enterprise_for_actor, get_rnd_institution_for_actor
+from gaoqi.api.strict import In, IsoDate
 from gaoqi.errors import NotFound
 from gaoqi.rnd import selectors, services
 from gaoqi.rnd.models import InstitutionStatus
@@ -13,7 +14,7 @@ from gaoqi.rnd.models import InstitutionStatus
 router = Router(tags=["R&D institutions"])
 
 
-class InstitutionIn(Schema):
+class InstitutionIn(In):
     credit_code: str
     name: str
     kind: str  # key_lab | innovation_center | engineering_center | enterprise_tech_center | new_rnd_institution ...
@@ -22,7 +23,7 @@ class InstitutionIn(Schema):
     source: str = ""
 
 
-class StatusIn(Schema):
+class StatusIn(In):
     status: str  # valid | revoked | lapsed
     ended_on: date | None = None
     reason: str
@@ -50,7 +51,7 @@ class InstitutionPage(Schema):
     items: list[InstitutionOut]
 
 
-class PerformanceIn(Schema):
+class PerformanceIn(In):
     year: int
     rnd_spend: int
     revenue: int
@@ -92,7 +93,7 @@ class CoverageOut(Schema):
     rows: list[CoverageRowOut]
 
 
-class TagIn(Schema):
+class TagIn(In):
     tier: str | None  # hundred_demo | thousand_pilot | ten_thousand_action; null removes the tag
     year: int | None = None
 
@@ -211,7 +212,7 @@ def evaluation_ranking(request, year: int, city: str | None = None):
 
 
 @router.get("/coverage", response=CoverageOut)
-def coverage(request, region: str | None = None, as_of: date | None = None):
+def coverage(request, region: str | None = None, as_of: IsoDate | None = None):
     cov = selectors.coverage(actor=request.user, as_of=as_of or timezone.localdate(), region_code=region)
     return {"as_of": cov.as_of, "total": _cov_row(cov.total), "rows": [_cov_row(r) for r in cov.rows]}
 

@@ -6,15 +6,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
+from gaoqi.api.strict import In, IsoDate
 from gaoqi.errors import NotFound, ValidationFailed
 from gaoqi.regions.models import Region
 from gaoqi.targets import selectors, services
-from gaoqi.targets.models import Indicator
 
 router = Router(tags=["targets"])
 
 
-class TargetIn(Schema):
+class TargetIn(In):
     region_code: str
     year: int
     indicator: str  # new_hte | valid_hte | tech_sme | pool_size
@@ -107,8 +107,6 @@ def set_target(request, payload: TargetIn):
 
 @router.get("/history/{region_code}/{year}", response=list[TargetOut])
 def history(request, region_code: str, year: int, indicator: str | None = None):
-    if indicator is not None and indicator not in Indicator.values:
-        indicator = None
     return [
         _target(t)
         for t in selectors.target_history(
@@ -121,7 +119,7 @@ def history(request, region_code: str, year: int, indicator: str | None = None):
 def progress(
     request,
     year: int | None = None,
-    as_of: date | None = None,
+    as_of: IsoDate | None = None,
     region: str | None = None,
     indicator: str = selectors.OVERALL,
 ):
@@ -132,8 +130,7 @@ def progress(
     if not 2000 <= year <= 2099:  # a date must hold it (found by schemathesis: year 6756728 was a 500)
         raise ValidationFailed(_("年度有误"), [{"field": "year", "reason": _("年度须在 2000 到 2099 之间")}])
     as_of = as_of or (today if today.year == year else date(year, 12, 31))
-    if indicator != selectors.OVERALL and indicator not in Indicator.values:
-        indicator = selectors.OVERALL
+    indicator = selectors.checked_indicator(indicator, overall=True)
     p = selectors.assessment(
         actor=request.user, year=year, as_of=as_of, region_code=region, indicator=indicator
     )

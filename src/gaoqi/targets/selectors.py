@@ -17,9 +17,10 @@ from decimal import ROUND_DOWN, Decimal
 from fractions import Fraction
 
 from django.db.models import Count, Q
+from django.utils.translation import gettext as _
 
 from gaoqi.accounts.scope import NOT_FOUND, can_view_region, scope_related, scope_targets
-from gaoqi.errors import NotFound
+from gaoqi.errors import NotFound, ValidationFailed
 from gaoqi.programmes.pool.selectors import pool_size_by
 from gaoqi.regions.models import Region
 from gaoqi.registry.models import Certificate, CertificateKind, certificate_valid_q
@@ -28,6 +29,20 @@ from gaoqi.targets.models import Indicator, Target
 # Indicators counted from the registry's certificates, and the pool's size from the pool programme.
 MEASURED = (Indicator.NEW_HTE, Indicator.VALID_HTE, Indicator.TECH_SME, Indicator.POOL_SIZE)
 OVERALL = "overall"
+
+
+def checked_indicator(value: str | None, *, overall: bool = False) -> str | None:
+    """An indicator filter as given, or ValidationFailed naming the bad value and the known ones (never
+    silently dropped or replaced). None passes; `overall` also accepts OVERALL (the assessment's ranking)."""
+    if value is None:
+        return None
+    known = [*Indicator.values, *([OVERALL] if overall else [])]
+    if value not in known:
+        raise ValidationFailed(
+            _("未知的指标“%(v)s”") % {"v": value},
+            [{"field": "indicator", "reason": _("可选：%(k)s") % {"k": ", ".join(known)}}],
+        )
+    return value
 
 
 def rate_of(actual: int | None, target: int | None) -> Fraction | None:
@@ -183,7 +198,9 @@ def assessment(*, actor, year: int, as_of: date, region_code: str | None = None,
 
 
 def target_history(*, actor, region_code: str, year: int, indicator: str | None = None):
-    """Every version of the region's targets for the year, newest first (audit of who set what, when, why)."""
+    """Every version of the region's targets for the year, newest first (audit of who set what, when, why).
+    An unknown `indicator` is a ValidationFailed naming it."""
+    indicator = checked_indicator(indicator)
     _region(actor, region_code)
     qs = scope_targets(actor, Target.objects.filter(region_id=region_code, year=year)).select_related(
         "set_by"

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from ninja import Router, Schema, Status
 
 from gaoqi.accounts.scope import get_application_for_actor
+from gaoqi.api.strict import In
 from gaoqi.errors import NotFound
 from gaoqi.workflow import notices, notify, selectors
 from gaoqi.workflow.models import Objection
@@ -62,18 +63,18 @@ class Page(Schema):
     items: list[ApplicationOut]
 
 
-class TransitionIn(Schema):
+class TransitionIn(In):
     action: str
     version: int
     reason: str = ""
 
 
-class BatchItem(Schema):
+class BatchItem(In):
     id: int
     version: int
 
 
-class BatchIn(Schema):
+class BatchIn(In):
     action: str
     reason: str = ""
     items: list[BatchItem]
@@ -100,7 +101,7 @@ class NotificationPage(Schema):
     items: list[NotificationOut]
 
 
-class NoticeIn(Schema):
+class NoticeIn(In):
     programme: str
     title: str
     starts_on: date
@@ -125,13 +126,13 @@ class NoticeOut(Schema):
     entries: list[NoticeEntryOut]
 
 
-class ObjectionIn(Schema):
+class ObjectionIn(In):
     application_id: int
     filed_by: str
     content: str
 
 
-class ResolveIn(Schema):
+class ResolveIn(In):
     upheld: bool
     resolution: str
 

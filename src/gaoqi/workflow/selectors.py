@@ -88,6 +88,15 @@ def notifications_page(*, actor, page: int | str = 1, unread: bool = False):
     return checked_page(Paginator(qs.order_by("-created_at", "-id"), PER_PAGE), page)
 
 
+def notices_page(*, page: int | str = 1):
+    """Public notices (公示), newest first, PER_PAGE at a time; a page beyond the last is a ValidationFailed
+    naming the number of pages. Notices are public: every signed-in user reads them all."""
+    from gaoqi.workflow.models import PublicNotice
+
+    qs = PublicNotice.objects.select_related("region").order_by("-starts_on", "-id")
+    return checked_page(Paginator(qs, PER_PAGE), page)
+
+
 def unread_count(*, actor) -> int:
     if not getattr(actor, "is_authenticated", False):
         return 0

@@ -38,8 +38,8 @@ def notifications_read(request):
 
 @login_required
 def notice_list(request):
-    rows = PublicNotice.objects.select_related("region").order_by("-starts_on", "-id")[:100]
-    return render(request, "workflow/notice_list.html", {"notices": rows})
+    page = selectors.notices_page(page=request.GET.get("page") or 1)
+    return render(request, "workflow/notice_list.html", {"page": page})
 
 
 @login_required

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from ninja import Router, Schema, Status
+from ninja import Router, Status
 
 from gaoqi.accounts.models import Role
 from gaoqi.accounts.scope import (
@@ -14,6 +14,7 @@ from gaoqi.accounts.scope import (
     get_assignment_for_expert,
     get_enterprise_for_actor,
 )
+from gaoqi.api.strict import In
 from gaoqi.errors import NotFound
 from gaoqi.experts.selectors import my_assignments
 from gaoqi.programmes.hte import after, decisions, evaluation, selectors, services
@@ -23,20 +24,20 @@ from gaoqi.workflow.api import ApplicationOut, application_out
 router = Router(tags=["HTE certification"])
 
 
-class StartIn(Schema):
+class StartIn(In):
     enterprise_id: int | None = None  # a city officer names the firm; a firm starts its own
 
 
-class DocumentIn(Schema):
+class DocumentIn(In):
     version: int
     document: dict
 
 
-class DrawIn(Schema):
+class DrawIn(In):
     reason: str = ""
 
 
-class ScoreIn(Schema):
+class ScoreIn(In):
     scores: dict
     comment: str = ""
 
@@ -144,18 +145,18 @@ def aggregate(request, pk: int):
     return {"panel_score": str(record.panel_score)}
 
 
-class ReportIn(Schema):
+class ReportIn(In):
     year: int
     figures: dict
 
 
-class ChangeIn(Schema):
+class ChangeIn(In):
     kind: str
     description: str
     new_name: str = ""
 
 
-class ReviewIn(Schema):
+class ReviewIn(In):
     approve: bool
     note: str
 
@@ -200,7 +201,7 @@ def review(request, pk: int, payload: ReviewIn):
     return {"id": r.pk, "status": r.status}
 
 
-class RegistryIn(Schema):
+class RegistryIn(In):
     kind: str
     tech_fields: list[str] = []
     financial_qualification: str = ""
@@ -227,29 +228,29 @@ def expert_registry(request, pk: int, payload: RegistryIn):
 # --- The province's decision steps: on-site check, 报备, cancellation (decisions.py) ------------------------
 
 
-class SiteCheckIn(Schema):
+class SiteCheckIn(In):
     reason: str
 
 
-class SiteCheckResultIn(Schema):
+class SiteCheckResultIn(In):
     inspectors: str
     checked_on: date
     findings: str
     passed: bool
 
 
-class BatchIn(Schema):
+class BatchIn(In):
     year: int
     title: str
     application_ids: list[int]
 
 
-class ReportedIn(Schema):
+class ReportedIn(In):
     reported_on: date
     reference: str = ""
 
 
-class CancellationIn(Schema):
+class CancellationIn(In):
     version: int
     ground: str
     detail: str

@@ -16,6 +16,7 @@ from gaoqi.accounts.scope import (
     get_assignment_for_expert,
     get_enterprise_for_actor,
 )
+from gaoqi.api.strict import In
 from gaoqi.errors import NotFound
 from gaoqi.experts.selectors import my_assignments, panel
 from gaoqi.programmes.pool import evaluation, params, services
@@ -26,21 +27,21 @@ from gaoqi.workflow.api import ApplicationOut, BatchItem, BatchOut, application_
 router = Router(tags=["cultivation pool"])
 
 
-class DeclarationIn(Schema):
+class DeclarationIn(In):
     version: int
     values: dict
 
 
-class AssignIn(Schema):
+class AssignIn(In):
     expert_ids: list[int]
 
 
-class ScoreIn(Schema):
+class ScoreIn(In):
     scores: dict
     comment: str = ""
 
 
-class AdmitIn(Schema):
+class AdmitIn(In):
     batch_no: int
     reason: str = ""
     items: list[BatchItem]
