@@ -239,7 +239,7 @@ class SiteCheckResultIn(In):
     passed: bool
 
 
-class BatchIn(In):
+class ReportBatchIn(In):
     year: int
     title: str
     application_ids: list[int]
@@ -306,7 +306,7 @@ def report_batches(request):
 
 
 @router.post("/report-batches", response={201: dict})
-def report_batch_create(request, payload: BatchIn):
+def report_batch_create(request, payload: ReportBatchIn):
     b = decisions.report_batch_create(actor=request.user, year=payload.year, title=payload.title,
                                       application_ids=payload.application_ids)  # fmt: skip
     return Status(201, _batch_out(b, rows=True))
