@@ -20,7 +20,7 @@ from django.utils import timezone
 from gaoqi.audit.models import AuditAction
 from gaoqi.audit.services import audit_record
 from gaoqi.errors import PermissionDenied, ValidationFailed
-from gaoqi.intake import bulk, frames
+from gaoqi.intake import bulk, frames, recheck
 from gaoqi.intake.bulk import dumps, fetch
 from gaoqi.intake.files import FileProblem
 from gaoqi.intake.models import WRITTEN_STATUSES, BatchStatus, ImportBatch, RowStatus, StagedRow
@@ -29,7 +29,7 @@ from gaoqi.intake.profiles import Profile, get_profile
 from gaoqi.intake.rows import ParsedRow
 from gaoqi.intake.selectors import batch_for_actor, can_import
 from gaoqi.intake.staging import Progress, ReadOutcome, read_rows
-from gaoqi.intake.targets import TARGETS
+from gaoqi.intake.targets import EXTRA_FIELDS, TARGETS
 from gaoqi.intake.writes import revert_batch, write_batch
 from gaoqi.jobs.services import start_job
 from gaoqi.ledger.services import reevaluate
@@ -63,6 +63,7 @@ STAGED_COLUMNS = (
 EMPTY = "[]"
 STAGED_READ = (
     "pk", "line", "status", "credit_code", "name", "county_code", "enterprise_id", "confirmed_by_id", "values",
+    "changes",
 )  # fmt: skip
 
 
@@ -177,6 +178,7 @@ def batch_stage(
         read = read_rows(path, prof, file_name=file_name, year=year, progress=progress)
     except FileProblem as exc:
         raise ImportFileError(exc) from exc
+    mark = recheck.registry_mark()  # before the registry is read
     plain, lines = frames.preview(
         actor, prof, [r for r in read.rows if not r.errors and r.line not in read.duplicates]
     )
@@ -215,6 +217,7 @@ def batch_stage(
             mapping=[c.describe() for c in read.layout.columns],
             summary={"rows": len(read.rows), "counts": counts, "conflicts": conflicts},
             notes=notes,
+            registry_mark=mark,
         )
         staged = _staged_rows(batch, classified)
         if plain is not None:
@@ -261,6 +264,41 @@ def _from_staged(sr: dict) -> ParsedRow:
         years={int(y): d for y, d in v["years"].items()} if "years" in v else {},  # numbers only
         item=typed(v["item"]) if "item" in v else {},
     )
+
+
+def _staged_outcomes(actor, batch: ImportBatch, profile: Profile, staged: list[dict]) -> list[Outcome | None]:
+    """Per staged row, the outcome its preview found when it still holds, else None (compared again): for
+    the changed rows of yearly figures of a registered firm (no registration field, no item, no confirmed
+    match) when nothing they were compared with can have changed since (`recheck`). The years written are
+    those with a change, each with all the row's figures of that year, as `Classifier._compare_year` does."""
+    plain = [
+        sr["status"] == RowStatus.CHANGED
+        and profile.kind == "facts"
+        and sr["enterprise_id"] is not None
+        and not sr["confirmed_by_id"]
+        and sr["values"].keys() == {"years"}
+        and all(c["year"] is not None for c in sr["changes"])
+        for sr in staged
+    ]
+    ids = sorted({sr["enterprise_id"] for sr, p in zip(staged, plain, strict=True) if p})
+    if not ids or not recheck.unchanged_since(batch.registry_mark, actor, ids):
+        return [None] * len(staged)
+    extras = frozenset(EXTRA_FIELDS) & set(profile.columns)
+    out: list[Outcome | None] = []
+    for sr, p in zip(staged, plain, strict=True):
+        if not p:
+            out.append(None)
+            continue
+        years = sr["values"]["years"]
+        write = {}
+        for year in sorted({c["year"] for c in sr["changes"]}):
+            values = years[str(year)]
+            write[year] = {
+                "report": {k: v for k, v in values.items() if k not in extras},
+                "extra": {k: v for k, v in values.items() if k in extras},
+            }
+        out.append(Outcome(RowStatus.CHANGED, sr["enterprise_id"], changes=sr["changes"], write_years=write))
+    return out
 
 
 def _locked(actor, batch: ImportBatch, *allowed: str) -> tuple[ImportBatch, Profile]:
@@ -335,12 +373,16 @@ def batch_commit(
             for r in fetch(batch.rows.filter(status__in=WRITTEN_STATUSES).values_list(*columns))
         ]
         for sr in staged:
-            if isinstance(sr["values"], str):
-                sr["values"] = json.loads(sr["values"])
+            for key in ("values", "changes"):
+                if isinstance(sr[key], str):
+                    sr[key] = json.loads(sr[key])
         rows = [_from_staged(sr) for sr in staged]
         confirmed = {sr["line"]: sr["enterprise_id"] for sr in staged if sr["confirmed_by_id"]}
-        classifier = Classifier(actor, profile, rows, confirmed)
-        outcomes = [classifier.classify(r) for r in rows]
+        outcomes = _staged_outcomes(actor, batch, profile, staged)
+        again = [r for r, o in zip(rows, outcomes, strict=True) if o is None]
+        if again:
+            classifier = Classifier(actor, profile, again, confirmed)
+            outcomes = [o or classifier.classify(r) for r, o in zip(rows, outcomes, strict=True)]
         _same_firm(profile, list(zip(rows, outcomes, strict=True)))
         moved: dict[str, list[int]] = {}
         for sr, out in zip(staged, outcomes, strict=True):
