@@ -2,7 +2,7 @@
 
 A preview compared each row with the registry as it stood then; commit must write against the registry as it
 stands now. When nothing the comparison read can have changed in between, the preview's own comparison is
-still the answer and the rows it found changed are written as staged (`services._staged_outcomes`);
+still the answer and the rows it found changed are written as staged (`services._staged_pairs`);
 otherwise they are compared again, row by row. "Nothing can have changed" is three facts, each one query:
 - no report or extra fact was added or removed: their counts and highest ids are what they were (this sees
   writes of any kind, audited or not, and transactions that were still running when the preview read);

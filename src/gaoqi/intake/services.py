@@ -266,39 +266,57 @@ def _from_staged(sr: dict) -> ParsedRow:
     )
 
 
-def _staged_outcomes(actor, batch: ImportBatch, profile: Profile, staged: list[dict]) -> list[Outcome | None]:
-    """Per staged row, the outcome its preview found when it still holds, else None (compared again): for
-    the changed rows of yearly figures of a registered firm (no registration field, no item, no confirmed
-    match) when nothing they were compared with can have changed since (`recheck`). The years written are
-    those with a change, each with all the row's figures of that year, as `Classifier._compare_year` does."""
-    plain = [
+def _json_column(items: list) -> list:
+    """JSON texts decoded in one call (a call per row costs as much again as the decoding); values the
+    driver decoded already (PostgreSQL) are kept."""
+    if not items or not isinstance(items[0], str):
+        return items
+    return json.loads(f"[{','.join(items)}]")
+
+
+def _staged_pairs(actor, batch: ImportBatch, profile: Profile, staged: list[dict]) -> list[tuple]:
+    """(parsed row, the outcome its preview found when that still holds, else None: compare again) per staged
+    row. The preview holds for the changed rows of yearly figures of a registered firm (no registration
+    field, no item, no confirmed match) when nothing they were compared with can have changed since
+    (`recheck`); such a row's outcome has what `write_batch` reads: the years with a change, each with all
+    the row's figures of that year (as `Classifier._compare_year` finds them)."""
+    firm_changes = bool(profile.updates_enterprise)  # otherwise a row's changes are all yearly
+    quick = [
         sr["status"] == RowStatus.CHANGED
         and profile.kind == "facts"
         and sr["enterprise_id"] is not None
         and not sr["confirmed_by_id"]
         and sr["values"].keys() == {"years"}
-        and all(c["year"] is not None for c in sr["changes"])
+        and not (firm_changes and any(c["year"] is None for c in _changes(sr)))
         for sr in staged
     ]
-    ids = sorted({sr["enterprise_id"] for sr, p in zip(staged, plain, strict=True) if p})
+    ids = sorted({sr["enterprise_id"] for sr, q in zip(staged, quick, strict=True) if q})
     if not ids or not recheck.unchanged_since(batch.registry_mark, actor, ids):
-        return [None] * len(staged)
+        return [(_from_staged(sr), None) for sr in staged]
     extras = frozenset(EXTRA_FIELDS) & set(profile.columns)
-    out: list[Outcome | None] = []
-    for sr, p in zip(staged, plain, strict=True):
-        if not p:
-            out.append(None)
+    pairs = []
+    for sr, q in zip(staged, quick, strict=True):
+        if not q:
+            pairs.append((_from_staged(sr), None))
             continue
-        years = sr["values"]["years"]
-        write = {}
-        for year in sorted({c["year"] for c in sr["changes"]}):
-            values = years[str(year)]
-            write[year] = {
-                "report": {k: v for k, v in values.items() if k not in extras},
-                "extra": {k: v for k, v in values.items() if k in extras},
+        years = {int(y): v for y, v in sr["values"]["years"].items()}
+        changed = years if len(years) == 1 else {c["year"] for c in _changes(sr)}
+        write = {
+            y: {
+                "report": {k: v for k, v in years[y].items() if k not in extras},
+                "extra": {k: v for k, v in years[y].items() if k in extras},
             }
-        out.append(Outcome(RowStatus.CHANGED, sr["enterprise_id"], changes=sr["changes"], write_years=write))
-    return out
+            for y in sorted(changed)
+        }
+        row = ParsedRow(sr["line"], sr["credit_code"], sr["name"], sr["county_code"], years=years)
+        pairs.append((row, Outcome(RowStatus.CHANGED, sr["enterprise_id"], write_years=write)))
+    return pairs
+
+
+def _changes(sr: dict) -> list[dict]:
+    if isinstance(sr["changes"], str):
+        sr["changes"] = json.loads(sr["changes"])
+    return sr["changes"]
 
 
 def _locked(actor, batch: ImportBatch, *allowed: str) -> tuple[ImportBatch, Profile]:
@@ -372,20 +390,17 @@ def batch_commit(
             dict(zip(columns, r, strict=True))
             for r in fetch(batch.rows.filter(status__in=WRITTEN_STATUSES).values_list(*columns))
         ]
-        for sr in staged:
-            for key in ("values", "changes"):
-                if isinstance(sr[key], str):
-                    sr[key] = json.loads(sr[key])
-        rows = [_from_staged(sr) for sr in staged]
-        confirmed = {sr["line"]: sr["enterprise_id"] for sr in staged if sr["confirmed_by_id"]}
-        outcomes = _staged_outcomes(actor, batch, profile, staged)
-        again = [r for r, o in zip(rows, outcomes, strict=True) if o is None]
+        for sr, values in zip(staged, _json_column([sr["values"] for sr in staged]), strict=True):
+            sr["values"] = values
+        pairs = _staged_pairs(actor, batch, profile, staged)
+        again = [row for row, out in pairs if out is None]
         if again:
+            confirmed = {sr["line"]: sr["enterprise_id"] for sr in staged if sr["confirmed_by_id"]}
             classifier = Classifier(actor, profile, again, confirmed)
-            outcomes = [o or classifier.classify(r) for r, o in zip(rows, outcomes, strict=True)]
-        _same_firm(profile, list(zip(rows, outcomes, strict=True)))
+            pairs = [(row, out or classifier.classify(row)) for row, out in pairs]
+        _same_firm(profile, pairs)
         moved: dict[str, list[int]] = {}
-        for sr, out in zip(staged, outcomes, strict=True):
+        for sr, (_, out) in zip(staged, pairs, strict=True):
             if out.status != sr["status"]:
                 moved.setdefault(out.status, []).append(sr["pk"])
         for status, pks in moved.items():
@@ -398,7 +413,7 @@ def batch_commit(
                     batch=batch,
                     profile=profile,
                     actor=actor,
-                    pairs=list(zip(rows, outcomes, strict=True)),
+                    pairs=pairs,
                     progress=progress,
                 )
         except IntegrityError as exc:  # a database rule the row checks missed: nothing is written
