@@ -13,7 +13,14 @@ from tests import factories
 from tests.intake.conftest import write_csv
 
 # Two years in one row (the year in the header), and an extra fact (income tax) beside the figures.
-HEAD = ["纳税人识别号", "纳税人名称", "2023年营业收入", "2024年营业收入", "2024年研发费用", "2024年应纳所得税额"]
+HEAD = [
+    "纳税人识别号",
+    "纳税人名称",
+    "2023年营业收入",
+    "2024年营业收入",
+    "2024年研发费用",
+    "2024年应纳所得税额",
+]
 
 
 @pytest.fixture
@@ -23,7 +30,9 @@ def registry(officers):
     wz = factories.enterprise("320506", name="苏州博远电子科技有限公司", actor=province)
     tax = factories.source(Department.TAX, "税务_旧.xlsx")
     for year, revenue in ((2023, 80), (2024, 100)):
-        annual_report_record(actor=province, enterprise=ks, year=year, source=tax, values={"revenue": revenue})
+        annual_report_record(
+            actor=province, enterprise=ks, year=year, source=tax, values={"revenue": revenue}
+        )
     return {"ks": ks, "wz": wz, "tax": tax}
 
 
@@ -98,7 +107,9 @@ def _replace_in_place(officers, registry):
 def _insert_unaudited(registry):
     """Rows written outside the services (no audit event): seen by the counts."""
     later = factories.source(Department.TAX, "税务_新.xlsx")
-    AnnualReport.objects.create(enterprise=registry["ks"], year=2024, source=later, revenue=150, rnd_expense=9)
+    AnnualReport.objects.create(
+        enterprise=registry["ks"], year=2024, source=later, revenue=150, rnd_expense=9
+    )
 
 
 def _import_committed(officers, registry, tmp_path):

@@ -14,6 +14,7 @@ import operator
 from datetime import date
 from pathlib import Path
 
+import polars as pl
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -221,9 +222,8 @@ def batch_stage(
         )
         staged = _staged_rows(batch, classified)
         if plain is not None:
-            staged = heapq.merge(
-                staged, ((batch.pk, *r) for r in plain.iter_rows()), key=operator.itemgetter(1)
-            )
+            columnar = plain.select(pl.lit(batch.pk).alias("batch"), *plain.columns).iter_rows()
+            staged = heapq.merge(staged, columnar, key=operator.itemgetter(1)) if classified else columnar
         bulk.insert(StagedRow, STAGED_COLUMNS, staged)
         audit_record(
             actor=actor,
