@@ -31,7 +31,6 @@ OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 MAX_RATIO = 200  # inflated / compressed: real sheets stay under ~20, a zip bomb is in the thousands
 RATIO_FLOOR = 8 * 2**20  # small members may compress better than that (a sheet of zeros)
-_FORMULA_RE = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"[^>]*>\s*<f[\s>/]')
 _CHUNK = 4 * 2**20
 
 
@@ -146,7 +145,9 @@ def open_workbook(path: str | Path, file: str | None = None) -> Workbook:
 # --- xlsx -------------------------------------------------------------------------------------------
 
 
-def _check_zip(z: zipfile.ZipFile, file: str) -> None:
+def _check_zip(z: zipfile.ZipFile, file: str) -> dict[str, dict]:
+    """FileProblem unless the archive's sizes are sound; returns each sheet's formula and error cells (sheet
+    name -> `_FormulaScan.found`), scanned while its part is inflated for the size check (one pass)."""
     cap = limits()["inflated_bytes"]
     total = 0
     for info in z.infolist():
@@ -161,15 +162,25 @@ def _check_zip(z: zipfile.ZipFile, file: str) -> None:
         raise FileProblem(file, f"解压后大小 {total / 2**20:.0f} MB 超过上限 {cap / 2**20:.0f} MB")
     if "xl/workbook.xml" not in z.namelist():
         raise FileProblem(file, "这是一个 zip 压缩文件，但不是 Excel 工作簿（没有 xl/workbook.xml）")
+    sheets = [i for i in z.infolist() if i.filename.startswith("xl/worksheets/")]
     for info in z.infolist():
-        _check_declared_size(z, info, file)
+        if not info.filename.startswith("xl/worksheets/"):  # first: these parts name the sheets' parts
+            _check_declared_size(z, info, file)
+    names = {member: name for name, member in _sheet_paths(z).items()}
+    formulas: dict[str, dict] = {}
+    for info in sheets:
+        scan = _FormulaScan() if info.filename in names else None
+        _check_declared_size(z, info, file, scan)
+        if scan is not None:
+            formulas[names[info.filename]] = scan.found
+    return formulas
 
 
-def _check_declared_size(z: zipfile.ZipFile, info: zipfile.ZipInfo, file: str) -> None:
+def _check_declared_size(z: zipfile.ZipFile, info: zipfile.ZipInfo, file: str, scan=None) -> None:
     """The sizes above are what the archive declares; a forged archive declares a few KB and inflates to GB
     (and the Excel reader would believe the data, not the header): each part is inflated once, in chunks,
     and refused at the first byte beyond what it declared (gaoqi.policy.template.limits)."""
-    if problem := declared_size_problem(z, info):
+    if problem := declared_size_problem(z, info, scan):
         raise FileProblem(file, problem)
 
 
@@ -233,24 +244,21 @@ def _mark(attrs: bytes, body: bytes) -> CellMark | None:
     return CellMark(FORMULA, cached)
 
 
-def _formula_cells(z: zipfile.ZipFile, member: str) -> dict[tuple[int, int], CellMark]:
-    """(row, col), 0-based, of every cell holding a formula or an error value: the sheet XML scanned in
-    chunks (bounded memory), never parsed whole."""
-    found: dict[tuple[int, int], CellMark] = {}
-    try:
-        stream = z.open(member)
-    except KeyError:
-        return found
-    tail = b""
-    with stream:
-        while chunk := stream.read(_CHUNK):
-            data = tail + chunk
-            if b"<f" in data or b't="e"' in data:
-                for m in _MARKED_CELL_RE.finditer(data):
-                    if (mark := _mark(m[3], m[4])) is not None:
-                        found[(int(m[2]) - 1, _col_index(m[1]))] = mark
-            tail = data[-_TAIL:]
-    return found
+class _FormulaScan:
+    """Every cell holding a formula or an error value, (row, col) 0-based -> CellMark, from the sheet XML fed
+    in chunks (bounded memory, never parsed whole); a tail of each chunk is kept for a cell cut in two."""
+
+    def __init__(self):
+        self.found: dict[tuple[int, int], CellMark] = {}
+        self.tail = b""
+
+    def __call__(self, chunk: bytes) -> None:
+        data = self.tail + chunk
+        if b"<f" in data or b't="e"' in data:
+            for m in _MARKED_CELL_RE.finditer(data):
+                if (mark := _mark(m[3], m[4])) is not None:
+                    self.found[(int(m[2]) - 1, _col_index(m[1]))] = mark
+        self.tail = data[-_TAIL:]
 
 
 def _calamine_rows(sheet, n_rows_cap: int, file: str, name: str) -> Callable[[], Iterator[list]]:
@@ -298,9 +306,7 @@ def _open_xlsx(path: Path, file: str) -> Workbook:
     except (zipfile.BadZipFile, OSError) as exc:
         raise FileProblem(file, f"Excel 文件已损坏，无法解压（{exc}）") from exc
     with z:
-        _check_zip(z, file)
-        paths = _sheet_paths(z)
-        formulas = {name: _formula_cells(z, member) for name, member in paths.items()}
+        formulas = _check_zip(z, file)
     try:
         workbook = CalamineWorkbook.from_path(str(path))
     except Exception as exc:

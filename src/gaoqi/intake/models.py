@@ -56,6 +56,8 @@ class ImportBatch(models.Model):
     mapping = models.JSONField(default=list)  # [{col, header, target, label, unit, year}]
     summary = models.JSONField(default=dict)  # counts per row status, notes; what commit wrote
     notes = models.JSONField(default=list)  # file-level warnings (unknown headers, ignored sheets...)
+    # Where the registry stood when the preview read it (`recheck.registry_mark`): what commit re-checks.
+    registry_mark = models.JSONField(default=dict, editable=False)
 
     class Meta:
         verbose_name = _("导入批次")

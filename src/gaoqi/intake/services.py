@@ -14,6 +14,7 @@ import operator
 from datetime import date
 from pathlib import Path
 
+import polars as pl
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -21,7 +22,7 @@ from gaoqi.accounts.scope import can_write_source
 from gaoqi.audit.models import AuditAction
 from gaoqi.audit.services import audit_record
 from gaoqi.errors import PermissionDenied, ValidationFailed
-from gaoqi.intake import bulk, frames
+from gaoqi.intake import bulk, frames, recheck
 from gaoqi.intake.bulk import dumps, fetch
 from gaoqi.intake.files import FileProblem
 from gaoqi.intake.models import WRITTEN_STATUSES, BatchStatus, ImportBatch, RowStatus, StagedRow
@@ -30,7 +31,7 @@ from gaoqi.intake.profiles import Profile, get_profile
 from gaoqi.intake.rows import ParsedRow
 from gaoqi.intake.selectors import batch_for_actor, can_import
 from gaoqi.intake.staging import Progress, ReadOutcome, read_rows
-from gaoqi.intake.targets import TARGETS
+from gaoqi.intake.targets import EXTRA_FIELDS, TARGETS
 from gaoqi.intake.writes import revert_batch, write_batch
 from gaoqi.jobs.services import start_job
 from gaoqi.ledger.services import reevaluate
@@ -64,6 +65,7 @@ STAGED_COLUMNS = (
 EMPTY = "[]"
 STAGED_READ = (
     "pk", "line", "status", "credit_code", "name", "county_code", "enterprise_id", "confirmed_by_id", "values",
+    "changes",
 )  # fmt: skip
 
 
@@ -179,6 +181,7 @@ def batch_stage(
         read = read_rows(path, prof, file_name=file_name, year=year, progress=progress)
     except FileProblem as exc:
         raise ImportFileError(exc) from exc
+    mark = recheck.registry_mark()  # before the registry is read
     plain, lines = frames.preview(
         actor, prof, [r for r in read.rows if not r.errors and r.line not in read.duplicates]
     )
@@ -217,12 +220,12 @@ def batch_stage(
             mapping=[c.describe() for c in read.layout.columns],
             summary={"rows": len(read.rows), "counts": counts, "conflicts": conflicts},
             notes=notes,
+            registry_mark=mark,
         )
         staged = _staged_rows(batch, classified)
         if plain is not None:
-            staged = heapq.merge(
-                staged, ((batch.pk, *r) for r in plain.iter_rows()), key=operator.itemgetter(1)
-            )
+            columnar = plain.select(pl.lit(batch.pk).alias("batch"), *plain.columns).iter_rows()
+            staged = heapq.merge(staged, columnar, key=operator.itemgetter(1)) if classified else columnar
         bulk.insert(StagedRow, STAGED_COLUMNS, staged)
         audit_record(
             actor=actor,
@@ -263,6 +266,59 @@ def _from_staged(sr: dict) -> ParsedRow:
         years={int(y): d for y, d in v["years"].items()} if "years" in v else {},  # numbers only
         item=typed(v["item"]) if "item" in v else {},
     )
+
+
+def _json_column(items: list) -> list:
+    """JSON texts decoded in one call (a call per row costs as much again as the decoding); values the
+    driver decoded already (PostgreSQL) are kept."""
+    if not items or not isinstance(items[0], str):
+        return items
+    return json.loads(f"[{','.join(items)}]")
+
+
+def _staged_pairs(actor, batch: ImportBatch, profile: Profile, staged: list[dict]) -> list[tuple]:
+    """(parsed row, the outcome its preview found when that still holds, else None: compare again) per staged
+    row. The preview holds for the changed rows of yearly figures of a registered firm (no registration
+    field, no item, no confirmed match) when nothing they were compared with can have changed since
+    (`recheck`); such a row's outcome has what `write_batch` reads: the years with a change, each with all
+    the row's figures of that year (as `Classifier._compare_year` finds them)."""
+    firm_changes = bool(profile.updates_enterprise)  # otherwise a row's changes are all yearly
+    quick = [
+        sr["status"] == RowStatus.CHANGED
+        and profile.kind == "facts"
+        and sr["enterprise_id"] is not None
+        and not sr["confirmed_by_id"]
+        and sr["values"].keys() == {"years"}
+        and not (firm_changes and any(c["year"] is None for c in _changes(sr)))
+        for sr in staged
+    ]
+    ids = sorted({sr["enterprise_id"] for sr, q in zip(staged, quick, strict=True) if q})
+    if not ids or not recheck.unchanged_since(batch.registry_mark, actor, ids):
+        return [(_from_staged(sr), None) for sr in staged]
+    extras = frozenset(EXTRA_FIELDS) & set(profile.columns)
+    pairs = []
+    for sr, q in zip(staged, quick, strict=True):
+        if not q:
+            pairs.append((_from_staged(sr), None))
+            continue
+        years = {int(y): v for y, v in sr["values"]["years"].items()}
+        changed = years if len(years) == 1 else {c["year"] for c in _changes(sr)}
+        write = {
+            y: {
+                "report": {k: v for k, v in years[y].items() if k not in extras},
+                "extra": {k: v for k, v in years[y].items() if k in extras},
+            }
+            for y in sorted(changed)
+        }
+        row = ParsedRow(sr["line"], sr["credit_code"], sr["name"], sr["county_code"], years=years)
+        pairs.append((row, Outcome(RowStatus.CHANGED, sr["enterprise_id"], write_years=write)))
+    return pairs
+
+
+def _changes(sr: dict) -> list[dict]:
+    if isinstance(sr["changes"], str):
+        sr["changes"] = json.loads(sr["changes"])
+    return sr["changes"]
 
 
 def _locked(actor, batch: ImportBatch, *allowed: str) -> tuple[ImportBatch, Profile]:
@@ -336,16 +392,17 @@ def batch_commit(
             dict(zip(columns, r, strict=True))
             for r in fetch(batch.rows.filter(status__in=WRITTEN_STATUSES).values_list(*columns))
         ]
-        for sr in staged:
-            if isinstance(sr["values"], str):
-                sr["values"] = json.loads(sr["values"])
-        rows = [_from_staged(sr) for sr in staged]
-        confirmed = {sr["line"]: sr["enterprise_id"] for sr in staged if sr["confirmed_by_id"]}
-        classifier = Classifier(actor, profile, rows, confirmed)
-        outcomes = [classifier.classify(r) for r in rows]
-        _same_firm(profile, list(zip(rows, outcomes, strict=True)))
+        for sr, values in zip(staged, _json_column([sr["values"] for sr in staged]), strict=True):
+            sr["values"] = values
+        pairs = _staged_pairs(actor, batch, profile, staged)
+        again = [row for row, out in pairs if out is None]
+        if again:
+            confirmed = {sr["line"]: sr["enterprise_id"] for sr in staged if sr["confirmed_by_id"]}
+            classifier = Classifier(actor, profile, again, confirmed)
+            pairs = [(row, out or classifier.classify(row)) for row, out in pairs]
+        _same_firm(profile, pairs)
         moved: dict[str, list[int]] = {}
-        for sr, out in zip(staged, outcomes, strict=True):
+        for sr, (_, out) in zip(staged, pairs, strict=True):
             if out.status != sr["status"]:
                 moved.setdefault(out.status, []).append(sr["pk"])
         for status, pks in moved.items():
@@ -358,7 +415,7 @@ def batch_commit(
                     batch=batch,
                     profile=profile,
                     actor=actor,
-                    pairs=list(zip(rows, outcomes, strict=True)),
+                    pairs=pairs,
                     progress=progress,
                 )
         except IntegrityError as exc:  # a database rule the row checks missed: nothing is written

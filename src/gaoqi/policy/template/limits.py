@@ -50,9 +50,10 @@ def zip_problem(z: zipfile.ZipFile, inflated_cap: int) -> str | None:
     return None
 
 
-def declared_size_problem(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> str | None:
+def declared_size_problem(z: zipfile.ZipFile, info: zipfile.ZipInfo, on_chunk=None) -> str | None:
     """A part that inflates to more than its header declares (the Excel reader would trust the data): read
-    past the declared end, in chunks, and stop at the first byte too many."""
+    past the declared end, in chunks, and stop at the first byte too many. `on_chunk(bytes)` sees every chunk
+    within the declared size (a caller scanning the part reads it in the same pass)."""
     probe = copy.copy(info)
     probe.file_size = info.file_size + CHUNK + 1
     produced = 0
@@ -65,6 +66,8 @@ def declared_size_problem(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> str | No
                         f"{info.filename} 声明解压后 {info.file_size:,} 字节，实际更大：压缩文件头被篡改，"
                         "疑似压缩炸弹，已拒绝读取"
                     )
+                if on_chunk is not None:
+                    on_chunk(chunk)
     except zipfile.BadZipFile as exc:
         if produced == info.file_size and "CRC" not in str(exc):
             return None
