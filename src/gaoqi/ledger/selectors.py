@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.core.paginator import Paginator
@@ -11,7 +12,10 @@ from gaoqi.accounts.models import Role
 from gaoqi.accounts.scope import regional_q
 from gaoqi.ledger.models import LISTS as LEDGER_LISTS
 from gaoqi.ledger.models import Grade, LedgerEntry
+from gaoqi.registry.name_search import name_contains_q
 from gaoqi.registry.selectors import ZONE_ANY, ZONE_NONE
+
+CREDIT_CODE_CHARS = re.compile(r"[0-9A-Z]+")
 
 LISTS = {"all": Q(), **LEDGER_LISTS}
 PER_PAGE = 50
@@ -53,7 +57,15 @@ def _filtered(actor, f: LedgerFilter, *, with_grade: bool = True) -> QuerySet:
     elif f.hitech_zone:
         qs = qs.filter(hitech_zone_id=f.hitech_zone)
     if f.q:
-        qs = qs.filter(Q(enterprise__name__contains=f.q) | Q(enterprise__credit_code__startswith=f.q.upper()))
+        # The name through the gram index (registry.name_search); a credit-code prefix only when the term
+        # could be one (a Chinese fragment cannot: no join to test it).
+        by_name = name_contains_q(f.q, prefix="enterprise__")
+        code = f.q.upper()
+        qs = qs.filter(
+            by_name | Q(enterprise__credit_code__startswith=code)
+            if CREDIT_CODE_CHARS.fullmatch(code)
+            else by_name
+        )
     if with_grade and f.grade:
         qs = qs.filter(grade=f.grade)
     return qs

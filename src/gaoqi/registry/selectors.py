@@ -33,6 +33,7 @@ from gaoqi.registry.models import (
     IpClass,
     certificate_valid_q,
 )
+from gaoqi.registry.name_search import name_contains_q
 
 STATUSES = ("hte", "tech_sme", "candidate")
 # Zone filter values besides a zone code: in any provincial-or-higher zone (the plan's KPI), or in none.
@@ -102,9 +103,9 @@ def _apply_filter(qs, f: EnterpriseFilter, today: date):
             by_code = Q(credit_code__startswith=prefix, credit_code__gte=prefix)
             if upper := _next_prefix(prefix):
                 by_code &= Q(credit_code__lt=upper)
-            qs = qs.filter(by_code if len(prefix) >= CODE_ONLY_FROM else by_code | Q(name__contains=term))
+            qs = qs.filter(by_code if len(prefix) >= CODE_ONLY_FROM else by_code | name_contains_q(term))
         else:
-            qs = qs.filter(name__contains=term)
+            qs = qs.filter(name_contains_q(term))
     return qs
 
 
