@@ -14,6 +14,6 @@ if "replica" not in settings.DATABASES:
     default = settings.DATABASES["default"]
     replica = {**default, "NAME": f"{default['NAME']}_replica", "TEST": {}}
     settings.DATABASES["replica"] = replica
-    connections.settings["replica"] = connections.configure_settings({"default": default, "replica": replica})[
-        "replica"
-    ]
+    connections.settings["replica"] = connections.configure_settings(
+        {"default": default, "replica": replica}
+    )["replica"]

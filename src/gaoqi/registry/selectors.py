@@ -315,6 +315,17 @@ def hitech_zone_list(*, level: str | None = None, city: str | None = None):
     return qs
 
 
+def status_counts(today: date) -> dict:
+    """Aggregates counting firms by their status on `today` (as the list's status filter reads it)."""
+    return {
+        "total": Count("id"),
+        "hte": Count("id", filter=Q(hte_valid_until__gte=today)),
+        "tech_sme": Count("id", filter=Q(tech_sme_valid_until__gte=today)),
+        # Same meaning as the list's "candidate" filter: neither certificate valid today.
+        "candidate": Count("id", filter=~Q(hte_valid_until__gte=today) & ~Q(tech_sme_valid_until__gte=today)),
+    }
+
+
 def enterprise_status(enterprise, today: date | None = None) -> str:
     today = today or timezone.localdate()
     if enterprise.hte_valid_until and enterprise.hte_valid_until >= today:
