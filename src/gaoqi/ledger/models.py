@@ -107,6 +107,9 @@ class LedgerEntry(models.Model):
             models.Index(fields=["county", "name_pinyin", "enterprise"], name="ledger_county_name"),
             models.Index(fields=["name_pinyin", "enterprise"], name="ledger_name"),
             models.Index(fields=["as_of"], name="ledger_as_of"),
+            # A tech-field filter: its rows off an index (the summary's counts by region and tier read it
+            # alone; the page walks the name order and checks the field).
+            models.Index(fields=["tech_field", "city", "county", "grade"], name="ledger_field_region_grade"),
             # The summary's counts (by city or county and tier) off an index, for the whole ledger and for
             # each list (partial indexes: the rows of the list only).
             models.Index(fields=["city", "county", "grade"], name="ledger_region_grade"),

@@ -13,7 +13,7 @@ from gaoqi.accounts.scope import regional_q
 from gaoqi.ledger.models import LISTS as LEDGER_LISTS
 from gaoqi.ledger.models import Grade, LedgerEntry
 from gaoqi.registry.name_search import name_contains_q
-from gaoqi.registry.selectors import ZONE_ANY, ZONE_NONE
+from gaoqi.registry.selectors import ZONE_ANY, ZONE_NONE, tech_field_q
 
 CREDIT_CODE_CHARS = re.compile(r"[0-9A-Z]+")
 
@@ -45,11 +45,7 @@ def _filtered(actor, f: LedgerFilter, *, with_grade: bool = True) -> QuerySet:
     if f.county:
         qs = qs.filter(county_id=f.county)
     if f.tech_field:
-        qs = (
-            qs.filter(tech_field__code__startswith=f.tech_field)
-            if len(f.tech_field) == 2
-            else qs.filter(tech_field_id=f.tech_field)
-        )
+        qs = qs.filter(tech_field_q(f.tech_field))
     if f.hitech_zone == ZONE_ANY:
         qs = qs.filter(in_hitech_zone=True)
     elif f.hitech_zone == ZONE_NONE:
