@@ -40,6 +40,18 @@ def _replicate(firm: Enterprise, name: str) -> None:
     )
 
 
+@pytest.fixture(autouse=True)
+def _replica_audit_guard(request):
+    """The replica's flush after each test meets the audit log's guard too (tests/conftest.py opens it for
+    the primary only)."""
+    from gaoqi.audit.guard import set_unlocked
+
+    request.getfixturevalue("_django_db_helper")  # set up first, so flushed after this fixture's end
+    set_unlocked(False, connections["replica"])
+    yield
+    set_unlocked(True, connections["replica"])
+
+
 @pytest.fixture
 def two_dbs():
     _copy_reference_data()

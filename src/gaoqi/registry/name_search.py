@@ -249,6 +249,12 @@ def deferred(connection=None):
 def _restore(connection) -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            if connection.in_atomic_block:
+                # CREATE INDEX refuses a table with pending (deferred) foreign-key checks: run them now.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cursor.execute(PG_INDEX_SQL)
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+                return
             cursor.execute(PG_INDEX_SQL)
         elif connection.vendor == "sqlite":
             _sqlite_create_triggers(cursor)
