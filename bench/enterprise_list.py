@@ -157,11 +157,12 @@ def _rare_fragment() -> str:
     """Two characters from the middle of a firm's name (the county of the city officer's) that few names hold:
     the search a rare fragment makes, which read every name before the gram index."""
     from gaoqi.registry.models import Enterprise
+    from gaoqi.registry.name_search import name_contains_q
 
     for name in Enterprise.objects.filter(county_id="320583").order_by("id").values_list("name", flat=True)[:200]:
         for i in range(2, len(name) - 5):
             fragment = name[i : i + 2]
-            if Enterprise.objects.filter(name__contains=fragment)[:6].count() <= 5:
+            if Enterprise.objects.filter(name_contains_q(fragment)).order_by()[:6].count() <= 5:
                 return fragment
     return "恒瑞"
 

@@ -174,3 +174,14 @@ def test_list_and_ledger_search_by_fragment(db):
     assert firm.pk in {e.enterprise_id for e in by_code}
     where = str(ledger_entries(actor=province, filters=LedgerFilter(q="智能")).query).split(" WHERE ", 1)[1]
     assert "credit_code" not in where
+
+
+def test_postgres_common_grams_do_not_drive_the_search(firms, monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite counts its grams instead (test above)")
+    monkeypatch.setattr(name_search, "pg_gram_frequencies", lambda: {"有限": 0.9, "限": 0.9, "恒瑞": 0.01})
+    assert name_search.GRAM_FUNCTION not in str(Enterprise.objects.filter(name_contains_q("有限")).query)
+    assert _search("有限") == _contains("有限")
+    assert name_search.GRAM_FUNCTION in str(Enterprise.objects.filter(name_contains_q("恒瑞")).query)
+    # one rare gram is enough for the index to narrow
+    assert name_search.GRAM_FUNCTION in str(Enterprise.objects.filter(name_contains_q("有限恒瑞")).query)

@@ -90,6 +90,31 @@ class _GramsContain(Expression):
         return f"{GRAM_FUNCTION}({sql}) @> %s::text[]", [*params, self.grams]
 
 
+PG_COMMON_GRAM = 0.05  # the share of names holding a gram above which the gram index is not used
+_PG_STATS_SECONDS = 600
+_pg_stats: dict = {"at": None, "freqs": {}}
+
+
+def pg_gram_frequencies() -> dict[str, float]:
+    """{gram: share of names holding it} for the common grams, from PostgreSQL's statistics of the indexed
+    expression (ANALYZE keeps its most common elements); read at most every ten minutes per process."""
+    import time
+
+    now = time.monotonic()
+    if _pg_stats["at"] is not None and now - _pg_stats["at"] < _PG_STATS_SECONDS:
+        return _pg_stats["freqs"]
+    with default_connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
+            "WHERE schemaname = current_schema() AND tablename = %s",
+            [PG_INDEX],
+        )
+        row = cursor.fetchone()
+    freqs = dict(zip(row[0], row[1], strict=False)) if row and row[0] else {}
+    _pg_stats.update(at=now, freqs=freqs)
+    return freqs
+
+
 def _sqlite_gram_counts(grams: list[str]) -> dict[str, int]:
     """How many firms hold each gram, up to GRAM_DRIVE_MAX + 1 (one index range count each)."""
     counts = {}
@@ -112,6 +137,12 @@ def name_contains_q(fragment: str, *, prefix: str = "") -> Q:
         return contains
     vendor = default_connection.vendor
     if vendor == "postgresql":
+        frequencies = pg_gram_frequencies()
+        if min(frequencies.get(g, 0.0) for g in grams) >= PG_COMMON_GRAM:
+            # Every gram is common: the name-order walk finds a page's rows at once and the capped count
+            # stops early, where reading the index would collect all of them first (a measured 114 ms
+            # against 83 ms for 智能 at 1,000,000 firms, and growing with the register).
+            return contains
         by_grams = Q(_GramsContain(F(f"{prefix}name"), grams))
         if len(fragment) <= 2 and not any(c.isascii() and c.isalpha() for c in fragment):
             # Exact without the LIKE (no letter whose case the grams ignore, one gram is the whole fragment),
