@@ -114,16 +114,27 @@ class Summary:
 def ledger_summary(*, actor, filters: LedgerFilter) -> Summary:
     """Counts by tier for the filtered set (whatever the tier filter), and per child region (cities for the
     province, counties for a city): one grouped query."""
-    qs = _filtered(actor, filters, with_grade=False)
+    from gaoqi.ledger import tally
+
     level = "city" if actor.role == Role.PROVINCE_OFFICER and not filters.city else "county"
     by_grade = {g: 0 for g in Grade.values}
     counts: dict[str, dict[str, int]] = {}
     latest = None
-    for region, grade, n in qs.values_list(f"{level}_id", "grade").annotate(n=Count("pk")).order_by():
-        counts.setdefault(region, {g: 0 for g in Grade.values})[grade] = n
-        by_grade[grade] += n
-    if counts:  # off the as_of index: the first row in scope from the latest date down
-        latest = qs.order_by("-as_of").values_list("as_of", flat=True).first()
+    stored = tally.rows_for(actor=actor, filters=filters)
+    if stored is not None:  # the materialised counts (ledger.tally), current with the ledger
+        for row in stored:
+            region = getattr(row, level)
+            counts.setdefault(region, {g: 0 for g in Grade.values})[row.grade] += row.n
+            by_grade[row.grade] += row.n
+            if row.as_of and (latest is None or row.as_of > latest):
+                latest = row.as_of
+    else:
+        qs = _filtered(actor, filters, with_grade=False)
+        for region, grade, n in qs.values_list(f"{level}_id", "grade").annotate(n=Count("pk")).order_by():
+            counts.setdefault(region, {g: 0 for g in Grade.values})[grade] = n
+            by_grade[grade] += n
+        if counts:  # off the as_of index: the first row in scope from the latest date down
+            latest = qs.order_by("-as_of").values_list("as_of", flat=True).first()
     from gaoqi.regions.models import Region
 
     regions = {r.code: r for r in Region.objects.filter(code__in=counts)}
