@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 
 from gaoqi.accounts.models import Role
 from gaoqi.accounts.scope import regional_q
@@ -129,12 +129,17 @@ def ledger_summary(*, actor, filters: LedgerFilter) -> Summary:
             if row.as_of and (latest is None or row.as_of > latest):
                 latest = row.as_of
     else:
+        # The latest evaluation date in the same grouped query: read separately off the as_of index, a rare
+        # name fragment had the planner walk the whole index down from the latest date (0.4 s at 1M firms).
         qs = _filtered(actor, filters, with_grade=False)
-        for region, grade, n in qs.values_list(f"{level}_id", "grade").annotate(n=Count("pk")).order_by():
+        grouped = (
+            qs.values_list(f"{level}_id", "grade").annotate(n=Count("pk"), latest=Max("as_of")).order_by()
+        )
+        for region, grade, n, as_of in grouped:
             counts.setdefault(region, {g: 0 for g in Grade.values})[grade] = n
             by_grade[grade] += n
-        if counts:  # off the as_of index: the first row in scope from the latest date down
-            latest = qs.order_by("-as_of").values_list("as_of", flat=True).first()
+            if as_of and (latest is None or as_of > latest):
+                latest = as_of
     from gaoqi.regions.models import Region
 
     regions = {r.code: r for r in Region.objects.filter(code__in=counts)}
