@@ -139,6 +139,7 @@ class LedgerTally(models.Model):
     city = models.CharField(max_length=6)
     county = models.CharField(max_length=6)
     grade = models.CharField(max_length=1)
+    tech_field = models.CharField(max_length=4, blank=True)  # the entries' field code, "" for none
     list = models.CharField(max_length=16)  # "all" or a key of LISTS
     n = models.PositiveIntegerField()
     as_of = models.DateField(null=True)  # the latest evaluation date among the counted entries
@@ -148,5 +149,7 @@ class LedgerTally(models.Model):
     class Meta:
         verbose_name = _("台账汇总")
         constraints = [
-            models.UniqueConstraint(fields=["list", "county", "grade"], name="ledger_tally_once"),
+            models.UniqueConstraint(
+                fields=["list", "county", "grade", "tech_field"], name="ledger_tally_once"
+            ),
         ]

@@ -28,7 +28,7 @@ def refresh() -> int:
         for key, condition in {"all": Q(), **LISTS}.items():
             grouped = (
                 LedgerEntry.objects.filter(condition)
-                .values("city_id", "county_id", "grade")
+                .values("city_id", "county_id", "grade", "tech_field_id")
                 .annotate(n=Count("pk"), as_of=Max("as_of"))
                 .order_by()
             )
@@ -37,6 +37,7 @@ def refresh() -> int:
                     city=r["city_id"],
                     county=r["county_id"],
                     grade=r["grade"],
+                    tech_field=r["tech_field_id"] or "",
                     list=key,
                     n=r["n"],
                     as_of=r["as_of"],
@@ -60,11 +61,11 @@ def current() -> bool:
 
 def rows_for(*, actor, filters) -> list | None:
     """The tally rows the summary of `filters` adds up, scoped like the ledger (`regional_q` by city and
-    county), or None when the filters need the entries themselves (a field, a zone, a name) or the tally
-    is not current."""
+    county), or None when the filters need the entries themselves (a zone, a name) or the tally is not
+    current. A top-level tech field sums its sub-fields' rows (codes extend their field's code)."""
     from gaoqi.accounts.models import Role
 
-    if filters.tech_field or filters.hitech_zone or filters.q or not current():
+    if filters.hitech_zone or filters.q or not current():
         return None
     qs = LedgerTally.objects.filter(list=filters.list if filters.list else "all")
     role, code = actor.role, actor.region_id
@@ -76,6 +77,9 @@ def rows_for(*, actor, filters) -> list | None:
         qs = qs.filter(county=code)
     else:
         return None
+    if filters.tech_field:
+        field = filters.tech_field
+        qs = qs.filter(tech_field__startswith=field) if len(field) == 2 else qs.filter(tech_field=field)
     if filters.city:
         qs = qs.filter(city=filters.city)
     if filters.county:

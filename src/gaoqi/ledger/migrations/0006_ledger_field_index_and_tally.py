@@ -19,6 +19,7 @@ class Migration(migrations.Migration):
                 ('city', models.CharField(max_length=6)),
                 ('county', models.CharField(max_length=6)),
                 ('grade', models.CharField(max_length=1)),
+                ('tech_field', models.CharField(blank=True, max_length=4)),
                 ('list', models.CharField(max_length=16)),
                 ('n', models.PositiveIntegerField()),
                 ('as_of', models.DateField(null=True)),
@@ -39,6 +40,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='ledgertally',
-            constraint=models.UniqueConstraint(fields=('list', 'county', 'grade'), name='ledger_tally_once'),
+            constraint=models.UniqueConstraint(fields=('list', 'county', 'grade', 'tech_field'), name='ledger_tally_once'),
         ),
     ]
