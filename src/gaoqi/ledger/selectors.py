@@ -120,14 +120,13 @@ def ledger_summary(*, actor, filters: LedgerFilter) -> Summary:
     by_grade = {g: 0 for g in Grade.values}
     counts: dict[str, dict[str, int]] = {}
     latest = None
-    stored = tally.rows_for(actor=actor, filters=filters)
+    stored = tally.rows_for(actor=actor, filters=filters, level=level)
     if stored is not None:  # the materialised counts (ledger.tally), current with the ledger
-        for row in stored:
-            region = getattr(row, level)
-            counts.setdefault(region, {g: 0 for g in Grade.values})[row.grade] += row.n
-            by_grade[row.grade] += row.n
-            if row.as_of and (latest is None or row.as_of > latest):
-                latest = row.as_of
+        for region, grade, n, as_of in stored:
+            counts.setdefault(region, {g: 0 for g in Grade.values})[grade] += n
+            by_grade[grade] += n
+            if as_of and (latest is None or as_of > latest):
+                latest = as_of
     else:
         # The latest evaluation date in the same grouped query: read separately off the as_of index, a rare
         # name fragment had the planner walk the whole index down from the latest date (0.4 s at 1M firms).

@@ -13,7 +13,7 @@ refresh.)
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
 from gaoqi.ledger.models import LISTS, Grade, LedgerEntry, LedgerTally
@@ -59,10 +59,11 @@ def current() -> bool:
     return stamp == LedgerEntry.objects.aggregate(m=Max("updated_at"))["m"]
 
 
-def rows_for(*, actor, filters) -> list | None:
+def rows_for(*, actor, filters, level: str = "county") -> list[tuple] | None:
     """The tally rows the summary of `filters` adds up, scoped like the ledger (`regional_q` by city and
     county), or None when the filters need the entries themselves (a zone, a name) or the tally is not
-    current. A top-level tech field sums its sub-fields' rows (codes extend their field's code)."""
+    current. A top-level tech field sums its sub-fields' rows (codes extend their field's code).
+    Summed in the database by `level` ("city" or "county") and tier: [(region, grade, n, latest as_of)]."""
     from gaoqi.accounts.models import Role
 
     if filters.hitech_zone or filters.q or not current():
@@ -84,7 +85,7 @@ def rows_for(*, actor, filters) -> list | None:
         qs = qs.filter(city=filters.city)
     if filters.county:
         qs = qs.filter(county=filters.county)
-    return list(qs)
+    return list(qs.values_list(level, "grade").annotate(total=Sum("n"), latest=Max("as_of")).order_by())
 
 
 __all__ = ["Grade", "current", "refresh", "rows_for"]
