@@ -16,7 +16,9 @@ from gaoqi.registry.selectors import enterprise_list
 from gaoqi.replica import ReplicaRouter, reading_alias, replica_reads
 from tests import factories
 
-pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
+pytestmark = pytest.mark.django_db(
+    transaction=True, serialized_rollback=True, databases=["default", "replica"]
+)
 WRITES = ("INSERT", "UPDATE", "DELETE")
 
 
