@@ -107,7 +107,9 @@ def _measure_here() -> None:
     today = timezone.localdate()
     firms = Enterprise.objects.count()
     htes = Enterprise.objects.filter(hte_valid_until__gte=today).count()
-    print(f"  {firms:,} firms, {htes:,} valid HTEs, {Certificate.objects.count():,} certificates; {load_line()}")
+    print(
+        f"  {firms:,} firms, {htes:,} valid HTEs, {Certificate.objects.count():,} certificates; {load_line()}"
+    )
     users = {}
     for role, region in (
         ("province_officer", "320000"),

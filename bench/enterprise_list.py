@@ -159,7 +159,9 @@ def _rare_fragment() -> str:
     from gaoqi.registry.models import Enterprise
     from gaoqi.registry.name_search import name_contains_q
 
-    for name in Enterprise.objects.filter(county_id="320583").order_by("id").values_list("name", flat=True)[:200]:
+    for name in (
+        Enterprise.objects.filter(county_id="320583").order_by("id").values_list("name", flat=True)[:200]
+    ):
         for i in range(2, len(name) - 5):
             fragment = name[i : i + 2]
             if Enterprise.objects.filter(name_contains_q(fragment)).order_by()[:6].count() <= 5:
