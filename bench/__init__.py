@@ -59,6 +59,19 @@ def temporary_postgres(label: str) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def existing_database() -> str | None:
+    """BENCH_DATABASE_URL: measure the pages against this already loaded database (e.g. a 4M-firm province
+    from `gaoqi demo-data`) instead of loading a temporary one. The page benchmarks then write nothing but
+    their bench-* users (and, for the dashboard, the KPI snapshots a nightly job would write)."""
+    return os.environ.get("BENCH_DATABASE_URL") or None
+
+
+def load_line() -> str:
+    """The machine's load, printed beside the figures (a shared machine's figures depend on it)."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} CPUs"
+
+
 OUT = Path(__file__).parent / "out"
 # The previous engine: the last commit before the rebuild (290531c "policy engine, second edition").
 OLD_REV = os.environ.get("BENCH_OLD_REV", "41a1d9cdc92edc4e603b122fde0f84ab84e3b4a6")

@@ -5,7 +5,8 @@ Each case is GET /enterprises/?… through django.test.Client, logged in as a ci
 province officer: median and p95 of REPEAT requests (target median ≤ 50 ms, p95 ≤ 150 ms). For a case
 over target, the SQL of its request and the database's plan (EXPLAIN) are printed.
 
-`python -m bench enterprise_list`; BENCH_LIST_N=<n> changes the number of firms.
+`python -m bench enterprise_list`; BENCH_LIST_N=<n> changes the number of firms; BENCH_DATABASE_URL=<url>
+measures an existing database instead (nothing loaded, nothing dropped).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import gaoqi, postgres_up, temporary_postgres
+from bench import existing_database, gaoqi, load_line, postgres_up, temporary_postgres
 
 ROOT = Path(__file__).resolve().parents[1]
 REPEAT = 30
@@ -32,6 +33,12 @@ CASES = (
     ("status=candidate", {"status": "candidate"}),
     ("name fragment 智能", {"q": "智能"}),
     ("name fragment 恒瑞 (rarer)", {"q": "恒瑞"}),
+    ("rare 2-char fragment from the data", {"q": "@rare"}),
+    ("2-char fragment in no name", {"q": "鼋蠡"}),
+    ("1-char fragment 蠡 (rare)", {"q": "蠡"}),
+    ("1-char fragment 智 (common)", {"q": "智"}),
+    ("county + rare fragment", {"county": "@county", "q": "@rare"}),
+    ("tech field 80 + fragment 智能", {"tech_field": "80", "q": "智能"}),
     ("credit-code prefix", {"q": "@prefix"}),
     ("deep page 400", {"page": "400"}),
 )
@@ -66,6 +73,11 @@ def _measure(env: dict) -> None:
 def run() -> None:
     n = int(os.environ.get("BENCH_LIST_N", "300000"))
     base = {**os.environ, "GAOQI_DEBUG": "0", "GAOQI_LOG_LEVEL": "ERROR"}
+    if url := existing_database():
+        print(f"existing database {url}", flush=True)
+        with tempfile.TemporaryDirectory(prefix="gaoqi-bench-list-") as tmp:
+            _measure({**base, "DATABASE_URL": url, "GAOQI_VAR_DIR": tmp})
+        return
     with tempfile.TemporaryDirectory(prefix="gaoqi-bench-list-") as tmp:
         print(f"SQLite ({n:,} firms)", flush=True)
         env = {**base, "DATABASE_URL": f"sqlite:///{tmp}/list.sqlite3", "GAOQI_VAR_DIR": tmp}
@@ -106,6 +118,8 @@ def _measure_here() -> None:
     from gaoqi.registry.models import Enterprise
 
     prefix = Enterprise.objects.filter(county_id="320583").values_list("credit_code", flat=True).first()[:10]
+    rare = _rare_fragment()
+    print(f"  {Enterprise.objects.count():,} firms; rare fragment {rare!r}; {load_line()}", flush=True)
     for label, role, region, county in ACTORS:
         user, _ = User.objects.get_or_create(
             username=f"bench-{role}", defaults={"role": role, "region_id": region}
@@ -114,7 +128,9 @@ def _measure_here() -> None:
         client.force_login(user)
         print(f"  {label}:")
         for case, params in CASES:
-            params = {k: {"@county": county, "@prefix": prefix}.get(v, v) for k, v in params.items()}
+            params = {
+                k: {"@county": county, "@prefix": prefix, "@rare": rare}.get(v, v) for k, v in params.items()
+            }
             times = []
             for _ in range(REPEAT + 2):
                 start = time.perf_counter()
@@ -135,6 +151,22 @@ def _measure_here() -> None:
                         print(f"      {q['time']}s  {q['sql'][:300]}")
                         for line in _explain(q["sql"]):
                             print(f"        {line}")
+
+
+def _rare_fragment() -> str:
+    """Two characters from the middle of a firm's name (the county of the city officer's) that few names hold:
+    the search a rare fragment makes, which read every name before the gram index."""
+    from gaoqi.registry.models import Enterprise
+    from gaoqi.registry.name_search import name_contains_q
+
+    for name in (
+        Enterprise.objects.filter(county_id="320583").order_by("id").values_list("name", flat=True)[:200]
+    ):
+        for i in range(2, len(name) - 5):
+            fragment = name[i : i + 2]
+            if Enterprise.objects.filter(name_contains_q(fragment)).order_by()[:6].count() <= 5:
+                return fragment
+    return "恒瑞"
 
 
 if __name__ == "__main__":

@@ -126,6 +126,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
+# A read replica (docs/SCALING.md): read-only pages and exports that opt in (gaoqi.replica.replica_reads) read
+# from it, outside transactions and before any write of the request; writes always go to "default". In a
+# test run the replica is a mirror of the test database (no second test database on the replica's server).
+GAOQI_REPLICA_URL = os.environ.get("GAOQI_REPLICA_URL", "").strip()
+GAOQI_READ_REPLICA = "replica" if GAOQI_REPLICA_URL else None
+if GAOQI_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        GAOQI_REPLICA_URL, conn_max_age=int(os.environ.get("GAOQI_CONN_MAX_AGE", "0"))
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["gaoqi.replica.ReplicaRouter"]
+
 # Background jobs (gaoqi.jobs): Django's Tasks API (the django-tasks backport until Django 6) with the
 # database backend, so the embedded SQLite demo and PostgreSQL need no broker; `gaoqi jobs worker` runs
 # them. GAOQI_TASKS_BACKEND=immediate runs each job inside the process that starts it (no worker).

@@ -107,6 +107,11 @@ class LedgerEntry(models.Model):
             models.Index(fields=["county", "name_pinyin", "enterprise"], name="ledger_county_name"),
             models.Index(fields=["name_pinyin", "enterprise"], name="ledger_name"),
             models.Index(fields=["as_of"], name="ledger_as_of"),
+            # A tech-field filter: its rows off an index (the summary's counts by region and tier read it
+            # alone; the page walks the name order and checks the field).
+            models.Index(fields=["tech_field", "city", "county", "grade"], name="ledger_field_region_grade"),
+            # The tally's freshness test (ledger.tally): the latest write, off an index.
+            models.Index(fields=["updated_at"], name="ledger_updated_at"),
             # The summary's counts (by city or county and tier) off an index, for the whole ledger and for
             # each list (partial indexes: the rows of the list only).
             models.Index(fields=["city", "county", "grade"], name="ledger_region_grade"),
@@ -122,5 +127,29 @@ class LedgerEntry(models.Model):
                         fields=["name_pinyin", "enterprise"], condition=condition, name=f"ledger_{name}_name"
                     ),
                 )
+            ),
+        ]
+
+
+class LedgerTally(models.Model):
+    """The ledger's counts by city, county, tier and list (ledger.tally): what the summary above the ledger
+    page shows for a region, without counting a province's entries per page view. Derived data, rebuilt by
+    `tally.refresh()` after a re-evaluation; `source_updated_at` is the latest entry write it has seen."""
+
+    city = models.CharField(max_length=6)
+    county = models.CharField(max_length=6)
+    grade = models.CharField(max_length=1)
+    tech_field = models.CharField(max_length=4, blank=True)  # the entries' field code, "" for none
+    list = models.CharField(max_length=16)  # "all" or a key of LISTS
+    n = models.PositiveIntegerField()
+    as_of = models.DateField(null=True)  # the latest evaluation date among the counted entries
+    source_updated_at = models.DateTimeField(null=True)
+    built_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("台账汇总")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["list", "county", "grade", "tech_field"], name="ledger_tally_once"
             ),
         ]

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 
 from gaoqi.accounts.models import Role
 from gaoqi.accounts.scope import regional_q
 from gaoqi.ledger.models import LISTS as LEDGER_LISTS
 from gaoqi.ledger.models import Grade, LedgerEntry
-from gaoqi.registry.selectors import ZONE_ANY, ZONE_NONE
+from gaoqi.registry.name_search import name_contains_q
+from gaoqi.registry.selectors import ZONE_ANY, ZONE_NONE, tech_field_q
+
+CREDIT_CODE_CHARS = re.compile(r"[0-9A-Z]+")
 
 LISTS = {"all": Q(), **LEDGER_LISTS}
 PER_PAGE = 50
@@ -41,11 +45,7 @@ def _filtered(actor, f: LedgerFilter, *, with_grade: bool = True) -> QuerySet:
     if f.county:
         qs = qs.filter(county_id=f.county)
     if f.tech_field:
-        qs = (
-            qs.filter(tech_field__code__startswith=f.tech_field)
-            if len(f.tech_field) == 2
-            else qs.filter(tech_field_id=f.tech_field)
-        )
+        qs = qs.filter(tech_field_q(f.tech_field))
     if f.hitech_zone == ZONE_ANY:
         qs = qs.filter(in_hitech_zone=True)
     elif f.hitech_zone == ZONE_NONE:
@@ -53,7 +53,15 @@ def _filtered(actor, f: LedgerFilter, *, with_grade: bool = True) -> QuerySet:
     elif f.hitech_zone:
         qs = qs.filter(hitech_zone_id=f.hitech_zone)
     if f.q:
-        qs = qs.filter(Q(enterprise__name__contains=f.q) | Q(enterprise__credit_code__startswith=f.q.upper()))
+        # The name through the gram index (registry.name_search); a credit-code prefix only when the term
+        # could be one (a Chinese fragment cannot: no join to test it).
+        by_name = name_contains_q(f.q, prefix="enterprise__")
+        code = f.q.upper()
+        qs = qs.filter(
+            by_name | Q(enterprise__credit_code__startswith=code)
+            if CREDIT_CODE_CHARS.fullmatch(code)
+            else by_name
+        )
     if with_grade and f.grade:
         qs = qs.filter(grade=f.grade)
     return qs
@@ -106,16 +114,31 @@ class Summary:
 def ledger_summary(*, actor, filters: LedgerFilter) -> Summary:
     """Counts by tier for the filtered set (whatever the tier filter), and per child region (cities for the
     province, counties for a city): one grouped query."""
-    qs = _filtered(actor, filters, with_grade=False)
+    from gaoqi.ledger import tally
+
     level = "city" if actor.role == Role.PROVINCE_OFFICER and not filters.city else "county"
     by_grade = {g: 0 for g in Grade.values}
     counts: dict[str, dict[str, int]] = {}
     latest = None
-    for region, grade, n in qs.values_list(f"{level}_id", "grade").annotate(n=Count("pk")).order_by():
-        counts.setdefault(region, {g: 0 for g in Grade.values})[grade] = n
-        by_grade[grade] += n
-    if counts:  # off the as_of index: the first row in scope from the latest date down
-        latest = qs.order_by("-as_of").values_list("as_of", flat=True).first()
+    stored = tally.rows_for(actor=actor, filters=filters, level=level)
+    if stored is not None:  # the materialised counts (ledger.tally), current with the ledger
+        for region, grade, n, as_of in stored:
+            counts.setdefault(region, {g: 0 for g in Grade.values})[grade] += n
+            by_grade[grade] += n
+            if as_of and (latest is None or as_of > latest):
+                latest = as_of
+    else:
+        # The latest evaluation date in the same grouped query: read separately off the as_of index, a rare
+        # name fragment had the planner walk the whole index down from the latest date (0.4 s at 1M firms).
+        qs = _filtered(actor, filters, with_grade=False)
+        grouped = (
+            qs.values_list(f"{level}_id", "grade").annotate(n=Count("pk"), latest=Max("as_of")).order_by()
+        )
+        for region, grade, n, as_of in grouped:
+            counts.setdefault(region, {g: 0 for g in Grade.values})[grade] = n
+            by_grade[grade] += n
+            if as_of and (latest is None or as_of > latest):
+                latest = as_of
     from gaoqi.regions.models import Region
 
     regions = {r.code: r for r in Region.objects.filter(code__in=counts)}

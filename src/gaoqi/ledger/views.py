@@ -20,6 +20,7 @@ from gaoqi.ledger.export import export_ledger
 from gaoqi.ledger.gaps import reserve_advice
 from gaoqi.ledger.models import Grade
 from gaoqi.registry import selectors as registry_selectors
+from gaoqi.replica import reads_from_replica
 from gaoqi.web import selectors as web_selectors
 
 
@@ -51,6 +52,7 @@ def _officer(request) -> None:
 
 
 @login_required
+@reads_from_replica
 def ledger(request):
     _officer(request)
     options = web_selectors.filter_options(actor=request.user)
@@ -100,6 +102,7 @@ def ledger_advice(request):
 
 
 @login_required
+@reads_from_replica
 def ledger_export(request):
     _officer(request)
     filters, problems = _filters(request)

@@ -129,6 +129,25 @@ KPIS = (
 KPI_BY_CODE = {k.code: k for k in KPIS}
 # Besides the KPIs a snapshot keeps the figures of the funnel and the target progress bars.
 EXTRA_MEASURES = ("new_hte", "tech_sme", "ledger")
+# And the home page's key figures of the registry (firms by today's certificate status; gaoqi.web.selectors).
+REGISTRY_MEASURES = ("total", "hte", "tech_sme", "candidate", "hte_in_zone")
+
+
+def registry_counts(region, as_of: date) -> dict[str, dict[str, int]]:
+    """{county code: {measure: n}} of REGISTRY_MEASURES for the firms of `region` on `as_of`: one grouped
+    query (the same counts the home page computes live for a small register)."""
+    from gaoqi.registry.selectors import status_counts
+
+    rows = (
+        Enterprise.objects.filter(region_q(region))
+        .values("county_id")
+        .annotate(
+            **status_counts(as_of),
+            hte_in_zone=Count("pk", filter=Q(hte_valid_until__gte=as_of, in_hitech_zone=True)),
+        )
+        .order_by()
+    )
+    return {r["county_id"]: {m: r[m] for m in REGISTRY_MEASURES} for r in rows}
 
 
 @dataclass

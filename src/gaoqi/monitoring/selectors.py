@@ -167,7 +167,11 @@ def trend(
     """The region's KPIs month by month (the latest `months` snapshots), oldest first. One query for the
     snapshots, then statistics and targets once per calendar year covered (at most two for 12 months)."""
     region = region or region_for(actor, region_code)
-    rows = list(KpiSnapshot.objects.filter(region=region).order_by("-month")[: months * 16])
+    rows = list(
+        KpiSnapshot.objects.filter(region=region)
+        .exclude(kpi__startswith="registry_")
+        .order_by("-month")[: months * 16]
+    )
     by_month: dict[date, list] = {}
     for r in rows:
         by_month.setdefault(r.month, []).append(r)

@@ -52,6 +52,20 @@ def _rows(region_code: str, c: kpis.Counts, stats: dict) -> list[tuple[str, Deci
     return rows
 
 
+def _rolled_up(
+    by_county: dict[str, dict[str, int]], county_city: dict[str, str]
+) -> dict[str, dict[str, int]]:
+    """County counts summed to every county, city and the province."""
+    out: dict[str, dict[str, int]] = {}
+    for county, counts in by_county.items():
+        city = county_city.get(county, county[:4] + "00")
+        for code in {county, city, county[:2] + "0000"}:
+            target = out.setdefault(code, {})
+            for m, n in counts.items():
+                target[m] = target.get(m, 0) + n
+    return out
+
+
 def snapshot_month(*, month: date, actor=None, province_code: str = "320000", progress=None) -> dict:
     """Compute the KPIs of the province, each city and each county at the month's end and store them (the
     month's earlier snapshot is replaced). One pass of grouped queries over the province; audited."""
@@ -62,6 +76,7 @@ def snapshot_month(*, month: date, actor=None, province_code: str = "320000", pr
     cells = kpis.compute_cells(province, as_of)
     counts = kpis.rollup(cells, county_city_map(province))
     regions = list(Region.objects.filter(province_code=province.code))
+    registry = _rolled_up(kpis.registry_counts(province, as_of), county_city_map(province))
     stats = statistics_for([r.code for r in regions], as_of.year - 1)
     if progress:
         progress(1, 3, _("正在写入快照"))
@@ -72,6 +87,18 @@ def snapshot_month(*, month: date, actor=None, province_code: str = "320000", pr
         )
         for r in regions
         for code, num, den in _rows(r.code, counts.get(r.code, kpis.Counts()), stats.get(r.code, {}))
+    ]
+    snapshots += [
+        KpiSnapshot(
+            month=month,
+            as_of=as_of,
+            region=r,
+            kpi=f"registry_{m}",
+            numerator=Decimal(registry.get(r.code, {}).get(m, 0)),
+            computed_at=now,
+        )
+        for r in regions
+        for m in kpis.REGISTRY_MEASURES
     ]
     with transaction.atomic():
         replaced = KpiSnapshot.objects.filter(month=month, region__province_code=province.code).delete()[0]

@@ -25,6 +25,7 @@ from gaoqi.monitoring import selectors
 from gaoqi.monitoring.bulletins import bulletin_file, parse_period
 from gaoqi.monitoring.kpis import KPI_BY_CODE, KPIS
 from gaoqi.monitoring.models import BulletinFormat
+from gaoqi.replica import reads_from_replica
 from gaoqi.web.decorators import officer_page
 
 
@@ -49,6 +50,7 @@ def parents(user, region) -> list:
 
 
 @officer_page
+@reads_from_replica
 def dashboard(request):
     data = dash.dashboard_data(actor=request.user, region_code=request.GET.get("region"))
     context = {

@@ -7,6 +7,7 @@ from ninja import Query, Router, Schema
 from gaoqi.accounts.scope import get_enterprise_for_actor
 from gaoqi.registry import selectors
 from gaoqi.registry.models import FACT_FIELDS
+from gaoqi.replica import replica_reads
 
 router = Router(tags=["enterprises"])
 
@@ -110,6 +111,11 @@ def list_enterprises(request, params: Query[ListParams]):
         hitech_zone=params.hitech_zone,
         q=params.q,
     )
+    with replica_reads():  # a read-only list (gaoqi.replica)
+        return _list_page(request, filters, params)
+
+
+def _list_page(request, filters, params):
     page = selectors.enterprise_list(
         actor=request.user,
         filters=filters,

@@ -33,6 +33,7 @@ from gaoqi.registry.models import (
     IpClass,
     certificate_valid_q,
 )
+from gaoqi.registry.name_search import name_contains_q
 
 STATUSES = ("hte", "tech_sme", "candidate")
 # Zone filter values besides a zone code: in any provincial-or-higher zone (the plan's KPI), or in none.
@@ -68,19 +69,27 @@ def _next_prefix(prefix: str) -> str | None:
     return head[:-1] + successor
 
 
+def tech_field_q(code: str) -> Q:
+    """Rows (with a `tech_field` foreign key) in the field `code`; a top-level field (two digits) with its
+    sub-fields. Sub-field codes extend their field's code (801 under 80; a test holds the fixture to it), so a
+    top-level field is the code range [80, 81): an index range on both databases, where the LIKE prefix is
+    none (SQLite's LIKE is case-insensitive, PostgreSQL's needs pattern operators); `startswith` keeps it
+    exact."""
+    if len(code) != 2:
+        return Q(tech_field_id=code)
+    q = Q(tech_field_id__gte=code, tech_field__code__startswith=code)
+    if upper := _next_prefix(code):
+        q &= Q(tech_field_id__lt=upper)
+    return q
+
+
 def _apply_filter(qs, f: EnterpriseFilter, today: date):
     if f.city:
         qs = qs.filter(city_id=f.city)
     if f.county:
         qs = qs.filter(county_id=f.county)
     if f.tech_field:
-        # A top-level field (two digits) matches its sub-fields too.
-        # Sub-field codes extend their field's code (801 under 80; a test holds the fixture to it), so a
-        # top-level field is a prefix test: no join, and the planner keeps walking the name index.
-        if len(f.tech_field) == 2:
-            qs = qs.filter(tech_field__code__startswith=f.tech_field)
-        else:
-            qs = qs.filter(tech_field_id=f.tech_field)
+        qs = qs.filter(tech_field_q(f.tech_field))
     if f.hitech_zone == ZONE_ANY:
         qs = qs.filter(in_hitech_zone=True)
     elif f.hitech_zone == ZONE_NONE:
@@ -102,9 +111,9 @@ def _apply_filter(qs, f: EnterpriseFilter, today: date):
             by_code = Q(credit_code__startswith=prefix, credit_code__gte=prefix)
             if upper := _next_prefix(prefix):
                 by_code &= Q(credit_code__lt=upper)
-            qs = qs.filter(by_code if len(prefix) >= CODE_ONLY_FROM else by_code | Q(name__contains=term))
+            qs = qs.filter(by_code if len(prefix) >= CODE_ONLY_FROM else by_code | name_contains_q(term))
         else:
-            qs = qs.filter(name__contains=term)
+            qs = qs.filter(name_contains_q(term))
     return qs
 
 
@@ -312,6 +321,17 @@ def hitech_zone_list(*, level: str | None = None, city: str | None = None):
     if city:
         qs = qs.filter(city_id=city)
     return qs
+
+
+def status_counts(today: date) -> dict:
+    """Aggregates counting firms by their status on `today` (as the list's status filter reads it)."""
+    return {
+        "total": Count("id"),
+        "hte": Count("id", filter=Q(hte_valid_until__gte=today)),
+        "tech_sme": Count("id", filter=Q(tech_sme_valid_until__gte=today)),
+        # Same meaning as the list's "candidate" filter: neither certificate valid today.
+        "candidate": Count("id", filter=~Q(hte_valid_until__gte=today) & ~Q(tech_sme_valid_until__gte=today)),
+    }
 
 
 def enterprise_status(enterprise, today: date | None = None) -> str:

@@ -18,7 +18,14 @@ from gaoqi.registry.models import (
     AnnualReport,
     TechField,
 )
-from gaoqi.registry.selectors import STATUSES, ZONE_ANY, ZONE_NONE, annual_reports_for, merge_reports
+from gaoqi.registry.selectors import (
+    STATUSES,
+    ZONE_ANY,
+    ZONE_NONE,
+    annual_reports_for,
+    merge_reports,
+    status_counts,
+)
 
 FIELD_KIND = {
     **{f: "money" for f in (*MONEY_FIELDS, *SIGNED_MONEY_FIELDS)},
@@ -29,26 +36,54 @@ FIELD_KIND = {
 KEY_FIELDS = ("employees", "tech_staff", "revenue", "hitech_revenue", "rnd_expense", "ip_class1", "ip_class2")
 
 
-def _status_counts(today) -> dict:
-    return {
-        "total": Count("id"),
-        "hte": Count("id", filter=Q(hte_valid_until__gte=today)),
-        "tech_sme": Count("id", filter=Q(tech_sme_valid_until__gte=today)),
-        # Same meaning as the list's "candidate" filter: neither certificate valid today.
-        "candidate": Count("id", filter=~Q(hte_valid_until__gte=today) & ~Q(tech_sme_valid_until__gte=today)),
-    }
+def _stored(region_codes: list[str], today) -> dict[str, dict] | None:
+    """The key figures of these regions from today's KPI snapshot (`gaoqi kpi-snapshot`, the dashboard's
+    recompute, a nightly job): {region code: figures with "as_of" and "computed_at"}; None when there is none
+    for today (then the figures are counted live: exact, but a count over every firm in scope)."""
+    from gaoqi.monitoring.kpis import REGISTRY_MEASURES
+    from gaoqi.monitoring.models import KpiSnapshot
+
+    rows = list(
+        KpiSnapshot.objects.filter(
+            month=today.replace(day=1),
+            as_of=today,
+            region_id__in=region_codes,
+            kpi__in=[f"registry_{m}" for m in REGISTRY_MEASURES],
+        )
+    )
+    if not rows or region_codes[0] not in {r.region_id for r in rows}:
+        return None
+    out: dict[str, dict] = {}
+    for r in rows:
+        figures = out.setdefault(r.region_id, {m: 0 for m in REGISTRY_MEASURES})
+        figures[r.kpi.removeprefix("registry_")] = int(r.numerator)
+        figures["as_of"], figures["computed_at"] = r.as_of, r.computed_at
+    return out
+
+
+def _with_share(figures: dict) -> dict:
+    figures["hte_zone_share"] = figures["hte_in_zone"] / figures["hte"] if figures["hte"] else None
+    return figures
 
 
 def key_figures(*, actor) -> dict:
     """Firms in the actor's scope, valid HTEs, valid tech SMEs, candidates, and the plan's zone KPI (the share
-    of valid HTEs in provincial-or-higher high-tech zones, target > 50%): one aggregate query."""
+    of valid HTEs in provincial-or-higher high-tech zones, target > 50%). For an officer, from today's KPI
+    snapshot of their region when there is one ("as_of"/"computed_at" say so: a province's 4 million firms are
+    not counted per page view); else one aggregate query."""
     today = timezone.localdate()
+    if getattr(actor, "is_officer", False) and actor.region_id:
+        stored = _stored([actor.region_id], today)
+        if stored:
+            return _with_share(stored[actor.region_id])
     figures = scope_enterprises(actor).aggregate(
-        **_status_counts(today),
+        **status_counts(today),
         hte_in_zone=Count("id", filter=Q(hte_valid_until__gte=today, in_hitech_zone=True)),
     )
-    figures["hte_zone_share"] = figures["hte_in_zone"] / figures["hte"] if figures["hte"] else None
-    return figures
+    return _with_share(figures)
+
+
+SUBREGION_FIELDS = ("total", "hte", "tech_sme", "candidate")
 
 
 @dataclass
@@ -63,21 +98,28 @@ class SubregionRow:
 def subregion_counts(*, actor) -> list[SubregionRow]:
     """The key figures per city (province officers) or per county (city officers); [] below that.
 
-    Every child region is listed, with zeros where no firm is registered. Two queries.
+    Every child region is listed, with zeros where no firm is registered. From today's KPI snapshot when
+    there is one (see key_figures), else two queries.
     """
     region = getattr(actor, "region", None) if getattr(actor, "is_officer", False) else None
     if region is None or region.level == Level.COUNTY:
         return []
+    children = list(Region.objects.filter(parent_id=region.code).order_by("code"))
+    stored = _stored([region.code, *[c.code for c in children]], timezone.localdate())
+    if stored:
+        return [
+            SubregionRow(c, *(stored.get(c.code, {}).get(m, 0) for m in SUBREGION_FIELDS)) for c in children
+        ]
     key = "city_id" if region.level == Level.PROVINCE else "county_id"
     counts = {
         row[key]: row
         for row in scope_enterprises(actor)
         .order_by()
         .values(key)
-        .annotate(**_status_counts(timezone.localdate()))
+        .annotate(**status_counts(timezone.localdate()))
     }
     rows = []
-    for child in Region.objects.filter(parent_id=region.code).order_by("code"):
+    for child in children:
         c = counts.get(child.code, {})
         rows.append(
             SubregionRow(

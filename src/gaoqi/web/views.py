@@ -19,6 +19,7 @@ from gaoqi.coaching import selectors as coaching_selectors
 from gaoqi.errors import NotFound, ValidationFailed
 from gaoqi.registry import selectors
 from gaoqi.registry.evaluation import evaluate_enterprise
+from gaoqi.replica import reads_from_replica
 from gaoqi.web import evaluation as web_evaluation
 from gaoqi.web import selectors as web_selectors
 from gaoqi.web.forms import ServiceRecordForm
@@ -52,6 +53,7 @@ def _render(request, template: str, partial_template: str, context: dict):
 
 
 @login_required
+@reads_from_replica
 def home(request):
     actor = request.user
     context = {}
@@ -66,6 +68,7 @@ def home(request):
 
 
 @login_required
+@reads_from_replica
 def enterprise_list(request):
     """The list. A filter outside the user's reach or unknown, or a page number out of range, is said plainly
     above an unfiltered first page (status 400; 200 for htmx, which swaps only successful responses)."""

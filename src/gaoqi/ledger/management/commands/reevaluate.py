@@ -40,6 +40,9 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         finally:
             bar.close()
+        from gaoqi.ledger import tally
+
+        tally.refresh()  # the ledger summary's materialised counts
         grades = "，".join(f"{g} {n}" for g, n in result.by_grade.items())
         self.stdout.write(
             f"{result.as_of}：{result.firms} 家企业、{result.snapshots} 条评价快照（{time.perf_counter() - started:.1f}s）；"

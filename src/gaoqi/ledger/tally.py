@@ -1,0 +1,91 @@
+"""The ledger summary's counts, materialised: one row per county, tier and list (`LedgerTally`).
+
+The summary above the ledger page counts the entries in scope by region and tier. Counted per page view that
+is a scan of every entry of a province (387 ms at 1,000,000 firms on PostgreSQL, measured). `refresh()`
+counts once, after a re-evaluation (`gaoqi reevaluate` calls it; the re-evaluation job should too), and
+`summary()` answers from those rows whenever the page's filters are only regions, a tier or a list. The rows
+are used only while they are current: `source_updated_at` must equal the latest write of an entry (an
+indexed max), so a re-evaluation not followed by a refresh falls back to counting live, never to stale
+figures. (An entry removed with its firm leaves the max unchanged: the tally counts it until the next
+refresh.)
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Count, Max, Q, Sum
+from django.utils import timezone
+
+from gaoqi.ledger.models import LISTS, Grade, LedgerEntry, LedgerTally
+
+
+def refresh() -> int:
+    """Rebuild the tally from the ledger (a few grouped queries); the number of rows written."""
+    now = timezone.now()
+    with transaction.atomic():
+        latest = LedgerEntry.objects.aggregate(m=Max("updated_at"))["m"]
+        rows = []
+        for key, condition in {"all": Q(), **LISTS}.items():
+            grouped = (
+                LedgerEntry.objects.filter(condition)
+                .values("city_id", "county_id", "grade", "tech_field_id")
+                .annotate(n=Count("pk"), as_of=Max("as_of"))
+                .order_by()
+            )
+            rows += [
+                LedgerTally(
+                    city=r["city_id"],
+                    county=r["county_id"],
+                    grade=r["grade"],
+                    tech_field=r["tech_field_id"] or "",
+                    list=key,
+                    n=r["n"],
+                    as_of=r["as_of"],
+                    source_updated_at=latest,
+                    built_at=now,
+                )
+                for r in grouped
+            ]
+        LedgerTally.objects.all().delete()
+        LedgerTally.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)
+
+
+def current() -> bool:
+    """Whether the tally reflects the ledger's latest write (and exists)."""
+    stamp = LedgerTally.objects.values_list("source_updated_at", flat=True).first()
+    if stamp is None:
+        return False
+    return stamp == LedgerEntry.objects.aggregate(m=Max("updated_at"))["m"]
+
+
+def rows_for(*, actor, filters, level: str = "county") -> list[tuple] | None:
+    """The tally rows the summary of `filters` adds up, scoped like the ledger (`regional_q` by city and
+    county), or None when the filters need the entries themselves (a zone, a name) or the tally is not
+    current. A top-level tech field sums its sub-fields' rows (codes extend their field's code).
+    Summed in the database by `level` ("city" or "county") and tier: [(region, grade, n, latest as_of)]."""
+    from gaoqi.accounts.models import Role
+
+    if filters.hitech_zone or filters.q or not current():
+        return None
+    qs = LedgerTally.objects.filter(list=filters.list if filters.list else "all")
+    role, code = actor.role, actor.region_id
+    if role == Role.PROVINCE_OFFICER:
+        qs = qs.filter(city__startswith=code[:2])
+    elif role == Role.CITY_OFFICER:
+        qs = qs.filter(city=code)
+    elif role == Role.COUNTY_OFFICER:
+        qs = qs.filter(county=code)
+    else:
+        return None
+    if filters.tech_field:
+        field = filters.tech_field
+        qs = qs.filter(tech_field__startswith=field) if len(field) == 2 else qs.filter(tech_field=field)
+    if filters.city:
+        qs = qs.filter(city=filters.city)
+    if filters.county:
+        qs = qs.filter(county=filters.county)
+    return list(qs.values_list(level, "grade").annotate(total=Sum("n"), latest=Max("as_of")).order_by())
+
+
+__all__ = ["Grade", "current", "refresh", "rows_for"]

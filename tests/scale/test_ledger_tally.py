@@ -1,0 +1,86 @@
+"""The ledger summary from its materialised counts (ledger.tally): the same figures as counting the entries,
+used only while current with the ledger, never for filters the tally does not hold."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from django.db.models import F
+
+from gaoqi.accounts.models import Role
+from gaoqi.demo.generator import generate
+from gaoqi.demo.loader import load
+from gaoqi.ledger import tally
+from gaoqi.ledger.models import LedgerEntry
+from gaoqi.ledger.selectors import LedgerFilter, ledger_summary
+from gaoqi.ledger.services import reevaluate
+from tests import factories
+
+AS_OF = date(2025, 6, 30)
+
+
+@pytest.fixture
+def ledger(db):
+    load(generate(300, 5, AS_OF), progress=False)
+    reevaluate(as_of=AS_OF)
+    return {
+        "province": factories.province_admin(),
+        "suzhou": factories.officer(Role.CITY_OFFICER, "320500"),
+        "kunshan": factories.officer(Role.COUNTY_OFFICER, "320583"),
+    }
+
+
+def _live(actor, filters):
+    """The summary counted from the entries (the tally made stale on purpose is not used)."""
+    return ledger_summary(actor=actor, filters=filters)
+
+
+def _shape(s):
+    return (s.by_grade, [(r["region"].code, r["counts"], r["total"]) for r in s.rows], s.total, s.as_of)
+
+
+FILTERS = (
+    LedgerFilter(),
+    LedgerFilter(list="sme_due"),
+    LedgerFilter(list="hte_reserve"),
+    LedgerFilter(city="320500"),
+    LedgerFilter(county="320583", list="sme_due"),
+    LedgerFilter(grade="B"),
+    LedgerFilter(tech_field="80"),
+    LedgerFilter(tech_field="801", list="hte_reserve"),
+)
+
+
+def test_tally_summary_equals_the_live_one(ledger, django_assert_max_num_queries):
+    live = {(who, f): _shape(_live(a, f)) for who, a in ledger.items() for f in FILTERS}
+    assert not tally.current()
+    tally.refresh()
+    assert tally.current()
+    for (who, f), expected in live.items():
+        assert tally.rows_for(actor=ledger[who], filters=f) is not None
+        with django_assert_max_num_queries(4):  # tally rows, freshness stamp and max, regions
+            assert _shape(ledger_summary(actor=ledger[who], filters=f)) == expected, (who, f)
+
+
+def test_a_write_after_the_refresh_makes_it_count_live_again(ledger):
+    tally.refresh()
+    entry = LedgerEntry.objects.filter(grade="E").first() or LedgerEntry.objects.first()
+    LedgerEntry.objects.filter(pk=entry.pk).update(
+        grade="A", updated_at=F("updated_at") + timedelta(seconds=1)
+    )
+    assert not tally.current()
+    assert tally.rows_for(actor=ledger["province"], filters=LedgerFilter()) is None
+    summary = ledger_summary(actor=ledger["province"], filters=LedgerFilter())
+    assert summary.by_grade["A"] == LedgerEntry.objects.filter(grade="A").count()
+    tally.refresh()
+    assert (
+        _shape(ledger_summary(actor=ledger["province"], filters=LedgerFilter()))[0]["A"]
+        == summary.by_grade["A"]
+    )
+
+
+def test_filters_the_tally_does_not_hold_count_live(ledger):
+    tally.refresh()
+    for f in (LedgerFilter(hitech_zone="any"), LedgerFilter(q="科技")):
+        assert tally.rows_for(actor=ledger["province"], filters=f) is None
