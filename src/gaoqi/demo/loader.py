@@ -371,11 +371,11 @@ def load(
         tax, sci = sources
         counts = {tax.pk: 0, sci.pk: 0}
         plan = _Plan(base, n, tax, sci, now, facts, ip_items == "all" and facts, _Known.read(), today)
+        firms_done = 0
         for part in _prefetch(plan.frames(ds) for ds in parts):
             if others and Enterprise.objects.filter(credit_code__in=part.codes).exists():
                 raise DemoDataError("生成的信用代码与库中已有企业重复，请换一个 --seed")
-            step = part.n / len(part.tables)
-            for model, frame in part.tables:
+            for k, (model, frame) in enumerate(part.tables, start=1):
                 written = writer.insert(model, frame)
                 if model is Enterprise:
                     result.enterprises += written
@@ -385,9 +385,9 @@ def load(
                     result.certificates += written
                 else:
                     result.ip_items += written
-                writer.bar.update(step)
+                writer.bar.update(firms_done + part.n * k // len(part.tables) - writer.bar.n)
+            firms_done += part.n
             del part
-        writer.bar.n = n
         if restore:
             writer.bar.set_postfix_str(f"{writer.rows:,} 行；建立索引", refresh=True)
             _indexes_on(restore)
