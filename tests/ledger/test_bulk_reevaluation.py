@@ -16,7 +16,6 @@ from django.db import connection
 from gaoqi.audit.models import AuditEvent
 from gaoqi.demo.generator import generate
 from gaoqi.demo.loader import load
-from gaoqi.jobs.models import Job
 from gaoqi.jobs.services import start_job
 from gaoqi.jobs.testing import run_queued_jobs
 from gaoqi.ledger.facts import facts_table
@@ -28,7 +27,9 @@ from tests import factories
 
 AS_OF = date(2025, 6, 30)
 N = 150
-POSTGRES_ONLY = "the bulk re-evaluation path uses PostgreSQL's COPY and ON CONFLICT: set DATABASE_URL=postgres://…"
+POSTGRES_ONLY = (
+    "the bulk re-evaluation path uses PostgreSQL's COPY and ON CONFLICT: set DATABASE_URL=postgres://…"
+)
 
 
 @pytest.fixture
@@ -85,7 +86,9 @@ def test_copy_frame_reads_what_the_row_reader_reads(postgres):
 
 
 def test_bulk_facts_equal_the_row_facts(loaded):
-    assert facts_table(AS_OF, bulk=True).sort("enterprise_id").equals(facts_table(AS_OF).sort("enterprise_id"))
+    assert (
+        facts_table(AS_OF, bulk=True).sort("enterprise_id").equals(facts_table(AS_OF).sort("enterprise_id"))
+    )
 
 
 def test_the_bulk_path_stores_the_same_rows_as_the_row_path(loaded):

@@ -64,7 +64,9 @@ class Dataset:
     yearly: dict[str, np.ndarray] = field(default_factory=dict)  # (n, 3) int64 arrays; valid where `active`
     active: np.ndarray | None = None  # (n, 3) bool: the firm existed in that accounting year
     sci_revenue: np.ndarray | None = None  # (n, 3) int64, -1 where the 科技 source reports no revenue
-    key: tuple[int, ...] = ()  # the random key: (seed, n) for a whole set, (seed, total, tag, index) for a part
+    key: tuple[
+        int, ...
+    ] = ()  # the random key: (seed, n) for a whole set, (seed, total, tag, index) for a part
     offset: int = 0  # position of the first firm in the whole set (0 unless a part)
 
     def rng(self, *extra: int) -> np.random.Generator:
@@ -167,7 +169,9 @@ def generate_parts(
         yield generate(size, seed, as_of, _part=(n, index, offset))
 
 
-def generate(n: int, seed: int, as_of: date | None = None, *, _part: tuple[int, int, int] | None = None) -> Dataset:
+def generate(
+    n: int, seed: int, as_of: date | None = None, *, _part: tuple[int, int, int] | None = None
+) -> Dataset:
     """n firms. `_part` = (total, index, offset): the part of a larger set (`generate_parts`)."""
     if n < 1:
         raise ValueError("n must be positive")
@@ -265,9 +269,7 @@ def generate(n: int, seed: int, as_of: date | None = None, *, _part: tuple[int, 
         "rnd_expense_domestic": rnd_domestic,
         # The tax bureau's super-deduction base: most of the R&D spending (its own stream: the draws above
         # stay what they were).
-        "rnd_expense_deductible": np.floor(
-            rnd * ds.rng(0xDED).uniform(0.7, 1.0, (n, 1))
-        ),
+        "rnd_expense_deductible": np.floor(rnd * ds.rng(0xDED).uniform(0.7, 1.0, (n, 1))),
         "net_assets": net_assets,
         "ip_class1": ip1,
         "ip_class2": ip2,

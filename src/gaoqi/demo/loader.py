@@ -165,7 +165,9 @@ def _null(n: int, dtype=pl.Int64) -> pl.Series:
     return pl.repeat(None, n, dtype=dtype, eager=True)
 
 
-def _report_frame(ds: Dataset, source: DataSource, fields: tuple[str, ...], ids: np.ndarray, now) -> pl.DataFrame:
+def _report_frame(
+    ds: Dataset, source: DataSource, fields: tuple[str, ...], ids: np.ndarray, now
+) -> pl.DataFrame:
     """AnnualReport rows of a source: (enterprise, year, source, source_row, *FACT_FIELDS, recorded_at)."""
     sci = source.department == Department.SCIENCE_TECH
     f, y = ds.firm, ds.yearly

@@ -12,7 +12,6 @@ import unicodedata
 from functools import lru_cache
 
 import polars as pl
-
 from pypinyin.pinyin_dict import pinyin_dict
 
 _TONES = {"\u0304": "1", "\u0301": "2", "\u030c": "3", "\u0300": "4"}

@@ -60,7 +60,10 @@ def _ledger_facts(
     sme = results["tech_sme"].select("enterprise_id", pl.col("eligible").alias("tech_sme_eligible"))
     ent = Enterprise._meta.db_table
     registered = read_frame(
-        f"SELECT id FROM {ent} WHERE tech_sme_valid_until >= %s", [as_of], {"enterprise_id": pl.Int64}, bulk=bulk
+        f"SELECT id FROM {ent} WHERE tech_sme_valid_until >= %s",
+        [as_of],
+        {"enterprise_id": pl.Int64},
+        bulk=bulk,
     )
     registered = registered.with_columns(pl.lit(True).alias("tech_sme_registered"))
     base = facts.select(
@@ -163,7 +166,9 @@ ENTRY_RESULT = {
 }
 
 
-def _store(rows: pl.DataFrame, policy, as_of: date, now, ids: list[int] | None, bulk: bool = False) -> Written:
+def _store(
+    rows: pl.DataFrame, policy, as_of: date, now, ids: list[int] | None, bulk: bool = False
+) -> Written:
     """The policy's snapshots of these firms for `as_of`, written where they changed (`store.sync`, or
     `store.sync_in_database` on the bulk path)."""
     table = EvaluationSnapshot._meta.db_table

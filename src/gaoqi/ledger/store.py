@@ -18,7 +18,7 @@ the values differ): the stored rows never leave the database, unchanged rows are
 
 from __future__ import annotations
 
-import io
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -45,7 +45,9 @@ class Written:
         )
 
 
-def read_frame(sql: str, params: Sequence, schema: dict[str, pl.DataType], *, bulk: bool = False) -> pl.DataFrame:
+def read_frame(
+    sql: str, params: Sequence, schema: dict[str, pl.DataType], *, bulk: bool = False
+) -> pl.DataFrame:
     """A query's rows as a typed frame (`bulk`: through COPY, PostgreSQL only)."""
     if bulk:
         return copy_frame(sql, params, schema)
@@ -75,13 +77,15 @@ def copy_frame(sql: str, params: Sequence, schema: dict[str, pl.DataType]) -> pl
     statement = (
         f"COPY (SELECT {', '.join(exprs)} FROM ({sql}) AS q({', '.join(aliases)})) TO STDOUT (FORMAT csv)"
     )
-    buffer = io.BytesIO()
-    with connection.cursor() as cursor, cursor.cursor.copy(statement, list(params) or None) as copy:
-        for block in copy:
-            buffer.write(block)
-    if not buffer.tell():
-        return pl.DataFrame(schema=schema)
-    frame = pl.read_csv(buffer.getvalue(), has_header=False, new_columns=names, schema=wire)
+    # Through a temporary file: Polars reads it mapped, without a second copy of gigabytes of text in memory.
+    with tempfile.NamedTemporaryFile(prefix="gaoqi-copy-", suffix=".csv") as spool:
+        with connection.cursor() as cursor, cursor.cursor.copy(statement, list(params) or None) as copy:
+            for block in copy:
+                spool.write(block)
+        spool.flush()
+        if not spool.tell():
+            return pl.DataFrame(schema=schema)
+        frame = pl.read_csv(spool.name, has_header=False, new_columns=names, schema=wire)
     return frame.with_columns(
         pl.col(n).cast(pl.Boolean) if dtype == pl.Boolean else pl.from_epoch(n, "us").cast(dtype)
         for n, dtype in schema.items()
@@ -123,7 +127,11 @@ def sync_in_database(
             return f"ROW({', '.join(f'{alias}.{c}' for c in names)})"
 
         match = " AND ".join([f"t.{key} = s.{key}", *(f"t.{c} = %s" for c in constant)])
-        touch = f"WHEN {row('t', bookkeeping)} IS DISTINCT FROM {row('s', bookkeeping)} THEN 'touch' " if bookkeeping else ""
+        touch = (
+            f"WHEN {row('t', bookkeeping)} IS DISTINCT FROM {row('s', bookkeeping)} THEN 'touch' "
+            if bookkeeping
+            else ""
+        )
         targets = [*columns, *stamp, *constant]
         updated = [*values, *stamp]
         cursor.execute(

@@ -24,7 +24,12 @@ MAX_N_POSTGRES = 5_000_000  # a province (Jiangsu: ~4 million registered enterpr
 
 
 def add_generation_arguments(parser, default_n: int = 20_000) -> None:
-    parser.add_argument("--enterprises", type=int, default=default_n, help=f"企业数（{MIN_N}–{MAX_N}；载入 PostgreSQL 时可到 {MAX_N_POSTGRES}）")
+    parser.add_argument(
+        "--enterprises",
+        type=int,
+        default=default_n,
+        help=f"企业数（{MIN_N}–{MAX_N}；载入 PostgreSQL 时可到 {MAX_N_POSTGRES}）",
+    )
     parser.add_argument("--seed", type=int, default=2019, help="随机种子（同一种子生成相同数据）")
     parser.add_argument(
         "--as-of",
