@@ -27,6 +27,7 @@ from django.db import connection
 
 BATCH = 5_000
 COPY_ROWS = 200_000  # rows per CSV block sent to COPY
+ANALYZE_AFTER = 100_000  # rows inserted by a bulk write from which the table's statistics are refreshed
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,8 @@ def sync_in_database(
         )
         counts = dict(cursor.fetchall())
         cursor.execute("DROP TABLE _stage")
+        if counts.get("insert", 0) >= ANALYZE_AFTER:  # the first run of a date: statistics for the pages
+            cursor.execute(f"ANALYZE {table}")
     return Written(
         counts.get("insert", 0), counts.get("rewrite", 0), counts.get("touch", 0), counts.get("keep", 0)
     )
