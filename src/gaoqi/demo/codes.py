@@ -19,18 +19,19 @@ def _digits(values: np.ndarray, width: int) -> np.ndarray:
     return (values[:, None] // powers[None, :]) % 10
 
 
-def credit_codes(county_codes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def credit_codes(county_codes: np.ndarray, rng: np.random.Generator, start: int = 0) -> np.ndarray:
     """Unique, valid 18-character codes: "91" + county code + organisation code (8 digits + GB 11714
     check character) + GB 32100 check character (ISO 7064 MOD 31-3, as stdnum.cn.uscc computes it).
 
-    Uniqueness: the 8-digit organisation bodies are an affine permutation of 0..n-1 modulo 10^8.
+    Uniqueness: the 8-digit organisation bodies are an affine permutation of start..start+n-1 modulo 10^8 (the
+    parts of a large set draw the same permutation from the same `rng` state and take successive `start`s).
     """
     n = len(county_codes)
-    if n > _ORG_SPACE:
+    if start + n > _ORG_SPACE:
         raise ValueError("too many enterprises for the organisation-code space")
     mult = int(rng.integers(10**6, 10**7)) * 10 + int(rng.choice([1, 3, 7, 9]))  # coprime to 10^8
     offset = int(rng.integers(0, _ORG_SPACE))
-    body = (np.arange(n, dtype=np.int64) * mult + offset) % _ORG_SPACE
+    body = (np.arange(start, start + n, dtype=np.int64) * mult + offset) % _ORG_SPACE
     org_digits = _digits(body, 8)
     org_check = (11 - (org_digits * ORG_WEIGHTS).sum(axis=1) % 11) % 11  # 10 → "X"
     county_digits = _digits(county_codes.astype(np.int64), 6)

@@ -3,10 +3,17 @@
 `generate(n, seed, as_of)` returns a `Dataset` of column arrays: the DB loader (`loader.py`) and the
 template writer (`template.py`) both read it, so files and the demo database agree by construction.
 Same n, seed and as_of → identical data. Calibration and its rationale: `calibration.py`.
+
+A province-size set (millions of firms) does not fit in memory at once: `generate_parts(n, seed, as_of)` yields
+it as parts of at most PART_SIZE firms, each generated (and calibrated) on its own from (seed, n, part index),
+so the same n and seed give the same parts. Up to PART_SIZE firms the one part is exactly `generate(n, seed,
+as_of)`. Credit codes stay unique across parts (one permutation of the organisation-code space for the whole
+set), and the parts' certificate and IP numbers and report rows are numbered from their position in the set.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -42,6 +49,8 @@ FIRM_FLAGS = (
     "led_standard_5y",
 )
 NAT = np.datetime64("NaT", "D")
+PART_SIZE = 500_000  # firms per generated part of a large set (a part's arrays take ~1 GB while loaded)
+_PART_TAG = 0x9A27  # in the random key of a part, so that no part repeats the draws of a whole set
 DAY = np.timedelta64(1, "D")
 
 
@@ -55,6 +64,14 @@ class Dataset:
     yearly: dict[str, np.ndarray] = field(default_factory=dict)  # (n, 3) int64 arrays; valid where `active`
     active: np.ndarray | None = None  # (n, 3) bool: the firm existed in that accounting year
     sci_revenue: np.ndarray | None = None  # (n, 3) int64, -1 where the 科技 source reports no revenue
+    key: tuple[
+        int, ...
+    ] = ()  # the random key: (seed, n) for a whole set, (seed, total, tag, index) for a part
+    offset: int = 0  # position of the first firm in the whole set (0 unless a part)
+
+    def rng(self, *extra: int) -> np.random.Generator:
+        """A random stream of its own, derived from the data set's key."""
+        return np.random.default_rng([*self.key, *extra])
 
     @property
     def as_of64(self) -> np.datetime64:
@@ -131,13 +148,39 @@ def _founded(n: int, as_of: np.datetime64, rng: np.random.Generator) -> np.ndarr
     return founded
 
 
-def generate(n: int, seed: int, as_of: date | None = None) -> Dataset:
+def parts_of(n: int, part_size: int = PART_SIZE) -> list[tuple[int, int]]:
+    """(offset, size) of each part of a set of n firms."""
+    return [(start, min(part_size, n - start)) for start in range(0, n, part_size)]
+
+
+def generate_parts(
+    n: int, seed: int, as_of: date | None = None, part_size: int = PART_SIZE
+) -> Iterator[Dataset]:
+    """The set of n firms as parts of at most `part_size` firms (one part, `generate(n, seed, as_of)`, when n
+    fits). Lazy: one part in memory at a time."""
+    if n < 1:
+        raise ValueError("n must be positive")
+    as_of = as_of or date.today()
+    bounds = parts_of(n, part_size)
+    if len(bounds) == 1:
+        yield generate(n, seed, as_of)
+        return
+    for index, (offset, size) in enumerate(bounds):
+        yield generate(size, seed, as_of, _part=(n, index, offset))
+
+
+def generate(
+    n: int, seed: int, as_of: date | None = None, *, _part: tuple[int, int, int] | None = None
+) -> Dataset:
+    """n firms. `_part` = (total, index, offset): the part of a larger set (`generate_parts`)."""
     if n < 1:
         raise ValueError("n must be positive")
     as_of = as_of or date.today()
     y3 = as_of.year - 1
-    ds = Dataset(n=n, seed=seed, as_of=as_of, years=(y3 - 2, y3 - 1, y3))
-    rng = np.random.default_rng([seed, n])
+    key = (seed, n) if _part is None else (seed, _part[0], _PART_TAG, _part[1])
+    offset = 0 if _part is None else _part[2]
+    ds = Dataset(n=n, seed=seed, as_of=as_of, years=(y3 - 2, y3 - 1, y3), key=key, offset=offset)
+    rng = ds.rng()
     as64 = ds.as_of64
     county, city, place = _regions(n, rng)
     top, sub = _tech_fields(n, rng)
@@ -226,9 +269,7 @@ def generate(n: int, seed: int, as_of: date | None = None) -> Dataset:
         "rnd_expense_domestic": rnd_domestic,
         # The tax bureau's super-deduction base: most of the R&D spending (its own stream: the draws above
         # stay what they were).
-        "rnd_expense_deductible": np.floor(
-            rnd * np.random.default_rng([seed, n, 0xDED]).uniform(0.7, 1.0, (n, 1))
-        ),
+        "rnd_expense_deductible": np.floor(rnd * ds.rng(0xDED).uniform(0.7, 1.0, (n, 1))),
         "net_assets": net_assets,
         "ip_class1": ip1,
         "ip_class2": ip2,
@@ -268,12 +309,17 @@ def generate(n: int, seed: int, as_of: date | None = None) -> Dataset:
     )
     _certificates(ds, quality, staff_share, rng)
     ds.firm["provincial_rnd_institution"] = rng.random(n) < 0.02 + 0.12 * ds.firm["hte_valid"]
-    ds.firm["credit_code"] = credit_codes(county, rng)
+    if _part is None:
+        ds.firm["credit_code"] = credit_codes(county, rng)
+    else:  # one permutation for all the parts of the set, each taking its own slice of it
+        ds.firm["credit_code"] = credit_codes(
+            county, np.random.default_rng([seed, _part[0], _PART_TAG]), start=offset
+        )
     ds.firm["name"] = company_names(*place, top, rng)
     ds.firm["hitech_zone"] = _zones(county, ds.firm["hte_valid"], zone_draw, rng.random(n))
     ds.firm["in_hitech_zone"] = ds.firm["hitech_zone"] != ""
     # A few HTEs have not filed last year's report (their own stream: the draws above stay what they were).
-    late = np.random.default_rng([seed, n, 0xA11]).random(n) < cal.HTE_UNREPORTED_PROB
+    late = ds.rng(0xA11).random(n) < cal.HTE_UNREPORTED_PROB
     ds.firm["unreported_y3"] = ds.firm["hte_valid"] & ds.active[:, 2] & late
     return ds
 

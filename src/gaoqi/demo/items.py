@@ -1,6 +1,8 @@
 """Row-level items derived from a `Dataset`: IP items (consistent with the yearly IP counts) and certificates.
 
-Deterministic: the random draws use their own generator seeded from the data set's seed and size.
+Deterministic: the random draws use their own generator seeded from the data set's key (seed and size, and
+the part's index for a part of a large set). Numbers follow the firm's (and item's) position in the whole set,
+so the parts of a large set never repeat one.
 """
 
 from __future__ import annotations
@@ -56,13 +58,16 @@ def _number(kind: str, year: int, serial: int) -> str:
     return f"{kind[:3].upper()}{year}{serial:08d}"
 
 
-def ip_items(ds: Dataset, firm_mask: np.ndarray | None = None) -> dict[str, np.ndarray | list]:
+def ip_items(
+    ds: Dataset, firm_mask: np.ndarray | None = None, serial_start: int = 0
+) -> dict[str, np.ndarray | list]:
     """One row per IP item of the firms in `firm_mask` (all by default), as column arrays.
 
     Firm i has ip_class1[i, 2] class I and ip_class2[i, 2] class II items; items counted in year k were
     granted by the end of year k (the first ip_classX[i, 0] items by y1, the next ones in y2, then y3).
+    Serial numbers start at `serial_start` (the items of the set's earlier parts).
     """
-    rng = np.random.default_rng([ds.seed, ds.n, 1])
+    rng = ds.rng(1)
     mask = np.ones(ds.n, dtype=bool) if firm_mask is None else firm_mask
     firm_idx, ip_class, within, bounds = [], [], [], []
     for cls, key in ((1, "ip_class1"), (2, "ip_class2")):
@@ -94,7 +99,7 @@ def ip_items(ds: Dataset, firm_mask: np.ndarray | None = None) -> dict[str, np.n
     life = np.vectorize(LIFE_YEARS.get, otypes=[np.int64])(kind) if len(idx) else np.zeros(0, np.int64)
     expires = granted + (life * 365) * DAY
     grant_year = granted.astype("datetime64[Y]").astype(np.int64) + 1970
-    serial = np.arange(len(idx))
+    serial = np.arange(serial_start, serial_start + len(idx))
     numbers = [
         _number(k, y, s) for k, y, s in zip(kind.tolist(), grant_year.tolist(), serial.tolist(), strict=True)
     ]
@@ -135,6 +140,6 @@ def certificates(ds: Dataset) -> dict[str, np.ndarray | list]:
     county = f["county"][firm].tolist()
     numbers = [
         f"GR{y}32{i:07d}" if k == "hte" else f"{y}{c}A{i:07d}"
-        for k, y, c, i in zip(kind.tolist(), year, county, firm.tolist(), strict=True)
+        for k, y, c, i in zip(kind.tolist(), year, county, (firm + ds.offset).tolist(), strict=True)
     ]
     return {"firm": firm, "kind": kind, "number": numbers, "issued_on": issued, "expires_on": expires}

@@ -4,6 +4,10 @@ Per-row services are bypassed for speed, but the values pass the same rules: eve
 `credit_code_errors`, yearly figures through `report_errors` (all of them up to REPORT_CHECK_ALL reports,
 a deterministic sample beyond, plus vectorised checks of the database constraints on every row).
 
+A province-size set (millions of firms) is generated and written part by part (`generator.generate_parts`),
+each part checked as above before it is written; on PostgreSQL each table's rows go in with COPY (CSV written by
+Polars), and a large load builds the secondary indexes and foreign keys once at the end.
+
 Two synthetic data sources per load — 税务 (financial figures) and 科技 (staff, IP, flags and, for some
 firms, a self-reported revenue that the tax figure outranks in the merge) — and one "import" audit event
 per source with the counts. The sources' note records the enterprise id range, which is how `--replace`
@@ -12,11 +16,15 @@ finds the synthetic firms again.
 
 from __future__ import annotations
 
+import itertools
 import re
 import sys
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
+import polars as pl
 from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.db.models import Max
@@ -27,6 +35,7 @@ from gaoqi.audit.models import AuditAction, AuditEvent
 from gaoqi.audit.services import audit_record
 from gaoqi.demo import items
 from gaoqi.demo.generator import Dataset
+from gaoqi.ledger.pinyin import sort_keys
 from gaoqi.regions.models import Level, Region
 from gaoqi.registry.models import (
     FACT_FIELDS,
@@ -40,7 +49,6 @@ from gaoqi.registry.models import (
     HitechZone,
     IntellectualProperty,
     TechField,
-    pinyin_key,
 )
 from gaoqi.registry.validation import credit_code_errors, report_errors
 
@@ -65,6 +73,8 @@ SCI_FIELDS = (
 )
 REPORT_CHECK_ALL = 150_000
 BATCH = 5_000
+COPY_ROWS = 200_000  # rows per CSV block written to COPY
+BULK_MIN = 200_000  # firms from which a PostgreSQL load rebuilds indexes and foreign keys at the end
 NOTE_RE = re.compile(r"enterprise_ids=(\d+)-(\d+)")
 
 
@@ -81,63 +91,67 @@ class LoadResult:
     sources: tuple = ()
 
 
-def _dates(values: np.ndarray) -> list:
-    text = values.astype(str)
-    return [None if t == "NaT" else t for t in text.tolist()]
+def _column(model, name: str) -> str:
+    return model._meta.get_field(name).column
 
 
 class _Writer:
-    def __init__(self, total: int, progress: bool):
-        self.bar = tqdm(total=total, unit="row", file=sys.stderr, disable=not progress, desc="载入合成数据")
-        self.now = connection.ops.adapt_datetimefield_value(timezone.now())
+    """Writes column frames: COPY … (FORMAT csv) from Polars' CSV writer on PostgreSQL, batched INSERTs on
+    SQLite. The progress bar counts firms over the whole load (all parts)."""
 
-    def insert(self, model, columns: list[str], rows) -> int:
+    def __init__(self, total: int, progress: bool):
+        self.bar = tqdm(total=total, unit="家", file=sys.stderr, disable=not progress, desc="载入合成数据")
+        self.now = connection.ops.adapt_datetimefield_value(timezone.now())
+        self.rows = 0
+
+    def insert(self, model, frame: pl.DataFrame) -> int:
         table = connection.ops.quote_name(model._meta.db_table)
-        names = [model._meta.get_field(c).column for c in columns]
-        quoted = ", ".join(connection.ops.quote_name(c) for c in names)
-        count = 0
+        quoted = ", ".join(connection.ops.quote_name(_column(model, c)) for c in frame.columns)
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                with cursor.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-                        count += 1
-                        if count % BATCH == 0:
-                            self.bar.update(BATCH)
-                self.bar.update(count % BATCH)
-                return count
-            sql = f"INSERT INTO {table} ({quoted}) VALUES ({', '.join(['%s'] * len(names))})"
-            batch = []
-            for row in rows:
-                batch.append(row)
-                if len(batch) == BATCH:
-                    cursor.executemany(sql, batch)
-                    count += len(batch)
-                    self.bar.update(len(batch))
-                    batch = []
-            if batch:
-                cursor.executemany(sql, batch)
-                count += len(batch)
-                self.bar.update(len(batch))
-        return count
+                with cursor.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN (FORMAT csv)") as copy:
+                    for start in range(0, frame.height, COPY_ROWS):
+                        copy.write(frame.slice(start, COPY_ROWS).write_csv(include_header=False))
+            else:
+                dates = [c for c, t in frame.schema.items() if t == pl.Date]
+                frame = frame.with_columns(pl.col(dates).cast(pl.String))
+                sql = f"INSERT INTO {table} ({quoted}) VALUES ({', '.join(['%s'] * frame.width)})"
+                for start in range(0, frame.height, BATCH):
+                    cursor.executemany(sql, frame.slice(start, BATCH).rows())
+        self.rows += frame.height
+        self.bar.set_postfix_str(f"{self.rows:,} 行", refresh=False)
+        return frame.height
 
 
-def _check(ds: Dataset) -> None:
-    today = timezone.localdate()
+@dataclass(frozen=True)
+class _Known:
+    """The reference codes a generated firm may use (read once per load, in the loading thread)."""
+
+    counties: frozenset
+    zones: frozenset
+    fields: frozenset
+
+    @classmethod
+    def read(cls) -> _Known:
+        return cls(
+            frozenset(Region.objects.filter(level=Level.COUNTY).values_list("code", flat=True)),
+            frozenset(HitechZone.objects.values_list("code", flat=True)) | {""},
+            frozenset(TechField.objects.values_list("code", flat=True)) | {""},
+        )
+
+
+def _check(ds: Dataset, known: _Known, today) -> None:
     if ds.as_of > today:
         raise DemoDataError(f"as-of date {ds.as_of} is in the future")
     f = ds.firm
     bad = [e for code in f["credit_code"].tolist() if (e := credit_code_errors(code))]
     if bad:
         raise DemoDataError(f"invalid credit codes: {bad[:3]}")
-    counties = set(Region.objects.filter(level=Level.COUNTY).values_list("code", flat=True))
-    if missing := set(np.unique(f["county"]).tolist()) - counties:
+    if missing := set(np.unique(f["county"]).tolist()) - known.counties:
         raise DemoDataError(f"unknown county codes {sorted(missing)[:5]}: migrate first")
-    zones = set(HitechZone.objects.values_list("code", flat=True)) | {""}
-    if missing := set(np.unique(f["hitech_zone"]).tolist()) - zones:
+    if missing := set(np.unique(f["hitech_zone"]).tolist()) - known.zones:
         raise DemoDataError(f"unknown high-tech zones {sorted(missing)[:5]}: migrate first")
-    fields = set(TechField.objects.values_list("code", flat=True)) | {""}
-    if missing := set(np.unique(f["tech_field"]).tolist()) - fields:
+    if missing := set(np.unique(f["tech_field"]).tolist()) - known.fields:
         raise DemoDataError(f"unknown tech fields {sorted(missing)[:5]}")
     y, act = ds.yearly, ds.active
     # The database constraints, on every row (vectorised).
@@ -147,38 +161,47 @@ def _check(ds: Dataset) -> None:
     assert (f["founded_on"] <= np.datetime64(today)).all(), "founded in the future"
 
 
-def _report_rows(ds: Dataset, source: DataSource, fields: tuple[str, ...], ids: np.ndarray, now):
-    """Rows for AnnualReport: (enterprise_id, year, source_id, source_row, *FACT_FIELDS, recorded_at)."""
+def _null(n: int, dtype=pl.Int64) -> pl.Series:
+    return pl.repeat(None, n, dtype=dtype, eager=True)
+
+
+def _report_frame(
+    ds: Dataset, source: DataSource, fields: tuple[str, ...], ids: np.ndarray, now
+) -> pl.DataFrame:
+    """AnnualReport rows of a source: (enterprise, year, source, source_row, *FACT_FIELDS, recorded_at)."""
     sci = source.department == Department.SCIENCE_TECH
     f, y = ds.firm, ds.yearly
-    flags = {k: f[k] for k in FLAG_FIELDS}
     filed = ds.filed  # a firm that has not filed a year's report has no row for it
+    frames = []
     for i, year in enumerate(ds.years):
         idx = np.flatnonzero(filed[:, i])
-        cols = {k: (y[k][idx, i].tolist() if k in fields else None) for k in FACT_FIELDS}
-        if sci:
-            for k in FLAG_FIELDS:
-                cols[k] = flags[k][idx].tolist()
-            if i < 2:  # a major incident is a fact of the year before the as-of date
-                cols["major_incident"] = [False] * len(idx)
-            revenue = ds.sci_revenue[idx, i]
-            cols["revenue"] = [None if v < 0 else v for v in revenue.tolist()]
         n = len(idx)
-        columns = [
-            ids[idx].tolist(),
-            [year] * n,
-            [source.pk] * n,
-            (idx * 3 + i + 2).tolist(),
-            *[cols[k] if cols[k] is not None else [None] * n for k in FACT_FIELDS],
-            [now] * n,
-        ]
-        yield from zip(*columns, strict=True)
+        cols: dict[str, pl.Series | np.ndarray] = {
+            "enterprise": ids[idx],
+            "year": np.full(n, year, dtype=np.int64),
+            "source": np.full(n, source.pk, dtype=np.int64),
+            "source_row": (ds.offset + idx) * 3 + i + 2,
+        }
+        for k in FACT_FIELDS:
+            if k in fields:
+                cols[k] = y[k][idx, i]
+            elif sci and k in FLAG_FIELDS:
+                # a major incident is a fact of the year before the as-of date
+                cols[k] = np.zeros(n, dtype=bool) if k == "major_incident" and i < 2 else f[k][idx]
+            elif sci and k == "revenue":
+                revenue = ds.sci_revenue[idx, i]
+                cols[k] = pl.Series(revenue).zip_with(pl.Series(revenue >= 0), _null(n))
+            else:
+                cols[k] = _null(n, pl.Boolean if k in FLAG_FIELDS else pl.Int64)
+        frames.append(pl.DataFrame(cols).with_columns(pl.lit(now).alias("recorded_at")))
+    return pl.concat(frames)
 
 
-def _validate_reports(ds: Dataset, today) -> None:
-    """report_errors() on each report (all of them, or an evenly spread sample for big sets)."""
+def _validate_reports(ds: Dataset, today, budget: int = REPORT_CHECK_ALL) -> None:
+    """report_errors() on each report (all of them, or an evenly spread sample of about `budget` reports
+    for big sets; a part of a large set gets its share of the whole set's budget)."""
     n_rows = int(ds.active.sum())
-    step = max(1, n_rows * 2 // REPORT_CHECK_ALL)
+    step = max(1, n_rows * 2 // max(budget, 1))
     firms, years = np.nonzero(ds.active)
     for firm, i in zip(firms[::step].tolist(), years[::step].tolist(), strict=True):
         for fields in (TAX_FIELDS, SCI_FIELDS):
@@ -188,40 +211,159 @@ def _validate_reports(ds: Dataset, today) -> None:
                 raise DemoDataError(f"generated report fails validation: {errors}")
 
 
+def _enterprise_frame(ds: Dataset, ids: np.ndarray, now) -> pl.DataFrame:
+    f = ds.firm
+    names = pl.Series(f["name"])
+    return pl.DataFrame(
+        {
+            "id": ids,
+            "credit_code": f["credit_code"],
+            "name": names,
+            "name_pinyin": sort_keys(names),
+            "county": f["county"],
+            "city": f["city"],
+            "founded_on": f["founded_on"],
+            "tech_field": pl.Series(f["tech_field"]).replace("", None),
+            "above_scale": f["above_scale"],
+            "in_hitech_zone": f["in_hitech_zone"],
+            "hitech_zone": pl.Series(f["hitech_zone"]).replace("", None),
+            "talent_founded": f["talent_founded"],
+            "hte_valid_until": f["hte_valid_until"],
+            "tech_sme_valid_until": f["tech_sme_valid_until"],
+        }
+    ).with_columns(pl.lit(now).alias("created_at"), pl.lit(now).alias("updated_at"))
+
+
+def _certificate_frame(ds: Dataset, ids: np.ndarray, source: DataSource) -> pl.DataFrame:
+    certs = items.certificates(ds)
+    return pl.DataFrame(
+        {
+            "enterprise": ids[certs["firm"]],
+            "kind": certs["kind"],
+            "number": certs["number"],
+            "issued_on": certs["issued_on"],
+            "expires_on": certs["expires_on"],
+            "source": np.full(len(certs["firm"]), source.pk, dtype=np.int64),
+        }
+    )
+
+
+def _ip_frame(ds: Dataset, ids: np.ndarray, source: DataSource, serial_start: int) -> pl.DataFrame:
+    ip = items.ip_items(ds, serial_start=serial_start)
+    n = len(ip["firm"])
+    return pl.DataFrame(
+        {
+            "enterprise": ids[ip["firm"]],
+            "ip_class": ip["ip_class"],
+            "kind": ip["kind"],
+            "number": ip["number"],
+            "title": ip["title"],
+            "granted_on": ip["granted_on"],
+            "expires_on": ip["expires_on"],
+            "self_developed": ip["self_developed"],
+            "used_in_hte_application": np.zeros(n, dtype=bool),
+            "source": np.full(n, source.pk, dtype=np.int64),
+        }
+    )
+
+
+@dataclass
+class _Part:
+    n: int
+    codes: list[str]
+    tables: list[tuple[type, pl.DataFrame]]
+
+
+@dataclass
+class _Plan:
+    """How a part becomes table frames (checked first). Runs in the generating thread: no database access."""
+
+    base: int
+    n: int
+    tax: DataSource
+    sci: DataSource
+    now: str
+    facts: bool
+    ip: bool
+    known: _Known
+    today: object
+    ip_serial: int = 0
+
+    def frames(self, ds: Dataset) -> _Part:
+        _check(ds, self.known, self.today)
+        _validate_reports(ds, self.today, budget=max(1, REPORT_CHECK_ALL * ds.n // self.n))
+        ids = np.arange(self.base + ds.offset, self.base + ds.offset + ds.n, dtype=np.int64)
+        tables: list[tuple[type, pl.DataFrame]] = [(Enterprise, _enterprise_frame(ds, ids, self.now))]
+        if self.facts:
+            for source, fields in ((self.tax, TAX_FIELDS), (self.sci, SCI_FIELDS)):
+                tables.append((AnnualReport, _report_frame(ds, source, fields, ids, self.now)))
+        tables.append((Certificate, _certificate_frame(ds, ids, self.sci)))
+        if self.ip:
+            frame = _ip_frame(ds, ids, self.sci, self.ip_serial)
+            self.ip_serial += frame.height
+            tables.append((IntellectualProperty, frame))
+        return _Part(ds.n, ds.firm["credit_code"].tolist(), tables)
+
+
+def _prefetch(items: Iterator[_Part]) -> Iterator[_Part]:
+    """The parts, the next one made in a thread while the current one is written (numpy, Polars and the
+    database driver release the GIL: generating and COPY overlap)."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="demo-data") as pool:
+        upcoming = pool.submit(next, items, None)
+        while (part := upcoming.result()) is not None:
+            upcoming = pool.submit(next, items, None)
+            yield part
+            del part
+
+
 def load(
-    ds: Dataset, *, replace: bool = False, ip_items: str = "all", facts: bool = True, progress: bool = True
+    data: Dataset | Iterable[Dataset],
+    *,
+    n: int | None = None,
+    replace: bool = False,
+    ip_items: str = "all",
+    facts: bool = True,
+    progress: bool = True,
 ) -> LoadResult:
-    """Load `ds`. Refuses a database holding enterprises unless `replace` (then synthetic data goes first).
+    """Load a data set: one `Dataset`, or the parts of a large one (`generator.generate_parts`, with `n` the
+    whole set's size), generated and written one part at a time, all in one transaction. Refuses a database
+    holding enterprises unless `replace` (then synthetic data goes first).
+
+    The next part is generated (and checked) in a thread while the current one is written. On PostgreSQL a load
+    of BULK_MIN firms or more drops the four tables' secondary indexes, unique constraints and foreign keys
+    first and builds them again at the end, in the same transaction (one sort each instead of a per-row cost;
+    uniqueness and foreign keys are checked on every row when they are added back).
 
     `facts=False` (benchmarks of list pages only) loads firms and certificates without yearly reports
     and IP items."""
+    whole = isinstance(data, Dataset)
+    parts = iter([data] if whole else data)
+    first = next(parts)
+    n = first.n if whole else n
+    if n is None:
+        raise ValueError("the size of the whole set (n) is needed with parts")
+    seed, as_of = first.seed, first.as_of
+    parts = itertools.chain([first], parts)
+    del first  # one part in memory at a time
     if Enterprise.objects.exists():
         if not replace:
             raise DemoDataError("数据库中已有企业数据；如需替换以前生成的合成数据，请加 --replace")
         delete_synthetic()
-        if (
-            Enterprise.objects.exists()
-            and Enterprise.objects.filter(credit_code__in=ds.firm["credit_code"].tolist()).exists()
-        ):
-            raise DemoDataError("生成的信用代码与库中已有企业重复，请换一个 --seed")
-    _check(ds)
+    others = Enterprise.objects.exists()  # firms that are not synthetic: codes must not clash with them
     today = timezone.localdate()
-    _validate_reports(ds, today)
-    ip = items.ip_items(ds) if ip_items == "all" and facts else None
-    certs = items.certificates(ds)
-    n_ip = 0 if ip is None else len(ip["firm"])
-    total = ds.n + 2 * int(ds.filed.sum()) * facts + len(certs["firm"]) + n_ip
-    writer = _Writer(total, progress)
-    now = writer.now
+    writer = _Writer(n, progress)
+    now = str(writer.now)
     result = LoadResult()
+    counts: dict[int, int] = {}
     with transaction.atomic():
+        # Before any write of the transaction: ALTER TABLE refuses tables with pending (deferred) checks.
+        restore = _indexes_off() if connection.vendor == "postgresql" and n >= BULK_MIN else []
         base = (Enterprise.objects.aggregate(m=Max("id"))["m"] or 0) + 1
-        ids = np.arange(base, base + ds.n, dtype=np.int64)
-        note = f"合成数据 seed={ds.seed} n={ds.n} as_of={ds.as_of} enterprise_ids={base}-{base + ds.n - 1}"
+        note = f"合成数据 seed={seed} n={n} as_of={as_of} enterprise_ids={base}-{base + n - 1}"
         sources = [
             DataSource.objects.create(
                 department=dept,
-                file_name=f"synthetic-{dept}-{ds.seed}-{ds.n}.csv",
+                file_name=f"synthetic-{dept}-{seed}-{n}.csv",
                 imported_at=timezone.now(),
                 synthetic=True,
                 note=note,
@@ -229,101 +371,29 @@ def load(
             for dept in (Department.TAX, Department.SCIENCE_TECH)
         ]
         tax, sci = sources
-        f = ds.firm
-        tech = [t or None for t in f["tech_field"].tolist()]
-        enterprise_rows = zip(
-            ids.tolist(),
-            f["credit_code"].tolist(),
-            f["name"].tolist(),
-            [pinyin_key(n) for n in f["name"].tolist()],
-            f["county"].tolist(),
-            f["city"].tolist(),
-            _dates(f["founded_on"]),
-            tech,
-            f["above_scale"].tolist(),
-            f["in_hitech_zone"].tolist(),
-            [z or None for z in f["hitech_zone"].tolist()],
-            f["talent_founded"].tolist(),
-            _dates(f["hte_valid_until"]),
-            _dates(f["tech_sme_valid_until"]),
-            [now] * ds.n,
-            [now] * ds.n,
-            strict=True,
-        )
-        result.enterprises = writer.insert(
-            Enterprise,
-            [
-                "id",
-                "credit_code",
-                "name",
-                "name_pinyin",
-                "county",
-                "city",
-                "founded_on",
-                "tech_field",
-                "above_scale",
-                "in_hitech_zone",
-                "hitech_zone",
-                "talent_founded",
-                "hte_valid_until",
-                "tech_sme_valid_until",
-                "created_at",
-                "updated_at",
-            ],
-            enterprise_rows,
-        )
-        report_columns = ["enterprise", "year", "source", "source_row", *FACT_FIELDS, "recorded_at"]
-        counts = {}
-        for source, fields in ((tax, TAX_FIELDS), (sci, SCI_FIELDS)):
-            if not facts:
-                counts[source.pk] = 0
-                continue
-            counts[source.pk] = writer.insert(
-                AnnualReport, report_columns, _report_rows(ds, source, fields, ids, now)
-            )
+        counts = {tax.pk: 0, sci.pk: 0}
+        plan = _Plan(base, n, tax, sci, now, facts, ip_items == "all" and facts, _Known.read(), today)
+        firms_done = 0
+        for part in _prefetch(plan.frames(ds) for ds in parts):
+            if others and Enterprise.objects.filter(credit_code__in=part.codes).exists():
+                raise DemoDataError("生成的信用代码与库中已有企业重复，请换一个 --seed")
+            for k, (model, frame) in enumerate(part.tables, start=1):
+                written = writer.insert(model, frame)
+                if model is Enterprise:
+                    result.enterprises += written
+                elif model is AnnualReport:
+                    counts[frame["source"][0] if frame.height else tax.pk] += written
+                elif model is Certificate:
+                    result.certificates += written
+                else:
+                    result.ip_items += written
+                writer.bar.update(firms_done + part.n * k // len(part.tables) - writer.bar.n)
+            firms_done += part.n
+            del part
+        if restore:
+            writer.bar.set_postfix_str(f"{writer.rows:,} 行；建立索引", refresh=True)
+            _indexes_on(restore)
         result.reports = sum(counts.values())
-        result.certificates = writer.insert(
-            Certificate,
-            ["enterprise", "kind", "number", "issued_on", "expires_on", "source"],
-            zip(
-                ids[certs["firm"]].tolist(),
-                certs["kind"].tolist(),
-                certs["number"],
-                _dates(certs["issued_on"]),
-                _dates(certs["expires_on"]),
-                [sci.pk] * len(certs["firm"]),
-                strict=True,
-            ),
-        )
-        if ip is not None:
-            result.ip_items = writer.insert(
-                IntellectualProperty,
-                [
-                    "enterprise",
-                    "ip_class",
-                    "kind",
-                    "number",
-                    "title",
-                    "granted_on",
-                    "expires_on",
-                    "self_developed",
-                    "used_in_hte_application",
-                    "source",
-                ],
-                zip(
-                    ids[ip["firm"]].tolist(),
-                    ip["ip_class"].tolist(),
-                    ip["kind"].tolist(),
-                    ip["number"],
-                    ip["title"].tolist(),
-                    _dates(ip["granted_on"]),
-                    _dates(ip["expires_on"]),
-                    ip["self_developed"].tolist(),
-                    [False] * n_ip,
-                    [sci.pk] * n_ip,
-                    strict=True,
-                ),
-            )
         _reset_sequences()
         for source, extra in (
             (tax, {}),
@@ -337,17 +407,61 @@ def load(
                     "enterprises": result.enterprises,
                     "reports": counts[source.pk],
                     "synthetic": True,
-                    "seed": ds.seed,
-                    "as_of": ds.as_of.isoformat(),
+                    "seed": seed,
+                    "as_of": as_of.isoformat(),
                     **extra,
                 },
                 reason=f"合成演示数据导入：{source}",
             )
-    writer.bar.close()
     if not connection.in_atomic_block:
+        writer.bar.set_postfix_str(f"{writer.rows:,} 行；更新统计信息", refresh=True)
         _analyze()
+    writer.bar.close()
     result.sources = tuple(sources)
     return result
+
+
+BULK_TABLES = (Enterprise, AnnualReport, Certificate, IntellectualProperty)
+
+
+def _indexes_off() -> list[str]:
+    """Drop the bulk tables' foreign keys, unique constraints (those no foreign key relies on) and secondary
+    indexes; return the statements that put them back (indexes, then unique constraints, then foreign keys:
+    adding them checks every row, so a load that broke one fails and rolls back). Primary keys stay."""
+    tables = [m._meta.db_table for m in BULK_TABLES]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint c "
+            "WHERE conrelid::regclass::text = ANY(%s) AND (contype = 'f' OR contype = 'u' AND NOT EXISTS "
+            "(SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = c.conindid)) "
+            "ORDER BY contype DESC, 1, 2",
+            [tables],
+        )
+        keys = cursor.fetchall()
+        cursor.execute(
+            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+            "WHERE i.indrelid::regclass::text = ANY(%s) AND NOT i.indisunique AND NOT i.indisprimary "
+            "ORDER BY 1",
+            [tables],
+        )
+        indexes = cursor.fetchall()
+        for table, name, _definition in keys:
+            cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {connection.ops.quote_name(name)}")
+        for name, _definition in indexes:
+            cursor.execute(f"DROP INDEX {name}")
+    return [definition for _name, definition in indexes] + [
+        f"ALTER TABLE {table} ADD CONSTRAINT {connection.ops.quote_name(name)} {definition}"
+        for table, name, definition in keys
+    ]
+
+
+def _indexes_on(statements: list[str]) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # ALTER TABLE refuses tables with pending checks
+        cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        for statement in statements:
+            cursor.execute(statement)
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # Django's foreign keys: INITIALLY DEFERRED
 
 
 def _reset_sequences() -> None:

@@ -4,6 +4,9 @@
 The merge rule is the registry's (`registry.selectors.FIELD_PRIORITY`): per year and field, the value of the
 most trusted department that reported it, ties by the latest import. Not scoped: callers are services run
 for the whole registry (re-evaluation jobs); pages read the stored snapshots through scoped selectors.
+
+`bulk=True` (PostgreSQL) reads every query through COPY (`store.copy_frame`) instead of Python rows: the same
+frames, for a province's millions of reports.
 """
 
 from __future__ import annotations
@@ -11,8 +14,8 @@ from __future__ import annotations
 from datetime import date
 
 import polars as pl
-from django.db import connection
 
+from gaoqi.ledger.store import read_frame
 from gaoqi.policy.bulk.plan import schema_of
 from gaoqi.policy.core.facts import EnterpriseFacts
 from gaoqi.registry.models import (
@@ -33,11 +36,8 @@ from gaoqi.registry.selectors import FIELD_PRIORITY, LATEST_YEAR_FIELDS, THREE_Y
 SCHEMA = schema_of(EnterpriseFacts)
 
 
-def _frame(sql: str, params: list, schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    return pl.DataFrame(rows, schema=schema, orient="row")
+def _frame(sql: str, params: list, schema: dict[str, pl.DataType], bulk: bool = False) -> pl.DataFrame:
+    return read_frame(sql, params, schema, bulk=bulk)
 
 
 def _ids_clause(column: str, enterprise_ids: list[int] | None) -> tuple[str, list]:
@@ -46,26 +46,28 @@ def _ids_clause(column: str, enterprise_ids: list[int] | None) -> tuple[str, lis
     return f" AND {column} IN ({','.join(['%s'] * len(enterprise_ids))})", list(enterprise_ids)
 
 
-def merged_reports(years: list[int], enterprise_ids: list[int] | None = None) -> pl.DataFrame:
+def merged_reports(
+    years: list[int], enterprise_ids: list[int] | None = None, *, bulk: bool = False
+) -> pl.DataFrame:
     """(enterprise_id, year, <fact fields>): one row per firm and year, merged across departments."""
     report, source = AnnualReport._meta.db_table, DataSource._meta.db_table
     where, params = _ids_clause("r.enterprise_id", enterprise_ids)
     cols = ", ".join(f"r.{f}" for f in FACT_FIELDS)
     sql = (
-        f"SELECT r.enterprise_id, r.year, s.department, s.imported_at, s.id, {cols} FROM {report} r "
-        f"JOIN {source} s ON s.id = r.source_id WHERE r.year IN ({','.join(['%s'] * len(years))}){where}"
+        f"SELECT r.enterprise_id, r.year, r.source_id, {cols} FROM {report} r "
+        f"WHERE r.year IN ({','.join(['%s'] * len(years))}){where}"
     )
     types = {f.name: f for f in AnnualReport._meta.fields}
-    schema = {
-        "enterprise_id": pl.Int64,
-        "year": pl.Int64,
-        "department": pl.String,
-        "imported_at": pl.Datetime,
-        "source_id": pl.Int64,
-    }
+    schema = {"enterprise_id": pl.Int64, "year": pl.Int64, "source_id": pl.Int64}
     for f in FACT_FIELDS:
         schema[f] = pl.Boolean if types[f].get_internal_type() == "BooleanField" else pl.Int64
-    raw = _frame(sql, [*years, *params], schema)
+    # The sources are few: joined here rather than on every report row in the database.
+    sources = _frame(
+        f"SELECT id, department, imported_at FROM {source}",
+        [],
+        {"source_id": pl.Int64, "department": pl.String, "imported_at": pl.Datetime},
+    )
+    raw = _frame(sql, [*years, *params], schema, bulk).join(sources, on="source_id", how="inner")
     keys = ["enterprise_id", "year"]
     if raw.is_empty():
         return pl.DataFrame(schema={**{k: pl.Int64 for k in keys}, **{f: schema[f] for f in FACT_FIELDS}})
@@ -86,10 +88,10 @@ def merged_reports(years: list[int], enterprise_ids: list[int] | None = None) ->
     return out
 
 
-def facts_table(as_of: date, enterprise_ids: list[int] | None = None) -> pl.DataFrame:
+def facts_table(as_of: date, enterprise_ids: list[int] | None = None, *, bulk: bool = False) -> pl.DataFrame:
     """One row per enterprise: `enterprise_id` plus every EnterpriseFacts column, as facts_for_policy builds."""
     years = {k: as_of.year - 4 + k for k in (1, 2, 3)}
-    merged = merged_reports(list(years.values()), enterprise_ids)
+    merged = merged_reports(list(years.values()), enterprise_ids, bulk=bulk)
     ent = Enterprise._meta.db_table
     where, params = _ids_clause("e.id", enterprise_ids)
     firms = _frame(
@@ -104,6 +106,7 @@ def facts_table(as_of: date, enterprise_ids: list[int] | None = None) -> pl.Data
             "founded_on": pl.Date,
             "tech_field": pl.String,
         },
+        bulk,
     )
     columns = [pl.col("enterprise_id")]
     for stem in YEARLY_FIELDS:
@@ -117,7 +120,7 @@ def facts_table(as_of: date, enterprise_ids: list[int] | None = None) -> pl.Data
         columns.append(pl.when(pl.col(f).is_not_null().any()).then(pl.col(f).sum()).alias(f))
     wide = merged.group_by("enterprise_id").agg(columns[1:]) if merged.height else None
     table = firms if wide is None else firms.join(wide, on="enterprise_id", how="left")
-    held = _held(as_of, enterprise_ids)
+    held = _held(as_of, enterprise_ids, bulk)
     table = table.join(held, on="enterprise_id", how="left").with_columns(
         pl.col("has_hte_certificate").fill_null(False)
     )
@@ -127,7 +130,7 @@ def facts_table(as_of: date, enterprise_ids: list[int] | None = None) -> pl.Data
     )
 
 
-def _held(as_of: date, enterprise_ids: list[int] | None) -> pl.DataFrame:
+def _held(as_of: date, enterprise_ids: list[int] | None, bulk: bool = False) -> pl.DataFrame:
     """Per enterprise: a valid HTE certificate on as_of; class II IP valid on as_of used in an HTE application
     (None when the registry holds no IP item of the firm), as `registry.selectors._held_elsewhere`."""
     cert, ip = Certificate._meta.db_table, IntellectualProperty._meta.db_table
@@ -137,6 +140,7 @@ def _held(as_of: date, enterprise_ids: list[int] | None) -> pl.DataFrame:
         f" AND (ended_on IS NULL OR ended_on > %s){where_c}",  # registry.models.certificate_valid_q
         [CertificateKind.HTE, as_of, as_of, as_of, *params_c],
         {"enterprise_id": pl.Int64},
+        bulk,
     ).with_columns(pl.lit(True).alias("has_hte_certificate"))
     items = _frame(
         f"SELECT enterprise_id, SUM(CASE WHEN ip_class = %s AND used_in_hte_application = %s AND granted_on <= %s "
@@ -144,5 +148,6 @@ def _held(as_of: date, enterprise_ids: list[int] | None) -> pl.DataFrame:
         f"GROUP BY enterprise_id",
         [IpClass.CLASS2, True, as_of, as_of, *params_c],
         {"enterprise_id": pl.Int64, "ip_class2_used": pl.Int64},
+        bulk,
     )
     return hte.join(items, on="enterprise_id", how="full", coalesce=True)

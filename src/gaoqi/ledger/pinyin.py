@@ -11,6 +11,7 @@ from __future__ import annotations
 import unicodedata
 from functools import lru_cache
 
+import polars as pl
 from pypinyin.pinyin_dict import pinyin_dict
 
 _TONES = {"\u0304": "1", "\u0301": "2", "\u030c": "3", "\u0300": "4"}
@@ -40,3 +41,24 @@ def sort_key(name: str) -> str:
             keys[start : start + len(phrase)] = [reading] + [""] * (len(phrase) - 1)
             start = name.find(phrase, start + len(phrase))
     return " ".join(k for k in keys if k)[:200]
+
+
+def sort_keys(names: pl.Series) -> pl.Series:
+    """`sort_key` of every name, vectorised: each distinct character's key looked up once, then one
+    multi-pattern replace over the column (Aho-Corasick). 4 million names in seconds instead of a Python
+    call per name. Names holding a phrase with its own reading, or the separator, take the per-name path.
+    Nulls give ""."""
+    names = names.cast(pl.String).fill_null("")
+    distinct = names.str.split("").explode().drop_nulls().unique().to_list()
+    sep = "\x1f"
+    keys = {ch: _char_key(ch) for ch in distinct}
+    keys = (
+        names.str.replace_many(list(keys), [f"{k}{sep}" if k else "" for k in keys.values()])
+        .str.strip_suffix(sep)
+        .str.replace_all(sep, " ", literal=True)
+        .str.slice(0, 200)
+    )
+    odd = names.str.contains("|".join([*_PHRASES, sep]))
+    if odd.any():
+        keys = keys.scatter(odd.arg_true(), names.filter(odd).map_elements(sort_key, return_dtype=pl.String))
+    return keys.alias("name_pinyin")

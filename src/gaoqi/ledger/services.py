@@ -4,6 +4,11 @@ stored as evaluation snapshots. The only writer of `EvaluationSnapshot`.
 The flow is the platform's: registry facts (`ledger.facts.facts_table`) -> tech_sme, hte, pool in one
 bulk pass -> their verdicts become the ledger facts -> ledger_tier -> snapshots, replaced per (firm, policy,
 date) in one transaction. Long: takes a `progress(done, total, message)` callback (a job or a CLI bar).
+
+Two ways of moving the rows, one result: on SQLite (and with `bulk=False`) rows go through Python (`store.sync`
+after reading the stored rows); on PostgreSQL the bulk path reads with COPY and writes through a staging table
+and one upsert per table that skips unchanged rows (`store.copy_frame`, `store.sync_in_database`), for a
+province's millions of firms. A test holds the two paths' rows equal.
 """
 
 from __future__ import annotations
@@ -20,8 +25,8 @@ from gaoqi.audit.models import AuditAction
 from gaoqi.audit.services import PendingEvent, audit_record_many
 from gaoqi.ledger.facts import SCHEMA, facts_table
 from gaoqi.ledger.models import EvaluationSnapshot, LedgerEntry
-from gaoqi.ledger.pinyin import sort_key
-from gaoqi.ledger.store import Written, read_frame, stored_rows, sync
+from gaoqi.ledger.pinyin import sort_keys
+from gaoqi.ledger.store import Written, read_frame, stored_rows, sync, sync_in_database
 from gaoqi.policy import ENGINE_VERSION, ENTERPRISE_POLICIES, RULES, load_policy
 from gaoqi.policy.bulk.plan import evaluate_table, evaluate_tables
 from gaoqi.policy.policies.ledger_tier.facts import LedgerFacts
@@ -42,7 +47,9 @@ class ReevaluationResult:
     entries: Written = Written()  # the same for the ledger entries
 
 
-def _ledger_facts(facts: pl.DataFrame, results: dict[str, pl.DataFrame], as_of: date) -> pl.DataFrame:
+def _ledger_facts(
+    facts: pl.DataFrame, results: dict[str, pl.DataFrame], as_of: date, bulk: bool = False
+) -> pl.DataFrame:
     hard = RULES["hte"].groups["hard"]
     hte = results["hte"].select(
         "enterprise_id",
@@ -52,11 +59,12 @@ def _ledger_facts(facts: pl.DataFrame, results: dict[str, pl.DataFrame], as_of: 
     )
     sme = results["tech_sme"].select("enterprise_id", pl.col("eligible").alias("tech_sme_eligible"))
     ent = Enterprise._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT id FROM {ent} WHERE tech_sme_valid_until >= %s", [as_of])
-        registered = pl.DataFrame(
-            {"enterprise_id": [r[0] for r in cursor.fetchall()]}, schema={"enterprise_id": pl.Int64}
-        )
+    registered = read_frame(
+        f"SELECT id FROM {ent} WHERE tech_sme_valid_until >= %s",
+        [as_of],
+        {"enterprise_id": pl.Int64},
+        bulk=bulk,
+    )
     registered = registered.with_columns(pl.lit(True).alias("tech_sme_registered"))
     base = facts.select(
         "enterprise_id",
@@ -158,8 +166,11 @@ ENTRY_RESULT = {
 }
 
 
-def _store(rows: pl.DataFrame, policy, as_of: date, now, ids: list[int] | None) -> Written:
-    """The policy's snapshots of these firms for `as_of`, written where they changed (`store.sync`)."""
+def _store(
+    rows: pl.DataFrame, policy, as_of: date, now, ids: list[int] | None, bulk: bool = False
+) -> Written:
+    """The policy's snapshots of these firms for `as_of`, written where they changed (`store.sync`, or
+    `store.sync_in_database` on the bulk path)."""
     table = EvaluationSnapshot._meta.db_table
     new = rows.select(
         "enterprise_id",
@@ -168,6 +179,17 @@ def _store(rows: pl.DataFrame, policy, as_of: date, now, ids: list[int] | None) 
         pl.lit(policy.param_hash).alias("param_hash"),
         "facts_revision",
     ).cast(SNAPSHOT_RESULT)
+    if bulk:
+        return sync_in_database(
+            table,
+            new,
+            key="enterprise_id",
+            result=list(SNAPSHOT_RESULT),
+            bookkeeping=["facts_revision"],
+            stamp={"evaluated_at": now},
+            constant={"policy": policy.name, "as_of": as_of},
+            unique=["enterprise_id", "policy", "as_of"],
+        )
     schema = {**SNAPSHOT_RESULT, "facts_revision": pl.String}
     stored = stored_rows(
         table, "enterprise_id", schema, "policy = %s AND as_of = %s", [policy.name, as_of], ids
@@ -192,6 +214,7 @@ def _store_entries(
     as_of: date,
     now,
     ids: list[int] | None,
+    bulk: bool = False,
 ) -> Written:
     """The ledger's current rows of the firms evaluated, written where they changed (the pinyin key follows
     the current name)."""
@@ -207,7 +230,7 @@ def _store_entries(
     }
     cols = ", ".join(["id", *[c for c in firm_schema if c != "enterprise_id"]])
     if ids is None or len(ids) > 50_000:
-        firms = read_frame(f"SELECT {cols} FROM {ent}", [], firm_schema)
+        firms = read_frame(f"SELECT {cols} FROM {ent}", [], firm_schema, bulk=bulk)
     else:
         firms = pl.concat(
             [pl.DataFrame(schema=firm_schema)]
@@ -221,7 +244,7 @@ def _store_entries(
             ]
         )
     firms = firms.with_columns(
-        pl.col("name").map_elements(sort_key, return_dtype=pl.String).alias("name_pinyin"),
+        sort_keys(firms.get_column("name")),
         pl.col("in_hitech_zone").fill_null(False),
     )
     new = (
@@ -254,25 +277,44 @@ def _store_entries(
         .cast(ENTRY_RESULT)
     )
     table = LedgerEntry._meta.db_table
+    if bulk:
+        return sync_in_database(
+            table,
+            new,
+            key="enterprise_id",
+            result=list(ENTRY_RESULT),
+            stamp={"updated_at": now},
+            unique=["enterprise_id"],
+        )
     stored = stored_rows(table, "enterprise_id", ENTRY_RESULT, "1 = 1", [], ids)
     return sync(table, new, stored, key="enterprise_id", result=list(ENTRY_RESULT), stamp={"updated_at": now})
 
 
 def reevaluate(
-    *, as_of: date, enterprise_ids: list[int] | None = None, progress: Progress | None = None
+    *,
+    as_of: date,
+    enterprise_ids: list[int] | None = None,
+    progress: Progress | None = None,
+    bulk: bool | None = None,
 ) -> ReevaluationResult:
-    """Evaluate the firms (all when `enterprise_ids` is None) as of `as_of` and store their snapshots."""
+    """Evaluate the firms (all when `enterprise_ids` is None) as of `as_of` and store their snapshots.
+
+    `bulk`: the PostgreSQL bulk path (COPY in and out, one upsert per table); by default on PostgreSQL."""
+    if bulk is None:
+        bulk = connection.vendor == "postgresql"
+    if bulk and connection.vendor != "postgresql":
+        raise ValueError("the bulk re-evaluation path needs PostgreSQL")
     policies = [load_policy(name, as_of) for name in ENTERPRISE_POLICIES]
     ledger = load_policy(LEDGER_POLICY, as_of)
     if progress:
         progress(0, 1, "读取企业数据")
-    facts = facts_table(as_of, enterprise_ids)
+    facts = facts_table(as_of, enterprise_ids, bulk=bulk)
     n = facts.height
     total = n * (len(policies) + 1)
     if progress:
         progress(0, total, "批量评价")
     results = evaluate_tables(facts, policies, as_of, keep=("enterprise_id",))
-    ledger_facts = _ledger_facts(facts, results, as_of)
+    ledger_facts = _ledger_facts(facts, results, as_of, bulk)
     ledger_table = evaluate_table(ledger_facts, ledger, as_of, keep=("enterprise_id",))
     revision = facts.select(
         "enterprise_id",
@@ -284,10 +326,13 @@ def reevaluate(
     with transaction.atomic():
         for k, policy in enumerate([*policies, ledger]):
             table = ledger_table if policy is ledger else results[policy.name]
-            written += _store(_rows(table, policy, revision, now), policy, as_of, now, ids)
+            written += _store(_rows(table, policy, revision, now), policy, as_of, now, ids, bulk)
             if progress:
-                progress(n * (k + 1), total, f"保存 {policy.title_zh} 评价结果")
-        entries = _store_entries(facts, results, ledger_facts, ledger_table, as_of, now, ids)
+                # the ledger entries after the last policy: the last half step
+                progress(min(n * (k + 1), total - n // 2), total, f"保存 {policy.title_zh} 评价结果")
+        entries = _store_entries(facts, results, ledger_facts, ledger_table, as_of, now, ids, bulk)
+        if progress:
+            progress(total, total, "保存台账")
         grades = ledger_table.group_by("grade").len().sort("grade")
         by_grade = {g or "-": c for g, c in grades.iter_rows()}
         audit_record_many(
@@ -306,8 +351,14 @@ def reevaluate(
                             "touched": written.touched,
                             "unchanged": written.unchanged,
                         },
+                        "entries": {
+                            "inserted": entries.inserted,
+                            "rewritten": entries.rewritten,
+                            "unchanged": entries.unchanged,
+                        },
                         "by_grade": by_grade,
                         "scope": "all" if enterprise_ids is None else f"{len(enterprise_ids)} firms",
+                        "path": "postgresql-bulk" if bulk else "rows",
                     },
                     reason="重新评价（评价快照与台账）",
                 )

@@ -3,6 +3,9 @@
 Without a file option, loads the synthetic data set into the database (refusing a database that
 already holds enterprises unless --replace, which deletes the previously generated synthetic data
 only). With --parquet/--csv, writes the evaluation-template file and leaves the database alone.
+
+Sizes: up to MAX_N firms in general, a province (up to MAX_N_POSTGRES) into PostgreSQL, generated and loaded
+in parts of PART_SIZE firms (`generator.generate_parts`).
 """
 
 from __future__ import annotations
@@ -11,15 +14,22 @@ import time
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 from django.utils import timezone
 
-from gaoqi.demo.generator import generate
+from gaoqi.demo.generator import generate, generate_parts
 
 MIN_N, MAX_N = 100, 1_000_000
+MAX_N_POSTGRES = 5_000_000  # a province (Jiangsu: ~4 million registered enterprises)
 
 
 def add_generation_arguments(parser, default_n: int = 20_000) -> None:
-    parser.add_argument("--enterprises", type=int, default=default_n, help=f"企业数（{MIN_N}–{MAX_N}）")
+    parser.add_argument(
+        "--enterprises",
+        type=int,
+        default=default_n,
+        help=f"企业数（{MIN_N}–{MAX_N}；载入 PostgreSQL 时可到 {MAX_N_POSTGRES}）",
+    )
     parser.add_argument("--seed", type=int, default=2019, help="随机种子（同一种子生成相同数据）")
     parser.add_argument(
         "--as-of",
@@ -29,9 +39,17 @@ def add_generation_arguments(parser, default_n: int = 20_000) -> None:
     )
 
 
-def check_n(n: int) -> None:
-    if not MIN_N <= n <= MAX_N:
-        raise CommandError(f"--enterprises must be between {MIN_N} and {MAX_N}")
+def check_n(n: int, *, database: bool = False) -> None:
+    """MIN_N..MAX_N; a load into PostgreSQL up to MAX_N_POSTGRES (SQLite and files keep MAX_N)."""
+    top = MAX_N_POSTGRES if database and connection.vendor == "postgresql" else MAX_N
+    if MIN_N <= n <= top:
+        return
+    if database and n > MAX_N and connection.vendor != "postgresql":
+        raise CommandError(
+            f"--enterprises above {MAX_N} needs PostgreSQL (this database is {connection.vendor}); "
+            f"PostgreSQL takes up to {MAX_N_POSTGRES}"
+        )
+    raise CommandError(f"--enterprises must be between {MIN_N} and {top}")
 
 
 class Command(BaseCommand):
@@ -54,12 +72,15 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true", help="不显示进度条")
 
     def handle(self, *args, **opts):
-        check_n(opts["enterprises"])
+        to_file = bool(opts["parquet"] or opts["csv"])
+        check_n(opts["enterprises"], database=not to_file)
         started = time.perf_counter()
-        ds = generate(opts["enterprises"], opts["seed"], opts["as_of"] or timezone.localdate())
-        generated = time.perf_counter()
-        if opts["parquet"] or opts["csv"]:
+        as_of = opts["as_of"] or timezone.localdate()
+        if to_file:
             from gaoqi.demo.template import write
+
+            ds = generate(opts["enterprises"], opts["seed"], as_of)
+            generated = time.perf_counter()
 
             path = write(ds, opts["parquet"] or opts["csv"], "parquet" if opts["parquet"] else "csv")
             self.stdout.write(
@@ -71,7 +92,8 @@ class Command(BaseCommand):
 
         try:
             result = load(
-                ds,
+                generate_parts(opts["enterprises"], opts["seed"], as_of),
+                n=opts["enterprises"],
                 replace=opts["replace"],
                 ip_items=opts["ip_items"],
                 facts=not opts["no_facts"],
@@ -81,5 +103,5 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         self.stdout.write(
             f"已载入 {result.enterprises} 家合成企业、{result.reports} 条年度数据、{result.certificates} 张证书、"
-            f"{result.ip_items} 项知识产权（生成 {generated - started:.1f}s，合计 {time.perf_counter() - started:.1f}s）"
+            f"{result.ip_items} 项知识产权（生成与载入合计 {time.perf_counter() - started:.1f}s）"
         )

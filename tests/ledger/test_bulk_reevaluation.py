@@ -1,0 +1,150 @@
+"""The PostgreSQL bulk path of re-evaluation (COPY out, staging table and one upsert per table): the same rows
+as the row path, unchanged rows not written at all, and the background job audited.
+
+PostgreSQL only (COPY, system columns, ON CONFLICT): run with DATABASE_URL=postgres://…; on SQLite every test
+here is skipped with that reason.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import polars as pl
+import pytest
+from django.db import connection
+
+from gaoqi.audit.models import AuditEvent
+from gaoqi.demo.generator import generate
+from gaoqi.demo.loader import load
+from gaoqi.jobs.services import start_job
+from gaoqi.jobs.testing import run_queued_jobs
+from gaoqi.ledger.facts import facts_table
+from gaoqi.ledger.models import EvaluationSnapshot, LedgerEntry
+from gaoqi.ledger.services import reevaluate
+from gaoqi.ledger.store import Written, copy_frame, read_frame
+from gaoqi.registry.models import AnnualReport
+from tests import factories
+
+AS_OF = date(2025, 6, 30)
+N = 150
+POSTGRES_ONLY = (
+    "the bulk re-evaluation path uses PostgreSQL's COPY and ON CONFLICT: set DATABASE_URL=postgres://…"
+)
+
+
+@pytest.fixture
+def postgres(db):
+    if connection.vendor != "postgresql":
+        pytest.skip(POSTGRES_ONLY)
+
+
+@pytest.fixture
+def loaded(postgres):
+    load(generate(N, 7, AS_OF), progress=False)
+    return factories.province_admin()
+
+
+def _snapshots() -> set[tuple]:
+    fields = [f.attname for f in EvaluationSnapshot._meta.fields if f.attname not in ("id", "evaluated_at")]
+    return set(EvaluationSnapshot.objects.values_list(*fields))
+
+
+def _entries() -> set[tuple]:
+    fields = [f.attname for f in LedgerEntry._meta.fields if f.attname not in ("id", "updated_at")]
+    return set(LedgerEntry.objects.values_list(*fields))
+
+
+def _versions(model) -> dict[int, str]:
+    """Each row's xmin: the transaction that last wrote it (a row not written keeps its own)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, xmin::text FROM {model._meta.db_table}")
+        return dict(cursor.fetchall())
+
+
+def test_the_bulk_path_is_refused_on_sqlite(db):
+    if connection.vendor == "postgresql":
+        pytest.skip("checks the refusal on SQLite")
+    with pytest.raises(ValueError, match="PostgreSQL"):
+        reevaluate(as_of=AS_OF, bulk=True)
+
+
+def test_copy_frame_reads_what_the_row_reader_reads(postgres):
+    """Nulls, empty strings, commas, quotes and line breaks, booleans, dates and timestamps survive COPY."""
+    sql = (
+        "SELECT * FROM (VALUES (1, '', true, DATE '2024-02-29', TIMESTAMPTZ '2025-06-30 23:59:59.123456+08'), "
+        "(2, NULL, false, NULL, NULL), (3, E'a,b\"c\\nd', NULL, DATE '1949-10-01', "
+        "TIMESTAMPTZ '1970-01-01 00:00:00+00'), (%s, %s, %s, %s, %s)) AS v(a, b, c, d, e)"
+    )
+    params = [4, "苏州 ,x", True, date(2025, 1, 1), datetime(2025, 1, 1, 8, tzinfo=UTC)]
+    schema = {"a": pl.Int64, "b": pl.String, "c": pl.Boolean, "d": pl.Date, "e": pl.Datetime("us")}
+    bulk = copy_frame(sql, params, schema).sort("a")
+    rows = read_frame(sql, params, schema).sort("a")
+    assert bulk.to_dicts() == rows.with_columns(pl.col("e").dt.replace_time_zone(None)).to_dicts()
+    assert bulk.get_column("b").to_list() == ["", None, 'a,b"c\nd', "苏州 ,x"]
+    assert bulk.get_column("e").to_list()[0] == datetime(2025, 6, 30, 15, 59, 59, 123456)  # UTC
+    assert copy_frame("SELECT 1 WHERE false", [], {"a": pl.Int64}).shape == (0, 1)
+
+
+def test_bulk_facts_equal_the_row_facts(loaded):
+    assert (
+        facts_table(AS_OF, bulk=True).sort("enterprise_id").equals(facts_table(AS_OF).sort("enterprise_id"))
+    )
+
+
+def test_the_bulk_path_stores_the_same_rows_as_the_row_path(loaded):
+    rows = reevaluate(as_of=AS_OF, bulk=False)
+    expected_snapshots, expected_entries = _snapshots(), _entries()
+    assert len(expected_snapshots) == N * 4 and len(expected_entries) == N
+    EvaluationSnapshot.objects.all().delete()
+    LedgerEntry.objects.all().delete()
+    bulk = reevaluate(as_of=AS_OF, bulk=True)
+    assert _snapshots() == expected_snapshots
+    assert _entries() == expected_entries
+    assert (bulk.written, bulk.entries, bulk.by_grade) == (rows.written, rows.entries, rows.by_grade)
+    assert bulk.written == Written(inserted=N * 4) and bulk.entries == Written(inserted=N)
+
+
+def test_the_bulk_path_writes_only_the_rows_that_changed(loaded):
+    reevaluate(as_of=AS_OF, bulk=True)
+    snapshots, entries = _versions(EvaluationSnapshot), _versions(LedgerEntry)
+    again = reevaluate(as_of=AS_OF, bulk=True)
+    assert again.written == Written(unchanged=N * 4) and again.entries == Written(unchanged=N)
+    assert _versions(EvaluationSnapshot) == snapshots and _versions(LedgerEntry) == entries  # not even locked
+
+    report = AnnualReport.objects.filter(year=AS_OF.year - 1, employees__isnull=False).first()
+    firm = report.enterprise_id
+    AnnualReport.objects.filter(pk=report.pk).update(employees=report.employees + 5_000)  # too big a tech SME
+    expected = _snapshots()
+    third = reevaluate(as_of=AS_OF, bulk=True)
+    assert third.written.inserted == 0 and third.written.unchanged == N * 4 - 4
+    assert third.written.rewritten + third.written.touched == 4 and third.written.rewritten >= 1
+    after = _versions(EvaluationSnapshot)
+    changed = {pk for pk, version in after.items() if snapshots[pk] != version}
+    assert changed == set(EvaluationSnapshot.objects.filter(enterprise=firm).values_list("pk", flat=True))
+    # The other firms' rows are exactly as they were; the firm's are what the row path computes.
+    bulk_rows = _snapshots()
+    assert {r for r in bulk_rows if r[0] != firm} == {r for r in expected if r[0] != firm}
+    assert {r for r in bulk_rows if r[0] == firm} != {r for r in expected if r[0] == firm}
+    EvaluationSnapshot.objects.all().delete()
+    LedgerEntry.objects.all().delete()
+    reevaluate(as_of=AS_OF, bulk=False)
+    assert _snapshots() == bulk_rows
+
+
+def test_the_background_job_takes_the_bulk_path_and_is_audited(loaded):
+    job = start_job(
+        actor=loaded,
+        kind="ledger.reevaluate",
+        func_path="gaoqi.ledger.services.reevaluate_region",
+        kwargs={"region": "320000", "as_of": AS_OF.isoformat()},
+        restartable=True,
+    )
+    run_queued_jobs()
+    job.refresh_from_db()
+    assert job.status == "succeeded", job.error
+    assert job.done == job.total == N * 4
+    event = AuditEvent.objects.get(target_type="ledger.reevaluation", target_id=AS_OF.isoformat())
+    assert event.new["path"] == "postgresql-bulk"
+    assert event.new["firms"] == N and event.new["snapshots"]["inserted"] == N * 4
+    assert event.new["entries"]["inserted"] == N
+    assert EvaluationSnapshot.objects.count() == N * 4 and LedgerEntry.objects.count() == N
