@@ -84,3 +84,11 @@ def test_filters_the_tally_does_not_hold_count_live(ledger):
     tally.refresh()
     for f in (LedgerFilter(hitech_zone="any"), LedgerFilter(q="科技")):
         assert tally.rows_for(actor=ledger["province"], filters=f) is None
+
+
+def test_the_background_job_leaves_the_tally_current(ledger):
+    from gaoqi.ledger.services import reevaluate_region
+
+    assert not tally.current()
+    reevaluate_region(region="320000", as_of=(AS_OF + timedelta(days=1)).isoformat())
+    assert tally.current()

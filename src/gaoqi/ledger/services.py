@@ -375,5 +375,8 @@ def reevaluate_region(*, region: str, as_of: str, progress: Progress | None = No
         field = "city_id" if region.endswith("00") else "county_id"
         ids = list(Enterprise.objects.filter(**{field: region}).values_list("pk", flat=True))
     result = reevaluate(as_of=date.fromisoformat(as_of), enterprise_ids=ids, progress=progress)
+    from gaoqi.ledger import tally
+
+    tally.refresh()  # the ledger summary's materialised counts (tally.py), as `gaoqi reevaluate` does
     grades = "，".join(f"{g} {n}" for g, n in result.by_grade.items())
     return {"summary": f"{result.firms} 家企业已重新评价（{result.as_of}）：{grades}", "url": "/ledger/"}
