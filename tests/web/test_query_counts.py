@@ -8,6 +8,7 @@ firm + the tab's rows.
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from gaoqi.accounts.models import AgencyAssignment
@@ -59,7 +60,7 @@ def crowded(rich_world):
     "params,queries",
     [
         ({}, 9),
-        ({"status": "candidate", "q": "吴中"}, 10),  # + how many names hold the pair (SQLite's name index)
+        ({"status": "candidate", "q": "吴中"}, 9),  # SQLite: + how many names hold the pair (its name index)
         ({"hitech_zone": "none"}, 9),
         ({"page": 2}, 9),
         ({"tech_field": "10"}, 9),  # + the field checked; the whole result fits on page 1: no COUNT query
@@ -67,6 +68,9 @@ def crowded(rich_world):
 )
 def test_enterprise_list_queries(as_user, crowded, django_assert_num_queries, params, queries):
     client = as_user(crowded["suzhou"])
+    client.get("/enterprises/", params)  # PostgreSQL's name index reads the column statistics once a minute
+    if "q" in params and connection.vendor == "sqlite":
+        queries += 1
     with django_assert_num_queries(queries):
         response = client.get("/enterprises/", params)
     assert response.status_code == 200

@@ -456,10 +456,14 @@ def _indexes_off() -> list[str]:
             [tables],
         )
         indexes = cursor.fetchall()
+        # ALTER TABLE refuses a table with pending (deferred) checks: an enclosing transaction's earlier writes
+        # (a caller's, a test's reference data) are checked now.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         for table, name, _definition in keys:
             cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {connection.ops.quote_name(name)}")
         for name, _definition in indexes:
             cursor.execute(f"DROP INDEX {name}")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
     return [definition for _name, definition in indexes] + [
         f"ALTER TABLE {table} ADD CONSTRAINT {connection.ops.quote_name(name)} {definition}"
         for table, name, definition in keys
