@@ -59,7 +59,10 @@ def crowded(rich_world):
     "params,queries",
     [
         ({}, 9),
-        ({"status": "candidate", "q": "吴中"}, 9),  # + the name index read first (a rare pair: see name_search)
+        (
+            {"status": "candidate", "q": "吴中"},
+            9,
+        ),  # + the name index read first (a rare pair: see name_search)
         ({"hitech_zone": "none"}, 9),
         ({"page": 2}, 9),
         ({"tech_field": "10"}, 9),  # + the field checked; the whole result fits on page 1: no COUNT query
