@@ -316,18 +316,22 @@ def after_certification(request):
     )
 
 
-@login_required
-@require_POST
-def change_review(request, change_pk):
-    report = (
-        ChangeReport.objects.filter(
-            pk=change_pk, application__in=scope_applications(request.user).filter(programme=CODE)
-        )
+def _record_in_scope(request, model, pk):
+    """A record of an HTE application (change report, on-site check) the user may reach, else 404."""
+    record = (
+        model.objects.filter(pk=pk, application__in=scope_applications(request.user).filter(programme=CODE))
         .select_related("application__enterprise")
         .first()
     )
-    if report is None:
+    if record is None:
         raise Http404
+    return record
+
+
+@login_required
+@require_POST
+def change_review(request, change_pk):
+    report = _record_in_scope(request, ChangeReport, change_pk)
     try:
         after.change_report_review(
             actor=request.user,
@@ -372,15 +376,7 @@ def site_check_order(request, pk):
 @login_required
 @require_POST
 def site_check_record(request, check_pk):
-    check = (
-        SiteCheck.objects.filter(
-            pk=check_pk, application__in=scope_applications(request.user).filter(programme=CODE)
-        )
-        .select_related("application__enterprise")
-        .first()
-    )
-    if check is None:
-        raise Http404
+    check = _record_in_scope(request, SiteCheck, check_pk)
     pages.attempt(
         request,
         lambda: decisions.site_check_record(
