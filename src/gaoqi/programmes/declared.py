@@ -1,7 +1,8 @@
 """The firm's declared figures, shared by the programmes whose declaration is the tech-SME one (tech-SME
-evaluation, cultivation pool): parsing the submitted values against the declared fields, and recording a change
-as an annual report of the source 企业自报 (self-declared, audited old → new by the registry service) with the
-declaration keeping the value the firm gave."""
+evaluation, cultivation pool): starting an application pre-filled from the registry, parsing the submitted
+values against the declared fields, and recording a change as an annual report of the source 企业自报
+(self-declared, audited old → new by the registry service) with the declaration keeping the value the firm
+gave."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gaoqi.accounts.models import Role
+from gaoqi.accounts.scope import can
 from gaoqi.errors import PermissionDenied, ValidationFailed
 from gaoqi.registry.models import DataSource, Department
 from gaoqi.registry.services import annual_report_record
 from gaoqi.workflow.errors import Conflict
 from gaoqi.workflow.models import Application
+from gaoqi.workflow.table import Programme
 
 TRUE_WORDS = frozenset({"true", "1", "yes", "是", "on"})
 FALSE_WORDS = frozenset({"false", "0", "no", "否", "off"})
@@ -124,22 +127,56 @@ def declared_record(
     return application
 
 
-def declared_save(
+def declared_start(*, actor, enterprise, programme: Programme, evaluation, as_of, messages: dict) -> dict:
+    """Before the firm starts an application of `programme`: only the firm itself (else PermissionDenied with
+    messages["firm_only"]), allowed to record its facts, with no open application (one not in a final phase,
+    else messages["open"]). Returns the declaration pre-filled from the registry's facts of the latest
+    accounting year as `evaluation` (the programme's module) reads them on `as_of`."""
+    if actor.role != Role.ENTERPRISE:
+        raise PermissionDenied(messages["firm_only"])
+    can(actor, "record_facts", enterprise).require()
+    final = [p.code for p in programme.phases if p.final]
+    open_app = (
+        Application.objects.filter(programme=programme.code, enterprise=enterprise)
+        .exclude(phase__in=final)
+        .first()
+    )
+    if open_app is not None:
+        raise ValidationFailed(messages["open"], [{"field": "application", "reason": str(open_app.pk)}])
+    facts = evaluation.registry_facts(actor=actor, enterprise=enterprise, as_of=as_of)
+    return {"values": evaluation.prefill(facts), "year": evaluation.declared_year(as_of), "source_id": None}
+
+
+def declared_update(
     *,
     actor,
     application: Application,
     version: int,
-    year: int,
-    current: dict,
     values: dict,
-    fields: dict,
+    editable: bool,
+    evaluation,
     messages: dict,
     file_name: str,
+    new_year_from_registry: bool = False,
 ) -> Application:
-    """Parse the submitted `values` against `fields` and record the changed ones (nothing changed: nothing
-    written). `messages`: "unknown" (a column not declared), "invalid" (the refusal), "conflict" (a lost race);
-    the caller has checked the write (`check_writable`, same messages)."""
-    parsed, errors = parse_values(values, current, fields=fields, unknown=messages["unknown"])
+    """The firm changes declared figures of the latest accounting year (as `evaluation`, the programme's
+    module, reads it): the write checked (`check_writable`), the submitted `values` parsed against the declared
+    fields and the changed ones recorded (nothing changed: nothing written). With `new_year_from_registry`, a
+    declaration of an earlier year starts again from the registry's facts (the tech-SME annual update).
+    `messages`: "forbidden", "locked", "conflict" (see `check_writable`), "unknown" (a column not declared),
+    "invalid" (the refusal)."""
+    check_writable(
+        actor=actor, application=application, version=version, editable=editable, messages=messages
+    )
+    today = timezone.localdate()
+    year = evaluation.declared_year(today)
+    current = dict(application.declared.get("values", {}))
+    if new_year_from_registry and application.declared.get("year") != year:
+        facts = evaluation.registry_facts(actor=actor, enterprise=application.enterprise, as_of=today)
+        current = evaluation.prefill(facts)
+    parsed, errors = parse_values(
+        values, current, fields=evaluation.DECLARED_FIELDS, unknown=messages["unknown"]
+    )
     if errors:
         raise ValidationFailed(messages["invalid"], errors)
     if not parsed:

@@ -4,6 +4,8 @@ number of either kind never repeats the first."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.db.models import Q
 
 from gaoqi.workflow.models import Application
@@ -28,3 +30,17 @@ def next_serial(*, programme: str, prefix: str) -> int:
 def mark(number: str, *, synthetic: bool) -> str:
     """The number as stored: synthetic (demo) numbers carry the SYN- prefix."""
     return SYNTHETIC + number if synthetic else number
+
+
+def issue(app: Application, *, fmt: str, fields: dict, valid_until: date, synthetic: bool) -> str:
+    """The application's reference number from the dated format `fmt` (its `{serial}` the next one after the
+    prefix the other `fields` give, within the application's programme; demo numbers marked SYN-), stored on
+    the application (object and row) with `valid_until` and the synthetic flag. Returns the number."""
+    prefix = fmt.split("{serial")[0].format(**fields)
+    serial = next_serial(programme=app.programme, prefix=prefix)  # real and synthetic (SYN-) numbers alike
+    number = mark(fmt.format(serial=serial, **fields), synthetic=synthetic)
+    app.reference_no, app.valid_until, app.synthetic = number, valid_until, synthetic
+    Application.objects.filter(pk=app.pk).update(
+        reference_no=number, valid_until=valid_until, synthetic=synthetic
+    )
+    return number

@@ -41,6 +41,16 @@ from decimal import Decimal
 from django.utils.translation import gettext_lazy as _
 
 from gaoqi.policy import load_policy
+from gaoqi.programmes.declaration import (
+    BOTH,
+    CIT,
+    EDITABLE,
+    PROV,
+    publish,
+    reject_after_notice,
+    return_for_changes,
+    submission,
+)
 from gaoqi.programmes.hte import evaluation, params
 from gaoqi.programmes.hte.models import CancellationCase, HteRecord, ReportBatch, SiteCheck
 from gaoqi.workflow import guards, numbering
@@ -51,7 +61,6 @@ from gaoqi.workflow.table import (
     ENTERPRISE,
     NOTIFY_ENTERPRISE,
     NOTIFY_NEXT_ACTORS,
-    PROVINCE,
     SYSTEM,
     Phase,
     Programme,
@@ -60,11 +69,7 @@ from gaoqi.workflow.table import (
 )
 
 CODE = "hte"
-FIRM = frozenset({ENTERPRISE})
 PREPARERS = frozenset({ENTERPRISE, CITY})
-CIT = frozenset({CITY})
-PROV = frozenset({PROVINCE})
-BOTH = (NOTIFY_ENTERPRISE, NOTIFY_NEXT_ACTORS)
 SYNTHETIC = numbering.SYNTHETIC
 
 PHASES = (
@@ -87,37 +92,27 @@ PHASES = (
 
 SUBMIT_GUARDS = ("declaration_complete", "hard_conditions")
 TRANSITIONS = (
-    Transition("draft", "submitted", "submit", _("提交认定申请"), PREPARERS, SUBMIT_GUARDS,
-               records=("evaluation",), notify=(NOTIFY_NEXT_ACTORS,)),
-    Transition("returned", "submitted", "resubmit", _("修改后重新提交"), PREPARERS, SUBMIT_GUARDS,
-               records=("evaluation",), notify=(NOTIFY_NEXT_ACTORS,)),
-    Transition("draft", "withdrawn", "withdraw", _("撤回"), FIRM, inbox=False),
-    Transition("returned", "withdrawn", "withdraw", _("撤回"), FIRM, inbox=False),
+    *submission(_("提交认定申请"), PREPARERS, SUBMIT_GUARDS),
     Transition("submitted", "recommended", "recommend", _("市级推荐"), CIT,
                records=("remarks",), notify=BOTH, batch=True),
-    Transition("submitted", "returned", "return", _("退回修改"), CIT, reason_required=True,
-               records=("remarks",), notify=(NOTIFY_ENTERPRISE,), batch=True),
+    return_for_changes("submitted", CIT),
     Transition("recommended", "accepted", "accept", _("形式审查通过"), PROV,
                records=("remarks",), notify=BOTH, batch=True),
-    Transition("recommended", "returned", "return", _("退回修改"), PROV, reason_required=True,
-               records=("remarks",), notify=(NOTIFY_ENTERPRISE,), batch=True),
+    return_for_changes("recommended", PROV),
     Transition("accepted", "reviewed", "expert_pass", _("专家评审完成"), PROV, ("panel_aggregated",),
                records=("remarks",), notify=(NOTIFY_NEXT_ACTORS,), batch=True),
     Transition("reviewed", "approved", "approve", _("认定机构审议通过"), PROV,
                ("frozen_hard_conditions", "panel_passes", "site_checks_clear"), records=("remarks",), batch=True),
     Transition("reviewed", "rejected", "reject", _("不予认定"), PROV, reason_required=True,
                records=("remarks",), notify=(NOTIFY_ENTERPRISE,), batch=True),
-    Transition("approved", "in_notice", "publish", _("公示"), PROV, ("published_by_notice",),
-               notify=(NOTIFY_ENTERPRISE,)),
+    publish("approved"),
     Transition("in_notice", "certified", "certify", _("认定并发证"), PROV,
                ("notice_closed", "no_upheld_objection", "in_reported_list"), notify=(NOTIFY_ENTERPRISE,), batch=True),
-    Transition("in_notice", "rejected", "reject", _("不予认定"), PROV, ("notice_closed",),
-               reason_required=True, records=("remarks",), notify=(NOTIFY_ENTERPRISE,), batch=True),
+    reject_after_notice(_("不予认定")),
     Transition("certified", "cancel_proposed", "propose_cancel", _("拟取消高企资格"), PROV,
                ("cancellation_case_open",), reason_required=True, records=("remarks",),
                notify=(NOTIFY_ENTERPRISE,), inbox=False),
-    Transition("cancel_proposed", "cancel_notice", "publish", _("公示"), PROV, ("published_by_notice",),
-               notify=(NOTIFY_ENTERPRISE,)),
+    publish("cancel_proposed", "cancel_notice"),
     Transition("cancel_proposed", "certified", "keep", _("撤销取消资格案件"), PROV, reason_required=True,
                records=("remarks",), notify=(NOTIFY_ENTERPRISE,)),
     Transition("cancel_notice", "cancelled", "cancel", _("取消高企资格"), PROV,
@@ -245,15 +240,14 @@ def issue_certificate(app: Application, ctx: dict) -> None:
     from gaoqi.registry.services import enterprise_refresh_status
 
     today = _today(ctx)
-    fmt = params.value("certificate_no_format", today)
-    fields = {"year": today.year, "province": app.city_id[:2]}
-    prefix = fmt.split("{serial")[0].format(**fields)
-    serial = numbering.next_serial(programme=CODE, prefix=prefix)  # real and synthetic (SYN-) numbers alike
-    synthetic = bool(ctx.get("synthetic"))
-    number = numbering.mark(fmt.format(serial=serial, **fields), synthetic=synthetic)
     until = expiry(today)
-    app.reference_no, app.valid_until, app.synthetic = number, until, synthetic
-    Application.objects.filter(pk=app.pk).update(reference_no=number, valid_until=until, synthetic=synthetic)
+    number = numbering.issue(
+        app,
+        fmt=params.value("certificate_no_format", today),
+        fields={"year": today.year, "province": app.city_id[:2]},
+        valid_until=until,
+        synthetic=bool(ctx.get("synthetic")),
+    )
     HteRecord.objects.filter(application_id=app.pk).update(
         certificate_no=number, issued_on=today, expires_on=until
     )
@@ -328,7 +322,7 @@ PROGRAMME = register(
             "keep": close_case(CancellationCase.Outcome.KEPT),
         },
         freeze=evaluation.freeze,
-        editable_phases=frozenset({"draft", "returned"}),
+        editable_phases=EDITABLE,
         detail_url="hte:application",
     )
 )

@@ -29,31 +29,27 @@ from datetime import date, timedelta
 from django.db.models import Max
 from django.utils.translation import gettext_lazy as _
 
+from gaoqi.programmes.declaration import (
+    BOTH,
+    CIT,
+    CTY,
+    EDITABLE,
+    FIRM,
+    PROV,
+    evaluation_guards,
+    publish,
+    reject_after_notice,
+    return_for_changes,
+    submission,
+)
 from gaoqi.programmes.pool import evaluation, params
 from gaoqi.programmes.pool.models import ExitReason, PoolRecord
 from gaoqi.workflow import guards, numbering
 from gaoqi.workflow.guards import add_years, no_upheld_objection, notice_closed, published_by_notice
 from gaoqi.workflow.models import Application
-from gaoqi.workflow.table import (
-    CITY,
-    COUNTY,
-    ENTERPRISE,
-    NOTIFY_ENTERPRISE,
-    NOTIFY_NEXT_ACTORS,
-    PROVINCE,
-    SYSTEM,
-    Phase,
-    Programme,
-    Transition,
-    register,
-)
+from gaoqi.workflow.table import NOTIFY_ENTERPRISE, PROVINCE, SYSTEM, Phase, Programme, Transition, register
 
 CODE = "pool"
-FIRM = frozenset({ENTERPRISE})
-CTY = frozenset({COUNTY})
-CIT = frozenset({CITY})
-PROV = frozenset({PROVINCE})
-BOTH = (NOTIFY_ENTERPRISE, NOTIFY_NEXT_ACTORS)
 SYNTHETIC = numbering.SYNTHETIC  # prefix of the demo's admission numbers
 
 PHASES = (
@@ -74,30 +70,21 @@ PHASES = (
 
 SUBMIT_GUARDS = ("in_intake_window", "declaration_complete", "evaluation_passes")
 TRANSITIONS = (
-    Transition("draft", "submitted", "submit", _("提交入库申请"), FIRM, SUBMIT_GUARDS,
-               records=("evaluation",), notify=(NOTIFY_NEXT_ACTORS,)),
-    Transition("returned", "submitted", "resubmit", _("修改后重新提交"), FIRM, SUBMIT_GUARDS,
-               records=("evaluation",), notify=(NOTIFY_NEXT_ACTORS,)),
-    Transition("draft", "withdrawn", "withdraw", _("撤回"), FIRM, inbox=False),
-    Transition("returned", "withdrawn", "withdraw", _("撤回"), FIRM, inbox=False),
+    *submission(_("提交入库申请"), FIRM, SUBMIT_GUARDS),
     Transition("submitted", "recommended", "recommend", _("县级推荐"), CTY,
                records=("remarks",), notify=BOTH, batch=True),
-    Transition("submitted", "returned", "return", _("退回修改"), CTY, reason_required=True,
-               records=("remarks",), notify=(NOTIFY_ENTERPRISE,), batch=True),
+    return_for_changes("submitted", CTY),
     Transition("recommended", "expert_review", "pass", _("市级审核通过"), CIT,
                records=("remarks",), notify=BOTH, batch=True),
-    Transition("recommended", "returned", "return", _("退回修改"), CIT, reason_required=True,
-               records=("remarks",), notify=(NOTIFY_ENTERPRISE,), batch=True),
+    return_for_changes("recommended", CIT),
     Transition("expert_review", "reviewed", "expert_pass", _("专家评审通过"), PROV, ("experts_scored",),
                records=("remarks",), notify=(NOTIFY_ENTERPRISE,), batch=True),
     Transition("expert_review", "rejected", "reject", _("不予入库"), PROV, reason_required=True,
                records=("remarks",), notify=(NOTIFY_ENTERPRISE,), batch=True),
-    Transition("reviewed", "in_notice", "publish", _("公示"), PROV, ("published_by_notice",),
-               notify=(NOTIFY_ENTERPRISE,)),
+    publish("reviewed"),
     Transition("in_notice", "admitted", "admit", _("入库"), PROV, ("notice_closed", "no_upheld_objection"),
                notify=(NOTIFY_ENTERPRISE,), batch=True),
-    Transition("in_notice", "rejected", "reject", _("不予入库"), PROV, ("notice_closed",),
-               reason_required=True, records=("remarks",), notify=(NOTIFY_ENTERPRISE,), batch=True),
+    reject_after_notice(_("不予入库")),
     Transition("admitted", "exited_certified", "exit_certified", _("认定高企出库"), PROV, ("hte_certified",),
                notify=(NOTIFY_ENTERPRISE,), inbox=False),
     Transition("admitted", "exited_expired", "exit_expired", _("培育期满出库"), frozenset({PROVINCE, SYSTEM}),
@@ -117,11 +104,6 @@ _today = guards.today
 # --- Guards: (application, ctx) -> "" when the condition holds, else the message shown ------------------
 
 
-def _live(app: Application, ctx: dict):
-    """The live pool evaluation of the declaration (computed once per transition, shared by the guards)."""
-    return guards.live_evaluation(evaluation, app, ctx, key="_pool_evaluation")
-
-
 def in_intake_window(app, ctx) -> str:
     if ctx.get("synthetic"):  # the demo's synthetic applications, made whatever the day (never a page or API)
         return ""
@@ -134,21 +116,6 @@ def in_intake_window(app, ctx) -> str:
             "c": closes.isoformat(),
         }
     return ""
-
-
-def declaration_complete(app, ctx) -> str:
-    ev = _live(app, ctx)
-    if ev.errors:
-        return _("申报数据不完整或有误：%(e)s") % {"e": "；".join(evaluation.error_texts(ev)[:5])}
-    return ""
-
-
-def evaluation_passes(app, ctx) -> str:
-    ev = _live(app, ctx)
-    if ev.errors or ev.eligible:
-        return ""  # incomplete data is declaration_complete's message
-    failed = "、".join(c.label_zh for c in ev.failed_conditions) or _("入库条件")
-    return _("对照培育库入库标准不符合：%(f)s") % {"f": failed}
 
 
 def experts_scored(app, ctx) -> str:
@@ -198,16 +165,12 @@ def admit(app: Application, ctx: dict) -> None:
     """Admission: the batch (from the officer's form, else the year's current batch), the period, a number."""
     today = _today(ctx)
     batch = int(ctx.get("batch_no") or current_batch(app.year))
-    fmt = params.value("admission_no_format", today)
-    prefix = fmt.split("{serial")[0].format(year=app.year, batch=batch)
-    serial = numbering.next_serial(programme=CODE, prefix=prefix)
-    number = fmt.format(year=app.year, batch=batch, serial=serial)
-    synthetic = bool(ctx.get("synthetic"))
-    app.reference_no = numbering.mark(number, synthetic=synthetic)
-    app.valid_until = period_end(today)
-    app.synthetic = synthetic
-    Application.objects.filter(pk=app.pk).update(
-        reference_no=app.reference_no, valid_until=app.valid_until, synthetic=synthetic
+    numbering.issue(
+        app,
+        fmt=params.value("admission_no_format", today),
+        fields={"year": app.year, "batch": batch},
+        valid_until=period_end(today),
+        synthetic=bool(ctx.get("synthetic")),
     )
     record = record_of(app)
     record.batch_no, record.admitted_on, record.ends_on = batch, today, app.valid_until
@@ -243,8 +206,13 @@ PROGRAMME = register(
         transitions=TRANSITIONS,
         guards={
             "in_intake_window": in_intake_window,
-            "declaration_complete": declaration_complete,
-            "evaluation_passes": evaluation_passes,
+            **evaluation_guards(
+                evaluation,
+                key="_pool_evaluation",
+                incomplete=_("申报数据不完整或有误：%(e)s"),
+                failed=_("对照培育库入库标准不符合：%(f)s"),
+                none_failed=_("入库条件"),
+            ),
             "experts_scored": experts_scored,
             "published_by_notice": published_by_notice,
             "notice_closed": notice_closed,
@@ -260,7 +228,7 @@ PROGRAMME = register(
             "revoke": _exit(ExitReason.REVOKED),
         },
         freeze=evaluation.freeze,
-        editable_phases=frozenset({"draft", "returned"}),
+        editable_phases=EDITABLE,
         detail_url="pool:application",
     )
 )

@@ -11,42 +11,33 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gaoqi.accounts.models import Role
-from gaoqi.accounts.scope import can, can_assign_experts, get_assignment_for_expert
-from gaoqi.errors import PermissionDenied, ValidationFailed
+from gaoqi.accounts.scope import can_assign_experts, get_assignment_for_expert
+from gaoqi.errors import ValidationFailed
 from gaoqi.experts import services as expert_services
 from gaoqi.experts.selectors import panel
-from gaoqi.programmes.declared import check_writable, declared_save
+from gaoqi.programmes.declared import declared_start, declared_update
 from gaoqi.programmes.pool import evaluation, params
 from gaoqi.programmes.pool.declaration import CODE, PROGRAMME, record_of
 from gaoqi.programmes.pool.models import PoolRecord
 from gaoqi.workflow.models import Application
 from gaoqi.workflow.services import BatchResult, application_create, transition_batch
 
-FINAL = frozenset(p.code for p in PROGRAMME.phases if p.final)
-
 
 def application_start(*, actor, enterprise) -> Application:
     """The firm starts its pool application for this year, pre-filled from its registry facts. One open
     application at a time (an admitted firm is in the pool: it does not apply again)."""
-    if actor.role != Role.ENTERPRISE:
-        raise PermissionDenied(_("培育库入库申请由企业自行填报"))
-    can(actor, "record_facts", enterprise).require()
-    open_app = (
-        Application.objects.filter(programme=CODE, enterprise=enterprise).exclude(phase__in=FINAL).first()
-    )
-    if open_app is not None:
-        raise ValidationFailed(
-            _("本企业已有一份进行中的入库申请或已在库培育"),
-            [{"field": "application", "reason": str(open_app.pk)}],
-        )
     as_of = timezone.localdate()
-    facts = evaluation.registry_facts(actor=actor, enterprise=enterprise, as_of=as_of)
-    declared = {
-        "values": evaluation.prefill(facts),
-        "year": evaluation.declared_year(as_of),
-        "source_id": None,
-    }
+    declared = declared_start(
+        actor=actor,
+        enterprise=enterprise,
+        programme=PROGRAMME,
+        evaluation=evaluation,
+        as_of=as_of,
+        messages={
+            "firm_only": _("培育库入库申请由企业自行填报"),
+            "open": _("本企业已有一份进行中的入库申请或已在库培育"),
+        },
+    )
     with transaction.atomic():
         app = application_create(
             actor=actor, programme_code=CODE, enterprise=enterprise, year=as_of.year, declared=declared
@@ -62,31 +53,20 @@ def declaration_editable(application: Application) -> bool:
 def declaration_update(*, actor, application: Application, version: int, values: dict) -> Application:
     """The firm changes declared figures of the latest accounting year. Each change is an annual report of the
     source 企业自报 (audited old → new by the registry service); the declaration keeps the value given."""
-    texts = {
-        "forbidden": _("仅申报企业可修改申报数据"),
-        "locked": _("当前环节不能修改申报数据"),
-        "conflict": _("申报数据已被修改，请刷新后重新填写"),
-        "unknown": _("未知字段"),
-        "invalid": _("申报数据有误"),
-    }
-    check_writable(
+    return declared_update(
         actor=actor,
         application=application,
         version=version,
-        editable=declaration_editable(application),
-        messages=texts,
-    )
-    year = evaluation.declared_year(timezone.localdate())
-    current = dict(application.declared.get("values", {}))
-    return declared_save(
-        actor=actor,
-        application=application,
-        version=version,
-        year=year,
-        current=current,
         values=values,
-        fields=evaluation.DECLARED_FIELDS,
-        messages=texts,
+        editable=declaration_editable(application),
+        evaluation=evaluation,
+        messages={
+            "forbidden": _("仅申报企业可修改申报数据"),
+            "locked": _("当前环节不能修改申报数据"),
+            "conflict": _("申报数据已被修改，请刷新后重新填写"),
+            "unknown": _("未知字段"),
+            "invalid": _("申报数据有误"),
+        },
         file_name=f"培育库入库申请（申报 {application.pk}）",
     )
 

@@ -24,25 +24,23 @@ from datetime import date, timedelta
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from gaoqi.programmes.declaration import (
+    EDITABLE,
+    FIRM,
+    PROV,
+    evaluation_guards,
+    publish,
+    reject_after_notice,
+    return_for_changes,
+    submission,
+)
 from gaoqi.programmes.tech_sme import evaluation, params
 from gaoqi.workflow import numbering
-from gaoqi.workflow.guards import live_evaluation, no_upheld_objection, notice_closed, published_by_notice
+from gaoqi.workflow.guards import no_upheld_objection, notice_closed, published_by_notice
 from gaoqi.workflow.models import Application
-from gaoqi.workflow.table import (
-    ENTERPRISE,
-    NOTIFY_ENTERPRISE,
-    NOTIFY_NEXT_ACTORS,
-    PROVINCE,
-    SYSTEM,
-    Phase,
-    Programme,
-    Transition,
-    register,
-)
+from gaoqi.workflow.table import NOTIFY_ENTERPRISE, SYSTEM, Phase, Programme, Transition, register
 
 CODE = "tech_sme"
-FIRM = frozenset({ENTERPRISE})
-PROV = frozenset({PROVINCE})
 
 PHASES = (
     Phase("draft", _("自评填报")),
@@ -59,22 +57,14 @@ PHASES = (
 
 SUBMIT_GUARDS = ("declaration_complete", "evaluation_passes")
 TRANSITIONS = (
-    Transition("draft", "submitted", "submit", _("提交评价"), FIRM, SUBMIT_GUARDS,
-               records=("evaluation",), notify=(NOTIFY_NEXT_ACTORS,)),
-    Transition("returned", "submitted", "resubmit", _("修改后重新提交"), FIRM, SUBMIT_GUARDS,
-               records=("evaluation",), notify=(NOTIFY_NEXT_ACTORS,)),
-    Transition("draft", "withdrawn", "withdraw", _("撤回"), FIRM, inbox=False),
-    Transition("returned", "withdrawn", "withdraw", _("撤回"), FIRM, inbox=False),
+    *submission(_("提交评价"), FIRM, SUBMIT_GUARDS),
     Transition("submitted", "accepted", "accept", _("形式审查通过"), PROV,
                records=("remarks",), notify=(NOTIFY_ENTERPRISE,), batch=True),
-    Transition("submitted", "returned", "return", _("退回修改"), PROV, reason_required=True,
-               records=("remarks",), notify=(NOTIFY_ENTERPRISE,), batch=True),
-    Transition("accepted", "in_notice", "publish", _("公示"), PROV, ("published_by_notice",),
-               notify=(NOTIFY_ENTERPRISE,)),
+    return_for_changes("submitted", PROV),
+    publish("accepted"),
     Transition("in_notice", "registered", "register", _("入库登记"), PROV,
                ("notice_closed", "no_upheld_objection"), notify=(NOTIFY_ENTERPRISE,), batch=True),
-    Transition("in_notice", "rejected", "reject", _("不予入库"), PROV, ("notice_closed",),
-               reason_required=True, records=("remarks",), notify=(NOTIFY_ENTERPRISE,), batch=True),
+    reject_after_notice(_("不予入库")),
     Transition("registered", "registered", "annual_update", _("年度信息更新"), FIRM,
                ("in_update_window", *SUBMIT_GUARDS), records=("evaluation",), inbox=False),
     Transition("registered", "revoked", "revoke", _("撤销入库登记"), PROV, reason_required=True,
@@ -85,29 +75,6 @@ TRANSITIONS = (
 
 
 # --- Guards: (application, ctx) -> "" when the condition holds, else the message shown ------------------
-
-
-def _live(app: Application, ctx: dict):
-    """The live evaluation of the declaration (computed once per transition, shared by the guards)."""
-    return live_evaluation(evaluation, app, ctx, key="_evaluation")
-
-
-def declaration_complete(app, ctx) -> str:
-    ev = _live(app, ctx)
-    if ev.errors:
-        return _("自评数据不完整或有误：%(e)s") % {"e": "；".join(evaluation.error_texts(ev)[:5])}
-    return ""
-
-
-def evaluation_passes(app, ctx) -> str:
-    ev = _live(app, ctx)
-    if ev.errors or ev.eligible:
-        return ""  # incomplete data is declaration_complete's message
-    failed = "、".join(c.label_zh for c in ev.failed_conditions) or _("综合评价得分不足")
-    return _("评价结果为不符合（得分 %(s)s）：%(f)s") % {
-        "s": ev.score if ev.score is not None else "—",
-        "f": failed,
-    }
 
 
 def in_update_window(app, ctx) -> str:
@@ -140,16 +107,12 @@ def valid_until_for(year: int, on: date) -> date:
 def issue_number(app: Application, ctx: dict) -> None:
     """The registration number (format: a dated parameter), unique per programme; demo numbers marked SYN-."""
     today = timezone.localdate()
-    fmt = params.value("registration_no_format", today)
-    prefix = fmt.split("{serial")[0].format(year=today.year, county=app.county_id)
-    serial = numbering.next_serial(programme=CODE, prefix=prefix)  # real and synthetic (SYN-) numbers alike
-    number = fmt.format(year=today.year, county=app.county_id, serial=serial)
-    synthetic = bool(ctx.get("synthetic"))
-    app.reference_no = numbering.mark(number, synthetic=synthetic)
-    app.valid_until = valid_until_for(today.year, today)
-    app.synthetic = synthetic
-    Application.objects.filter(pk=app.pk).update(
-        reference_no=app.reference_no, valid_until=app.valid_until, synthetic=synthetic
+    numbering.issue(
+        app,
+        fmt=params.value("registration_no_format", today),
+        fields={"year": today.year, "county": app.county_id},
+        valid_until=valid_until_for(today.year, today),
+        synthetic=bool(ctx.get("synthetic")),
     )
     _record_certificate(app, ctx, issued_on=today)
 
@@ -212,8 +175,13 @@ PROGRAMME = register(
         initial="draft",
         transitions=TRANSITIONS,
         guards={
-            "declaration_complete": declaration_complete,
-            "evaluation_passes": evaluation_passes,
+            **evaluation_guards(
+                evaluation,
+                key="_evaluation",
+                incomplete=_("自评数据不完整或有误：%(e)s"),
+                failed=_("评价结果为不符合（得分 %(s)s）：%(f)s"),
+                none_failed=_("综合评价得分不足"),
+            ),
             "published_by_notice": published_by_notice,
             "notice_closed": notice_closed,
             "no_upheld_objection": no_upheld_objection,
@@ -227,6 +195,6 @@ PROGRAMME = register(
             "lapse": _end_registration("lapsed"),
         },
         freeze=evaluation.freeze,
-        editable_phases=frozenset({"draft", "returned"}),
+        editable_phases=EDITABLE,
     )
 )

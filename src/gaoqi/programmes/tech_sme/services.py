@@ -11,11 +11,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gaoqi.accounts.models import Role, User
-from gaoqi.accounts.scope import can, scope_enterprises
+from gaoqi.accounts.scope import scope_enterprises
 from gaoqi.audit.models import AuditAction
 from gaoqi.audit.services import audit_record
-from gaoqi.errors import PermissionDenied, ValidationFailed
-from gaoqi.programmes.declared import check_writable, declared_save
+from gaoqi.errors import PermissionDenied
+from gaoqi.programmes.declared import declared_start, declared_update
 from gaoqi.programmes.models import Invitation
 from gaoqi.programmes.tech_sme import evaluation, params
 from gaoqi.programmes.tech_sme.declaration import CODE, PROGRAMME, in_update_window
@@ -23,28 +23,21 @@ from gaoqi.workflow import notify
 from gaoqi.workflow.models import Application
 from gaoqi.workflow.services import BatchResult, application_create, transition_batch
 
-FINAL = {p.code for p in PROGRAMME.phases if p.final}
-
 
 def application_start(*, actor, enterprise) -> Application:
     """The firm starts its self-evaluation, pre-filled from its registry facts (one open application at a time)."""
-    if actor.role != Role.ENTERPRISE:
-        raise PermissionDenied(_("科技型中小企业评价由企业自行填报"))
-    can(actor, "record_facts", enterprise).require()
-    open_app = (
-        Application.objects.filter(programme=CODE, enterprise=enterprise).exclude(phase__in=FINAL).first()
-    )
-    if open_app is not None:
-        raise ValidationFailed(
-            _("本企业已有一份进行中的评价申报"), [{"field": "application", "reason": str(open_app.pk)}]
-        )
     as_of = timezone.localdate()
-    facts = evaluation.registry_facts(actor=actor, enterprise=enterprise, as_of=as_of)
-    declared = {
-        "values": evaluation.prefill(facts),
-        "year": evaluation.declared_year(as_of),
-        "source_id": None,
-    }
+    declared = declared_start(
+        actor=actor,
+        enterprise=enterprise,
+        programme=PROGRAMME,
+        evaluation=evaluation,
+        as_of=as_of,
+        messages={
+            "firm_only": _("科技型中小企业评价由企业自行填报"),
+            "open": _("本企业已有一份进行中的评价申报"),
+        },
+    )
     return application_create(
         actor=actor, programme_code=CODE, enterprise=enterprise, year=as_of.year, declared=declared
     )
@@ -59,39 +52,24 @@ def declaration_editable(application: Application) -> bool:
 
 def declaration_update(*, actor, application: Application, version: int, values: dict) -> Application:
     """The firm changes declared figures. Each change is an annual report of the source 企业自报 (audited with
-    old → new by the registry service), and the declaration keeps the value the firm gave."""
-    texts = {
-        "forbidden": _("仅申报企业可修改自评数据"),
-        "locked": _("当前环节不能修改自评数据"),
-        "conflict": _("自评数据已被修改，请刷新后重新填写"),
-        "unknown": _("不可填报的字段"),
-        "invalid": _("自评数据有误"),
-    }
-    check_writable(
+    old → new by the registry service), and the declaration keeps the value the firm gave; the annual update
+    (a new accounting year) starts from the registry's facts."""
+    return declared_update(
         actor=actor,
         application=application,
         version=version,
-        editable=declaration_editable(application),
-        messages=texts,
-    )
-    today = timezone.localdate()
-    year = evaluation.declared_year(today)  # the latest accounting year, as the evaluation reads it
-    current = dict(application.declared.get("values", {}))
-    if (
-        application.declared.get("year") != year
-    ):  # a new accounting year (the annual update): from the registry
-        facts = evaluation.registry_facts(actor=actor, enterprise=application.enterprise, as_of=today)
-        current = evaluation.prefill(facts)
-    return declared_save(
-        actor=actor,
-        application=application,
-        version=version,
-        year=year,
-        current=current,
         values=values,
-        fields=evaluation.DECLARED_FIELDS,
-        messages=texts,
+        editable=declaration_editable(application),
+        evaluation=evaluation,
+        messages={
+            "forbidden": _("仅申报企业可修改自评数据"),
+            "locked": _("当前环节不能修改自评数据"),
+            "conflict": _("自评数据已被修改，请刷新后重新填写"),
+            "unknown": _("不可填报的字段"),
+            "invalid": _("自评数据有误"),
+        },
         file_name=f"科技型中小企业自评（申报 {application.pk}）",
+        new_year_from_registry=True,
     )
 
 
