@@ -16,6 +16,7 @@ from gaoqi.registry.models import IntellectualProperty, IpClass, IpKind
 from gaoqi.workflow.models import Application
 from gaoqi.workflow.services import transition
 from tests import factories
+from tests.web.browser import browser, walk_settings  # noqa: F401 (fixtures, used by name)
 
 SH = ZoneInfo("Asia/Shanghai")
 DAY = date(2026, 6, 10)  # a Wednesday

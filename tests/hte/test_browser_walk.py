@@ -11,13 +11,7 @@ GAOQI_SCREENSHOTS=docs/screenshots refreshes the documentation copies (hte-*.png
 
 from __future__ import annotations
 
-import os
 from datetime import date, datetime
-from pathlib import Path
-from zoneinfo import ZoneInfo
-
-import pytest
-import time_machine
 
 from gaoqi.accounts.models import Role, User
 from gaoqi.experts.models import ExpertKind
@@ -26,66 +20,15 @@ from gaoqi.programmes.hte.models import ReportBatch, SiteCheck
 from gaoqi.registry.models import Certificate
 from gaoqi.workflow.models import Application, PublicNotice
 from tests import factories
-from tests.hte.conftest import document, expert, ip_item
-from tests.web.browser import CHROMIUM, launch, login
+from tests.hte.conftest import DAY, document, expert, ip_item
+from tests.web.browser import SH, WALK, act, close_notice, login_as, phase, shot, travel_to
 
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / os.environ.get("GAOQI_SCREENSHOTS", "test-results/screenshots")
-SH = ZoneInfo("Asia/Shanghai")
-DAY = date(2026, 6, 10)  # a Wednesday
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (apt-get install chromium)"),
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
-
-
-@pytest.fixture(autouse=True)
-def _browser_friendly(monkeypatch, settings):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    settings.SESSION_EXPIRE_AT_BROWSER_CLOSE = True
-    settings.CSRF_COOKIE_AGE = None
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = launch(p)
-        yield instance
-        instance.close()
-
-
-def _clock(day: date):
-    return time_machine.travel(datetime(day.year, day.month, day.day, 9, 30, tzinfo=SH), tick=True)
-
-
-def _shot(page, name: str, full: bool = False) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SHOTS / name, full_page=full)
-
-
-def _as(browser, base, user):
-    return login(browser, base, user.username, "pw-test-123", timeout_ms=15000)
-
-
-def _phase(page) -> str:
-    return page.inner_text("[data-testid=phase]").strip()
-
-
-def _act(page, action: str, reason: str = "") -> None:
-    form = page.locator(f"[data-testid=action-{action}]")
-    if reason:
-        form.locator("input[name=reason]").fill(reason)
-    with page.expect_navigation():
-        form.locator("button").click()
+pytestmark = WALK
 
 
 def test_one_application_from_preparation_to_certificate(live_server, browser):
     base = live_server.url
-    with _clock(DAY) as clock:
+    with travel_to(DAY) as clock:
         province = factories.province_admin()
         firm = factories.enterprise(
             "320583", name="昆山精密传感科技有限公司", actor=province, tech_field="101"
@@ -101,7 +44,7 @@ def test_one_application_from_preparation_to_certificate(live_server, browser):
         doc = document([ip.pk])
 
         # The firm prepares: the form pre-filled from the registry, the live evaluation beside it.
-        page = _as(browser, base, user)
+        page = login_as(browser, base, user)
         page.click("nav.sidemenu >> text=高企认定")
         with page.expect_navigation():
             page.click("text=开始填报认定申请")
@@ -122,58 +65,58 @@ def test_one_application_from_preparation_to_certificate(live_server, browser):
             form.locator("button").click()
         ev = page.inner_text("[data-testid=evaluation]")
         assert "✘" not in ev and "待补充或更正" not in ev, ev
-        _shot(page, "hte-1-application.png", full=True)
-        _act(page, "submit")
-        assert _phase(page) == "待市级推荐"
+        shot(page, "hte-1-application.png", full=True)
+        act(page, "submit")
+        assert phase(page) == "待市级推荐"
         app = Application.objects.get(programme="hte", enterprise=firm)
         url = f"{base}/programmes/hte/applications/{app.pk}/"
 
         # The city recommends; the province accepts and draws the panel at random.
-        page = _as(browser, base, city)
+        page = login_as(browser, base, city)
         page.goto(url)
-        _act(page, "recommend")
-        assert _phase(page) == "待省级形式审查"
-        prov = _as(browser, base, officer)
+        act(page, "recommend")
+        assert phase(page) == "待省级形式审查"
+        prov = login_as(browser, base, officer)
         prov.goto(url)
-        _act(prov, "accept")
+        act(prov, "accept")
         with prov.expect_navigation():
             prov.click("[data-testid=draw-form] button")
         panel = prov.inner_text("[data-testid=panel]")
         draw = services.current_draw(app)
         assert str(draw.seed) in panel and "0/5" in panel
         prov.click("[data-testid=panel] summary")
-        _shot(prov, "hte-2-panel.png", full=True)
+        shot(prov, "hte-2-panel.png", full=True)
 
         # Each expert scores on their own page; before aggregation nobody sees the others' scores.
         outsider = next(
             u for u in User.objects.filter(role=Role.EXPERT).order_by("pk") if u.pk not in draw.members
         )
-        page = _as(browser, base, outsider)
+        page = login_as(browser, base, outsider)
         assert page.goto(f"{base}/programmes/hte/expert/applications/{app.pk}/").status == 404
         assert page.request.get(f"{base}/api/hte/expert/applications/{app.pk}").status == 404
         assert page.request.get(f"{base}/api/hte/applications/{app.pk}").status == 404
         for n, member in enumerate(draw.members):
-            page = _as(browser, base, User.objects.get(pk=member))
+            page = login_as(browser, base, User.objects.get(pk=member))
             page.goto(f"{base}/programmes/hte/expert/applications/{app.pk}/")
             items = services.items_for(app, services.member_kind(draw, member))
             for item in items:
                 page.fill(f"[data-testid=score-form] input[name='{item['code']}']", str(item["max"]))
             if n == 0:
-                _shot(page, "hte-3-expert-score.png", full=True)
+                shot(page, "hte-3-expert-score.png", full=True)
             with page.expect_navigation():
                 page.click("[data-testid=score-form] button")
             assert "已提交" in page.inner_text("[data-testid=score-form]")
-        leader = _as(browser, base, User.objects.get(pk=draw.leader_id))
+        leader = login_as(browser, base, User.objects.get(pk=draw.leader_id))
         leader.goto(f"{base}/programmes/hte/expert/applications/{app.pk}/")
         with leader.expect_navigation():
             leader.click("[data-testid=aggregate-form] button")
         assert "专家组评分" in leader.inner_text("[data-testid=panel]")
-        _shot(leader, "hte-4-leader-aggregated.png")
+        shot(leader, "hte-4-leader-aggregated.png")
 
         # The province: review done, an on-site check ordered and recorded, the decision.
-        prov = _as(browser, base, officer)
+        prov = login_as(browser, base, officer)
         prov.goto(url)
-        _act(prov, "expert_pass")
+        act(prov, "expert_pass")
         prov.fill("[data-testid=site-check-order] input[name=reason]", "核实研发场地与科技人员")
         with prov.expect_navigation():
             prov.click("[data-testid=site-check-order] button")
@@ -185,9 +128,9 @@ def test_one_application_from_preparation_to_certificate(live_server, browser):
             result.locator("button[value='1']").click()
         assert SiteCheck.objects.get(application=app).passed is True
         prov.locator("[data-testid=site-checks]").scroll_into_view_if_needed()
-        _shot(prov, "hte-5-site-check.png")
-        _act(prov, "approve")
-        assert _phase(prov) == "拟认定待公示"
+        shot(prov, "hte-5-site-check.png")
+        act(prov, "approve")
+        assert phase(prov) == "拟认定待公示"
 
         # The notice and the report list (认定报备) from the province's desk.
         prov.click("nav.sidemenu >> text=认定公示与报备")
@@ -199,7 +142,7 @@ def test_one_application_from_preparation_to_certificate(live_server, browser):
         assert firm.name in prov.inner_text("[data-testid=notice-entries]")
         prov.click("nav.sidemenu >> text=认定公示与报备")
         assert firm.name in prov.inner_text("[data-testid=reportable]")
-        _shot(prov, "hte-6-decisions.png", full=True)
+        shot(prov, "hte-6-decisions.png", full=True)
         with prov.expect_navigation():
             prov.click("[data-testid=reportable] button")
         batch = ReportBatch.objects.get()
@@ -212,24 +155,22 @@ def test_one_application_from_preparation_to_certificate(live_server, browser):
         with prov.expect_navigation():
             prov.click("text=确认已报备")
         assert "已报备" in prov.inner_text("[data-testid=reported]")
-        _shot(prov, "hte-7-report-list.png")
+        shot(prov, "hte-7-report-list.png")
         assert ReportBatch.objects.get(pk=batch.pk).reported_on == DAY
 
         # After the notice's 10 working days: close it, certify.
         clock.move_to(datetime(2026, 6, 30, 9, 30, tzinfo=SH))
-        prov = _as(browser, base, officer)
-        prov.goto(f"{base}/workflow/notices/{notice.pk}/")
-        with prov.expect_navigation():
-            prov.click("[data-testid=close-form] button[type=submit]")
+        prov = login_as(browser, base, officer)
+        close_notice(prov, base, notice)
         prov.goto(url)
-        _act(prov, "certify")
-        assert _phase(prov) == "已认定高新技术企业"
+        act(prov, "certify")
+        assert phase(prov) == "已认定高新技术企业"
         app.refresh_from_db()
         assert app.reference_no.startswith("GR202632") and app.valid_until == date(2029, 6, 29)
         assert Certificate.objects.filter(enterprise=firm, number=app.reference_no).exists()
 
         # The firm sees its certificate.
-        page = _as(browser, base, user)
+        page = login_as(browser, base, user)
         page.goto(url)
         assert app.reference_no in page.inner_text(".page-head")
-        _shot(page, "hte-8-certified.png")
+        shot(page, "hte-8-certified.png")

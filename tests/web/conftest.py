@@ -9,6 +9,7 @@ from django.utils import timezone
 from gaoqi.registry.models import Department, IntellectualProperty
 from gaoqi.registry.services import annual_report_record, certificate_record
 from tests import factories
+from tests.web.browser import browser, walk_settings  # noqa: F401 (fixtures, used by name)
 
 
 @pytest.fixture

@@ -6,9 +6,7 @@ the documentation copies from this test's data.
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -17,10 +15,7 @@ from gaoqi.accounts.models import Role
 from gaoqi.registry.models import Department
 from gaoqi.registry.services import annual_report_record, certificate_record
 from tests import factories
-from tests.web.browser import CHROMIUM, launch, login
-
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / os.environ.get("GAOQI_SCREENSHOTS", "test-results/screenshots")
+from tests.web.browser import CHROMIUM, SHOTS, login
 
 pytestmark = [
     pytest.mark.browser,
@@ -29,12 +24,6 @@ pytestmark = [
     # migrated reference data (regions, tech fields) back for the tests that run after this file.
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-@pytest.fixture(autouse=True)
-def _allow_sync_orm_in_playwright_loop(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; Django would refuse ORM calls from it.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture
@@ -84,16 +73,6 @@ def cast():
     officer.save()
     firm_user = factories.enterprise_user(ks)
     return {"officer": officer, "firm_user": firm_user, "ks": ks, "wz": wz, "nj": nj}
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = launch(p)
-        yield instance
-        instance.close()
 
 
 def _login(browser, base: str, username: str):

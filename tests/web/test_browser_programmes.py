@@ -12,82 +12,23 @@ documentation copies (tech-sme-*.png, pool-*.png, enterprise-applications.png).
 
 from __future__ import annotations
 
-import os
 from datetime import date, datetime, timedelta
-from pathlib import Path
-from zoneinfo import ZoneInfo
-
-import pytest
-import time_machine
 
 from gaoqi.accounts.models import Role
 from gaoqi.registry.models import Certificate, Department
 from gaoqi.registry.services import annual_report_record
 from gaoqi.workflow.models import Application, PublicNotice
 from tests import factories
-from tests.web.browser import CHROMIUM, launch, login
+from tests.web.browser import SH, WALK, act, close_notice, login_as, phase, shot, travel_to
 from tests.workflow.conftest import PASSING
 
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / os.environ.get("GAOQI_SCREENSHOTS", "test-results/screenshots")
-SH = ZoneInfo("Asia/Shanghai")
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (apt-get install chromium)"),
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
-
-
-@pytest.fixture(autouse=True)
-def _browser_friendly(monkeypatch, settings):
-    # Playwright's sync API runs an event loop in this thread; Django would refuse ORM calls from it.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    # Session cookies (no Expires): the walk's clock is not the browser's.
-    settings.SESSION_EXPIRE_AT_BROWSER_CLOSE = True
-    settings.CSRF_COOKIE_AGE = None
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = launch(p)
-        yield instance
-        instance.close()
-
-
-def _clock(day: date):
-    return time_machine.travel(datetime(day.year, day.month, day.day, 9, 30, tzinfo=SH), tick=True)
-
-
-def _shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SHOTS / name)  # the viewport: the key part of the page, a small file
-
-
-def _as(browser, base, user):
-    return login(browser, base, user.username, "pw-test-123", timeout_ms=10000)
+pytestmark = WALK
 
 
 def _facts(actor, firm, years):
     src = factories.source(Department.TAX, f"税务_{firm.pk}.xlsx", synthetic=True)
     for year in years:
         annual_report_record(actor=actor, enterprise=firm, year=year, source=src, values=PASSING)
-
-
-def _phase(page) -> str:
-    return page.inner_text("[data-testid=phase]").strip()
-
-
-def _act(page, action: str, reason: str = "") -> None:
-    """Press an action's button on an application page (with a reason when given)."""
-    form = page.locator(f"[data-testid=action-{action}]")
-    if reason:
-        form.locator("input[name=reason]").fill(reason)
-    with page.expect_navigation():
-        form.locator("button[type=submit]").click()
 
 
 def _tick_and(page, firm_name: str, action: str | None = None, **fields) -> None:
@@ -102,16 +43,9 @@ def _tick_and(page, firm_name: str, action: str | None = None, **fields) -> None
         page.click("[data-testid=batch-form] button[type=submit]")
 
 
-def _close_notice(page, base, notice) -> None:
-    page.goto(f"{base}/workflow/notices/{notice.pk}/")
-    with page.expect_navigation():
-        page.click("[data-testid=close-form] button[type=submit]")
-    assert PublicNotice.objects.get(pk=notice.pk).closed_at is not None
-
-
 def test_one_firm_from_self_evaluation_to_registration(live_server, browser):
     base = live_server.url
-    with _clock(date(2026, 9, 28)) as clock:  # a Monday; the notice runs across National Day
+    with travel_to(date(2026, 9, 28)) as clock:  # a Monday; the notice runs across National Day
         province = factories.province_admin()
         firm = factories.enterprise(
             "320583", name="昆山精密传感科技有限公司", actor=province, tech_field="101"
@@ -121,22 +55,22 @@ def test_one_firm_from_self_evaluation_to_registration(live_server, browser):
         officer = factories.officer(Role.PROVINCE_OFFICER, "320000", username="jiangsu-officer")
 
         # The firm: the self-evaluation pre-filled from the registry, its live score, submit.
-        page = _as(browser, base, user)
+        page = login_as(browser, base, user)
         page.click("nav.sidemenu >> text=科技型中小企业评价")
         with page.expect_navigation():
             page.click("[data-testid=start]")
         assert "实时评价" in page.inner_text("main") and "符合" in page.inner_text("[data-testid=score]")
         assert page.input_value("input[name=employees]") == str(PASSING["employees"])
-        _shot(page, "tech-sme-1-self-evaluation.png")
-        _act(page, "submit")
-        assert _phase(page) == "待形式审查"
+        shot(page, "tech-sme-1-self-evaluation.png")
+        act(page, "submit")
+        assert phase(page) == "待形式审查"
         app = Application.objects.get(programme="tech_sme", enterprise=firm)
 
         # The province: the queue of submitted applications, accept, then publish the notice.
-        prov = _as(browser, base, officer)
+        prov = login_as(browser, base, officer)
         prov.goto(f"{base}/programmes/tech-sme/queue/?phase=submitted")
         assert firm.name in prov.inner_text("[data-testid=queue-table]")
-        _shot(prov, "tech-sme-2-queue.png")
+        shot(prov, "tech-sme-2-queue.png")
         _tick_and(prov, firm.name, "accept")
         prov.goto(f"{base}/programmes/tech-sme/queue/?phase=accepted")
         _tick_and(prov, firm.name)
@@ -144,14 +78,14 @@ def test_one_firm_from_self_evaluation_to_registration(live_server, browser):
         with prov.expect_navigation():
             prov.click("[data-testid=publish-form] button[type=submit]")
         assert firm.name in prov.inner_text("[data-testid=notice-entries]")
-        _shot(prov, "tech-sme-3-notice.png")
+        shot(prov, "tech-sme-3-notice.png")
         notice = PublicNotice.objects.get(programme="tech_sme")
         assert notice.ends_on == date(2026, 10, 10)
 
         # After the notice's working days: close it, register from the queue.
         clock.move_to(datetime(2026, 10, 12, 9, 30, tzinfo=SH))
-        prov = _as(browser, base, officer)
-        _close_notice(prov, base, notice)
+        prov = login_as(browser, base, officer)
+        close_notice(prov, base, notice)
         prov.goto(f"{base}/programmes/tech-sme/queue/?phase=in_notice")
         _tick_and(prov, firm.name, "register")
         app.refresh_from_db()
@@ -163,22 +97,22 @@ def test_one_firm_from_self_evaluation_to_registration(live_server, browser):
         assert Certificate.objects.filter(enterprise=firm, number="2026320583A0001").exists()
 
         # The firm sees its registration number, and its application on its own page.
-        page = _as(browser, base, user)
+        page = login_as(browser, base, user)
         page.click("nav.sidemenu >> text=科技型中小企业评价")
         mine = page.inner_text("[data-testid=my-applications]")
         assert "已入库登记" in mine and "2026320583A0001" in mine and "2027-03-31" in mine
-        _shot(page, "tech-sme-4-registered.png")
+        shot(page, "tech-sme-4-registered.png")
         page.click("nav.sidemenu >> text=本企业")
         page.click("a[data-tab=applications]")
         page.wait_for_selector("[data-testid=applications-table]")
         assert "已入库登记" in page.inner_text("[data-testid=applications-table]")
-        _shot(page, "enterprise-applications.png")
+        shot(page, "enterprise-applications.png")
 
 
 def test_one_firm_from_pool_application_to_admission(live_server, browser):
     base = live_server.url
     day = date(2026, 4, 15)  # a Wednesday inside the (illustrative) intake window, 1 March – 30 June
-    with _clock(day) as clock:
+    with travel_to(day) as clock:
         province = factories.province_admin()
         firm = factories.enterprise(
             "320583", name="昆山智能制造科技有限公司", actor=province, tech_field="801"
@@ -191,33 +125,33 @@ def test_one_firm_from_pool_application_to_admission(live_server, browser):
         experts = [factories.expert_user() for _ in range(3)]
 
         # The firm applies: pre-filled, the entry standard checked live, submitted.
-        page = _as(browser, base, user)
+        page = login_as(browser, base, user)
         page.goto(f"{base}/programmes/pool/")
         with page.expect_navigation():
             page.click("[data-testid=start]")
         assert "符合入库标准" in page.inner_text("main")
-        _shot(page, "pool-1-application.png")
-        _act(page, "submit")
-        assert _phase(page) == "待县级推荐"
+        shot(page, "pool-1-application.png")
+        act(page, "submit")
+        assert phase(page) == "待县级推荐"
         app = Application.objects.get(programme="pool", enterprise=firm)
 
         # The county recommends from its queue; the city passes it on the application's page.
-        cty = _as(browser, base, county)
+        cty = login_as(browser, base, county)
         cty.goto(f"{base}/programmes/pool/queue/?phase=submitted")
         _tick_and(cty, firm.name, "recommend", reason="同意推荐")
-        cit = _as(browser, base, city)
+        cit = login_as(browser, base, city)
         cit.goto(f"{base}/programmes/pool/applications/{app.pk}/")
-        _act(cit, "pass", "材料齐全，同意")
-        assert _phase(cit) == "省级专家评审"
+        act(cit, "pass", "材料齐全，同意")
+        assert phase(cit) == "省级专家评审"
 
         # The province assigns three experts; each scores on their own page.
-        prov = _as(browser, base, officer)
+        prov = login_as(browser, base, officer)
         prov.goto(f"{base}/programmes/pool/applications/{app.pk}/")
         prov.select_option("[data-testid=assign-form] select[name=expert]", [str(e.pk) for e in experts])
         with prov.expect_navigation():
             prov.click("[data-testid=assign-form] button[type=submit]")
         for i, (expert, points) in enumerate(zip(experts, ((28, 26, 18, 16), (20, 22, 15, 13), (25, 25, 16, 14)), strict=True)):  # fmt: skip
-            ex = _as(browser, base, expert)
+            ex = login_as(browser, base, expert)
             ex.goto(f"{base}/programmes/pool/expert/")
             with ex.expect_navigation():
                 ex.locator("[data-testid=assignments] tr", has_text=firm.name).locator("a").click()
@@ -225,7 +159,7 @@ def test_one_firm_from_pool_application_to_admission(live_server, browser):
                 ex.fill(f"[data-testid=score-form] input[name={code}]", str(value))
             ex.fill("[data-testid=score-form] textarea[name=comment]", "创新能力较强，同意入库")
             if i == 0:
-                _shot(ex, "pool-2-expert-score.png")
+                shot(ex, "pool-2-expert-score.png")
             with ex.expect_navigation():
                 ex.click("[data-testid=submit-score]")
             assert ex.inner_text("[data-testid=my-total]").strip() == f"{sum(points)}.00"
@@ -234,8 +168,8 @@ def test_one_firm_from_pool_application_to_admission(live_server, browser):
         # The province sees the panel's average, passes it, and publishes the notice from the queue.
         prov.goto(f"{base}/programmes/pool/applications/{app.pk}/")
         assert prov.inner_text("[data-testid=average]").strip() == "79.33"  # (88 + 70 + 80) / 3
-        _act(prov, "expert_pass")
-        assert _phase(prov) == "评审通过待公示"
+        act(prov, "expert_pass")
+        assert phase(prov) == "评审通过待公示"
         prov.goto(f"{base}/programmes/pool/queue/?phase=reviewed")
         _tick_and(prov, firm.name)
         with prov.expect_navigation():
@@ -245,21 +179,21 @@ def test_one_firm_from_pool_application_to_admission(live_server, browser):
 
         # After the notice: close it, admit as batch 1; the admission list.
         clock.move_to(datetime.combine(notice.ends_on + timedelta(days=1), datetime.min.time(), SH))
-        prov = _as(browser, base, officer)
-        _close_notice(prov, base, notice)
+        prov = login_as(browser, base, officer)
+        close_notice(prov, base, notice)
         prov.goto(f"{base}/programmes/pool/queue/?phase=in_notice")
         _tick_and(prov, firm.name, "admit", batch_no="1")
         app.refresh_from_db()
         assert (app.phase, app.reference_no) == ("admitted", "PY2026-01-0001")
         prov.goto(f"{base}/programmes/pool/admissions/?year=2026&batch=1")
         assert "PY2026-01-0001" in prov.inner_text("main") and firm.name in prov.inner_text("main")
-        _shot(prov, "pool-3-admissions.png")
+        shot(prov, "pool-3-admissions.png")
 
         # The firm sees its admission: number, period, the decisions that led there.
-        page = _as(browser, base, user)
+        page = login_as(browser, base, user)
         page.goto(f"{base}/programmes/pool/")
         page.click("[data-testid=my-applications] a")
         page.wait_for_selector("[data-testid=membership]")
-        assert _phase(page) == "已入库培育"
+        assert phase(page) == "已入库培育"
         assert "PY2026-01-0001" in page.inner_text("[data-testid=reference-no]")
-        _shot(page, "pool-4-admitted.png")
+        shot(page, "pool-4-admitted.png")
