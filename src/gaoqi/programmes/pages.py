@@ -11,6 +11,7 @@ from datetime import date
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gaoqi.accounts.scope import get_application_for_actor, get_enterprise_for_actor
@@ -180,9 +181,12 @@ def application_context(
     }
 
 
-def queue_context(request, *, programme: Programme, filters: selectors.QueueFilter, notice_days, today: date):
-    """What every queue page shows: one page of the phase, the phases, the batch actions the actor may take."""
+def queue_context(request, *, programme: Programme, filters: selectors.QueueFilter, params) -> dict:
+    """What every queue page shows: one page of the phase, the phases, the batch actions the actor may take,
+    today and the notice's working days (the programme's dated `params`)."""
     role = request.user.role
+    today = timezone.localdate()
+    notice_days = params.value("notice_working_days", today)
     return {
         "page": selectors.queue_page(actor=request.user, filters=filters, page=request.GET.get("page") or 1),
         "filters": filters,

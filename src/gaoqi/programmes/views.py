@@ -201,15 +201,8 @@ def _filters(request) -> selectors.QueueFilter:
 @officer_page
 def queue(request):
     filters = _filters(request)
-    today = timezone.localdate()
     context = {
-        **pages.queue_context(
-            request,
-            programme=PROGRAMME,
-            filters=filters,
-            notice_days=params.value("notice_working_days", today),
-            today=today,
-        ),
+        **pages.queue_context(request, programme=PROGRAMME, filters=filters, params=params),
         "regions": regions_for_filter(request.user).exclude(level="province").order_by("code"),
         "can_publish": filters.phase == "accepted"
         and request.user.role in PROGRAMME.find("accepted", "publish").roles,

@@ -284,6 +284,38 @@ def _check_versions(found: list[Entitlement], versions: dict[int, int] | None) -
         raise Conflict(_("奖励已被他人修改，请刷新后重试"), {"stale": stale})
 
 
+def _decision_open(
+    ids, actor, versions: dict[int, int] | None, *, reason: str, required: bool, what: str, not_computed: str
+) -> tuple[list[Entitlement], str]:
+    """For a decision on the entitlements `ids` (inside its transaction): them locked, each one the actor may
+    decide (`_locked`), as the actor saw them (`_check_versions`), the reason checked (`_reason`), all still
+    computed (else ValidationFailed with `not_computed`, each one named). Returns them and the reason."""
+    found = _locked(ids, actor)
+    _check_versions(found, versions)
+    reason = _reason(reason, required=required, what=what)
+    not_open = [e.pk for e in found if e.status != EntitlementStatus.COMPUTED]
+    if not_open:
+        raise ValidationFailed(not_computed, [{"field": "ids", "reason": str(pk)} for pk in not_open])
+    return found, reason
+
+
+def _decide(e: Entitlement, *, actor, now, status: str, reason: str, new: dict, fields: tuple = ()) -> None:
+    """Write the decision on a computed entitlement (version + 1; `fields`: what the caller set besides) and
+    audit it (old status computed → `new`)."""
+    e.status, e.decided_by, e.decided_at, e.decision_reason = status, actor, now, reason
+    e.version += 1
+    e.save(update_fields=["status", "decided_by", "decided_at", "decision_reason", *fields, "version"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.DECISION,
+        target=e,
+        enterprise=e.enterprise,
+        old={"status": EntitlementStatus.COMPUTED},
+        new=new,
+        reason=reason,
+    )
+
+
 def entitlements_approve(
     *, actor, ids, reason: str = "", over_commit: bool = False, versions: dict[int, int] | None = None
 ) -> list[Entitlement]:
@@ -294,14 +326,15 @@ def entitlements_approve(
     is approved, each entitlement marked as an over-commitment and the decision audited with the figures.
     """
     with transaction.atomic():
-        found = _locked(ids, actor)
-        _check_versions(found, versions)
-        reason = _reason(reason, required=over_commit, what=_("超预算批准的理由"))
-        not_open = [e.pk for e in found if e.status != EntitlementStatus.COMPUTED]
-        if not_open:
-            raise ValidationFailed(
-                _("只能批准待审核的奖励"), [{"field": "ids", "reason": str(pk)} for pk in not_open]
-            )
+        found, reason = _decision_open(
+            ids,
+            actor,
+            versions,
+            reason=reason,
+            required=over_commit,
+            what=_("超预算批准的理由"),
+            not_computed=_("只能批准待审核的奖励"),
+        )
         groups: dict[tuple[str, int], list[Entitlement]] = {}
         for e in found:
             groups.setdefault((e.issuer_id, e.year), []).append(e)
@@ -337,20 +370,8 @@ def entitlements_approve(
         now = timezone.now()
         for e in found:
             total, committed, asked, exceeded = positions[(e.issuer_id, e.year)]
-            e.status, e.decided_by, e.decided_at = EntitlementStatus.APPROVED, actor, now
-            e.decision_reason, e.over_commitment = reason, exceeded
-            e.version += 1
-            e.save(
-                update_fields=[
-                    "status",
-                    "decided_by",
-                    "decided_at",
-                    "decision_reason",
-                    "over_commitment",
-                    "version",
-                ]
-            )
-            new = {"status": e.status, "amount": e.amount}
+            e.over_commitment = exceeded
+            new = {"status": EntitlementStatus.APPROVED, "amount": e.amount}
             if exceeded:
                 new.update(
                     over_commitment=True,
@@ -359,14 +380,14 @@ def entitlements_approve(
                     batch_amount=asked,
                     exceeded_by=committed + asked - total,
                 )
-            audit_record(
+            _decide(
+                e,
                 actor=actor,
-                action=AuditAction.DECISION,
-                target=e,
-                enterprise=e.enterprise,
-                old={"status": EntitlementStatus.COMPUTED},
-                new=new,
+                now=now,
+                status=EntitlementStatus.APPROVED,
                 reason=reason,
+                new=new,
+                fields=("over_commitment",),
             )
     return found
 
@@ -376,33 +397,19 @@ def entitlement_reject(
 ) -> list[Entitlement]:
     """Decide not to pay computed entitlements (a reason is required)."""
     with transaction.atomic():
-        found = _locked(ids, actor)
-        _check_versions(found, versions)
-        reason = _reason(reason, required=True, what=_("不予发放的理由"))
-        not_open = [e.pk for e in found if e.status != EntitlementStatus.COMPUTED]
-        if not_open:
-            raise ValidationFailed(
-                _("只能处理待审核的奖励"), [{"field": "ids", "reason": str(pk)} for pk in not_open]
-            )
+        found, reason = _decision_open(
+            ids,
+            actor,
+            versions,
+            reason=reason,
+            required=True,
+            what=_("不予发放的理由"),
+            not_computed=_("只能处理待审核的奖励"),
+        )
         now = timezone.now()
         for e in found:
-            e.status, e.decided_by, e.decided_at, e.decision_reason = (
-                EntitlementStatus.REJECTED,
-                actor,
-                now,
-                reason,
-            )
-            e.version += 1
-            e.save(update_fields=["status", "decided_by", "decided_at", "decision_reason", "version"])
-            audit_record(
-                actor=actor,
-                action=AuditAction.DECISION,
-                target=e,
-                enterprise=e.enterprise,
-                old={"status": EntitlementStatus.COMPUTED},
-                new={"status": e.status},
-                reason=reason,
-            )
+            status = EntitlementStatus.REJECTED
+            _decide(e, actor=actor, now=now, status=status, reason=reason, new={"status": status})
     return found
 
 

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from gaoqi.accounts.models import Role
 from gaoqi.accounts.scope import can_manage_rewards
 from gaoqi.audit.models import AuditEvent
-from gaoqi.errors import ApplicationError, NotFound, ValidationFailed
+from gaoqi.errors import ApplicationError, NotFound
 from gaoqi.regions.models import Region
 from gaoqi.rewards import selectors, services
 from gaoqi.rewards.export import export_rewards
@@ -71,6 +71,13 @@ def _errors(request, exc: ApplicationError) -> None:
     messages.error(request, " ".join([exc.message, *[str(d) for d in details if d]]))
 
 
+def _refused(request, exc: ApplicationError) -> None:
+    """A refusal shown with its reasons (permission too); a record out of reach is a 404."""
+    if isinstance(exc, NotFound):
+        raise Http404(exc.message) from exc
+    _errors(request, exc)
+
+
 @login_required
 def reward_list(request):
     """Officers: the entitlements in scope with filters and batch decisions. Firms: their own rewards."""
@@ -117,12 +124,8 @@ def reward_decide(request):
             messages.success(request, _("已决定不予发放 %(n)s 项奖励") % {"n": len(done)})
         else:
             raise Http404
-    except (ValidationFailed, services.Conflict) as exc:
-        _errors(request, exc)
-    except ApplicationError as exc:  # permission: shown with its reason
-        if isinstance(exc, NotFound):
-            raise Http404(exc.message) from exc
-        _errors(request, exc)
+    except ApplicationError as exc:
+        _refused(request, exc)
     return redirect(back)
 
 
@@ -156,12 +159,8 @@ def payout_new(request, pk):
             voucher_no=request.POST.get("voucher_no", ""),
         )
         messages.success(request, _("拨付已登记"))
-    except ValidationFailed as exc:
-        _errors(request, exc)
     except ApplicationError as exc:
-        if isinstance(exc, NotFound):
-            raise Http404(exc.message) from exc
-        _errors(request, exc)
+        _refused(request, exc)
     return redirect("rewards:detail", pk=e.pk)
 
 
@@ -192,12 +191,8 @@ def budget_save(request):
             actor=request.user, issuer=issuer, year=year, amount=amount, note=request.POST.get("note", "")
         )
         messages.success(request, _("预算已保存"))
-    except ValidationFailed as exc:
-        _errors(request, exc)
     except ApplicationError as exc:
-        if isinstance(exc, NotFound):
-            raise Http404(exc.message) from exc
-        _errors(request, exc)
+        _refused(request, exc)
     return redirect(f"{reverse('rewards:budgets')}?year={year}")
 
 

@@ -169,20 +169,13 @@ def _filters(request) -> selectors.QueueFilter:
 def queue(request):
     filters = _filters(request)
     role = request.user.role
-    today = timezone.localdate()
-    context = {
-        **pages.queue_context(
-            request,
-            programme=PROGRAMME,
-            filters=filters,
-            notice_days=params.value("notice_working_days", today),
-            today=today,
-        ),
-        "regions": regions_for_filter(request.user).filter(level="county").order_by("code"),
-        "can_publish": filters.phase == "reviewed" and role in PROGRAMME.find("reviewed", "publish").roles,
-        "can_admit": filters.phase == "in_notice" and role in PROGRAMME.find("in_notice", "admit").roles,
-        "batch_default": current_batch(today.year),
-    }
+    context = pages.queue_context(request, programme=PROGRAMME, filters=filters, params=params)
+    context.update(
+        regions=regions_for_filter(request.user).filter(level="county").order_by("code"),
+        can_publish=filters.phase == "reviewed" and role in PROGRAMME.find("reviewed", "publish").roles,
+        can_admit=filters.phase == "in_notice" and role in PROGRAMME.find("in_notice", "admit").roles,
+        batch_default=current_batch(context["today"].year),
+    )
     return render(request, "pool/queue.html", context)
 
 
