@@ -66,3 +66,11 @@ def no_upheld_objection(app, ctx) -> str:
     if entry and Objection.objects.filter(notice=entry.notice, application=app, upheld=True).exists():
         return _("公示期间异议成立，不能入库登记")
     return ""
+
+
+# Registered by name by every programme with a notice.
+NOTICE_GUARDS = {
+    "published_by_notice": published_by_notice,
+    "notice_closed": notice_closed,
+    "no_upheld_objection": no_upheld_objection,
+}

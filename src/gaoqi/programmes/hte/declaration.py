@@ -54,7 +54,7 @@ from gaoqi.programmes.declaration import (
 from gaoqi.programmes.hte import evaluation, params
 from gaoqi.programmes.hte.models import CancellationCase, HteRecord, ReportBatch, SiteCheck
 from gaoqi.workflow import guards, numbering
-from gaoqi.workflow.guards import add_years, no_upheld_objection, notice_closed, published_by_notice
+from gaoqi.workflow.guards import NOTICE_GUARDS, add_years
 from gaoqi.workflow.models import Application
 from gaoqi.workflow.table import (
     CITY,
@@ -307,9 +307,7 @@ PROGRAMME = register(
             "panel_aggregated": panel_aggregated,
             "frozen_hard_conditions": frozen_hard_conditions,
             "panel_passes": panel_passes,
-            "published_by_notice": published_by_notice,
-            "notice_closed": notice_closed,
-            "no_upheld_objection": no_upheld_objection,
+            **NOTICE_GUARDS,
             "certificate_expired": certificate_expired,
             "site_checks_clear": site_checks_clear,
             "in_reported_list": in_reported_list,

@@ -45,7 +45,7 @@ from gaoqi.programmes.declaration import (
 from gaoqi.programmes.pool import evaluation, params
 from gaoqi.programmes.pool.models import ExitReason, PoolRecord
 from gaoqi.workflow import guards, numbering
-from gaoqi.workflow.guards import add_years, no_upheld_objection, notice_closed, published_by_notice
+from gaoqi.workflow.guards import NOTICE_GUARDS, add_years
 from gaoqi.workflow.models import Application
 from gaoqi.workflow.table import NOTIFY_ENTERPRISE, PROVINCE, SYSTEM, Phase, Programme, Transition, register
 
@@ -214,9 +214,7 @@ PROGRAMME = register(
                 none_failed=_("入库条件"),
             ),
             "experts_scored": experts_scored,
-            "published_by_notice": published_by_notice,
-            "notice_closed": notice_closed,
-            "no_upheld_objection": no_upheld_objection,
+            **NOTICE_GUARDS,
             "hte_certified": hte_certified,
             "period_ended": period_ended,
         },

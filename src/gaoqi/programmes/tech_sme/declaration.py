@@ -36,7 +36,7 @@ from gaoqi.programmes.declaration import (
 )
 from gaoqi.programmes.tech_sme import evaluation, params
 from gaoqi.workflow import numbering
-from gaoqi.workflow.guards import no_upheld_objection, notice_closed, published_by_notice
+from gaoqi.workflow.guards import NOTICE_GUARDS
 from gaoqi.workflow.models import Application
 from gaoqi.workflow.table import NOTIFY_ENTERPRISE, SYSTEM, Phase, Programme, Transition, register
 
@@ -182,9 +182,7 @@ PROGRAMME = register(
                 failed=_("评价结果为不符合（得分 %(s)s）：%(f)s"),
                 none_failed=_("综合评价得分不足"),
             ),
-            "published_by_notice": published_by_notice,
-            "notice_closed": notice_closed,
-            "no_upheld_objection": no_upheld_objection,
+            **NOTICE_GUARDS,
             "in_update_window": in_update_window,
             "registration_expired": registration_expired,
         },
