@@ -284,19 +284,11 @@ def _check_versions(found: list[Entitlement], versions: dict[int, int] | None) -
         raise Conflict(_("奖励已被他人修改，请刷新后重试"), {"stale": stale})
 
 
-def _decision_open(
-    ids, actor, versions: dict[int, int] | None, *, reason: str, required: bool, what: str, not_computed: str
-) -> tuple[list[Entitlement], str]:
-    """For a decision on the entitlements `ids` (inside its transaction): them locked, each one the actor may
-    decide (`_locked`), as the actor saw them (`_check_versions`), the reason checked (`_reason`), all still
-    computed (else ValidationFailed with `not_computed`, each one named). Returns them and the reason."""
-    found = _locked(ids, actor)
-    _check_versions(found, versions)
-    reason = _reason(reason, required=required, what=what)
+def _all_computed(found: list[Entitlement], message: str) -> None:
+    """Only computed entitlements are decided: else ValidationFailed with `message`, each other one named."""
     not_open = [e.pk for e in found if e.status != EntitlementStatus.COMPUTED]
     if not_open:
-        raise ValidationFailed(not_computed, [{"field": "ids", "reason": str(pk)} for pk in not_open])
-    return found, reason
+        raise ValidationFailed(message, [{"field": "ids", "reason": str(pk)} for pk in not_open])
 
 
 def _decide(e: Entitlement, *, actor, now, status: str, reason: str, new: dict, fields: tuple = ()) -> None:
@@ -326,15 +318,10 @@ def entitlements_approve(
     is approved, each entitlement marked as an over-commitment and the decision audited with the figures.
     """
     with transaction.atomic():
-        found, reason = _decision_open(
-            ids,
-            actor,
-            versions,
-            reason=reason,
-            required=over_commit,
-            what=_("超预算批准的理由"),
-            not_computed=_("只能批准待审核的奖励"),
-        )
+        found = _locked(ids, actor)
+        _check_versions(found, versions)
+        reason = _reason(reason, required=over_commit, what=_("超预算批准的理由"))
+        _all_computed(found, _("只能批准待审核的奖励"))
         groups: dict[tuple[str, int], list[Entitlement]] = {}
         for e in found:
             groups.setdefault((e.issuer_id, e.year), []).append(e)
@@ -397,15 +384,10 @@ def entitlement_reject(
 ) -> list[Entitlement]:
     """Decide not to pay computed entitlements (a reason is required)."""
     with transaction.atomic():
-        found, reason = _decision_open(
-            ids,
-            actor,
-            versions,
-            reason=reason,
-            required=True,
-            what=_("不予发放的理由"),
-            not_computed=_("只能处理待审核的奖励"),
-        )
+        found = _locked(ids, actor)
+        _check_versions(found, versions)
+        reason = _reason(reason, required=True, what=_("不予发放的理由"))
+        _all_computed(found, _("只能处理待审核的奖励"))
         now = timezone.now()
         for e in found:
             status = EntitlementStatus.REJECTED
