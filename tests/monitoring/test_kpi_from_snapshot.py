@@ -164,10 +164,15 @@ def test_missing_list_pages_by_cursor_without_count_or_offset(kpi_world):
             if after is None:
                 break
     assert names == ["常熟庚", "昆山乙", "太仓壬", "张家港辛"]  # pinyin order: chang, kun, tai, zhang
-    sql = " ".join(
+    firm_queries = [
         q["sql"].upper() for q in ctx.captured_queries if "REGISTRY_ENTERPRISE" in q["sql"].upper()
+    ]
+    assert firm_queries and not any("COUNT(" in q for q in firm_queries)
+    # The page: LIMIT per_page + 1, no OFFSET; the window's edge: one index entry SCAN_WINDOW firms on.
+    assert all(
+        q.endswith("LIMIT 2") or q.endswith(f"LIMIT 1 OFFSET {selectors.SCAN_WINDOW - 1}")
+        for q in firm_queries
     )
-    assert "COUNT(" not in sql and "OFFSET" not in sql and "LIMIT 2" in sql
     res = selectors.missing_firms(actor=kpi_world["suzhou"], kpi="rnd_coverage", as_of=TODAY, per_page=2)
     assert [f.name for f in res.object_list] == ["常熟庚", "昆山乙"] and res.next_after
     with pytest.raises(ValidationFailed):
@@ -195,3 +200,40 @@ def test_missing_list_next_page_link_and_api(client, kpi_world):
     assert len(data["items"]) == 50 and data["next_after"] == after
     data = client.get(f"/api/monitoring/kpis/rnd_coverage/missing?after={after}").json()
     assert [i["name"] for i in data["items"]][-1] == "昆山乙" and data["next_after"] is None
+
+
+@pytest.mark.parametrize("window", [1, 2, 3])
+def test_missing_list_reads_a_bounded_window_per_request(kpi_world, monkeypatch, client, window):
+    """Each request reads at most SCAN_WINDOW firms of the region: a page may hold fewer firms (or none) and
+    still link on; walking the cursor to its end yields the whole list, in order, once."""
+    from gaoqi.registry.models import CertificateKind
+    from tests import factories
+    from tests.monitoring.conftest import cert
+
+    p = kpi_world["province"]
+    for name in ("常熟庚", "张家港辛", "太仓壬"):
+        cert(p, factories.enterprise("320581", name=name, actor=p, above_scale=True), CertificateKind.HTE, date(2026, 3, 10))  # fmt: skip
+    monkeypatch.setattr(selectors, "SCAN_WINDOW", window)
+    names, after, short_pages = [], None, 0
+    for _ in range(100):
+        page = selectors.missing_firms(
+            actor=kpi_world["suzhou"], kpi="rnd_coverage", as_of=TODAY, after=after, per_page=2
+        )
+        names += [f.name for f in page.object_list]
+        short_pages += bool(page.next_after and len(page.object_list) < 2)
+        after = page.next_after
+        if after is None:
+            break
+    assert names == ["常熟庚", "昆山乙", "太仓壬", "张家港辛"]
+    assert short_pages > 0  # the window, not the page size, ended some requests
+    client.force_login(kpi_world["suzhou"])
+    html, seen = "", []
+    url = "/monitoring/kpi/rnd_coverage/"
+    for _ in range(100):
+        html = client.get(url).content.decode().split('data-testid="missing"')[1]
+        seen += [n for n in ("常熟庚", "昆山乙", "太仓壬", "张家港辛") if n in html]
+        if 'data-testid="next-after"' not in html:
+            break
+        assert 'data-testid="missing-window"' in html or html.count("/enterprises/") == 50
+        url = "/monitoring/kpi/rnd_coverage/?after=" + html.split('data-testid="next-after"')[0].rsplit("after=", 1)[1].split('"')[0]  # fmt: skip
+    assert seen == ["常熟庚", "昆山乙", "太仓壬", "张家港辛"]

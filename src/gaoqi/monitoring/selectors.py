@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from types import SimpleNamespace
 
 from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
@@ -15,8 +16,14 @@ from gaoqi.monitoring import kpis
 from gaoqi.monitoring.kpis import KPI_BY_CODE, Counts, KpiValue
 from gaoqi.monitoring.models import KpiSnapshot, KpiZoneCell, RegionalStatistic
 from gaoqi.regions.models import Region
-from gaoqi.registry.models import Certificate, CertificateKind, HitechZone, IntellectualProperty
-from gaoqi.registry.selectors import LIST_ORDER, KeysetPage, checked_per_page, decode_cursor
+from gaoqi.registry.models import (
+    AnnualReport,
+    Certificate,
+    CertificateKind,
+    HitechZone,
+    IntellectualProperty,
+)
+from gaoqi.registry.selectors import LIST_ORDER, KeysetPage, checked_per_page, decode_cursor, encode_cursor
 
 CHILD_LEVEL = {"province": "city", "city": "county"}
 
@@ -237,12 +244,15 @@ def trend(
 # --- Missing firms (drill down) -------------------------------------------------------------------------------
 
 
-def missing_firms_qs(*, actor, kpi: str, as_of: date, region_code: str | None = None):
-    """The firms of the region missing from the KPI's numerator on `as_of` (see KpiDef.missing), in scope."""
+def missing_firms_qs(
+    *, actor, kpi: str, as_of: date, region_code: str | None = None, region: Region | None = None
+):
+    """The firms of the region missing from the KPI's numerator on `as_of` (see KpiDef.missing), in scope.
+    `region`: an already checked region instead of `region_code`."""
     definition = KPI_BY_CODE.get(kpi)
     if definition is None or definition.missing is None:
         raise NotFound(str(NOT_FOUND))
-    region = region_for(actor, region_code)
+    region = region or region_for(actor, region_code)
     firms = scope_enterprises(actor).filter(kpis.region_q(region))
     if kpi == "valid_hte":
         ever = Exists(
@@ -256,7 +266,11 @@ def missing_firms_qs(*, actor, kpi: str, as_of: date, region_code: str | None = 
         if kpi == "rnd_coverage":
             qs = htes.filter(above_scale=True).exclude(kpis.has_institution_exists(as_of))
         elif kpi == "rnd_share":
-            qs = htes.annotate(rnd=kpis.rnd_expense_subquery(as_of.year - 1)).filter(rnd__isnull=True)
+            # No figure from any department: the merged value (kpis.rnd_expense_subquery) is then empty too.
+            figures = AnnualReport.objects.filter(
+                enterprise=OuterRef("pk"), year=as_of.year - 1, rnd_expense__isnull=False
+            )
+            qs = htes.exclude(Exists(figures))
         elif kpi == "invention_patents":
             patents = IntellectualProperty.objects.filter(
                 kpis.valid_patent_q(as_of), enterprise=OuterRef("pk")
@@ -267,19 +281,36 @@ def missing_firms_qs(*, actor, kpi: str, as_of: date, region_code: str | None = 
     return qs.select_related("city", "county", "hitech_zone").order_by(*LIST_ORDER)
 
 
+# Firms of the region a missing-firm list reads per request, at most (in name order, after the cursor).
+SCAN_WINDOW = 20_000
+
+
 def missing_firms(
     *, actor, kpi: str, as_of: date, region_code: str | None = None, after: str | None = None, per_page=50
 ) -> KeysetPage:
     """A page of the firms missing from the KPI's numerator, in the name order of the enterprise list
     (pinyin, id), after the cursor `after` (the previous page's `next_after`; ValidationFailed if it is not
-    one). One query that walks the region's name index and stops after the page: no count, no OFFSET, so a
-    page costs the same at any depth and in a province of millions of firms."""
-    qs = missing_firms_qs(actor=actor, kpi=kpi, as_of=as_of, region_code=region_code)
+    one). No count and no OFFSET: the page's query walks the region's name index and stops after the page,
+    within the next SCAN_WINDOW firms of the region; where missing firms are rarer than that, the page holds
+    those found (maybe none) and `next_after` goes on after the window. So a request costs about the same at
+    any depth and in a province of millions of firms."""
     per_page = checked_per_page(per_page)
+    region = region_for(actor, region_code)
+    qs = missing_firms_qs(actor=actor, kpi=kpi, as_of=as_of, region=region)
+    firms = scope_enterprises(actor).filter(kpis.region_q(region)).order_by(*LIST_ORDER)
     if after:
         key, pk = decode_cursor(after)
-        qs = qs.filter(Q(name_pinyin__gt=key) | Q(name_pinyin=key, id__gt=pk))
-    return KeysetPage(list(qs[: per_page + 1]), per_page)
+        past = Q(name_pinyin__gt=key) | Q(name_pinyin=key, id__gt=pk)
+        qs, firms = qs.filter(past), firms.filter(past)
+    edge = list(firms.values_list("name_pinyin", "id")[SCAN_WINDOW - 1 : SCAN_WINDOW])
+    if edge:
+        key, pk = edge[0]
+        qs = qs.filter(Q(name_pinyin__lt=key) | Q(name_pinyin=key, id__lte=pk))
+    page = KeysetPage(list(qs[: per_page + 1]), per_page)
+    if edge and not page.has_next:  # the window ended before the page filled: the list goes on after it
+        page.has_next, page.next_after = True, encode_cursor(SimpleNamespace(name_pinyin=key, pk=pk))
+    page.window = SCAN_WINDOW
+    return page
 
 
 # --- Bulletins and statistics ---------------------------------------------------------------------------------
