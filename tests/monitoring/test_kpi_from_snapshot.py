@@ -237,3 +237,34 @@ def test_missing_list_reads_a_bounded_window_per_request(kpi_world, monkeypatch,
         assert 'data-testid="missing-window"' in html or html.count("/enterprises/") == 50
         url = "/monitoring/kpi/rnd_coverage/?after=" + html.split('data-testid="next-after"')[0].rsplit("after=", 1)[1].split('"')[0]  # fmt: skip
     assert seen == ["常熟庚", "昆山乙", "太仓壬", "张家港辛"]
+
+
+@pytest.mark.parametrize("actor, region", [("province", None), ("suzhou", None), ("suzhou", "320583")])
+def test_target_progress_reads_the_snapshot_of_the_day(snapped, actor, region):
+    from gaoqi.targets import selectors as targets
+
+    user = snapped[actor]
+
+    def cells(p):
+        return [(r.region.code, {i: c.actual for i, c in r.cells.items()}) for r in [p.own, *p.rows]]
+
+    stored = targets.progress(actor=user, year=2026, as_of=TODAY, region_code=region)
+    past = targets.progress(actor=user, year=2026, as_of=date(2026, 10, 31), region_code=region)
+    assert stored.stored and past.stored
+    KpiSnapshot.objects.all().delete()
+    live = targets.progress(actor=user, year=2026, as_of=TODAY, region_code=region)
+    assert not live.stored and cells(stored) == cells(live)
+    assert cells(past) == cells(
+        targets.progress(actor=user, year=2026, as_of=date(2026, 10, 31), region_code=region)
+    )
+    assert live.own.cells["valid_hte"].actual > 0
+
+
+def test_target_page_shows_the_stored_figures(client, snapped):
+    KpiSnapshot.objects.filter(as_of=TODAY, region_id="320583", kpi="tech_sme").update(numerator=432)
+    client.force_login(snapped["suzhou"])
+    html = client.get("/targets/?year=2026").content.decode()
+    assert 'data-testid="progress-source"' in html and "432" in html
+    html = client.get("/targets/?year=2026&as_of=2026-11-19").content.decode()  # no snapshot that day
+    assert 'data-testid="progress-source"' not in html and "432" not in html
+    assert client.get("/targets/?region=320100&year=2026").status_code == 404
