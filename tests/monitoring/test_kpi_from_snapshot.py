@@ -268,3 +268,30 @@ def test_target_page_shows_the_stored_figures(client, snapped):
     html = client.get("/targets/?year=2026&as_of=2026-11-19").content.decode()  # no snapshot that day
     assert 'data-testid="progress-source"' not in html and "432" not in html
     assert client.get("/targets/?region=320100&year=2026").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "actor, region", [("province", "320000"), ("suzhou", "320500"), ("suzhou", "320583")]
+)
+def test_rnd_coverage_reads_the_snapshot_of_the_day(client, snapped, actor, region):
+    from gaoqi.rnd import selectors as rnd
+
+    user = snapped[actor]
+
+    def counts(c):
+        return [(r.region.code, r.total, r.covered) for r in [c.total, *c.rows]]
+
+    stored = rnd.coverage(actor=user, as_of=TODAY, region_code=region)
+    assert stored.stored and stored.total.total > 0
+    assert not rnd.coverage(actor=user, as_of=date(2026, 11, 19), region_code=region).stored
+    KpiSnapshot.objects.filter(kpi="rnd_coverage").delete()
+    live = rnd.coverage(actor=user, as_of=TODAY, region_code=region)
+    assert not live.stored and counts(stored) == counts(live)
+
+
+def test_rnd_coverage_page_shows_the_stored_figures(client, snapped):
+    KpiSnapshot.objects.filter(as_of=TODAY, region_id="320583", kpi="rnd_coverage").update(denominator=987)
+    client.force_login(snapped["suzhou"])
+    html = client.get(f"/rnd/coverage/?as_of={TODAY.isoformat()}").content.decode()
+    assert 'data-testid="coverage-source"' in html and "987" in html
+    assert client.get("/rnd/coverage/?region=320100").status_code == 404
