@@ -10,6 +10,7 @@ from gaoqi.errors import ValidationFailed
 from gaoqi.monitoring import bulletins, selectors
 from gaoqi.monitoring.bulletins import parse_period
 from gaoqi.monitoring.models import KpiSnapshot, KpiZoneCell
+from gaoqi.registry import selectors as registry_selectors
 from tests.monitoring.conftest import TODAY
 
 
@@ -170,7 +171,7 @@ def test_missing_list_pages_by_cursor_without_count_or_offset(kpi_world):
     assert firm_queries and not any("COUNT(" in q for q in firm_queries)
     # The page: LIMIT per_page + 1, no OFFSET; the window's edge: one index entry SCAN_WINDOW firms on.
     assert all(
-        q.endswith("LIMIT 2") or q.endswith(f"LIMIT 1 OFFSET {selectors.SCAN_WINDOW - 1}")
+        q.endswith("LIMIT 2") or q.endswith(f"LIMIT 1 OFFSET {registry_selectors.SCAN_WINDOW - 1}")
         for q in firm_queries
     )
     res = selectors.missing_firms(actor=kpi_world["suzhou"], kpi="rnd_coverage", as_of=TODAY, per_page=2)
@@ -213,7 +214,7 @@ def test_missing_list_reads_a_bounded_window_per_request(kpi_world, monkeypatch,
     p = kpi_world["province"]
     for name in ("常熟庚", "张家港辛", "太仓壬"):
         cert(p, factories.enterprise("320581", name=name, actor=p, above_scale=True), CertificateKind.HTE, date(2026, 3, 10))  # fmt: skip
-    monkeypatch.setattr(selectors, "SCAN_WINDOW", window)
+    monkeypatch.setattr(registry_selectors, "SCAN_WINDOW", window)
     names, after, short_pages = [], None, 0
     for _ in range(100):
         page = selectors.missing_firms(
@@ -295,3 +296,26 @@ def test_rnd_coverage_page_shows_the_stored_figures(client, snapped):
     html = client.get(f"/rnd/coverage/?as_of={TODAY.isoformat()}").content.decode()
     assert 'data-testid="coverage-source"' in html and "987" in html
     assert client.get("/rnd/coverage/?region=320100").status_code == 404
+
+
+def test_rnd_missing_list_pages_by_window(client, kpi_world, monkeypatch):
+    from gaoqi.registry.models import CertificateKind
+    from gaoqi.rnd import selectors as rnd
+    from tests import factories
+    from tests.monitoring.conftest import cert
+
+    p = kpi_world["province"]
+    for name in ("常熟庚", "张家港辛", "太仓壬"):
+        cert(p, factories.enterprise("320581", name=name, actor=p, above_scale=True), CertificateKind.HTE, date(2026, 3, 10))  # fmt: skip
+    monkeypatch.setattr(registry_selectors, "SCAN_WINDOW", 2)
+    names, after = [], None
+    for _ in range(100):
+        page = rnd.missing_firms(actor=kpi_world["suzhou"], as_of=TODAY, after=after, per_page=2)
+        names += [f.name for f in page.object_list]
+        after = page.next_after
+        if after is None:
+            break
+    assert names == ["常熟庚", "昆山乙", "太仓壬", "张家港辛"]
+    client.force_login(kpi_world["suzhou"])
+    html = client.get("/rnd/coverage/").content.decode()
+    assert "未建研发机构的规上高企 4 家" in html and 'data-testid="next-after"' in html

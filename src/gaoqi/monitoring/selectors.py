@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from types import SimpleNamespace
 
 from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
@@ -23,7 +22,7 @@ from gaoqi.registry.models import (
     HitechZone,
     IntellectualProperty,
 )
-from gaoqi.registry.selectors import LIST_ORDER, KeysetPage, checked_per_page, decode_cursor, encode_cursor
+from gaoqi.registry.selectors import LIST_ORDER, KeysetPage, windowed_page
 
 CHILD_LEVEL = {"province": "city", "city": "county"}
 
@@ -281,36 +280,15 @@ def missing_firms_qs(
     return qs.select_related("city", "county", "hitech_zone").order_by(*LIST_ORDER)
 
 
-# Firms of the region a missing-firm list reads per request, at most (in name order, after the cursor).
-SCAN_WINDOW = 20_000
-
-
 def missing_firms(
     *, actor, kpi: str, as_of: date, region_code: str | None = None, after: str | None = None, per_page=50
 ) -> KeysetPage:
-    """A page of the firms missing from the KPI's numerator, in the name order of the enterprise list
-    (pinyin, id), after the cursor `after` (the previous page's `next_after`; ValidationFailed if it is not
-    one). No count and no OFFSET: the page's query walks the region's name index and stops after the page,
-    within the next SCAN_WINDOW firms of the region; where missing firms are rarer than that, the page holds
-    those found (maybe none) and `next_after` goes on after the window. So a request costs about the same at
-    any depth and in a province of millions of firms."""
-    per_page = checked_per_page(per_page)
+    """A page of the firms missing from the KPI's numerator in the enterprise list's name order, after the
+    cursor `after`: `registry.selectors.windowed_page` over the region's firms (no count, no OFFSET)."""
     region = region_for(actor, region_code)
     qs = missing_firms_qs(actor=actor, kpi=kpi, as_of=as_of, region=region)
-    firms = scope_enterprises(actor).filter(kpis.region_q(region)).order_by(*LIST_ORDER)
-    if after:
-        key, pk = decode_cursor(after)
-        past = Q(name_pinyin__gt=key) | Q(name_pinyin=key, id__gt=pk)
-        qs, firms = qs.filter(past), firms.filter(past)
-    edge = list(firms.values_list("name_pinyin", "id")[SCAN_WINDOW - 1 : SCAN_WINDOW])
-    if edge:
-        key, pk = edge[0]
-        qs = qs.filter(Q(name_pinyin__lt=key) | Q(name_pinyin=key, id__lte=pk))
-    page = KeysetPage(list(qs[: per_page + 1]), per_page)
-    if edge and not page.has_next:  # the window ended before the page filled: the list goes on after it
-        page.has_next, page.next_after = True, encode_cursor(SimpleNamespace(name_pinyin=key, pk=pk))
-    page.window = SCAN_WINDOW
-    return page
+    firms = scope_enterprises(actor).filter(kpis.region_q(region))
+    return windowed_page(firms, qs, after=after, per_page=per_page)
 
 
 # --- Bulletins and statistics ---------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from gaoqi.accounts.scope import (
 from gaoqi.errors import NotFound
 from gaoqi.regions.models import Region
 from gaoqi.registry.models import Certificate, CertificateKind, certificate_valid_q
-from gaoqi.registry.selectors import CappedPaginator, checked_page, checked_per_page
+from gaoqi.registry.selectors import CappedPaginator, checked_page, checked_per_page, windowed_page
 from gaoqi.rnd.models import (
     ActionTier,
     InstitutionPerformance,
@@ -215,8 +215,12 @@ def _region_filter(region: Region, path: str = "") -> Q:
     return Q(**{f"{path}county_id": region.code})
 
 
-def missing_firms(*, actor, as_of: date, region_code: str | None = None, page=1, per_page: int = 50):
-    """A page of the above-scale HTEs in the region with no valid institution on `as_of` (the KPI's gap)."""
+def missing_firms(
+    *, actor, as_of: date, region_code: str | None = None, after: str | None = None, per_page: int = 50
+):
+    """A page of the above-scale HTEs in the region with no valid institution on `as_of` (the KPI's gap), in
+    name order after the cursor `after` (registry.selectors.windowed_page: no count, no OFFSET; the page
+    gives the number from `coverage`)."""
     code = region_code or _default_region(actor)
     can_view_region(actor, code).require()
     region = Region.objects.filter(code=code).first()
@@ -227,9 +231,9 @@ def missing_firms(*, actor, as_of: date, region_code: str | None = None, page=1,
         .filter(_region_filter(region))
         .filter(has_institution=False)
         .select_related("city", "county", "rnd_action_tag")
-        .order_by("city_id", "county_id", "name", "id")
     )
-    return checked_page(CappedPaginator(qs, checked_per_page(per_page)), page)
+    firms = scope_enterprises(actor).filter(_region_filter(region))
+    return windowed_page(firms, qs, after=after, per_page=per_page)
 
 
 def missing_firm_rows(*, actor, as_of: date, region_code: str | None = None):
