@@ -275,7 +275,7 @@ class KeysetPage:
 
 
 # Firms a windowed list reads per request, at most (in list order, after the cursor).
-SCAN_WINDOW = 20_000
+SCAN_WINDOW = 2_000
 
 
 def windowed_page(firms, matches, *, after: str | None, per_page: int) -> KeysetPage:
@@ -287,14 +287,16 @@ def windowed_page(firms, matches, *, after: str | None, per_page: int) -> Keyset
     window. A request costs about the same at any depth and in a register of millions."""
     per_page = checked_per_page(per_page)
     firms, matches = firms.order_by(*LIST_ORDER), matches.order_by(*LIST_ORDER)
+    # Each bound repeats its name condition alone (name_pinyin >= key): the index can seek to that, not to
+    # the OR (which it would only filter with, walking the region's index from its start).
     if after:
         key, pk = decode_cursor(after)
-        past = Q(name_pinyin__gt=key) | Q(name_pinyin=key, id__gt=pk)
+        past = Q(name_pinyin__gte=key) & (Q(name_pinyin__gt=key) | Q(id__gt=pk))
         firms, matches = firms.filter(past), matches.filter(past)
     edge = list(firms.values_list("name_pinyin", "id")[SCAN_WINDOW - 1 : SCAN_WINDOW])
     if edge:
         key, pk = edge[0]
-        matches = matches.filter(Q(name_pinyin__lt=key) | Q(name_pinyin=key, id__lte=pk))
+        matches = matches.filter(Q(name_pinyin__lte=key) & (Q(name_pinyin__lt=key) | Q(id__lte=pk)))
     page = KeysetPage(list(matches[: per_page + 1]), per_page)
     if edge and not page.has_next:  # the window ended before the page filled: the list goes on after it
         page.has_next, page.next_after = True, encode_cursor(SimpleNamespace(name_pinyin=key, pk=pk))
