@@ -94,7 +94,7 @@ def test_api_kpis_and_missing(client, snapped):
     assert own["valid_hte"]["value"] == "4" and own["rnd_share"]["value"] == "60.0"
     assert own["zone_share"]["met"] is True and len(data["children"]) == 13
     res = client.get("/api/monitoring/kpis/valid_hte/missing?region=320500&as_of=2026-11-20").json()
-    assert [i["name"] for i in res["items"]] == ["昆山丙"] and res["count"] == 1
+    assert [i["name"] for i in res["items"]] == ["昆山丙"] and res["next_after"] is None
     assert client.get("/api/monitoring/kpis/hitech_output_share/missing").status_code == 404
 
 

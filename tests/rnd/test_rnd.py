@@ -316,7 +316,8 @@ def test_officer_roles_only_for_pages(client, coverage_world):
 
 def test_coverage_query_count_does_not_grow_with_regions(coverage_world, django_assert_num_queries):
     w = coverage_world
-    with django_assert_num_queries(4):  # region, grouped counts, grouped tags, children
+    # region, children, the KPI snapshot of the day (none here), grouped counts, grouped tags
+    with django_assert_num_queries(5):
         selectors.coverage(actor=w["province"], as_of=timezone.localdate())
 
 

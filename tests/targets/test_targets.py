@@ -374,5 +374,6 @@ def test_edit_form_saves_atomically(client, world, year):
 
 def test_progress_query_count_is_constant(progress_world, django_assert_num_queries):
     w = progress_world
-    with django_assert_num_queries(7):  # region, children, three indicators, the pool size, targets
+    # region, children, the KPI snapshot of the day (none here), three indicators, the pool size, targets
+    with django_assert_num_queries(8):
         selectors.assessment(actor=w["province"], year=w["today"].year, as_of=w["today"])

@@ -43,6 +43,8 @@ class RegionKpisOut(Schema):
 
 class OverviewOut(Schema):
     as_of: date
+    source: str  # "snapshot" (the stored monthly snapshot) or "live" (computed from the registry)
+    computed_at: str | None
     region: RegionKpisOut
     children: list[RegionKpisOut]
 
@@ -57,11 +59,9 @@ class FirmOut(Schema):
 
 class MissingOut(Schema):
     kpi: str
-    page: int
-    pages: int
-    count: int
-    capped: bool
+    as_of: date
     items: list[FirmOut]
+    next_after: str | None  # pass as `after` for the next page; None: this is the last page
 
 
 class BulletinOut(Schema):
@@ -104,23 +104,30 @@ def _region(r) -> dict:
 
 @router.get("/kpis", response=OverviewOut)
 def kpis(request, region: str | None = None, as_of: IsoDate | None = None):
-    """The six KPIs of `region` (default: the caller's) and of its child regions, computed as of `as_of`."""
-    o = selectors.kpi_overview(actor=request.user, as_of=as_of or timezone.localdate(), region_code=region)
-    return {"as_of": o.as_of, "region": _region(o.own), "children": [_region(c) for c in o.children]}
+    """The six KPIs of `region` (default: the caller's) and of its child regions: without `as_of` the latest
+    monthly snapshot (as the dashboard), with it the snapshot of that day, else computed live as of `as_of`."""
+    o = selectors.kpi_figures(actor=request.user, as_of=as_of, region_code=region)
+    return {
+        "as_of": o.as_of,
+        "source": o.source,
+        "computed_at": o.computed_at.isoformat() if o.computed_at else None,
+        "region": _region(o.own),
+        "children": [_region(c) for c in o.children],
+    }
 
 
 @router.get("/kpis/{code}/missing", response=MissingOut)
-def missing(request, code: str, region: str | None = None, as_of: IsoDate | None = None, page: int = 1):
-    """The firms missing from a KPI's numerator (drill down), 50 a page."""
-    p = selectors.missing_firms(
-        actor=request.user, kpi=code, as_of=as_of or timezone.localdate(), region_code=region, page=page
-    )
+def missing(
+    request, code: str, region: str | None = None, as_of: IsoDate | None = None, after: str | None = None
+):
+    """The firms missing from a KPI's numerator on `as_of` (default today; drill down), 50 a page in name
+    order; the next page: `after` = this page's `next_after` (no totals: the KPI's figures give the gap)."""
+    as_of = as_of or timezone.localdate()
+    p = selectors.missing_firms(actor=request.user, kpi=code, as_of=as_of, region_code=region, after=after)
     return {
         "kpi": code,
-        "page": p.number,
-        "pages": p.paginator.num_pages,
-        "count": p.paginator.count,
-        "capped": p.paginator.capped,
+        "as_of": as_of,
+        "next_after": p.next_after,
         "items": [
             {
                 "credit_code": e.credit_code,

@@ -103,9 +103,10 @@ def _new_in_period(region, period: Period, as_of: date) -> dict[str, int]:
 
 
 def bulletin_data(*, actor, region_code: str, period: Period) -> dict:
-    """Everything a bulletin shows, computed as of the period's end (or today for the running period)."""
+    """Everything a bulletin shows as of the period's end (or today for the running period): the KPIs from the
+    snapshot taken that day when there is one (the monthly job's month end), computed live otherwise."""
     as_of = min(period.end, timezone.localdate())
-    overview = selectors.kpi_overview(actor=actor, as_of=as_of, region_code=region_code)
+    overview = selectors.kpi_figures(actor=actor, as_of=as_of, region_code=region_code)
     region = overview.region
     new = _new_in_period(region, period, as_of)
     rows = []

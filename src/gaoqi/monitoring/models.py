@@ -5,6 +5,8 @@ the archived bulletins (进展通报).
   one per region, year and indicator, imported from the statistics bureau's table (`gaoqi import-statistics`).
 - `KpiSnapshot`: one KPI's numerator and denominator for one region at the end of one month, written by
   `gaoqi kpi-snapshot` (services.snapshot_month) so dashboards read stored aggregates.
+- `KpiZoneCell`: the KPI counts of the HTEs of one county in one high-tech zone at one month's end, written
+  with the snapshot, so a KPI page's "by zone" table of any region sums stored cells.
 - `Bulletin`: one generated bulletin file (PDF or Excel) for a region and a period, kept under VAR_DIR.
 """
 
@@ -67,6 +69,27 @@ class KpiSnapshot(models.Model):
             models.UniqueConstraint(fields=["month", "region", "kpi"], name="kpi_snapshot_once"),
         ]
         indexes = [models.Index(fields=["region", "kpi", "month"], name="kpi_snapshot_trend")]
+
+
+class KpiZoneCell(models.Model):
+    """The counts of one (county, zone) cell of `kpis.compute_cells` at a month's end (the zone table)."""
+
+    month = models.DateField(_("月份"))
+    county = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
+    zone = models.ForeignKey("registry.HitechZone", on_delete=models.PROTECT, related_name="+")
+    hte = models.PositiveIntegerField(default=0)
+    above = models.PositiveIntegerField(default=0)
+    covered = models.PositiveIntegerField(default=0)
+    patents = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("指标月度快照（高新区）")
+        constraints = [
+            models.UniqueConstraint(fields=["month", "county", "zone"], name="kpi_zone_cell_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month} {self.county_id} {self.zone_id}"
 
 
 class BulletinFormat(models.TextChoices):

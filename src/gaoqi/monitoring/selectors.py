@@ -7,15 +7,22 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.db.models import Exists, Max, OuterRef, Q
+from django.utils import timezone
 
 from gaoqi.accounts.scope import NOT_FOUND, can_view_region, scope_bulletins, scope_enterprises
 from gaoqi.errors import NotFound
 from gaoqi.monitoring import kpis
 from gaoqi.monitoring.kpis import KPI_BY_CODE, Counts, KpiValue
-from gaoqi.monitoring.models import KpiSnapshot, RegionalStatistic
+from gaoqi.monitoring.models import KpiSnapshot, KpiZoneCell, RegionalStatistic
 from gaoqi.regions.models import Region
-from gaoqi.registry.models import Certificate, CertificateKind, HitechZone, IntellectualProperty
-from gaoqi.registry.selectors import CappedPaginator, checked_page, checked_per_page
+from gaoqi.registry.models import (
+    AnnualReport,
+    Certificate,
+    CertificateKind,
+    HitechZone,
+    IntellectualProperty,
+)
+from gaoqi.registry.selectors import LIST_ORDER, KeysetPage, windowed_page
 
 CHILD_LEVEL = {"province": "city", "city": "county"}
 
@@ -100,20 +107,34 @@ def _region_kpis(actor, regions, counts: dict[str, Counts], as_of: date) -> list
     ]
 
 
-def kpi_overview(*, actor, as_of: date, region_code: str | None = None) -> Overview:
+def kpi_overview(
+    *, actor, as_of: date, region_code: str | None = None, region: Region | None = None
+) -> Overview:
     """The six KPIs of the region computed now from the registry as of `as_of`, with its child regions and the
-    high-tech zones of its firms. Five grouped queries whatever the size of the region."""
-    region = region_for(actor, region_code)
+    high-tech zones of its firms. Five grouped queries whatever the size of the region (seconds to minutes at
+    province scale: pages read `kpi_figures`). `region`: an already checked region instead of `region_code`."""
+    region = region or region_for(actor, region_code)
     cells = kpis.compute_cells(region, as_of)
     counts = kpis.rollup(cells, county_city_map(region))
     children = children_of(region)
     rows = _region_kpis(actor, [region, *children], counts, as_of)
-    zone_counts = kpis.zone_rollup(cells)
-    zones = [
-        ZoneRow(z, zone_counts[z.code])
-        for z in HitechZone.objects.filter(code__in=list(zone_counts)).order_by("level", "city_id", "code")
-    ]
-    return Overview(region, as_of, rows[0], rows[1:], zones)
+    return Overview(region, as_of, rows[0], rows[1:], _zone_rows(kpis.zone_rollup(cells)))
+
+
+def _zone_rows(zone_counts: dict[str, Counts]) -> list[ZoneRow]:
+    zones = HitechZone.objects.filter(code__in=list(zone_counts)).order_by("level", "city_id", "code")
+    return [ZoneRow(z, zone_counts[z.code]) for z in zones]
+
+
+def kpi_figures(*, actor, as_of: date | None = None, region_code: str | None = None) -> Overview:
+    """The KPIs a KPI page or the API shows. Without a day: the latest monthly snapshot, as the dashboard
+    shows it; for a day: the snapshot taken as of that day (a month's end, or the day the running month was
+    computed). Computed live from the registry only when no snapshot holds that day."""
+    region = region_for(actor, region_code)
+    stored = stored_overview(actor=actor, region=region, as_of=as_of, zones=True)
+    if stored is not None:
+        return stored
+    return kpi_overview(actor=actor, as_of=as_of or timezone.localdate(), region=region)
 
 
 # --- Stored aggregates (dashboards) ---------------------------------------------------------------------------
@@ -144,12 +165,21 @@ def latest_month(region: Region) -> date | None:
 
 
 def stored_overview(
-    *, actor, region_code: str | None = None, region: Region | None = None
+    *,
+    actor,
+    region_code: str | None = None,
+    region: Region | None = None,
+    as_of: date | None = None,
+    zones: bool = False,
 ) -> Overview | None:
-    """The KPIs of the region and its children from the latest monthly snapshot (None when there is none).
-    `region`: an already checked region (from region_for) instead of `region_code`."""
+    """The KPIs of the region and its children from the latest monthly snapshot, or from the snapshot taken as
+    of `as_of` (None when there is none). `region`: an already checked region (from region_for) instead of
+    `region_code`; `zones`: with the high-tech zones' table (the stored zone cells)."""
     region = region or region_for(actor, region_code)
-    month = latest_month(region)
+    if as_of is None:
+        month = latest_month(region)
+    else:
+        month = KpiSnapshot.objects.filter(region=region, as_of=as_of).values_list("month", flat=True).first()
     if month is None:
         return None
     children = children_of(region)
@@ -158,7 +188,24 @@ def stored_overview(
     as_of = max(r.as_of for r in rows)
     computed_at = max(r.computed_at for r in rows)
     regions = _region_kpis(actor, [region, *children], _counts_from_rows(rows), as_of)
-    return Overview(region, as_of, regions[0], regions[1:], [], "snapshot", computed_at)
+    zone_rows = _stored_zones(region, month) if zones else []
+    return Overview(region, as_of, regions[0], regions[1:], zone_rows, "snapshot", computed_at)
+
+
+def _stored_zones(region: Region, month: date) -> list[ZoneRow]:
+    """The zone table of the region summed from the month's stored (county, zone) cells."""
+    cells = KpiZoneCell.objects.filter(month=month)
+    if region.level == "province":
+        cells = cells.filter(county__province_code=region.code)
+    elif region.level == "city":
+        cells = cells.filter(county__city_code=region.code)
+    else:
+        cells = cells.filter(county_id=region.code)
+    out: dict[str, Counts] = {}
+    for cell in cells:
+        c = Counts(hte=cell.hte, above=cell.above, covered=cell.covered, patents=cell.patents)
+        out.setdefault(cell.zone_id, Counts()).add(c)
+    return _zone_rows(out)
 
 
 def trend(
@@ -196,12 +243,15 @@ def trend(
 # --- Missing firms (drill down) -------------------------------------------------------------------------------
 
 
-def missing_firms_qs(*, actor, kpi: str, as_of: date, region_code: str | None = None):
-    """The firms of the region missing from the KPI's numerator on `as_of` (see KpiDef.missing), in scope."""
+def missing_firms_qs(
+    *, actor, kpi: str, as_of: date, region_code: str | None = None, region: Region | None = None
+):
+    """The firms of the region missing from the KPI's numerator on `as_of` (see KpiDef.missing), in scope.
+    `region`: an already checked region instead of `region_code`."""
     definition = KPI_BY_CODE.get(kpi)
     if definition is None or definition.missing is None:
         raise NotFound(str(NOT_FOUND))
-    region = region_for(actor, region_code)
+    region = region or region_for(actor, region_code)
     firms = scope_enterprises(actor).filter(kpis.region_q(region))
     if kpi == "valid_hte":
         ever = Exists(
@@ -215,7 +265,11 @@ def missing_firms_qs(*, actor, kpi: str, as_of: date, region_code: str | None = 
         if kpi == "rnd_coverage":
             qs = htes.filter(above_scale=True).exclude(kpis.has_institution_exists(as_of))
         elif kpi == "rnd_share":
-            qs = htes.annotate(rnd=kpis.rnd_expense_subquery(as_of.year - 1)).filter(rnd__isnull=True)
+            # No figure from any department: the merged value (kpis.rnd_expense_subquery) is then empty too.
+            figures = AnnualReport.objects.filter(
+                enterprise=OuterRef("pk"), year=as_of.year - 1, rnd_expense__isnull=False
+            )
+            qs = htes.exclude(Exists(figures))
         elif kpi == "invention_patents":
             patents = IntellectualProperty.objects.filter(
                 kpis.valid_patent_q(as_of), enterprise=OuterRef("pk")
@@ -223,14 +277,18 @@ def missing_firms_qs(*, actor, kpi: str, as_of: date, region_code: str | None = 
             qs = htes.exclude(Exists(patents))
         else:  # zone_share
             qs = htes.filter(in_hitech_zone=False)
-    return qs.select_related("city", "county", "hitech_zone").order_by("city_id", "county_id", "name", "id")
+    return qs.select_related("city", "county", "hitech_zone").order_by(*LIST_ORDER)
 
 
 def missing_firms(
-    *, actor, kpi: str, as_of: date, region_code: str | None = None, page=1, per_page: int = 50
-):
-    qs = missing_firms_qs(actor=actor, kpi=kpi, as_of=as_of, region_code=region_code)
-    return checked_page(CappedPaginator(qs, checked_per_page(per_page)), page)
+    *, actor, kpi: str, as_of: date, region_code: str | None = None, after: str | None = None, per_page=50
+) -> KeysetPage:
+    """A page of the firms missing from the KPI's numerator in the enterprise list's name order, after the
+    cursor `after`: `registry.selectors.windowed_page` over the region's firms (no count, no OFFSET)."""
+    region = region_for(actor, region_code)
+    qs = missing_firms_qs(actor=actor, kpi=kpi, as_of=as_of, region=region)
+    firms = scope_enterprises(actor).filter(kpis.region_q(region))
+    return windowed_page(firms, qs, after=after, per_page=per_page)
 
 
 # --- Bulletins and statistics ---------------------------------------------------------------------------------

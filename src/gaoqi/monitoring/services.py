@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from gaoqi.audit.models import AuditAction
 from gaoqi.audit.services import audit_record
 from gaoqi.monitoring import kpis
-from gaoqi.monitoring.models import KpiSnapshot, StatIndicator
+from gaoqi.monitoring.models import KpiSnapshot, KpiZoneCell, StatIndicator
 from gaoqi.monitoring.selectors import county_city_map, statistics_for
 from gaoqi.regions.models import Region
 
@@ -100,9 +100,19 @@ def snapshot_month(*, month: date, actor=None, province_code: str = "320000", pr
         for r in regions
         for m in kpis.REGISTRY_MEASURES
     ]
+    zone_cells = [
+        KpiZoneCell(
+            month=month, county_id=county, zone_id=zone, hte=c.hte, above=c.above, covered=c.covered,
+            patents=c.patents,
+        )
+        for (county, zone), c in cells.items()
+        if zone
+    ]  # fmt: skip
     with transaction.atomic():
         replaced = KpiSnapshot.objects.filter(month=month, region__province_code=province.code).delete()[0]
         KpiSnapshot.objects.bulk_create(snapshots, batch_size=1000)
+        KpiZoneCell.objects.filter(month=month, county__province_code=province.code).delete()
+        KpiZoneCell.objects.bulk_create(zone_cells, batch_size=1000)
         head = KpiSnapshot.objects.get(month=month, region=province, kpi="valid_hte")
         audit_record(
             actor=actor,

@@ -29,13 +29,13 @@ from gaoqi.replica import reads_from_replica
 from gaoqi.web.decorators import officer_page
 
 
-def _as_of(request) -> date:
-    today = timezone.localdate()
+def _as_of(request) -> date | None:
+    """The statistics day asked for; None (the latest figures) when none or an impossible one is given."""
     try:
         day = date.fromisoformat(request.GET.get("as_of") or "")
     except ValueError:
-        return today
-    return day if date(2019, 1, 1) <= day <= today else today
+        return None
+    return day if date(2019, 1, 1) <= day <= timezone.localdate() else None
 
 
 def parents(user, region) -> list:
@@ -67,9 +67,10 @@ def kpi_detail(request, code: str):
     definition = KPI_BY_CODE.get(code)
     if definition is None:
         raise Http404
-    as_of = _as_of(request)
-    region_code = request.GET.get("region")
-    overview = selectors.kpi_overview(actor=request.user, as_of=as_of, region_code=region_code)
+    overview = selectors.kpi_figures(
+        actor=request.user, as_of=_as_of(request), region_code=request.GET.get("region")
+    )
+    as_of = overview.as_of
     own = overview.own.get(code)
     children = [(r, r.get(code)) for r in overview.children]
     page = None
@@ -79,11 +80,9 @@ def kpi_detail(request, code: str):
             kpi=code,
             as_of=as_of,
             region_code=overview.region.code,
-            page=request.GET.get("page") or 1,
+            after=request.GET.get("after") or None,
         )
-    trend = [
-        (m, t.get(code)) for m, t in selectors.trend(actor=request.user, region_code=overview.region.code)
-    ]
+    trend = [(m, t.get(code)) for m, t in selectors.trend(actor=request.user, region=overview.region)]
     context = {
         "kpi": definition,
         "kpis": KPIS,
@@ -92,6 +91,7 @@ def kpi_detail(request, code: str):
         "children": children,
         "zones": overview.zones if code not in ("rnd_share", "hitech_output_share") else [],
         "page": page,
+        "after": request.GET.get("after") or "",
         "trend": trend,
         "parents": parents(request.user, overview.region),
         "query": f"region={overview.region.code}&as_of={as_of.isoformat()}",

@@ -6,6 +6,7 @@ import base64
 import re
 from dataclasses import dataclass
 from datetime import date
+from types import SimpleNamespace
 
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
@@ -271,6 +272,36 @@ class KeysetPage:
 
     def __len__(self):
         return len(self.object_list)
+
+
+# Firms a windowed list reads per request, at most (in list order, after the cursor).
+SCAN_WINDOW = 2_000
+
+
+def windowed_page(firms, matches, *, after: str | None, per_page: int) -> KeysetPage:
+    """A page of `matches` (firms passing a test no index holds, e.g. "no R&D institution") in LIST_ORDER after
+    the cursor `after` (a previous page's `next_after`; ValidationFailed if it is not one), reading at most
+    SCAN_WINDOW of `firms` (the indexed set `matches` narrows, e.g. a region's firms). No count and no OFFSET
+    over the matches: the page's query walks the name index and stops after the page, within the window;
+    where matches are rarer, the page holds those found (maybe none) and `next_after` goes on after the
+    window. A request costs about the same at any depth and in a register of millions."""
+    per_page = checked_per_page(per_page)
+    firms, matches = firms.order_by(*LIST_ORDER), matches.order_by(*LIST_ORDER)
+    # Each bound repeats its name condition alone (name_pinyin >= key): the index can seek to that, not to
+    # the OR (which it would only filter with, walking the region's index from its start).
+    if after:
+        key, pk = decode_cursor(after)
+        past = Q(name_pinyin__gte=key) & (Q(name_pinyin__gt=key) | Q(id__gt=pk))
+        firms, matches = firms.filter(past), matches.filter(past)
+    edge = list(firms.values_list("name_pinyin", "id")[SCAN_WINDOW - 1 : SCAN_WINDOW])
+    if edge:
+        key, pk = edge[0]
+        matches = matches.filter(Q(name_pinyin__lte=key) & (Q(name_pinyin__lt=key) | Q(id__lte=pk)))
+    page = KeysetPage(list(matches[: per_page + 1]), per_page)
+    if edge and not page.has_next:  # the window ended before the page filled: the list goes on after it
+        page.has_next, page.next_after = True, encode_cursor(SimpleNamespace(name_pinyin=key, pk=pk))
+    page.window = SCAN_WINDOW
+    return page
 
 
 def enterprise_list(

@@ -17,7 +17,7 @@ from gaoqi.accounts.scope import (
 from gaoqi.errors import NotFound
 from gaoqi.regions.models import Region
 from gaoqi.registry.models import Certificate, CertificateKind, certificate_valid_q
-from gaoqi.registry.selectors import CappedPaginator, checked_page, checked_per_page
+from gaoqi.registry.selectors import CappedPaginator, checked_page, checked_per_page, windowed_page
 from gaoqi.rnd.models import (
     ActionTier,
     InstitutionPerformance,
@@ -138,6 +138,7 @@ class Coverage:
         CoverageRow
     ]  # the region's children (cities of the province, counties of a city); none for a county
     child_level: str | None
+    stored: bool = False  # the counts from the KPI snapshot of the day
 
 
 def _default_region(actor) -> str:
@@ -146,7 +147,8 @@ def _default_region(actor) -> str:
 
 def coverage(*, actor, as_of: date, region_code: str | None = None) -> Coverage:
     """Above-scale HTEs with and without an institution in `region_code` (default: the actor's region), by
-    child region. Two grouped queries, whatever the number of children."""
+    child region: from the KPI snapshot taken as of `as_of` when there is one, else one grouped query; the
+    action tags, one grouped query. Whatever the number of children."""
     code = region_code or _default_region(actor)
     can_view_region(actor, code).require()
     region = Region.objects.filter(code=code).first()
@@ -154,13 +156,17 @@ def coverage(*, actor, as_of: date, region_code: str | None = None) -> Coverage:
         raise NotFound(str(NOT_FOUND))
     child_level = {"province": "city", "city": "county"}.get(region.level)
     group = {"city": "city_id", "county": "county_id"}.get(child_level or "", "county_id")
-    qs = above_scale_htes(actor=actor, as_of=as_of).filter(_region_filter(region))
-    counts = {
-        r[group]: r
-        for r in qs.values(group).annotate(
-            total=Count("pk"), covered=Count("pk", filter=Q(has_institution=True))
-        )
-    }
+    children = list(Region.objects.filter(parent=region).order_by("code")) if child_level else [region]
+    counts = _stored_counts([c.code for c in children], as_of)
+    stored = counts is not None
+    if counts is None:
+        qs = above_scale_htes(actor=actor, as_of=as_of).filter(_region_filter(region))
+        counts = {
+            r[group]: r
+            for r in qs.values(group).annotate(
+                total=Count("pk"), covered=Count("pk", filter=Q(has_institution=True))
+            )
+        }
     tag_rows = (
         scope_related(actor, RndActionTag.objects.all())
         .filter(_region_filter(region, "enterprise__"))
@@ -170,7 +176,6 @@ def coverage(*, actor, as_of: date, region_code: str | None = None) -> Coverage:
     tags: dict[str, dict] = {}
     for t in tag_rows:
         tags.setdefault(t[f"enterprise__{group}"], {})[t["tier"]] = t["n"]
-    children = list(Region.objects.filter(parent=region).order_by("code")) if child_level else [region]
     rows = []
     for child in children:
         c = counts.get(child.code, {})
@@ -188,7 +193,18 @@ def coverage(*, actor, as_of: date, region_code: str | None = None) -> Coverage:
         sum(r.covered for r in rows),
         {t: sum(r.tags[t] for r in rows) for t in ActionTier.values},
     )
-    return Coverage(region, as_of, total, rows if child_level else [], child_level)
+    return Coverage(region, as_of, total, rows if child_level else [], child_level, stored)
+
+
+def _stored_counts(codes: list[str], as_of: date) -> dict[str, dict] | None:
+    """{region code: {"total", "covered"}} from the KPI snapshot taken as of `as_of` (the KPI "rnd_coverage"
+    stores exactly these: covered / above-scale HTEs, gaoqi.monitoring.kpis), None when no snapshot holds
+    that day for these regions."""
+    from gaoqi.monitoring.models import KpiSnapshot
+
+    rows = KpiSnapshot.objects.filter(as_of=as_of, region_id__in=codes, kpi="rnd_coverage")
+    found = {r.region_id: {"total": int(r.denominator or 0), "covered": int(r.numerator)} for r in rows}
+    return found if len(found) == len(codes) else None
 
 
 def _region_filter(region: Region, path: str = "") -> Q:
@@ -199,8 +215,12 @@ def _region_filter(region: Region, path: str = "") -> Q:
     return Q(**{f"{path}county_id": region.code})
 
 
-def missing_firms(*, actor, as_of: date, region_code: str | None = None, page=1, per_page: int = 50):
-    """A page of the above-scale HTEs in the region with no valid institution on `as_of` (the KPI's gap)."""
+def missing_firms(
+    *, actor, as_of: date, region_code: str | None = None, after: str | None = None, per_page: int = 50
+):
+    """A page of the above-scale HTEs in the region with no valid institution on `as_of` (the KPI's gap), in
+    name order after the cursor `after` (registry.selectors.windowed_page: no count, no OFFSET; the page
+    gives the number from `coverage`)."""
     code = region_code or _default_region(actor)
     can_view_region(actor, code).require()
     region = Region.objects.filter(code=code).first()
@@ -211,9 +231,9 @@ def missing_firms(*, actor, as_of: date, region_code: str | None = None, page=1,
         .filter(_region_filter(region))
         .filter(has_institution=False)
         .select_related("city", "county", "rnd_action_tag")
-        .order_by("city_id", "county_id", "name", "id")
     )
-    return checked_page(CappedPaginator(qs, checked_per_page(per_page)), page)
+    firms = scope_enterprises(actor).filter(_region_filter(region))
+    return windowed_page(firms, qs, after=after, per_page=per_page)
 
 
 def missing_firm_rows(*, actor, as_of: date, region_code: str | None = None):

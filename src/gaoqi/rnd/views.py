@@ -188,7 +188,7 @@ def coverage(request):
     region = request.GET.get("region") or request.user.region_id
     cov = selectors.coverage(actor=request.user, as_of=as_of, region_code=region)
     missing = selectors.missing_firms(
-        actor=request.user, as_of=as_of, region_code=region, page=request.GET.get("page") or 1
+        actor=request.user, as_of=as_of, region_code=region, after=request.GET.get("after") or None
     )
     parents = [
         c for c in cov.region.ancestor_codes() if c != cov.region.code and can_view_region(request.user, c)

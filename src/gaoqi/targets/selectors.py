@@ -111,6 +111,7 @@ class Progress:
     own: ProgressRow  # the region itself (its target is the one its parent set)
     rows: list[ProgressRow]  # its children (cities, or a city's counties); empty for a county
     indicators: tuple = tuple(Indicator.values)
+    stored: bool = False  # the certificate indicators from the KPI snapshot of the day
 
 
 def _region(actor, code: str | None) -> Region:
@@ -151,12 +152,47 @@ def _actuals(actor, region: Region, group: str, year: int, as_of: date) -> dict[
     return out
 
 
+# The KPI snapshot's measures that are these indicators' actuals (gaoqi.monitoring.kpis: the same definitions).
+SNAPSHOT_MEASURES = {
+    "new_hte": Indicator.NEW_HTE,
+    "valid_hte": Indicator.VALID_HTE,
+    "tech_sme": Indicator.TECH_SME,
+}
+
+
+def _stored_actuals(region: Region, children: list[Region], year: int, as_of: date):
+    """({indicator: {child code: firms}}, {indicator: the region's firms}) of the certificate indicators from
+    the KPI snapshot taken as of `as_of` (`gaoqi kpi-snapshot`, one small indexed query), None without one.
+    The snapshot counts new HTEs from 1 January of the as-of year: only for `year` itself."""
+    from gaoqi.monitoring.models import KpiSnapshot
+
+    if as_of.year != year:
+        return None
+    codes = [region.code, *[c.code for c in children]]
+    rows = KpiSnapshot.objects.filter(as_of=as_of, region_id__in=codes, kpi__in=list(SNAPSHOT_MEASURES))
+    found = {(r.region_id, r.kpi): int(r.numerator) for r in rows}
+    if not any(code == region.code for code, _kpi in found):
+        return None
+    by_child = {
+        ind: {c.code: found.get((c.code, kpi), 0) for c in children} for kpi, ind in SNAPSHOT_MEASURES.items()
+    }
+    own = {ind: found.get((region.code, kpi), 0) for kpi, ind in SNAPSHOT_MEASURES.items()}
+    return by_child, own
+
+
 def progress(*, actor, year: int, as_of: date, region_code: str | None = None) -> Progress:
-    """Actual against target per indicator for the region and each of its children, as of `as_of`."""
+    """Actual against target per indicator for the region and each of its children, as of `as_of`: from the
+    KPI snapshot taken that day when there is one (`Progress.stored`), else counted from the certificates."""
     region = _region(actor, region_code)
     children = list(Region.objects.filter(parent=region).order_by("code")) if region.level != "county" else []
     group = "city" if region.level == "province" else "county"
-    actual = _actuals(actor, region, group, year, as_of)
+    stored = _stored_actuals(region, children, year, as_of)
+    if stored is not None:
+        actual, own_stored = stored
+        # The region was checked above: an officer sees the pool of their region (not in the snapshot).
+        actual[Indicator.POOL_SIZE] = pool_size_by(region.code, group, as_of)
+    else:
+        actual = _actuals(actor, region, group, year, as_of)
     codes = [region.code] + [c.code for c in children]
     targets = {
         (t.region_id, t.indicator): t.value
@@ -178,7 +214,11 @@ def progress(*, actor, year: int, as_of: date, region_code: str | None = None) -
         own_counts = {i: actual[i].get(region.code, 0) for i in MEASURED}
     else:
         own_counts = {i: sum(actual[i].values()) for i in MEASURED}
-    return Progress(region, year, as_of, year_pace(year, as_of), row(region, own_counts), rows)
+    if stored is not None:
+        own_counts.update(own_stored)
+    return Progress(
+        region, year, as_of, year_pace(year, as_of), row(region, own_counts), rows, stored=stored is not None
+    )
 
 
 def assessment(*, actor, year: int, as_of: date, region_code: str | None = None, indicator: str = OVERALL):
