@@ -255,6 +255,13 @@ def decode_cursor(value: str) -> tuple[str, int]:
         ) from None
 
 
+def after_q(key: str, pk: int) -> Q:
+    """Rows after (key, pk) in LIST_ORDER. The name condition stands alone as well (name_pinyin >= key): an
+    index can seek to that, not to the OR, which it would only filter with (walking from the index's start:
+    11.8 s for a deep page at 4M firms)."""
+    return Q(name_pinyin__gte=key) & (Q(name_pinyin__gt=key) | Q(id__gt=pk))
+
+
 class KeysetPage:
     """The page after a cursor, for lists longer than the counted rows: the rows and whether more follow,
     no totals (counting every firm in scope is what the cap avoids)."""
@@ -287,11 +294,10 @@ def windowed_page(firms, matches, *, after: str | None, per_page: int) -> Keyset
     window. A request costs about the same at any depth and in a register of millions."""
     per_page = checked_per_page(per_page)
     firms, matches = firms.order_by(*LIST_ORDER), matches.order_by(*LIST_ORDER)
-    # Each bound repeats its name condition alone (name_pinyin >= key): the index can seek to that, not to
-    # the OR (which it would only filter with, walking the region's index from its start).
+    # Each bound repeats its name condition alone (after_q): the index seeks to it.
     if after:
         key, pk = decode_cursor(after)
-        past = Q(name_pinyin__gte=key) & (Q(name_pinyin__gt=key) | Q(id__gt=pk))
+        past = after_q(key, pk)
         firms, matches = firms.filter(past), matches.filter(past)
     edge = list(firms.values_list("name_pinyin", "id")[SCAN_WINDOW - 1 : SCAN_WINDOW])
     if edge:
@@ -333,7 +339,7 @@ def enterprise_list(
                 _("页码有误"), [{"field": "page", "reason": _("翻页位置与页码不能同时使用")}]
             )
         key, pk = decode_cursor(after)
-        rows = qs.filter(Q(name_pinyin__gt=key) | Q(name_pinyin=key, id__gt=pk))[: per_page + 1]
+        rows = qs.filter(after_q(key, pk))[: per_page + 1]
         return KeysetPage(list(rows), per_page)
     current = checked_page(CappedPaginator(qs, per_page), page)
     # Rows after this page (the counted ones and, past a capped count, the rest): the list goes on from the
