@@ -127,8 +127,6 @@ class LedgerPage:
     next_cursor: str | None
     previous_cursor: str | None
 
-    per_page = PER_PAGE
-
     @property
     def has_next(self) -> bool:
         return self.next_cursor is not None
