@@ -232,7 +232,7 @@ def _before(key: str, pk: int) -> Q:
     return Q(name_pinyin__lte=key) & (Q(name_pinyin__lt=key) | Q(enterprise_id__lt=pk))
 
 
-SUMMARY_CAP = 10_000  # a summary counted live (a name or zone filter) reads at most this many entries + 1
+SUMMARY_CAP = 10_000  # a name search's summary reads at most this many entries + 1
 
 
 @dataclass(frozen=True)
@@ -251,15 +251,17 @@ class Summary:
 
 def ledger_summary(*, actor, filters: LedgerFilter, cap: int | None = None) -> Summary:
     """Counts by tier for the filtered set (whatever the tier filter), and per child region (cities for the
-    province, counties for a city): from the tally (ledger.tally) when it holds the filters, else counted
-    live, reading at most `cap` (SUMMARY_CAP) + 1 entries: beyond that the summary is capped (a common name
-    fragment matches tens of thousands of firms; counting them all cost 0.6-0.7 s at 1,000,000 firms)."""
+    province, counties for a city): from the tally (ledger.tally) when it is current, for any filter but a
+    name. A name search is counted live, reading at most `cap` (SUMMARY_CAP) + 1 entries: beyond that the
+    summary is capped (a common fragment matches tens of thousands of firms; counting all of them through
+    the join to the names cost 0.6-0.7 s at 1,000,000 firms). A tally not current (entries written since its
+    refresh) is replaced by an exact grouped count."""
     from gaoqi.ledger import tally
 
     cap = cap or SUMMARY_CAP
     level = "city" if actor.role == Role.PROVINCE_OFFICER and not filters.city else "county"
     stored = tally.rows_for(actor=actor, filters=filters, level=level)
-    if stored is None and not (filters.q or filters.hitech_zone):
+    if stored is None and not filters.q:
         # Filters the tally holds, but it is not current (entries written since its refresh): counted, exact.
         qs = _filtered(actor, filters, with_grade=False).order_by()
         stored = qs.values_list(f"{level}_id", "grade").annotate(n=Count("pk"), latest=Max("as_of"))
