@@ -13,7 +13,7 @@ refresh.)
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
@@ -52,6 +52,11 @@ def refresh() -> int:
             ]
         LedgerTally.objects.all().delete()
         LedgerTally.objects.bulk_create(rows, batch_size=1000)
+    if connection.vendor == "postgresql":
+        # Fresh statistics: without them the planner took the 30,000 rows of a province for one and read
+        # them through an index, then sorted (385 ms against 85 ms, 300,000 firms, load ≈ 9).
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {LedgerTally._meta.db_table}")
     return len(rows)
 
 
