@@ -365,6 +365,9 @@ def test_a_commit_queues_the_reevaluation_of_the_firms_it_wrote(
     # only the firm the import wrote (Kunshan); Nanjing was out of scope and Wuzhong's row an error
     assert set(LedgerEntry.objects.values_list("enterprise_id", flat=True)) == {firms["ks"].pk}
     assert EvaluationSnapshot.objects.filter(enterprise=firms["ks"]).count() == 4
+    from gaoqi.ledger import tally
+
+    assert tally.current()  # the ledger summary reads its tally again, not a live count
 
 
 def test_the_tax_bureaus_deduction_base_reaches_the_engine(officers, firms, tmp_path):

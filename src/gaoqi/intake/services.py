@@ -34,6 +34,7 @@ from gaoqi.intake.staging import Progress, ReadOutcome, read_rows
 from gaoqi.intake.targets import EXTRA_FIELDS, TARGETS
 from gaoqi.intake.writes import revert_batch, write_batch
 from gaoqi.jobs.services import start_job
+from gaoqi.ledger import tally
 from gaoqi.ledger.services import reevaluate
 from gaoqi.policy.core.facts import Kind
 from gaoqi.registry.models import AnnualReport, Certificate, IntellectualProperty
@@ -466,6 +467,7 @@ def reevaluate_batch(*, batch_id: int, as_of: str, progress: Progress | None = N
     if not ids:
         return {"summary": "没有需要重新评价的企业"}
     result = reevaluate(as_of=date.fromisoformat(as_of), enterprise_ids=sorted(ids), progress=progress)
+    tally.refresh()  # the ledger summary's counts, current again (else every summary counts live)
     return {"summary": f"导入 {batch.file_name} 涉及的 {result.firms} 家企业已重新评价", "url": "/ledger/"}
 
 

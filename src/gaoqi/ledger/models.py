@@ -132,7 +132,7 @@ class LedgerEntry(models.Model):
 
 
 class LedgerTally(models.Model):
-    """The ledger's counts by city, county, tier and list (ledger.tally): what the summary above the ledger
+    """The ledger's counts by city, county, tier, list, tech field and high-tech zone (ledger.tally): what the summary above the ledger
     page shows for a region, without counting a province's entries per page view. Derived data, rebuilt by
     `tally.refresh()` after a re-evaluation; `source_updated_at` is the latest entry write it has seen."""
 
@@ -140,6 +140,8 @@ class LedgerTally(models.Model):
     county = models.CharField(max_length=6)
     grade = models.CharField(max_length=1)
     tech_field = models.CharField(max_length=4, blank=True)  # the entries' field code, "" for none
+    in_hitech_zone = models.BooleanField(default=False)
+    hitech_zone = models.CharField(max_length=20, blank=True)  # the entries' zone code, "" for none
     list = models.CharField(max_length=16)  # "all" or a key of LISTS
     n = models.PositiveIntegerField()
     as_of = models.DateField(null=True)  # the latest evaluation date among the counted entries
@@ -150,6 +152,7 @@ class LedgerTally(models.Model):
         verbose_name = _("台账汇总")
         constraints = [
             models.UniqueConstraint(
-                fields=["list", "county", "grade", "tech_field"], name="ledger_tally_once"
+                fields=["list", "county", "grade", "tech_field", "in_hitech_zone", "hitech_zone"],
+                name="ledger_tally_once",
             ),
         ]

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from dataclasses import dataclass
 
-from django.core.paginator import Paginator
 from django.db.models import Count, Max, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from gaoqi.accounts.models import Role
 from gaoqi.accounts.scope import regional_q
+from gaoqi.errors import ValidationFailed
 from gaoqi.ledger.models import LISTS as LEDGER_LISTS
 from gaoqi.ledger.models import Grade, LedgerEntry
 from gaoqi.registry.name_search import name_contains_q
-from gaoqi.registry.selectors import ZONE_ANY, ZONE_NONE, tech_field_q
+from gaoqi.registry.selectors import ZONE_ANY, ZONE_NONE, page_number, tech_field_q
 
 CREDIT_CODE_CHARS = re.compile(r"[0-9A-Z]+")
 
@@ -83,62 +85,204 @@ def ledger_entries_by_ids(*, actor, enterprise_ids: list[int]) -> list[LedgerEnt
     )
 
 
-def ledger_page(*, actor, filters: LedgerFilter, page: int | str = 1, summary: Summary | None = None):
-    """One page of the filtered ledger. The page's keys are read from the ledger alone, off an index in list
-    order; the rows with their firm, regions and field are fetched for those keys only (a join first let
-    the planner sort the whole selection). Given the `summary` of the same filters, its counts are the
-    page's total (no second count). ValidationFailed for a page number that is not one (never another page
-    instead)."""
-    keys = _filtered(actor, filters).order_by("name_pinyin", "enterprise_id").values_list("pk", flat=True)
-    from gaoqi.registry.selectors import checked_page
+PAGE_NUMBER_MAX = 20  # `page=N` reads N × 50 rows (OFFSET): deeper pages are reached by their cursors
+LEDGER_ORDER = ("name_pinyin", "enterprise_id")
 
-    paginator = Paginator(keys, PER_PAGE)
-    if summary is not None:
-        paginator.count = summary.by_grade.get(filters.grade, 0) if filters.grade else summary.total
-    current = checked_page(paginator, page)  # ValidationFailed for a page that is not one
-    ids = list(current.object_list)
-    rows = LedgerEntry.objects.filter(pk__in=ids).select_related("enterprise", "county", "city", "tech_field")
-    by_id = {row.pk: row for row in rows}
-    current.object_list = [by_id[i] for i in ids if i in by_id]
-    return current
+
+def encode_cursor(entry: LedgerEntry, position: int) -> str:
+    """An opaque place in the ledger's order: the entry's pinyin key and firm id, and its position (0-based) in
+    the filtered ledger, shown as the row numbers and the page number (display only: the rows come from the
+    key alone)."""
+    raw = f"{entry.name_pinyin}\x1f{entry.enterprise_id}\x1f{position}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(value: str, *, field: str) -> tuple[str, int, int]:
+    """(pinyin key, firm id, position) from a cursor, else ValidationFailed (never a server error)."""
+    try:
+        text = str(value).strip()
+        if not text or len(text) > 400:
+            raise ValueError
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+        key, pk, position = raw.split("\x1f")
+        if not (pk.isdigit() and position.isdigit()) or len(pk) > 18 or len(position) > 9 or "\x00" in key:
+            raise ValueError
+        return key, int(pk), int(position)
+    except ValueError:
+        raise ValidationFailed(
+            _("翻页位置有误"), [{"field": field, "reason": _("请从台账的“上一页”“下一页”链接进入")}]
+        ) from None
+
+
+@dataclass
+class LedgerPage:
+    """One page of the filtered ledger: its rows, the links to the pages before and after (cursors) and the
+    position of its first row. `total` is the summary's count of the filtered ledger, `capped` when that
+    count stopped at the cap (the total is then at least `total`)."""
+
+    object_list: list
+    start: int  # position of the first row (0-based)
+    total: int
+    capped: bool
+    next_cursor: str | None
+    previous_cursor: str | None
+
+    @property
+    def has_next(self) -> bool:
+        return self.next_cursor is not None
+
+    @property
+    def has_previous(self) -> bool:
+        return self.start > 0
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_next or self.has_previous
+
+    @property
+    def start_index(self) -> int:
+        return self.start + 1
+
+    @property
+    def number(self) -> int:
+        return self.start // PER_PAGE + 1
+
+    @property
+    def num_pages(self) -> int | None:
+        """The number of pages, None when the total is capped (unknown)."""
+        return None if self.capped else max(1, -(-self.total // PER_PAGE))
+
+    def __iter__(self):
+        return iter(self.object_list)
+
+    def __len__(self):
+        return len(self.object_list)
+
+
+def ledger_page(
+    *,
+    actor,
+    filters: LedgerFilter,
+    summary: Summary,
+    page: int | str | None = None,
+    after: str | None = None,
+    before: str | None = None,
+) -> LedgerPage:
+    """One page of the filtered ledger in its order (pinyin key, firm id), read off an index in that order:
+    the first page, the page after the cursor `after` or before the cursor `before` (keyset: a deep page
+    costs what the first does), or a small page number (`page` ≤ PAGE_NUMBER_MAX, for old links). Only the
+    keys are read in order; the rows with their firm, regions and field are fetched for those keys (a join
+    first let the planner sort the whole selection). The total is the `summary`'s of the same filters.
+    ValidationFailed for a cursor or page number that is not one, or both given (never another page instead)."""
+    keys = _filtered(actor, filters).order_by(*LEDGER_ORDER).values_list("pk", "name_pinyin", "enterprise_id")
+    total = summary.by_grade.get(filters.grade, 0) if filters.grade else summary.total
+    capped = summary.capped_grade if filters.grade else summary.capped
+    if sum(x is not None for x in (page, after, before)) > 1:
+        raise ValidationFailed(_("页码有误"), [{"field": "page", "reason": _("翻页位置与页码不能同时使用")}])
+    if before is not None:
+        key, pk, position = decode_cursor(before, field="before")
+        earlier = keys.filter(_before(key, pk)).order_by("-name_pinyin", "-enterprise_id")
+        rows = list(earlier[: PER_PAGE + 1])
+        if len(rows) > PER_PAGE:
+            rows, start = rows[:PER_PAGE][::-1], max(position - PER_PAGE, 1)
+        else:  # the first page (also when the rows before the cursor are fewer than a page)
+            rows, start = list(keys[: PER_PAGE + 1]), 0
+    elif after is not None:
+        key, pk, position = decode_cursor(after, field="after")
+        rows, start = list(keys.filter(_after(key, pk))[: PER_PAGE + 1]), position + 1
+    else:
+        number = page_number(1 if page is None else page)
+        if number > PAGE_NUMBER_MAX or (number > 1 and not capped and (number - 1) * PER_PAGE >= total):
+            pages = max(1, -(-total // PER_PAGE))
+            reason = (
+                _("共 %(n)s 页") % {"n": pages}
+                if number > pages and not capped
+                else _("页码超过 %(max)s 时请用“下一页”翻页") % {"max": PAGE_NUMBER_MAX}
+            )
+            raise ValidationFailed(_("页码超出范围"), [{"field": "page", "reason": reason}])
+        start = (number - 1) * PER_PAGE
+        rows = list(keys[start : start + PER_PAGE + 1])
+        if number > 1 and not rows:
+            raise ValidationFailed(_("页码超出范围"), [{"field": "page", "reason": _("该页没有企业")}])
+    more = len(rows) > PER_PAGE
+    rows = rows[:PER_PAGE]
+    by_id = {
+        row.pk: row
+        for row in LedgerEntry.objects.filter(pk__in=[r[0] for r in rows]).select_related(
+            "enterprise", "county", "city", "tech_field"
+        )
+    }
+    entries = [by_id[r[0]] for r in rows if r[0] in by_id]
+    return LedgerPage(
+        object_list=entries,
+        start=start,
+        total=total,
+        capped=capped,
+        next_cursor=encode_cursor(entries[-1], start + len(entries) - 1) if more and entries else None,
+        previous_cursor=encode_cursor(entries[0], start) if start > 0 and entries else None,
+    )
+
+
+def _after(key: str, pk: int) -> Q:
+    # The leading `>=` bounds the index walk (it starts at the cursor); the OR alone would be a filter.
+    return Q(name_pinyin__gte=key) & (Q(name_pinyin__gt=key) | Q(enterprise_id__gt=pk))
+
+
+def _before(key: str, pk: int) -> Q:
+    return Q(name_pinyin__lte=key) & (Q(name_pinyin__lt=key) | Q(enterprise_id__lt=pk))
+
+
+SUMMARY_CAP = 10_000  # a name search's summary reads at most this many entries + 1
 
 
 @dataclass(frozen=True)
 class Summary:
+    """The filtered ledger's counts by tier and by child region. `capped`: more than the cap matched, the
+    counts are not shown (`total` is the cap, `by_grade` and `rows` are empty); `capped_grade`: the same
+    for the entries of the tier filter (whose count is then in `by_grade`)."""
+
     by_grade: dict[str, int]
     rows: list[dict]  # per child region: {"region": Region, "counts": {grade: n}, "total": n}
     total: int
     as_of: object
+    capped: bool = False
+    capped_grade: bool = False
 
 
-def ledger_summary(*, actor, filters: LedgerFilter) -> Summary:
+def ledger_summary(*, actor, filters: LedgerFilter, cap: int | None = None) -> Summary:
     """Counts by tier for the filtered set (whatever the tier filter), and per child region (cities for the
-    province, counties for a city): one grouped query."""
+    province, counties for a city): from the tally (ledger.tally) when it is current, for any filter but a
+    name. A name search is counted live, reading at most `cap` (SUMMARY_CAP) + 1 entries: beyond that the
+    summary is capped (a common fragment matches tens of thousands of firms; counting all of them through
+    the join to the names cost 0.6-0.7 s at 1,000,000 firms). A tally not current (entries written since its
+    refresh) is replaced by an exact grouped count."""
     from gaoqi.ledger import tally
 
+    cap = cap or SUMMARY_CAP
     level = "city" if actor.role == Role.PROVINCE_OFFICER and not filters.city else "county"
+    stored = tally.rows_for(actor=actor, filters=filters, level=level)
+    if stored is None and not filters.q:
+        # Filters the tally holds, but it is not current (entries written since its refresh): counted, exact.
+        qs = _filtered(actor, filters, with_grade=False).order_by()
+        stored = qs.values_list(f"{level}_id", "grade").annotate(n=Count("pk"), latest=Max("as_of"))
+    elif stored is None:
+        qs = _filtered(actor, filters, with_grade=False).order_by()
+        found = list(qs.values_list(f"{level}_id", "grade", "as_of")[: cap + 1])
+        if len(found) > cap:
+            by_grade, capped_grade = {g: 0 for g in Grade.values}, False
+            if filters.grade:
+                n = _filtered(actor, filters).order_by()[: cap + 1].count()
+                by_grade[filters.grade], capped_grade = min(n, cap), n > cap
+            return Summary(by_grade, [], cap, None, capped=True, capped_grade=capped_grade)
+        stored = [(region, grade, 1, as_of) for region, grade, as_of in found]
     by_grade = {g: 0 for g in Grade.values}
     counts: dict[str, dict[str, int]] = {}
     latest = None
-    stored = tally.rows_for(actor=actor, filters=filters, level=level)
-    if stored is not None:  # the materialised counts (ledger.tally), current with the ledger
-        for region, grade, n, as_of in stored:
-            counts.setdefault(region, {g: 0 for g in Grade.values})[grade] += n
-            by_grade[grade] += n
-            if as_of and (latest is None or as_of > latest):
-                latest = as_of
-    else:
-        # The latest evaluation date in the same grouped query: read separately off the as_of index, a rare
-        # name fragment had the planner walk the whole index down from the latest date (0.4 s at 1M firms).
-        qs = _filtered(actor, filters, with_grade=False)
-        grouped = (
-            qs.values_list(f"{level}_id", "grade").annotate(n=Count("pk"), latest=Max("as_of")).order_by()
-        )
-        for region, grade, n, as_of in grouped:
-            counts.setdefault(region, {g: 0 for g in Grade.values})[grade] = n
-            by_grade[grade] += n
-            if as_of and (latest is None or as_of > latest):
-                latest = as_of
+    for region, grade, n, as_of in stored:
+        counts.setdefault(region, {g: 0 for g in Grade.values})[grade] += n
+        by_grade[grade] += n
+        if as_of and (latest is None or as_of > latest):
+            latest = as_of
     from gaoqi.regions.models import Region
 
     regions = {r.code: r for r in Region.objects.filter(code__in=counts)}

@@ -1,22 +1,24 @@
-"""The ledger summary's counts, materialised: one row per county, tier and list (`LedgerTally`).
+"""The ledger summary's counts, materialised: one row per county, tier, list, tech field and high-tech zone
+(`LedgerTally`).
 
 The summary above the ledger page counts the entries in scope by region and tier. Counted per page view that
 is a scan of every entry of a province (387 ms at 1,000,000 firms on PostgreSQL, measured). `refresh()`
-counts once, after a re-evaluation (`gaoqi reevaluate` calls it; the re-evaluation job should too), and
-`summary()` answers from those rows whenever the page's filters are only regions, a tier or a list. The rows
-are used only while they are current: `source_updated_at` must equal the latest write of an entry (an
-indexed max), so a re-evaluation not followed by a refresh falls back to counting live, never to stale
-figures. (An entry removed with its firm leaves the max unchanged: the tally counts it until the next
+counts once, after a re-evaluation (`gaoqi reevaluate`, the region job and an import's job call it), and
+`rows_for()` answers from those rows whenever the page's filters are regions, a tier, a list, a tech field or
+a zone (anything but a name). The rows are used only while they are current: `source_updated_at` must equal
+the latest write of an entry (an indexed max), so a re-evaluation not followed by a refresh falls back to
+counting live, never to stale figures. (An entry removed with its firm leaves the max unchanged: the tally counts it until the next
 refresh.)
 """
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
 from gaoqi.ledger.models import LISTS, Grade, LedgerEntry, LedgerTally
+from gaoqi.registry.selectors import ZONE_ANY, ZONE_NONE
 
 
 def refresh() -> int:
@@ -28,7 +30,7 @@ def refresh() -> int:
         for key, condition in {"all": Q(), **LISTS}.items():
             grouped = (
                 LedgerEntry.objects.filter(condition)
-                .values("city_id", "county_id", "grade", "tech_field_id")
+                .values("city_id", "county_id", "grade", "tech_field_id", "in_hitech_zone", "hitech_zone_id")
                 .annotate(n=Count("pk"), as_of=Max("as_of"))
                 .order_by()
             )
@@ -38,6 +40,8 @@ def refresh() -> int:
                     county=r["county_id"],
                     grade=r["grade"],
                     tech_field=r["tech_field_id"] or "",
+                    in_hitech_zone=r["in_hitech_zone"],
+                    hitech_zone=r["hitech_zone_id"] or "",
                     list=key,
                     n=r["n"],
                     as_of=r["as_of"],
@@ -48,6 +52,11 @@ def refresh() -> int:
             ]
         LedgerTally.objects.all().delete()
         LedgerTally.objects.bulk_create(rows, batch_size=1000)
+    if connection.vendor == "postgresql":
+        # Fresh statistics: without them the planner took the 30,000 rows of a province for one and read
+        # them through an index, then sorted (385 ms against 85 ms, 300,000 firms, load ≈ 9).
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {LedgerTally._meta.db_table}")
     return len(rows)
 
 
@@ -61,12 +70,12 @@ def current() -> bool:
 
 def rows_for(*, actor, filters, level: str = "county") -> list[tuple] | None:
     """The tally rows the summary of `filters` adds up, scoped like the ledger (`regional_q` by city and
-    county), or None when the filters need the entries themselves (a zone, a name) or the tally is not
+    county), or None when the filters need the entries themselves (a name) or the tally is not
     current. A top-level tech field sums its sub-fields' rows (codes extend their field's code).
     Summed in the database by `level` ("city" or "county") and tier: [(region, grade, n, latest as_of)]."""
     from gaoqi.accounts.models import Role
 
-    if filters.hitech_zone or filters.q or not current():
+    if filters.q or not current():
         return None
     qs = LedgerTally.objects.filter(list=filters.list if filters.list else "all")
     role, code = actor.role, actor.region_id
@@ -81,6 +90,12 @@ def rows_for(*, actor, filters, level: str = "county") -> list[tuple] | None:
     if filters.tech_field:
         field = filters.tech_field
         qs = qs.filter(tech_field__startswith=field) if len(field) == 2 else qs.filter(tech_field=field)
+    if filters.hitech_zone == ZONE_ANY:
+        qs = qs.filter(in_hitech_zone=True)
+    elif filters.hitech_zone == ZONE_NONE:
+        qs = qs.filter(in_hitech_zone=False)
+    elif filters.hitech_zone:
+        qs = qs.filter(hitech_zone=filters.hitech_zone)
     if filters.city:
         qs = qs.filter(city=filters.city)
     if filters.county:

@@ -58,14 +58,10 @@ def ledger(request):
     options = web_selectors.filter_options(actor=request.user)
     filters, problems = _filters(request)
     summary = selectors.ledger_summary(actor=request.user, filters=filters)
+    paging = {} if problems else {k: request.GET.get(k) or None for k in ("page", "after", "before")}
     try:
-        page = selectors.ledger_page(
-            actor=request.user,
-            filters=filters,
-            page=1 if problems else request.GET.get("page") or 1,
-            summary=summary,
-        )
-    except ValidationFailed as exc:
+        page = selectors.ledger_page(actor=request.user, filters=filters, summary=summary, **paging)
+    except ValidationFailed as exc:  # a page number or cursor that is not one: the first page, said so
         problems = exc.errors
         page = selectors.ledger_page(actor=request.user, filters=filters, summary=summary)
     context = {
