@@ -16,9 +16,8 @@ import polars as pl
 from django.db.models import BooleanField, ExpressionWrapper
 
 from gaoqi.accounts.scope import enterprise_q
-from gaoqi.intake.bulk import fetch, where_in
+from gaoqi.intake.bulk import frame_in
 from gaoqi.intake.models import ExtraFact, RowStatus
-from gaoqi.intake.preview import CHUNK
 from gaoqi.intake.profiles import Profile
 from gaoqi.intake.rows import ParsedRow
 from gaoqi.intake.targets import EXTRA_FIELDS, TARGETS
@@ -33,11 +32,6 @@ WHOLE_NUMBERS = frozenset({Kind.MONEY, Kind.COUNT, "percent"})  # what a yearly 
 def _text(*parts) -> pl.Expr:
     """JSON text from literal pieces (str) and expressions (numbers as written, names needing no escape)."""
     return pl.concat_str([pl.lit(p) if isinstance(p, str) else p.cast(pl.String) for p in parts])
-
-
-def _chunks(items: list, size: int = CHUNK):
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
 
 
 def _candidates(rows: list[ParsedRow]) -> list[ParsedRow]:
@@ -145,14 +139,20 @@ def _firms(actor, codes: list[str]) -> dict[str, tuple[int, str, bool]]:
     """credit code -> (id, name, in the officer's scope) of the registered firms among `codes`."""
     qs = Enterprise.objects.annotate(
         in_scope=ExpressionWrapper(enterprise_q(actor), output_field=BooleanField())
+    ).order_by()
+    frame = frame_in(
+        qs.values_list("id", "credit_code", "name", "in_scope"),
+        "credit_code",
+        codes,
+        {"id": pl.Int64, "code": pl.String, "name": pl.String, "in_scope": pl.Boolean},
     )
-    out = {}
-    for chunk in _chunks(codes):
-        for pk, code, name, in_scope in fetch(
-            where_in(qs, "credit_code", chunk).values_list("id", "credit_code", "name", "in_scope")
-        ):
-            out[code] = (pk, name, bool(in_scope))
-    return out
+    return dict(
+        zip(
+            frame["code"],
+            zip(frame["id"], frame["name"], frame["in_scope"].fill_null(False), strict=True),
+            strict=True,
+        )
+    )
 
 
 def _long(rows: list[ParsedRow], firms: dict) -> pl.DataFrame:
@@ -202,17 +202,19 @@ def _reports(department: str, fields: list[str], ids: list[int], years: list[int
     sources = sorted(DataSource.objects.values_list("imported_at", "id", "department"))
     rank = {pk: i for i, (_, pk, _) in enumerate(sources)}
     department_of = {pk: d for _, pk, d in sources}
-    columns = ["enterprise_id", "year", "source_id", *fields]
-    fetched = []
-    for chunk in _chunks(ids):
-        qs = where_in(AnnualReport.objects.filter(year__in=years), "enterprise", chunk)
-        fetched += fetch(qs.values_list(*columns).order_by())
-    if not fetched:
-        return empty_mine, empty_others
     schema = {"eid": pl.Int64, "year": pl.Int64, "source": pl.Int64} | {f: pl.Int64 for f in fields}
+    fetched = frame_in(
+        AnnualReport.objects.filter(year__in=years)
+        .values_list("enterprise_id", "year", "source_id", *fields)
+        .order_by(),
+        "enterprise",
+        ids,
+        schema,
+    )
+    if fetched.is_empty():
+        return empty_mine, empty_others
     reports = (
-        pl.DataFrame(fetched, schema=schema, orient="row")
-        .with_columns(
+        fetched.with_columns(
             order=pl.col("source").replace_strict(rank, return_dtype=pl.Int64),
             department=pl.col("source").replace_strict(department_of, return_dtype=pl.String),
         )
@@ -236,16 +238,13 @@ def _reports(department: str, fields: list[str], ids: list[int], years: list[int
 
 def _extras(department: str, fields: list[str], ids: list[int]) -> pl.DataFrame:
     """This department's latest extra fact per firm, year and field (the latest batch wins)."""
-    fetched = []
-    if fields:
-        for chunk in _chunks(ids):
-            fetched += where_in(
-                ExtraFact.objects.filter(field__in=fields, batch__department=department), "enterprise", chunk
-            ).values_list("enterprise_id", "year", "field", "value", "batch_id")
-    frame = pl.DataFrame(
-        fetched,
-        schema={"eid": pl.Int64, "year": pl.Int64, "field": pl.String, "old": pl.Int64, "batch": pl.Int64},
-        orient="row",
+    frame = frame_in(
+        ExtraFact.objects.filter(field__in=fields, batch__department=department)
+        .values_list("enterprise_id", "year", "field", "value", "batch_id")
+        .order_by(),
+        "enterprise",
+        ids if fields else [],
+        {"eid": pl.Int64, "year": pl.Int64, "field": pl.String, "old": pl.Int64, "batch": pl.Int64},
     )
     return frame.sort("batch", maintain_order=True).group_by(KEYS).agg(pl.col("old").last())
 

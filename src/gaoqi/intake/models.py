@@ -86,7 +86,11 @@ WRITTEN_STATUSES = (RowStatus.NEW_FIRM, RowStatus.CHANGED)
 class StagedRow(models.Model):
     """One data row of the file: what it says (`values`), what it would change, or why it cannot."""
 
-    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rows")
+    # No foreign-key constraint in the database on `batch` and `enterprise` (Django still cascades and nulls on
+    # delete): the one transaction that creates a batch writes its rows, with firm ids it has just read, and
+    # checking each of 100,000 rows twice at commit (a row lock on every firm) was a third of the time
+    # PostgreSQL spent writing a staged batch (docs/intake.md, Figures).
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rows", db_constraint=False)
     line = models.PositiveIntegerField(_("行号"))  # 1-based spreadsheet row
     status = models.CharField(_("结果"), max_length=12, choices=RowStatus.choices)
     has_conflict = models.BooleanField(_("与其他部门不一致"), default=False)
@@ -94,7 +98,12 @@ class StagedRow(models.Model):
     name = models.CharField(_("企业名称"), max_length=200, blank=True)
     county_code = models.CharField(max_length=6, blank=True)
     enterprise = models.ForeignKey(
-        "registry.Enterprise", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "registry.Enterprise",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
     # Set when an officer picked the enterprise among the fuzzy-name candidates.
     confirmed_by = models.ForeignKey(
