@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
 import pytest
@@ -145,3 +146,16 @@ def test_a_sliced_run_stores_what_the_whole_run_stores(loaded):
     )
     ids = list(Enterprise.objects.order_by("-pk").values_list("pk", flat=True)[:90])
     assert reevaluate(as_of=AS_OF, enterprise_ids=ids, slice_size=25).entries == Written(unchanged=90)
+
+
+def test_the_command_takes_a_slice_size(loaded):
+    from django.core.management import call_command
+
+    from gaoqi.audit.models import AuditEvent
+
+    call_command(
+        "reevaluate", "--as-of", AS_OF.isoformat(), "--slice", "40", "--no-progress", stdout=io.StringIO()
+    )
+    event = AuditEvent.objects.get(target_type="ledger.reevaluation", target_id=AS_OF.isoformat())
+    assert event.new["slices"] == 4 and event.new["firms"] == N
+    assert EvaluationSnapshot.objects.count() == N * 4

@@ -6,9 +6,12 @@ bulk pass -> their verdicts become the ledger facts -> ledger_tier -> snapshots,
 date) in one transaction. Long: takes a `progress(done, total, message)` callback (a job or a CLI bar).
 
 Two ways of moving the rows, one result: on SQLite (and with `bulk=False`) rows go through Python (`store.sync`
-after reading the stored rows); on PostgreSQL the bulk path reads with COPY and writes through a staging table
-and one upsert per table that skips unchanged rows (`store.copy_frame`, `store.sync_in_database`), for a
-province's millions of firms. A test holds the two paths' rows equal.
+after reading the stored rows); on PostgreSQL the bulk path reads with COPY and stages the new rows in the
+database (`store.copy_frame`, `store.Stage`), then writes the changes with one upsert per table that skips
+unchanged rows, for a province's millions of firms. A test holds the two paths' rows equal.
+
+The firms go in slices (`GAOQI_REEVALUATE_SLICE`): each slice is read, evaluated and handed to the writers
+before the next is read, so the memory is one slice's; a test holds the sliced result equal to the whole one.
 """
 
 from __future__ import annotations

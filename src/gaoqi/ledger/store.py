@@ -11,9 +11,10 @@ Measured (100,000 firms, SQLite, `python -m bench reevaluate`): see the benchmar
 
 PostgreSQL has a bulk path for a province's registry (millions of rows), where moving rows through Python
 tuples is the cost: `copy_frame` reads a query's rows with `COPY (SELECT …) TO STDOUT` (CSV) straight into
-Polars, and `sync_in_database` sends the new rows with COPY into a temporary staging table, then compares them
-with the stored rows and writes the changed ones in one statement (`INSERT … ON CONFLICT … DO UPDATE … WHERE`
-the values differ): the stored rows never leave the database, unchanged rows are not written at all.
+Polars, and a `Stage` receives the new rows slice by slice with COPY into a temporary staging table, then
+compares them with the stored rows and writes the changed ones in one statement (`INSERT … ON CONFLICT … DO
+UPDATE … WHERE` the values differ): the stored rows never leave the database, unchanged rows are not written
+at all.
 """
 
 from __future__ import annotations
