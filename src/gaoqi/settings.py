@@ -126,6 +126,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
+# Re-evaluation (ledger.services.reevaluate) reads, evaluates and stages the registry in slices of this many
+# firms: its memory is one slice's (docs/SCALING.md).
+GAOQI_REEVALUATE_SLICE = max(1, int(os.environ.get("GAOQI_REEVALUATE_SLICE", "500000")))
+
 # A read replica (docs/SCALING.md): read-only pages and exports that opt in (gaoqi.replica.replica_reads) read
 # from it, outside transactions and before any write of the request; writes always go to "default". In a
 # test run the replica is a mirror of the test database (no second test database on the replica's server).

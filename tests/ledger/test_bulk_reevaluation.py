@@ -20,7 +20,7 @@ from gaoqi.jobs.services import start_job
 from gaoqi.jobs.testing import run_queued_jobs
 from gaoqi.ledger.facts import facts_table
 from gaoqi.ledger.models import EvaluationSnapshot, LedgerEntry
-from gaoqi.ledger.services import reevaluate
+from gaoqi.ledger.services import ENTRY_RESULT, reevaluate
 from gaoqi.ledger.store import Written, copy_frame, read_frame
 from gaoqi.registry.models import AnnualReport
 from tests import factories
@@ -148,3 +148,82 @@ def test_the_background_job_takes_the_bulk_path_and_is_audited(loaded):
     assert event.new["firms"] == N and event.new["snapshots"]["inserted"] == N * 4
     assert event.new["entries"]["inserted"] == N
     assert EvaluationSnapshot.objects.count() == N * 4 and LedgerEntry.objects.count() == N
+
+
+def test_a_sliced_run_stores_what_the_whole_run_stores(loaded):
+    """Slices of 40 firms (four slices of 150): the same rows and counts as one slice, on a first run and
+    on a second one, for the whole registry and for listed firms; progress names each slice."""
+    whole = reevaluate(as_of=AS_OF, slice_size=1_000)
+    expected_snapshots, expected_entries = _snapshots(), _entries()
+    EvaluationSnapshot.objects.all().delete()
+    LedgerEntry.objects.all().delete()
+    seen = []
+    sliced = reevaluate(as_of=AS_OF, slice_size=40, progress=lambda d, t, m: seen.append(m))
+    assert _snapshots() == expected_snapshots and _entries() == expected_entries
+    assert (sliced.firms, sliced.written, sliced.entries, sliced.by_grade) == (
+        whole.firms,
+        whole.written,
+        whole.entries,
+        whole.by_grade,
+    )
+    assert [m for m in seen if "/4" in m] == [f"第 {k}/4 批企业：读取、评价" for k in (1, 2, 3, 4)]
+    again = reevaluate(as_of=AS_OF, slice_size=40)
+    assert again.written == Written(unchanged=N * 4) and again.entries == Written(unchanged=N)
+    ids = list(LedgerEntry.objects.order_by("-enterprise_id").values_list("enterprise_id", flat=True)[:90])
+    listed = reevaluate(as_of=AS_OF, enterprise_ids=ids, slice_size=25)
+    assert listed.firms == 90 and listed.entries == Written(unchanged=90)
+    assert _snapshots() == expected_snapshots
+
+
+def test_a_big_first_write_checks_the_keys_at_once_and_builds_the_indexes_after(loaded, monkeypatch):
+    """From `BIG_WRITE` rows (lowered here): the foreign keys checked set-based, the per-row triggers
+    skipped, an empty table's secondary indexes built after the insert: the same rows and the same schema."""
+    from gaoqi.ledger import store
+
+    reevaluate(as_of=AS_OF, bulk=False)
+    expected_snapshots, expected_entries = _snapshots(), _entries()
+    EvaluationSnapshot.objects.all().delete()
+    LedgerEntry.objects.all().delete()
+    indexes = "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = %s::regclass"
+    with connection.cursor() as cursor:
+        cursor.execute(indexes, [LedgerEntry._meta.db_table])
+        before = set(cursor.fetchall())
+    checked, dropped = [], []
+    monkeypatch.setattr(store, "BIG_WRITE", 10)
+    real_checked, real_off = store._checked_keys, store._indexes_off
+    monkeypatch.setattr(store, "_checked_keys", lambda *a: checked.append(a[1]) or real_checked(*a))
+    monkeypatch.setattr(store, "_indexes_off", lambda *a: dropped.append(r := real_off(*a)) or r)
+    result = reevaluate(as_of=AS_OF, bulk=True, slice_size=60)
+    assert result.written == Written(inserted=N * 4) and result.entries == Written(inserted=N)
+    assert _snapshots() == expected_snapshots and _entries() == expected_entries
+    assert checked.count(LedgerEntry._meta.db_table) == 1 and len(checked) == 5
+    assert len(dropped[-1]) >= 12  # the ledger's secondary indexes, built again below
+    with connection.cursor() as cursor:
+        cursor.execute(indexes, [LedgerEntry._meta.db_table])
+        assert set(cursor.fetchall()) == before
+        cursor.execute("SHOW session_replication_role")
+        assert cursor.fetchone()[0] == "origin"
+
+
+def test_the_set_based_key_check_refuses_a_missing_reference(loaded, monkeypatch):
+    from django.db import IntegrityError, transaction
+
+    from gaoqi.ledger import store
+
+    reevaluate(as_of=AS_OF, bulk=True)
+    schema = {"enterprise_id": pl.Int64, **ENTRY_RESULT}
+    rows = read_frame(f"SELECT {', '.join(schema)} FROM {LedgerEntry._meta.db_table}", [], schema)
+    rows = rows.with_columns(pl.lit("999999").alias("county_id"))  # every FK column staged
+    monkeypatch.setattr(store, "BIG_WRITE", 10)
+    with pytest.raises(IntegrityError, match=r"county_id = 999999 is not present in regions_region"):
+        with transaction.atomic():
+            stage = store.Stage(
+                LedgerEntry._meta.db_table,
+                key="enterprise_id",
+                result=list(ENTRY_RESULT),
+                stamp={"updated_at": datetime(2025, 7, 1, tzinfo=UTC)},
+                unique=["enterprise_id"],
+            )
+            stage.add(rows)
+            stage.apply()
+    assert not LedgerEntry.objects.filter(county_id="999999").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
 import pytest
@@ -115,4 +116,46 @@ def test_a_second_run_writes_only_what_changed(loaded):
     assert (snap.outcome, snap.eligible, snap.score) == (ev.outcome, ev.eligible, ev.score)
     kept = EvaluationSnapshot.objects.get(pk=other.pk).evaluated_at  # the others kept theirs
     assert snap.evaluated_at > kept and kept == other.evaluated_at
+    assert EvaluationSnapshot.objects.count() == N * 4
+
+
+def test_a_sliced_run_stores_what_the_whole_run_stores(loaded):
+    """Four slices of at most 40 firms: the same snapshots, ledger rows and counts as one slice."""
+    from gaoqi.ledger.models import LedgerEntry
+
+    def stored():
+        snaps = EvaluationSnapshot.objects.values_list(
+            *[f.attname for f in EvaluationSnapshot._meta.fields if f.attname not in ("id", "evaluated_at")]
+        )
+        entries = LedgerEntry.objects.values_list(
+            *[f.attname for f in LedgerEntry._meta.fields if f.attname not in ("id", "updated_at")]
+        )
+        return set(snaps), set(entries)
+
+    whole = reevaluate(as_of=AS_OF, slice_size=1_000)
+    expected = stored()
+    EvaluationSnapshot.objects.all().delete()
+    LedgerEntry.objects.all().delete()
+    sliced = reevaluate(as_of=AS_OF, slice_size=40)
+    assert stored() == expected and len(expected[0]) == N * 4
+    assert (sliced.firms, sliced.written, sliced.entries, sliced.by_grade) == (
+        whole.firms,
+        whole.written,
+        whole.entries,
+        whole.by_grade,
+    )
+    ids = list(Enterprise.objects.order_by("-pk").values_list("pk", flat=True)[:90])
+    assert reevaluate(as_of=AS_OF, enterprise_ids=ids, slice_size=25).entries == Written(unchanged=90)
+
+
+def test_the_command_takes_a_slice_size(loaded):
+    from django.core.management import call_command
+
+    from gaoqi.audit.models import AuditEvent
+
+    call_command(
+        "reevaluate", "--as-of", AS_OF.isoformat(), "--slice", "40", "--no-progress", stdout=io.StringIO()
+    )
+    event = AuditEvent.objects.get(target_type="ledger.reevaluation", target_id=AS_OF.isoformat())
+    assert event.new["slices"] == 4 and event.new["firms"] == N
     assert EvaluationSnapshot.objects.count() == N * 4

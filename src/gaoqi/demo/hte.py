@@ -192,7 +192,8 @@ def _candidates(fields: tuple[str, ...] | None, passing: bool):
         for f in fields:
             q |= Q(tech_field__code__startswith=f)
         qs = qs.filter(q)
-    return qs.select_related("enterprise").order_by("id").distinct()
+    # By firm, not by entry id: the ids follow the order a re-evaluation wrote the entries in (pinyin).
+    return qs.select_related("enterprise").order_by("enterprise_id").distinct()
 
 
 def _submitted_app(user, firm):

@@ -42,7 +42,7 @@ def ensure_demo_applications() -> int:
     entries = (
         LedgerEntry.objects.filter(LISTS["sme_due"], city_id="320500")
         .select_related("enterprise")
-        .order_by("id")
+        .order_by("enterprise_id")  # not the entry id: that follows the write order (pinyin)
     )
     made = []
     for entry, target in zip(entries[: len(PLAN)], PLAN, strict=False):
@@ -125,7 +125,7 @@ def ensure_demo_pool() -> int:
     entries = (
         LedgerEntry.objects.filter(pool_eligible=True, county_id="320583")
         .select_related("enterprise")
-        .order_by("id")
+        .order_by("enterprise_id")  # not the entry id: that follows the write order (pinyin)
     )
     syn = {"synthetic": True}
     made = []

@@ -15,7 +15,7 @@ from datetime import date
 
 import polars as pl
 
-from gaoqi.ledger.store import read_frame
+from gaoqi.ledger.store import firms_clause, read_frame
 from gaoqi.policy.bulk.plan import schema_of
 from gaoqi.policy.core.facts import EnterpriseFacts
 from gaoqi.registry.models import (
@@ -40,18 +40,17 @@ def _frame(sql: str, params: list, schema: dict[str, pl.DataType], bulk: bool = 
     return read_frame(sql, params, schema, bulk=bulk)
 
 
-def _ids_clause(column: str, enterprise_ids: list[int] | None) -> tuple[str, list]:
-    if enterprise_ids is None:
-        return "", []
-    return f" AND {column} IN ({','.join(['%s'] * len(enterprise_ids))})", list(enterprise_ids)
-
-
 def merged_reports(
-    years: list[int], enterprise_ids: list[int] | None = None, *, bulk: bool = False
+    years: list[int],
+    enterprise_ids: list[int] | None = None,
+    *,
+    bulk: bool = False,
+    span: tuple[int, int] | None = None,
 ) -> pl.DataFrame:
-    """(enterprise_id, year, <fact fields>): one row per firm and year, merged across departments."""
+    """(enterprise_id, year, <fact fields>): one row per firm and year, merged across departments (of the
+    listed firms and/or the id range `span`, or all)."""
     report, source = AnnualReport._meta.db_table, DataSource._meta.db_table
-    where, params = _ids_clause("r.enterprise_id", enterprise_ids)
+    where, params = firms_clause("r.enterprise_id", enterprise_ids, span)
     cols = ", ".join(f"r.{f}" for f in FACT_FIELDS)
     sql = (
         f"SELECT r.enterprise_id, r.year, r.source_id, {cols} FROM {report} r "
@@ -88,12 +87,19 @@ def merged_reports(
     return out
 
 
-def facts_table(as_of: date, enterprise_ids: list[int] | None = None, *, bulk: bool = False) -> pl.DataFrame:
-    """One row per enterprise: `enterprise_id` plus every EnterpriseFacts column, as facts_for_policy builds."""
+def facts_table(
+    as_of: date,
+    enterprise_ids: list[int] | None = None,
+    *,
+    bulk: bool = False,
+    span: tuple[int, int] | None = None,
+) -> pl.DataFrame:
+    """One row per enterprise: `enterprise_id` plus every EnterpriseFacts column, as facts_for_policy builds
+    (the listed firms and/or those of the id range `span` (first, last), or all)."""
     years = {k: as_of.year - 4 + k for k in (1, 2, 3)}
-    merged = merged_reports(list(years.values()), enterprise_ids, bulk=bulk)
+    merged = merged_reports(list(years.values()), enterprise_ids, bulk=bulk, span=span)
     ent = Enterprise._meta.db_table
-    where, params = _ids_clause("e.id", enterprise_ids)
+    where, params = firms_clause("e.id", enterprise_ids, span)
     firms = _frame(
         f"SELECT e.id, e.credit_code, e.name, e.county_id, e.founded_on, e.tech_field_id FROM {ent} e "
         f"WHERE 1=1{where}",
@@ -120,7 +126,7 @@ def facts_table(as_of: date, enterprise_ids: list[int] | None = None, *, bulk: b
         columns.append(pl.when(pl.col(f).is_not_null().any()).then(pl.col(f).sum()).alias(f))
     wide = merged.group_by("enterprise_id").agg(columns[1:]) if merged.height else None
     table = firms if wide is None else firms.join(wide, on="enterprise_id", how="left")
-    held = _held(as_of, enterprise_ids, bulk)
+    held = _held(as_of, enterprise_ids, bulk, span)
     table = table.join(held, on="enterprise_id", how="left").with_columns(
         pl.col("has_hte_certificate").fill_null(False)
     )
@@ -130,11 +136,13 @@ def facts_table(as_of: date, enterprise_ids: list[int] | None = None, *, bulk: b
     )
 
 
-def _held(as_of: date, enterprise_ids: list[int] | None, bulk: bool = False) -> pl.DataFrame:
+def _held(
+    as_of: date, enterprise_ids: list[int] | None, bulk: bool = False, span: tuple[int, int] | None = None
+) -> pl.DataFrame:
     """Per enterprise: a valid HTE certificate on as_of; class II IP valid on as_of used in an HTE application
     (None when the registry holds no IP item of the firm), as `registry.selectors._held_elsewhere`."""
     cert, ip = Certificate._meta.db_table, IntellectualProperty._meta.db_table
-    where_c, params_c = _ids_clause("enterprise_id", enterprise_ids)
+    where_c, params_c = firms_clause("enterprise_id", enterprise_ids, span)
     hte = _frame(
         f"SELECT DISTINCT enterprise_id FROM {cert} WHERE kind = %s AND issued_on <= %s AND expires_on >= %s"
         f" AND (ended_on IS NULL OR ended_on > %s){where_c}",  # registry.models.certificate_valid_q

@@ -6,9 +6,12 @@ bulk pass -> their verdicts become the ledger facts -> ledger_tier -> snapshots,
 date) in one transaction. Long: takes a `progress(done, total, message)` callback (a job or a CLI bar).
 
 Two ways of moving the rows, one result: on SQLite (and with `bulk=False`) rows go through Python (`store.sync`
-after reading the stored rows); on PostgreSQL the bulk path reads with COPY and writes through a staging table
-and one upsert per table that skips unchanged rows (`store.copy_frame`, `store.sync_in_database`), for a
-province's millions of firms. A test holds the two paths' rows equal.
+after reading the stored rows); on PostgreSQL the bulk path reads with COPY and stages the new rows in the
+database (`store.copy_frame`, `store.Stage`), then writes the changes with one upsert per table that skips
+unchanged rows, for a province's millions of firms. A test holds the two paths' rows equal.
+
+The firms go in slices (`GAOQI_REEVALUATE_SLICE`): each slice is read, evaluated and handed to the writers
+before the next is read, so the memory is one slice's; a test holds the sliced result equal to the whole one.
 """
 
 from __future__ import annotations
@@ -18,23 +21,28 @@ from dataclasses import dataclass
 from datetime import date
 
 import polars as pl
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from gaoqi.audit.models import AuditAction
 from gaoqi.audit.services import PendingEvent, audit_record_many
 from gaoqi.ledger.facts import SCHEMA, facts_table
 from gaoqi.ledger.models import EvaluationSnapshot, LedgerEntry
 from gaoqi.ledger.pinyin import sort_keys
-from gaoqi.ledger.store import Written, read_frame, stored_rows, sync, sync_in_database
+from gaoqi.ledger.store import Stage, Written, firms_clause, read_frame, stored_rows, sync
 from gaoqi.policy import ENGINE_VERSION, ENTERPRISE_POLICIES, RULES, load_policy
 from gaoqi.policy.bulk.plan import evaluate_table, evaluate_tables
 from gaoqi.policy.policies.ledger_tier.facts import LedgerFacts
 from gaoqi.registry.models import Enterprise
 
 LEDGER_POLICY = "ledger_tier"
-BATCH = 5_000
+SQLITE_LISTED = 30_000  # listed firms per slice on SQLite: one `IN (…)` parameter each, under its limit
 Progress = Callable[[int, int, str], None]
+Firms = tuple[
+    list[int] | None, tuple[int, int] | None
+]  # a slice: listed ids and/or an id range (store.firms_clause)
 
 
 @dataclass(frozen=True)
@@ -48,7 +56,7 @@ class ReevaluationResult:
 
 
 def _ledger_facts(
-    facts: pl.DataFrame, results: dict[str, pl.DataFrame], as_of: date, bulk: bool = False
+    facts: pl.DataFrame, results: dict[str, pl.DataFrame], as_of: date, firms: Firms, bulk: bool = False
 ) -> pl.DataFrame:
     hard = RULES["hte"].groups["hard"]
     hte = results["hte"].select(
@@ -59,9 +67,10 @@ def _ledger_facts(
     )
     sme = results["tech_sme"].select("enterprise_id", pl.col("eligible").alias("tech_sme_eligible"))
     ent = Enterprise._meta.db_table
+    where, params = firms_clause("id", *firms)
     registered = read_frame(
-        f"SELECT id FROM {ent} WHERE tech_sme_valid_until >= %s",
-        [as_of],
+        f"SELECT id FROM {ent} WHERE tech_sme_valid_until >= %s{where}",
+        [as_of, *params],
         {"enterprise_id": pl.Int64},
         bulk=bulk,
     )
@@ -166,58 +175,92 @@ ENTRY_RESULT = {
 }
 
 
-def _store(
-    rows: pl.DataFrame, policy, as_of: date, now, ids: list[int] | None, bulk: bool = False
-) -> Written:
-    """The policy's snapshots of these firms for `as_of`, written where they changed (`store.sync`, or
-    `store.sync_in_database` on the bulk path)."""
-    table = EvaluationSnapshot._meta.db_table
-    new = rows.select(
+class _Writer:
+    """One table's new rows, given slice by slice. The bulk path stages them (`store.Stage`) and writes the
+    changes once, after the last slice; the row path compares each slice with its stored rows and writes
+    the changes at once (`store.sync`)."""
+
+    def __init__(
+        self,
+        table: str,
+        *,
+        bulk: bool,
+        key: str,
+        result: list[str],
+        bookkeeping: tuple[str, ...] = (),
+        stamp: dict,
+        constant: dict | None = None,
+        unique: list[str],
+        order: tuple[str, ...] = (),
+    ):
+        self.sync = dict(key=key, result=result, bookkeeping=bookkeeping, stamp=stamp, constant=constant)
+        self.table, self.written = table, Written()
+        self.stage = Stage(table, **self.sync, unique=unique, order=order) if bulk else None
+
+    def add(self, new: pl.DataFrame, firms: Firms) -> None:
+        if self.stage is not None:
+            self.stage.add(new)
+            return
+        key, constant = self.sync["key"], self.sync["constant"] or {}
+        values = [*self.sync["result"], *self.sync["bookkeeping"]]
+        where = " AND ".join(["1 = 1", *(f"{c} = %s" for c in constant)])
+        schema = {c: new.schema[c] for c in values}
+        stored = stored_rows(
+            self.table, key, schema, where, list(constant.values()), firms_clause(key, *firms)
+        )
+        self.written += sync(self.table, new, stored, **self.sync)
+
+    def finish(self) -> Written:
+        return self.written if self.stage is None else self.stage.apply()
+
+
+def _snapshot_writer(policy, as_of: date, now, bulk: bool) -> _Writer:
+    """The policy's snapshots for `as_of`, written where they changed."""
+    return _Writer(
+        EvaluationSnapshot._meta.db_table,
+        bulk=bulk,
+        key="enterprise_id",
+        result=list(SNAPSHOT_RESULT),
+        bookkeeping=("facts_revision",),
+        stamp={"evaluated_at": now},
+        constant={"policy": policy.name, "as_of": as_of},
+        unique=["enterprise_id", "policy", "as_of"],
+    )
+
+
+def _snapshots(rows: pl.DataFrame, policy) -> pl.DataFrame:
+    return rows.select(
         "enterprise_id",
         *[c for c in SNAPSHOT_RESULT if c not in ("engine_version", "param_hash")],
         pl.lit(ENGINE_VERSION).alias("engine_version"),
         pl.lit(policy.param_hash).alias("param_hash"),
         "facts_revision",
     ).cast(SNAPSHOT_RESULT)
-    if bulk:
-        return sync_in_database(
-            table,
-            new,
-            key="enterprise_id",
-            result=list(SNAPSHOT_RESULT),
-            bookkeeping=["facts_revision"],
-            stamp={"evaluated_at": now},
-            constant={"policy": policy.name, "as_of": as_of},
-            unique=["enterprise_id", "policy", "as_of"],
-        )
-    schema = {**SNAPSHOT_RESULT, "facts_revision": pl.String}
-    stored = stored_rows(
-        table, "enterprise_id", schema, "policy = %s AND as_of = %s", [policy.name, as_of], ids
-    )
-    return sync(
-        table,
-        new,
-        stored,
+
+
+def _entry_writer(now, bulk: bool) -> _Writer:
+    """The ledger's current rows of the firms evaluated, written where they changed; a first run's rows
+    go in the order of the name-ordered indexes (eight of the fourteen), which then grow at their ends."""
+    return _Writer(
+        LedgerEntry._meta.db_table,
+        bulk=bulk,
         key="enterprise_id",
-        result=list(SNAPSHOT_RESULT),
-        bookkeeping=["facts_revision"],
-        stamp={"evaluated_at": now},
-        constant={"policy": policy.name, "as_of": as_of},
+        result=list(ENTRY_RESULT),
+        stamp={"updated_at": now},
+        unique=["enterprise_id"],
+        order=("name_pinyin", "enterprise_id"),
     )
 
 
-def _store_entries(
-    facts: pl.DataFrame,
+def _entries(
     results: dict[str, pl.DataFrame],
     ledger_facts: pl.DataFrame,
     ledger_table: pl.DataFrame,
     as_of: date,
-    now,
-    ids: list[int] | None,
+    firms: Firms,
     bulk: bool = False,
-) -> Written:
-    """The ledger's current rows of the firms evaluated, written where they changed (the pinyin key follows
-    the current name)."""
+) -> pl.DataFrame:
+    """The ledger rows of a slice's firms (the pinyin key follows the current name)."""
     ent = Enterprise._meta.db_table
     firm_schema = {
         "enterprise_id": pl.Int64,
@@ -229,25 +272,13 @@ def _store_entries(
         "name": pl.String,
     }
     cols = ", ".join(["id", *[c for c in firm_schema if c != "enterprise_id"]])
-    if ids is None or len(ids) > 50_000:
-        firms = read_frame(f"SELECT {cols} FROM {ent}", [], firm_schema, bulk=bulk)
-    else:
-        firms = pl.concat(
-            [pl.DataFrame(schema=firm_schema)]
-            + [
-                read_frame(
-                    f"SELECT {cols} FROM {ent} WHERE id IN ({','.join(['%s'] * len(chunk))})",
-                    chunk,
-                    firm_schema,
-                )
-                for chunk in (ids[i : i + BATCH] for i in range(0, len(ids), BATCH))
-            ]
-        )
-    firms = firms.with_columns(
-        sort_keys(firms.get_column("name")),
+    where, params = firms_clause("id", *firms)
+    registry = read_frame(f"SELECT {cols} FROM {ent} WHERE 1 = 1{where}", params, firm_schema, bulk=bulk)
+    registry = registry.with_columns(
+        sort_keys(registry.get_column("name")),
         pl.col("in_hitech_zone").fill_null(False),
     )
-    new = (
+    return (
         ledger_table.select("enterprise_id", "grade")
         .join(
             results["hte"].select("enterprise_id", pl.col("outcome").alias("hte_outcome")), on="enterprise_id"
@@ -267,7 +298,7 @@ def _store_entries(
             on="enterprise_id",
             how="left",
         )
-        .join(firms, on="enterprise_id", how="inner")
+        .join(registry, on="enterprise_id", how="inner")
         .with_columns(
             pl.lit(as_of).alias("as_of"),
             pl.col("has_hte_certificate").fill_null(False),
@@ -276,18 +307,21 @@ def _store_entries(
         .select("enterprise_id", *ENTRY_RESULT)
         .cast(ENTRY_RESULT)
     )
-    table = LedgerEntry._meta.db_table
-    if bulk:
-        return sync_in_database(
-            table,
-            new,
-            key="enterprise_id",
-            result=list(ENTRY_RESULT),
-            stamp={"updated_at": now},
-            unique=["enterprise_id"],
-        )
-    stored = stored_rows(table, "enterprise_id", ENTRY_RESULT, "1 = 1", [], ids)
-    return sync(table, new, stored, key="enterprise_id", result=list(ENTRY_RESULT), stamp={"updated_at": now})
+
+
+def _slices(enterprise_ids: list[int] | None, size: int, bulk: bool) -> tuple[list[Firms], int]:
+    """The firms in slices of `size` (and the number of firms): id ranges of the whole registry, or the
+    listed ids in order."""
+    if enterprise_ids is None:
+        ent = Enterprise._meta.db_table
+        ids = read_frame(f"SELECT id FROM {ent} ORDER BY id", [], {"id": pl.Int64}, bulk=bulk)
+        ids = ids.get_column("id")
+        ends = [(ids[i], ids[min(i + size, len(ids)) - 1]) for i in range(0, len(ids), size)]
+        return [(None, span) for span in ends], len(ids)
+    listed = sorted(set(enterprise_ids))
+    if connection.vendor != "postgresql":
+        size = min(size, SQLITE_LISTED)
+    return [(listed[i : i + size], None) for i in range(0, len(listed), size)], len(listed)
 
 
 def reevaluate(
@@ -296,45 +330,71 @@ def reevaluate(
     enterprise_ids: list[int] | None = None,
     progress: Progress | None = None,
     bulk: bool | None = None,
+    slice_size: int | None = None,
 ) -> ReevaluationResult:
     """Evaluate the firms (all when `enterprise_ids` is None) as of `as_of` and store their snapshots.
 
+    In slices of `slice_size` firms (default `GAOQI_REEVALUATE_SLICE`), each read, evaluated and handed to
+    the writers before the next is read: the memory is one slice's, the result the same. One transaction.
     `bulk`: the PostgreSQL bulk path (COPY in and out, one upsert per table); by default on PostgreSQL."""
     if bulk is None:
         bulk = connection.vendor == "postgresql"
     if bulk and connection.vendor != "postgresql":
         raise ValueError("the bulk re-evaluation path needs PostgreSQL")
+    size = slice_size or settings.GAOQI_REEVALUATE_SLICE
     policies = [load_policy(name, as_of) for name in ENTERPRISE_POLICIES]
     ledger = load_policy(LEDGER_POLICY, as_of)
     if progress:
-        progress(0, 1, "读取企业数据")
-    facts = facts_table(as_of, enterprise_ids, bulk=bulk)
-    n = facts.height
-    total = n * (len(policies) + 1)
-    if progress:
-        progress(0, total, "批量评价")
-    results = evaluate_tables(facts, policies, as_of, keep=("enterprise_id",))
-    ledger_facts = _ledger_facts(facts, results, as_of, bulk)
-    ledger_table = evaluate_table(ledger_facts, ledger, as_of, keep=("enterprise_id",))
-    revision = facts.select(
-        "enterprise_id",
-        pl.struct([pl.col(c) for c in SCHEMA]).hash(seed=0).cast(pl.String).alias("facts_revision"),
-    )
+        progress(0, 1, _("读取企业数据"))
     now = timezone.now()
-    ids = None if enterprise_ids is None else facts.get_column("enterprise_id").to_list()
-    written = Written()
+    grades = []
     with transaction.atomic():
-        for k, policy in enumerate([*policies, ledger]):
-            table = ledger_table if policy is ledger else results[policy.name]
-            written += _store(_rows(table, policy, revision, now), policy, as_of, now, ids, bulk)
+        slices, n = _slices(enterprise_ids, size, bulk)
+        total = n * (len(policies) + 1)
+        # The bulk path writes after the last slice: the slices are the first half of the progress.
+        share = 0.5 if bulk else 1.0
+        writers = [_snapshot_writer(p, as_of, now, bulk) for p in [*policies, ledger]]
+        entries = _entry_writer(now, bulk)
+        done = evaluated = 0
+        for k, firms in enumerate(slices, 1):
             if progress:
-                # the ledger entries after the last policy: the last half step
-                progress(min(n * (k + 1), total - n // 2), total, f"保存 {policy.title_zh} 评价结果")
-        entries = _store_entries(facts, results, ledger_facts, ledger_table, as_of, now, ids, bulk)
+                progress(done, total, _("第 %(k)s/%(m)s 批企业：读取、评价") % {"k": k, "m": len(slices)})
+            facts = facts_table(as_of, firms[0], bulk=bulk, span=firms[1])
+            results = evaluate_tables(facts, policies, as_of, keep=("enterprise_id",))
+            ledger_facts = _ledger_facts(facts, results, as_of, firms, bulk)
+            ledger_table = evaluate_table(ledger_facts, ledger, as_of, keep=("enterprise_id",))
+            revision = facts.select(
+                "enterprise_id",
+                pl.struct([pl.col(c) for c in SCHEMA]).hash(seed=0).cast(pl.String).alias("facts_revision"),
+            )
+            for writer, policy in zip(writers, [*policies, ledger], strict=True):
+                table = ledger_table if policy is ledger else results[policy.name]
+                writer.add(_snapshots(_rows(table, policy, revision, now), policy), firms)
+            entries.add(_entries(results, ledger_facts, ledger_table, as_of, firms, bulk), firms)
+            grades.append(ledger_table.group_by("grade").len())
+            evaluated += facts.height
+            done = int(evaluated * (len(policies) + 1) * share)
+            del facts, results, ledger_facts, ledger_table, revision
+        written = Written()
+        for writer, policy in zip(writers, [*policies, ledger], strict=True):
+            if progress:
+                progress(done, total, _("保存 %(policy)s 评价结果") % {"policy": policy.title_zh})
+            written += writer.finish()
+            if bulk:
+                done += int(total * (1 - share) / (len(writers) + 1))
         if progress:
-            progress(total, total, "保存台账")
-        grades = ledger_table.group_by("grade").len().sort("grade")
-        by_grade = {g or "-": c for g, c in grades.iter_rows()}
+            progress(done, total, _("保存台账"))
+        stored = entries.finish()
+        if progress:
+            progress(total, total, _("保存台账"))
+        by_grade = {
+            g or "-": c
+            for g, c in pl.concat([pl.DataFrame(schema={"grade": pl.String, "len": pl.UInt32}), *grades])
+            .group_by("grade")
+            .agg(pl.col("len").sum())
+            .sort("grade")
+            .iter_rows()
+        }
         audit_record_many(
             [
                 PendingEvent(
@@ -344,7 +404,7 @@ def reevaluate(
                     target_id=as_of.isoformat(),
                     new={
                         "as_of": as_of,
-                        "firms": n,
+                        "firms": evaluated,
                         "snapshots": {
                             "inserted": written.inserted,
                             "rewritten": written.rewritten,
@@ -352,19 +412,20 @@ def reevaluate(
                             "unchanged": written.unchanged,
                         },
                         "entries": {
-                            "inserted": entries.inserted,
-                            "rewritten": entries.rewritten,
-                            "unchanged": entries.unchanged,
+                            "inserted": stored.inserted,
+                            "rewritten": stored.rewritten,
+                            "unchanged": stored.unchanged,
                         },
                         "by_grade": by_grade,
                         "scope": "all" if enterprise_ids is None else f"{len(enterprise_ids)} firms",
+                        "slices": len(slices),
                         "path": "postgresql-bulk" if bulk else "rows",
                     },
                     reason="重新评价（评价快照与台账）",
                 )
             ]
         )
-    return ReevaluationResult(as_of, n, n * (len(policies) + 1), by_grade, written, entries)
+    return ReevaluationResult(as_of, evaluated, evaluated * (len(policies) + 1), by_grade, written, stored)
 
 
 def reevaluate_region(*, region: str, as_of: str, progress: Progress | None = None) -> dict:

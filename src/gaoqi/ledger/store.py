@@ -11,9 +11,10 @@ Measured (100,000 firms, SQLite, `python -m bench reevaluate`): see the benchmar
 
 PostgreSQL has a bulk path for a province's registry (millions of rows), where moving rows through Python
 tuples is the cost: `copy_frame` reads a query's rows with `COPY (SELECT …) TO STDOUT` (CSV) straight into
-Polars, and `sync_in_database` sends the new rows with COPY into a temporary staging table, then compares them
-with the stored rows and writes the changed ones in one statement (`INSERT … ON CONFLICT … DO UPDATE … WHERE`
-the values differ): the stored rows never leave the database, unchanged rows are not written at all.
+Polars, and a `Stage` receives the new rows slice by slice with COPY into a temporary staging table, then
+compares them with the stored rows and writes the changed ones in one statement (`INSERT … ON CONFLICT … DO
+UPDATE … WHERE` the values differ): the stored rows never leave the database, unchanged rows are not written
+at all.
 """
 
 from __future__ import annotations
@@ -23,11 +24,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import polars as pl
-from django.db import connection
+from django.db import IntegrityError, connection
 
 BATCH = 5_000
 COPY_ROWS = 200_000  # rows per CSV block sent to COPY
-ANALYZE_AFTER = 100_000  # rows inserted by a bulk write from which the table's statistics are refreshed
+BIG_WRITE = (
+    100_000  # rows written from which the table's statistics are refreshed and its keys checked at once
+)
 
 
 @dataclass(frozen=True)
@@ -94,86 +97,216 @@ def copy_frame(sql: str, params: Sequence, schema: dict[str, pl.DataType]) -> pl
     )
 
 
-def sync_in_database(
-    table: str,
-    new: pl.DataFrame,
-    *,
-    key: str,
-    result: Sequence[str],
-    bookkeeping: Sequence[str] = (),
-    stamp: dict[str, object],
-    constant: dict[str, object] | None = None,
-    unique: Sequence[str],
-) -> Written:
-    """PostgreSQL: what `sync` does, in the database. `new` goes with COPY into a temporary staging table; one
-    statement then classifies each row against the stored one (the stored rows of `constant`'s selection:
-    insert, rewrite, touch, keep, as `sync`), inserts or updates the rows that are not kept (`INSERT … ON
-    CONFLICT (unique) DO UPDATE … WHERE` a value differs) and returns the counts. `unique`: the table's unique
-    key (`key` and the `constant` columns)."""
-    constant = constant or {}
-    values = [*result, *bookkeeping]
-    columns = [key, *values]
-    listed = ", ".join(columns)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE _stage ON COMMIT DROP AS SELECT {listed} FROM {table} WITH NO DATA"
-        )
-        with cursor.cursor.copy(f"COPY _stage ({listed}) FROM STDIN (FORMAT csv)") as copy:
-            rows = new.select(columns)
+class Stage:
+    """PostgreSQL: what `sync` does, in the database, for rows that arrive in slices.
+
+    `add` sends a slice of the new rows with COPY into a temporary staging table (the rows leave Python);
+    `apply` then classifies every staged row against the stored one (the stored rows of `constant`'s selection:
+    insert, rewrite, touch, keep, as `sync`), writes the rows that are not kept in one statement (`INSERT …
+    ON CONFLICT (unique) DO UPDATE … WHERE` a value differs), in `order`, and returns the counts. `unique`: the
+    table's unique key (`key` and the `constant` columns).
+
+    A write of many rows (`BIG_WRITE`) checks the table's foreign keys once, set-based (`_checked_keys`),
+    instead of one deferred trigger per row, where the database role may (see there)."""
+
+    def __init__(
+        self,
+        table: str,
+        *,
+        key: str,
+        result: Sequence[str],
+        bookkeeping: Sequence[str] = (),
+        stamp: dict[str, object],
+        constant: dict[str, object] | None = None,
+        unique: Sequence[str],
+        order: Sequence[str] = (),
+    ):
+        self.table, self.key, self.result, self.bookkeeping = table, key, list(result), list(bookkeeping)
+        self.stamp, self.constant, self.unique = stamp, constant or {}, list(unique)
+        self.order = list(order) or [key]
+        self.columns = [key, *self.result, *self.bookkeeping]
+        Stage._made += 1
+        self.name = f"_stage{Stage._made}"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {self.name} ON COMMIT DROP AS "
+                f"SELECT {', '.join(self.columns)} FROM {table} WITH NO DATA"
+            )
+
+    _made = 0
+
+    def add(self, new: pl.DataFrame) -> None:
+        listed = ", ".join(self.columns)
+        with (
+            connection.cursor() as cursor,
+            cursor.cursor.copy(f"COPY {self.name} ({listed}) FROM STDIN (FORMAT csv)") as copy,
+        ):
+            rows = new.select(self.columns)
             for start in range(0, rows.height, COPY_ROWS):
                 copy.write(rows.slice(start, COPY_ROWS).write_csv(include_header=False))
-        cursor.execute("ANALYZE _stage")
+
+    def apply(self) -> Written:
+        table, key, constant, stage = self.table, self.key, self.constant, self.name
+        values = [*self.result, *self.bookkeeping]
+        listed = ", ".join(self.columns)
+        plan = f"{stage}_plan"
 
         def row(alias: str, names: Sequence[str]) -> str:
             return f"ROW({', '.join(f'{alias}.{c}' for c in names)})"
 
         match = " AND ".join([f"t.{key} = s.{key}", *(f"t.{c} = %s" for c in constant)])
         touch = (
-            f"WHEN {row('t', bookkeeping)} IS DISTINCT FROM {row('s', bookkeeping)} THEN 'touch' "
-            if bookkeeping
+            f"WHEN {row('t', self.bookkeeping)} IS DISTINCT FROM {row('s', self.bookkeeping)} THEN 'touch' "
+            if self.bookkeeping
             else ""
         )
-        targets = [*columns, *stamp, *constant]
-        updated = [*values, *stamp]
-        cursor.execute(
-            f"WITH plan AS MATERIALIZED ("
-            f"SELECT s.*, CASE WHEN t.id IS NULL THEN 'insert' "
-            f"WHEN {row('t', result)} IS DISTINCT FROM {row('s', result)} THEN 'rewrite' {touch}"
-            f"ELSE 'keep' END AS action FROM _stage s LEFT JOIN {table} t ON {match}), "
-            f"written AS (INSERT INTO {table} AS t ({', '.join(targets)}) "
-            f"SELECT {listed}, {', '.join(['%s'] * (len(stamp) + len(constant)))} FROM plan WHERE action <> 'keep' "
-            f"ON CONFLICT ({', '.join(unique)}) DO UPDATE SET ({', '.join(updated)}) = "
-            f"{row('EXCLUDED', updated)} WHERE {row('t', values)} IS DISTINCT FROM {row('EXCLUDED', values)}) "
-            f"SELECT action, count(*) FROM plan GROUP BY action",
-            [*constant.values(), *stamp.values(), *constant.values()],
-        )
-        counts = dict(cursor.fetchall())
-        cursor.execute("DROP TABLE _stage")
-        if counts.get("insert", 0) >= ANALYZE_AFTER:  # the first run of a date: statistics for the pages
-            cursor.execute(f"ANALYZE {table}")
-    return Written(
-        counts.get("insert", 0), counts.get("rewrite", 0), counts.get("touch", 0), counts.get("keep", 0)
+        targets = [*self.columns, *self.stamp, *constant]
+        updated = [*values, *self.stamp]
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {stage}")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {plan} ON COMMIT DROP AS "
+                f"SELECT s.*, CASE WHEN t.id IS NULL THEN 'insert' "
+                f"WHEN {row('t', self.result)} IS DISTINCT FROM {row('s', self.result)} THEN 'rewrite' {touch}"
+                f"ELSE 'keep' END AS action FROM {stage} s LEFT JOIN {table} t ON {match}",
+                list(constant.values()),
+            )
+            cursor.execute(f"DROP TABLE {stage}")
+            cursor.execute(f"SELECT action, count(*) FROM {plan} GROUP BY action")
+            counts = dict(cursor.fetchall())
+            written = Written(
+                counts.get("insert", 0),
+                counts.get("rewrite", 0),
+                counts.get("touch", 0),
+                counts.get("keep", 0),
+            )
+            writes = written.inserted + written.rewritten + written.touched
+            statement = (
+                f"INSERT INTO {table} AS t ({', '.join(targets)}) "
+                f"SELECT {listed}, {', '.join(['%s'] * (len(self.stamp) + len(constant)))} FROM {plan} "
+                f"WHERE action <> 'keep' ORDER BY {', '.join(self.order)} "
+                f"ON CONFLICT ({', '.join(self.unique)}) DO UPDATE SET ({', '.join(updated)}) = "
+                f"{row('EXCLUDED', updated)} WHERE {row('t', values)} IS DISTINCT FROM {row('EXCLUDED', values)}"
+            )
+            params = [*self.stamp.values(), *constant.values()]
+            rebuild = _indexes_off(cursor, table) if written.inserted >= BIG_WRITE else []
+            if writes >= BIG_WRITE and _checked_keys(cursor, table, plan, self.columns):
+                cursor.execute("SELECT current_setting('session_replication_role')")
+                (role,) = cursor.fetchone()
+                cursor.execute("SET LOCAL session_replication_role = replica")
+                cursor.execute(statement, params)
+                cursor.execute("SELECT set_config('session_replication_role', %s, true)", [role])
+            elif writes:
+                cursor.execute(statement, params)
+            cursor.execute(f"DROP TABLE {plan}")
+            if rebuild:
+                # CREATE INDEX refuses a table with pending (deferred) checks: those of the rows written
+                # with the per-row checks, or of earlier writes of an enclosing transaction, run now.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+                for definition in rebuild:
+                    cursor.execute(definition)
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # Django's foreign keys: INITIALLY DEFERRED
+            if written.inserted >= BIG_WRITE:  # the first run of a date: statistics for the pages
+                cursor.execute(f"ANALYZE {table}")
+        return written
+
+
+def _indexes_off(cursor, table: str) -> list[str]:
+    """An empty table about to receive many rows (the first run ever): drop its secondary indexes and
+    return their definitions, to be built after the insert (a sort each, instead of a B-tree insert per row
+    into each; the ledger has fourteen). The primary key and unique indexes stay (the upsert needs its
+    conflict key). In the transaction: a failure puts them back; readers of the (empty) table wait for the
+    commit. A table with rows keeps its indexes: [] then."""
+    cursor.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {table})")
+    if not cursor.fetchone()[0]:
+        return []
+    cursor.execute(
+        "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
+        "WHERE indrelid = %s::regclass AND NOT indisunique AND NOT indisprimary ORDER BY 1",
+        [table],
     )
+    indexes = cursor.fetchall()
+    for name, _definition in indexes:
+        cursor.execute(f"DROP INDEX {name}")
+    return [definition for _name, definition in indexes]
+
+
+def _checked_keys(cursor, table: str, plan: str, columns: Sequence[str]) -> bool:
+    """Check the foreign keys of the rows about to be written from `plan` in one query per key, and say
+    whether the write may then skip PostgreSQL's per-row checks (`session_replication_role = replica` for
+    that one statement: no trigger fires). The deferred check of millions of new rows (an index probe and a
+    row lock each, at commit) was minutes of a first run; the set-based check is a join.
+
+    Only when the role may set `session_replication_role` (a superuser, or PostgreSQL 15's `GRANT SET ON
+    PARAMETER session_replication_role TO …`), the table has no trigger of its own (those would be skipped
+    too) and every foreign-key column is staged; otherwise False and the usual per-row checks run. The
+    referenced tables are locked in SHARE mode until the commit (reads go on; their writes wait), so a
+    referenced row cannot go between the check and the commit. A missing reference raises IntegrityError,
+    as the per-row check would."""
+    cursor.execute("SELECT current_setting('server_version_num')::int")
+    if cursor.fetchone()[0] < 150000:  # has_parameter_privilege and GRANT SET ON PARAMETER: PostgreSQL 15
+        return False
+    cursor.execute(
+        "SELECT has_parameter_privilege('session_replication_role', 'SET'), "
+        "NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal)",
+        [table],
+    )
+    allowed, no_triggers = cursor.fetchone()
+    cursor.execute(
+        "SELECT a.attname, c.confrelid::regclass::text, r.attname, cardinality(c.conkey) FROM pg_constraint c "
+        "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] "
+        "JOIN pg_attribute r ON r.attrelid = c.confrelid AND r.attnum = c.confkey[1] "
+        "WHERE c.conrelid = %s::regclass AND c.contype = 'f'",
+        [table],
+    )
+    keys = cursor.fetchall()
+    if not (allowed and no_triggers and all(column in columns and n == 1 for column, _, _, n in keys)):
+        return False
+    for referenced in sorted({ref for _, ref, _, _ in keys}):
+        cursor.execute(f"LOCK TABLE {referenced} IN SHARE MODE")
+    for column, referenced, target, _ in keys:
+        cursor.execute(
+            f"SELECT p.{column} FROM {plan} p WHERE p.action <> 'keep' AND p.{column} IS NOT NULL "
+            f"AND NOT EXISTS (SELECT 1 FROM {referenced} r WHERE r.{target} = p.{column}) LIMIT 1"
+        )
+        missing = cursor.fetchone()
+        if missing:
+            raise IntegrityError(
+                f"{table}.{column} = {missing[0]} is not present in {referenced}.{target} (foreign key)"
+            )
+    return True
+
+
+def firms_clause(column: str, ids: Sequence[int] | None = None, span: tuple[int, int] | None = None):
+    """(` AND …`, params) selecting the listed firms (`ids`) and/or the firms of an id range (`span`: the
+    first and last id, inclusive) by `column`; ("", []) for every firm. Listed ids go as one array on
+    PostgreSQL (no limit on their number), as `IN (…)` on SQLite."""
+    sql, params = "", []
+    if span is not None:
+        sql, params = f" AND {column} BETWEEN %s AND %s", list(span)
+    if ids is not None:
+        if connection.vendor == "postgresql":
+            sql, params = f"{sql} AND {column} = ANY(%s)", [*params, list(ids)]
+        else:
+            sql, params = f"{sql} AND {column} IN ({','.join(['%s'] * len(ids))})", [*params, *ids]
+    return sql, params
 
 
 def stored_rows(
-    table: str, key: str, schema: dict[str, pl.DataType], where: str, params: Sequence, ids: list[int] | None
+    table: str,
+    key: str,
+    schema: dict[str, pl.DataType],
+    where: str,
+    params: Sequence,
+    firms: tuple[str, list],
 ) -> pl.DataFrame:
-    """`id`, `key` and the `schema` columns of the stored rows matching `where` (and `key IN ids` when given:
-    read in chunks for a few firms, the whole selection and a join for many)."""
+    """`id`, `key` and the `schema` columns of the stored rows matching `where` and `firms` (a
+    `firms_clause` on `key`)."""
     full = {"id": pl.Int64, key: pl.Int64, **schema}
-    base = f"SELECT {', '.join(full)} FROM {table} WHERE {where}"
-    if ids is None or len(ids) > 50_000:
-        out = read_frame(base, params, full)
-        if ids is not None:
-            out = out.join(pl.DataFrame({key: ids}, schema={key: pl.Int64}), on=key, how="semi")
-        return out
-    frames = [pl.DataFrame(schema=full)]
-    for i in range(0, len(ids), BATCH):
-        chunk = ids[i : i + BATCH]
-        marks = ",".join(["%s"] * len(chunk))
-        frames.append(read_frame(f"{base} AND {key} IN ({marks})", [*params, *chunk], full))
-    return pl.concat(frames)
+    return read_frame(
+        f"SELECT {', '.join(full)} FROM {table} WHERE {where}{firms[0]}", [*params, *firms[1]], full
+    )
 
 
 def sync(

@@ -16,6 +16,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--as-of", type=date.fromisoformat, default=None, help="评价基准日（默认今天）")
         parser.add_argument("--no-progress", action="store_true", help="不显示进度条")
+        parser.add_argument(
+            "--slice", type=int, default=None, help="每批企业数（默认 GAOQI_REEVALUATE_SLICE）：内存按一批计"
+        )
 
     def handle(self, *args, **opts):
         from tqdm import tqdm
@@ -35,7 +38,7 @@ class Command(BaseCommand):
 
         started = time.perf_counter()
         try:
-            result = reevaluate(as_of=as_of, progress=progress)
+            result = reevaluate(as_of=as_of, progress=progress, slice_size=opts["slice"])
         except PolicyError as exc:
             raise CommandError(str(exc)) from exc
         finally:
