@@ -15,7 +15,7 @@ from gaoqi.errors import ValidationFailed
 from gaoqi.ledger.models import LISTS as LEDGER_LISTS
 from gaoqi.ledger.models import Grade, LedgerEntry
 from gaoqi.registry.name_search import name_contains_q
-from gaoqi.registry.selectors import ZONE_ANY, ZONE_NONE, page_number, tech_field_q
+from gaoqi.registry.selectors import hitech_zone_q, page_number, tech_field_q
 
 CREDIT_CODE_CHARS = re.compile(r"[0-9A-Z]+")
 
@@ -48,12 +48,7 @@ def _filtered(actor, f: LedgerFilter, *, with_grade: bool = True) -> QuerySet:
         qs = qs.filter(county_id=f.county)
     if f.tech_field:
         qs = qs.filter(tech_field_q(f.tech_field))
-    if f.hitech_zone == ZONE_ANY:
-        qs = qs.filter(in_hitech_zone=True)
-    elif f.hitech_zone == ZONE_NONE:
-        qs = qs.filter(in_hitech_zone=False)
-    elif f.hitech_zone:
-        qs = qs.filter(hitech_zone_id=f.hitech_zone)
+    qs = qs.filter(hitech_zone_q(f.hitech_zone))
     if f.q:
         # The name through the gram index (registry.name_search); a credit-code prefix only when the term
         # could be one (a Chinese fragment cannot: no join to test it).

@@ -18,7 +18,7 @@ from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
 from gaoqi.ledger.models import LISTS, Grade, LedgerEntry, LedgerTally
-from gaoqi.registry.selectors import ZONE_ANY, ZONE_NONE
+from gaoqi.registry.selectors import hitech_zone_q
 
 
 def refresh() -> int:
@@ -90,12 +90,7 @@ def rows_for(*, actor, filters, level: str = "county") -> list[tuple] | None:
     if filters.tech_field:
         field = filters.tech_field
         qs = qs.filter(tech_field__startswith=field) if len(field) == 2 else qs.filter(tech_field=field)
-    if filters.hitech_zone == ZONE_ANY:
-        qs = qs.filter(in_hitech_zone=True)
-    elif filters.hitech_zone == ZONE_NONE:
-        qs = qs.filter(in_hitech_zone=False)
-    elif filters.hitech_zone:
-        qs = qs.filter(hitech_zone=filters.hitech_zone)
+    qs = qs.filter(hitech_zone_q(filters.hitech_zone))
     if filters.city:
         qs = qs.filter(city=filters.city)
     if filters.county:

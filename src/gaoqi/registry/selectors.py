@@ -70,6 +70,16 @@ def _next_prefix(prefix: str) -> str | None:
     return head[:-1] + successor
 
 
+def hitech_zone_q(value: str | None) -> Q:
+    """Rows (with `in_hitech_zone` and a `hitech_zone` key or code) for a zone filter: ZONE_ANY, ZONE_NONE, a
+    zone code, or nothing (no filter)."""
+    if value == ZONE_ANY:
+        return Q(in_hitech_zone=True)
+    if value == ZONE_NONE:
+        return Q(in_hitech_zone=False)
+    return Q(hitech_zone=value) if value else Q()
+
+
 def tech_field_q(code: str) -> Q:
     """Rows (with a `tech_field` foreign key) in the field `code`; a top-level field (two digits) with its
     sub-fields. Sub-field codes extend their field's code (801 under 80; a test holds the fixture to it), so a
@@ -91,12 +101,7 @@ def _apply_filter(qs, f: EnterpriseFilter, today: date):
         qs = qs.filter(county_id=f.county)
     if f.tech_field:
         qs = qs.filter(tech_field_q(f.tech_field))
-    if f.hitech_zone == ZONE_ANY:
-        qs = qs.filter(in_hitech_zone=True)
-    elif f.hitech_zone == ZONE_NONE:
-        qs = qs.filter(in_hitech_zone=False)
-    elif f.hitech_zone:
-        qs = qs.filter(hitech_zone_id=f.hitech_zone)
+    qs = qs.filter(hitech_zone_q(f.hitech_zone))
     if f.status == "hte":
         qs = qs.filter(hte_valid_until__gte=today)
     elif f.status == "tech_sme":
