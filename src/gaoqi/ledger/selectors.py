@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import re
 from dataclasses import dataclass
 
@@ -15,7 +14,14 @@ from gaoqi.errors import ValidationFailed
 from gaoqi.ledger.models import LISTS as LEDGER_LISTS
 from gaoqi.ledger.models import Grade, LedgerEntry
 from gaoqi.registry.name_search import name_contains_q
-from gaoqi.registry.selectors import hitech_zone_q, page_number, tech_field_q
+from gaoqi.registry.selectors import (
+    after_q,
+    hitech_zone_q,
+    pack_cursor,
+    page_number,
+    tech_field_q,
+    unpack_cursor,
+)
 
 CREDIT_CODE_CHARS = re.compile(r"[0-9A-Z]+")
 
@@ -88,18 +94,13 @@ def encode_cursor(entry: LedgerEntry, position: int) -> str:
     """An opaque place in the ledger's order: the entry's pinyin key and firm id, and its position (0-based) in
     the filtered ledger, shown as the row numbers and the page number (display only: the rows come from the
     key alone)."""
-    raw = f"{entry.name_pinyin}\x1f{entry.enterprise_id}\x1f{position}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return pack_cursor(entry.name_pinyin, entry.enterprise_id, position)
 
 
 def decode_cursor(value: str, *, field: str) -> tuple[str, int, int]:
     """(pinyin key, firm id, position) from a cursor, else ValidationFailed (never a server error)."""
     try:
-        text = str(value).strip()
-        if not text or len(text) > 400:
-            raise ValueError
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
-        key, pk, position = raw.split("\x1f")
+        key, pk, position = unpack_cursor(value, 3)
         if not (pk.isdigit() and position.isdigit()) or len(pk) > 18 or len(position) > 9 or "\x00" in key:
             raise ValueError
         return key, int(pk), int(position)
@@ -184,7 +185,7 @@ def ledger_page(
             rows, start = list(keys[: PER_PAGE + 1]), 0
     elif after is not None:
         key, pk, position = decode_cursor(after, field="after")
-        rows, start = list(keys.filter(_after(key, pk))[: PER_PAGE + 1]), position + 1
+        rows, start = list(keys.filter(after_q(key, pk, "enterprise_id"))[: PER_PAGE + 1]), position + 1
     else:
         number = page_number(1 if page is None else page)
         if number > PAGE_NUMBER_MAX or (number > 1 and not capped and (number - 1) * PER_PAGE >= total):
@@ -216,11 +217,6 @@ def ledger_page(
         next_cursor=encode_cursor(entries[-1], start + len(entries) - 1) if more and entries else None,
         previous_cursor=encode_cursor(entries[0], start) if start > 0 and entries else None,
     )
-
-
-def _after(key: str, pk: int) -> Q:
-    # The leading `>=` bounds the index walk (it starts at the cursor); the OR alone would be a filter.
-    return Q(name_pinyin__gte=key) & (Q(name_pinyin__gt=key) | Q(enterprise_id__gt=pk))
 
 
 def _before(key: str, pk: int) -> Q:
