@@ -7,9 +7,10 @@ fields and the labels (tier, outcome, yes/no) are mapped in Polars from small lo
 row nor built as Python objects per row. Written by rustpy-xlsxwriter (Python bindings of the Rust port of
 XlsxWriter, from the frame's columns) to a temporary file, which the view streams.
 
-Measured at 300,000 firms (`python -m bench ledger`; figures and load in docs/SCALING.md): the ORM rows and a
-dict per row took 13 s on PostgreSQL and 33 s on SQLite under load. XlsxWriter stays the writer of every
-other workbook; this one is the province-size file.
+Measured at 300,000 firms (`python -m bench ledger`; figures and load in docs/SCALING.md "Ledger export at
+300,000 firms"): the writer is most of the cost now (~5 s CPU); the ORM rows and a dict per row it replaces
+cost ~3.5 s CPU more on PostgreSQL, where the query also ran without parallel workers (a server-side cursor).
+XlsxWriter stays the writer of every other workbook; this one is the province-size file.
 """
 
 from __future__ import annotations
