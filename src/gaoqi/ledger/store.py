@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import polars as pl
-from django.db import IntegrityError, connection
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections
 
 BATCH = 5_000
 COPY_ROWS = 200_000  # rows per CSV block sent to COPY
@@ -50,21 +50,30 @@ class Written:
 
 
 def read_frame(
-    sql: str, params: Sequence, schema: dict[str, pl.DataType], *, bulk: bool = False
+    sql: str,
+    params: Sequence,
+    schema: dict[str, pl.DataType],
+    *,
+    bulk: bool = False,
+    using: str = DEFAULT_DB_ALIAS,
 ) -> pl.DataFrame:
-    """A query's rows as a typed frame (`bulk`: through COPY, PostgreSQL only)."""
+    """A query's rows as a typed frame (`bulk`: through COPY, PostgreSQL only), on the database `using`."""
     if bulk:
-        return copy_frame(sql, params, schema)
-    with connection.cursor() as cursor:
+        return copy_frame(sql, params, schema, using=using)
+    with connections[using].cursor() as cursor:
         cursor.execute(sql, list(params))
         rows = cursor.fetchall()
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
-def copy_frame(sql: str, params: Sequence, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+def copy_frame(
+    sql: str, params: Sequence, schema: dict[str, pl.DataType], *, using: str = DEFAULT_DB_ALIAS
+) -> pl.DataFrame:
     """PostgreSQL: a query's rows (its columns in `schema`'s order) through `COPY (…) TO STDOUT` as CSV, parsed
-    by Polars. Booleans travel as 0/1 and timestamps as microseconds since the epoch (UTC), so that nothing
-    depends on the server's text formats; SQL NULL is an empty field, an empty string a quoted one."""
+    by Polars, on the database `using`. Booleans travel as 0/1 and timestamps as microseconds since the epoch
+    (UTC), so that nothing depends on the server's text formats; SQL NULL is an empty field, an empty string a
+    quoted one. The rows keep the query's ORDER BY (PostgreSQL does not pull up an ordered subquery: the
+    outer SELECT reads it in its order)."""
     names = list(schema)
     aliases = [f"c{i}" for i in range(len(names))]
     exprs, wire = [], {}
@@ -83,7 +92,10 @@ def copy_frame(sql: str, params: Sequence, schema: dict[str, pl.DataType]) -> pl
     )
     # Through a temporary file: Polars reads it mapped, without a second copy of gigabytes of text in memory.
     with tempfile.NamedTemporaryFile(prefix="gaoqi-copy-", suffix=".csv") as spool:
-        with connection.cursor() as cursor, cursor.cursor.copy(statement, list(params) or None) as copy:
+        with (
+            connections[using].cursor() as cursor,
+            cursor.cursor.copy(statement, list(params) or None) as copy,
+        ):
             for block in copy:
                 spool.write(block)
         spool.flush()
