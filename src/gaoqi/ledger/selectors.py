@@ -13,6 +13,8 @@ from gaoqi.accounts.scope import regional_q
 from gaoqi.errors import ValidationFailed
 from gaoqi.ledger.models import LISTS as LEDGER_LISTS
 from gaoqi.ledger.models import Grade, LedgerEntry
+from gaoqi.ledger.names import LEDGER as LEDGER_NAMES
+from gaoqi.registry.models import Enterprise
 from gaoqi.registry.name_search import name_contains_q
 from gaoqi.registry.selectors import (
     after_q,
@@ -56,15 +58,15 @@ def _filtered(actor, f: LedgerFilter, *, with_grade: bool = True) -> QuerySet:
         qs = qs.filter(tech_field_q(f.tech_field))
     qs = qs.filter(hitech_zone_q(f.hitech_zone))
     if f.q:
-        # The name through the gram index (registry.name_search); a credit-code prefix only when the term
-        # could be one (a Chinese fragment cannot: no join to test it).
-        by_name = name_contains_q(f.q, prefix="enterprise__")
+        # The entry's own name through its gram index (ledger.names): no join to the register. A credit-code
+        # prefix only when the term could be one (a Chinese fragment cannot), its firms by a subquery.
+        by_name = name_contains_q(f.q, names=LEDGER_NAMES)
         code = f.q.upper()
-        qs = qs.filter(
-            by_name | Q(enterprise__credit_code__startswith=code)
-            if CREDIT_CODE_CHARS.fullmatch(code)
-            else by_name
-        )
+        if CREDIT_CODE_CHARS.fullmatch(code):
+            by_name |= Q(
+                enterprise_id__in=Enterprise.objects.filter(credit_code__startswith=code).values("pk")
+            )
+        qs = qs.filter(by_name)
     if with_grade and f.grade:
         qs = qs.filter(grade=f.grade)
     return qs
