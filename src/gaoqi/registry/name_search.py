@@ -149,9 +149,11 @@ def _sqlite_gram_counts(grams: list[str]) -> dict[str, int]:
     return counts
 
 
-def name_contains_q(fragment: str, *, names: Names = REGISTER) -> Q:
+def name_contains_q(fragment: str, *, names: Names = REGISTER, common: float = PG_COMMON_GRAM) -> Q:
     """A filter of the rows of `names` (the register, or a table of one row per firm holding its name) whose
-    name contains `fragment`, served by the gram index. Same rows as `name__contains`."""
+    name contains `fragment`, served by the gram index. Same rows as `name__contains`. `common` (PostgreSQL):
+    the share of names from which a gram counts as common (a plain LIKE then); a count of every match in a
+    scope may pass a higher one than a page walking the name order (ledger.selectors)."""
     contains = Q(name__contains=fragment)
     grams = fragment_grams(fragment)
     if not grams:
@@ -161,7 +163,7 @@ def name_contains_q(fragment: str, *, names: Names = REGISTER) -> Q:
     if vendor == "postgresql":
         frequencies = pg_gram_frequencies(names.pg_index)
         rarest = min(frequencies.get(g, 0.0) for g in grams)
-        if rarest >= PG_COMMON_GRAM:
+        if rarest >= common:
             # Every gram is common: the name-order walk finds a page's rows at once and the capped count
             # stops early, where reading the index would collect all of them first (a measured 114 ms
             # against 83 ms for 智能 at 1,000,000 firms, and growing with the register).
