@@ -146,3 +146,25 @@ def test_the_migration_fills_the_names_from_the_register(ledger):
     with connection.cursor() as cursor:
         cursor.execute(migration.FILL[connection.vendor])
     test_the_entries_hold_their_firms_names(ledger)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the grams' statistics are PostgreSQL's")
+def test_the_summary_counts_through_the_grams_the_page_walks_with_like(ledger, monkeypatch):
+    """A gram held by 9 % of names: the page walks the name order with LIKE (stops at 50 rows), the summary's
+    count, which reads every match in scope, takes them off the gram index."""
+    from django.test.utils import CaptureQueriesContext
+
+    from gaoqi.ledger.selectors import LedgerPage, ledger_page
+
+    monkeypatch.setattr(name_search, "pg_gram_frequencies", lambda index=None: {"智能": 0.09})
+    with CaptureQueriesContext(connection) as queries:
+        summary = ledger_summary(actor=ledger, filters=LedgerFilter(q="智能"))
+        assert isinstance(
+            ledger_page(actor=ledger, filters=LedgerFilter(q="智能"), summary=summary), LedgerPage
+        )
+    count, keys = [
+        x["sql"] for x in queries.captured_queries if 'FROM "ledger_ledgerentry" WHERE' in x["sql"]
+    ][:2]
+    assert name_search.GRAM_FUNCTION in count and "LIKE" not in count, count
+    assert name_search.GRAM_FUNCTION not in keys and "LIKE" in keys, keys
+    assert summary.total == len(_joined(ledger, "智能"))
