@@ -190,7 +190,9 @@ def test_list_and_ledger_search_by_fragment(db):
 def test_postgres_common_grams_do_not_drive_the_search(firms, monkeypatch):
     if connection.vendor != "postgresql":
         pytest.skip("SQLite counts its grams instead (test above)")
-    monkeypatch.setattr(name_search, "pg_gram_frequencies", lambda: {"有限": 0.9, "限": 0.9, "恒瑞": 0.01})
+    monkeypatch.setattr(
+        name_search, "pg_gram_frequencies", lambda index=None: {"有限": 0.9, "限": 0.9, "恒瑞": 0.01}
+    )
     assert name_search.GRAM_FUNCTION not in str(Enterprise.objects.filter(name_contains_q("有限")).query)
     assert _search("有限") == _contains("有限")
     assert name_search.GRAM_FUNCTION in str(Enterprise.objects.filter(name_contains_q("恒瑞")).query)

@@ -24,6 +24,7 @@ from gaoqi.intake.models import EnterpriseTag, ExtraFact, FieldChange, ImportBat
 from gaoqi.intake.preview import FIRM_COLUMNS, Outcome, ip_class_of, jsonable
 from gaoqi.intake.profiles import Profile
 from gaoqi.intake.rows import ParsedRow
+from gaoqi.ledger.names import follow_renames
 from gaoqi.regions.models import Region
 from gaoqi.registry.models import (
     FACT_FIELDS,
@@ -175,6 +176,8 @@ def write_batch(
             new_values = {k: jsonable(v) for k, v in out.firm_updates.items()}
             audits.append((firm.pk, AuditAction.UPDATE, old, new_values, row.line))
         Enterprise.objects.bulk_update(list(objs.values()), sorted(touched), batch_size=500)
+        if "name" in touched:
+            follow_renames(o.enterprise_id for _, o in updates if "name" in o.firm_updates)
         counts["firms_updated"] = len(updates)
 
     # Yearly figures: one report per changed year, the row's values for that year; extras beside them.
@@ -340,6 +343,7 @@ def revert_batch(*, batch: ImportBatch, actor) -> dict:
             | ({"name_pinyin"} if any(c.field == "name" for c in firm_updates) else set())
         )
         Enterprise.objects.bulk_update(list(objs.values()), fields, batch_size=500)
+        follow_renames(c.target_id for c in firm_updates if c.field == "name")
         _audit_rows(actor, batch, audits)
     counts["firms_restored"] = len({c.target_id for c in firm_updates})
     try:

@@ -72,8 +72,9 @@ LISTS = {
 
 class LedgerEntry(models.Model):
     """The cultivation ledger (培育台账): one row per enterprise, its tier and its evaluations as of the latest
-    re-evaluation. Denormalised from the snapshots (and the region, field and pinyin name key) so that the
-    ledger pages filter and sort on one indexed table. Written only by `services.reevaluate`."""
+    re-evaluation. Denormalised from the snapshots (and the region, field, name and pinyin name key) so that
+    the ledger pages filter, search and sort on one indexed table. Written by `services.reevaluate`; the name
+    and its pinyin key also by `names.follow_renames` when a firm is renamed."""
 
     enterprise = models.OneToOneField(
         "registry.Enterprise", on_delete=models.CASCADE, related_name="ledger_entry", verbose_name=_("企业")
@@ -86,6 +87,8 @@ class LedgerEntry(models.Model):
     tech_field = models.ForeignKey("registry.TechField", null=True, blank=True, on_delete=models.PROTECT)
     in_hitech_zone = models.BooleanField(default=False)
     hitech_zone = models.ForeignKey("registry.HitechZone", null=True, blank=True, on_delete=models.PROTECT)
+    # The firm's name, searched by fragment through its own gram index (ledger.names; migration 0008).
+    name = models.CharField(_("企业名称"), max_length=120)
     name_pinyin = models.CharField(max_length=200)
     has_hte_certificate = models.BooleanField(default=False)
     tech_sme_registered = models.BooleanField(default=False)

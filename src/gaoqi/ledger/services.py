@@ -165,6 +165,7 @@ ENTRY_RESULT = {
     "tech_field_id": pl.String,
     "in_hitech_zone": pl.Boolean,
     "hitech_zone_id": pl.String,
+    "name": pl.String,
     "name_pinyin": pl.String,
     "has_hte_certificate": pl.Boolean,
     "tech_sme_registered": pl.Boolean,
@@ -260,7 +261,7 @@ def _entries(
     firms: Firms,
     bulk: bool = False,
 ) -> pl.DataFrame:
-    """The ledger rows of a slice's firms (the pinyin key follows the current name)."""
+    """The ledger rows of a slice's firms (the name and its pinyin key are the current name's)."""
     ent = Enterprise._meta.db_table
     firm_schema = {
         "enterprise_id": pl.Int64,

@@ -20,12 +20,18 @@ as before).
 
 One-character fragments use the same index (the character is a gram): a rare character is an index lookup,
 a common one ("司") a walk of the name order that stops at the page's rows.
+
+Two tables hold names searched this way (`Names`): the register (`REGISTER`) and the ledger entries, which
+keep their firm's name so that the ledger's search reads one table (`gaoqi.ledger.names.LEDGER`: its own GIN
+index on PostgreSQL; on SQLite the register's gram table, joined on the firm's id, as the two names are equal).
 """
 
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import dataclass
 
+from django.apps import apps
 from django.db import DatabaseError
 from django.db import connection as default_connection
 from django.db.models import BooleanField, Expression, F, Q
@@ -39,6 +45,20 @@ SQLITE_POSITIONS = "gaoqi_name_gram_position"
 # matches of a common fragment sooner than reading that many ids).
 GRAM_DRIVE_MAX = 20_000
 NAME_MAX = 120  # Enterprise.name's max_length: the positions table covers it
+
+
+@dataclass(frozen=True)
+class Names:
+    """A table whose `name` column is searched by fragment: its model, the field holding the firm's id (the
+    SQLite gram table is keyed by it) and its GIN index on `gaoqi_name_grams(name)` (PostgreSQL: the index's
+    statistics say which grams are common)."""
+
+    model: str  # "app_label.Model"
+    firm: str  # "pk" for the register itself, "enterprise_id" for a table of one row per firm
+    pg_index: str
+
+
+REGISTER = Names("registry.Enterprise", "pk", PG_INDEX)
 
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -92,26 +112,27 @@ class _GramsContain(Expression):
 
 PG_COMMON_GRAM = 0.05  # the share of names holding a gram above which the gram index is not used
 _PG_STATS_SECONDS = 600
-_pg_stats: dict = {"at": None, "freqs": {}}
+_pg_stats: dict[str, tuple[float, dict[str, float]]] = {}  # per index: (read at, frequencies)
 
 
-def pg_gram_frequencies() -> dict[str, float]:
+def pg_gram_frequencies(index: str = PG_INDEX) -> dict[str, float]:
     """{gram: share of names holding it} for the common grams, from PostgreSQL's statistics of the indexed
-    expression (ANALYZE keeps its most common elements); read at most every ten minutes per process."""
+    expression of `index` (ANALYZE keeps its most common elements); read at most every ten minutes per
+    process."""
     import time
 
     now = time.monotonic()
-    if _pg_stats["at"] is not None and now - _pg_stats["at"] < _PG_STATS_SECONDS:
-        return _pg_stats["freqs"]
+    if index in _pg_stats and now - _pg_stats[index][0] < _PG_STATS_SECONDS:
+        return _pg_stats[index][1]
     with default_connection.cursor() as cursor:
         cursor.execute(
             "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
             "WHERE schemaname = current_schema() AND tablename = %s",
-            [PG_INDEX],
+            [index],
         )
         row = cursor.fetchone()
     freqs = dict(zip(row[0], row[1], strict=False)) if row and row[0] else {}
-    _pg_stats.update(at=now, freqs=freqs)
+    _pg_stats[index] = (now, freqs)
     return freqs
 
 
@@ -128,37 +149,37 @@ def _sqlite_gram_counts(grams: list[str]) -> dict[str, int]:
     return counts
 
 
-def name_contains_q(fragment: str, *, prefix: str = "") -> Q:
-    """A filter of enterprises (or, with `prefix` such as "enterprise__", of rows pointing at one) whose name
-    contains `fragment`, served by the gram index. Same rows as `name__contains`."""
-    contains = Q(**{f"{prefix}name__contains": fragment})
+def name_contains_q(fragment: str, *, names: Names = REGISTER, common: float = PG_COMMON_GRAM) -> Q:
+    """A filter of the rows of `names` (the register, or a table of one row per firm holding its name) whose
+    name contains `fragment`, served by the gram index. Same rows as `name__contains`. `common` (PostgreSQL):
+    the share of names from which a gram counts as common (a plain LIKE then); a count of every match in a
+    scope may pass a higher one than a page walking the name order (ledger.selectors)."""
+    contains = Q(name__contains=fragment)
     grams = fragment_grams(fragment)
     if not grams:
         return contains
+    in_ids = f"{names.firm}__in"
     vendor = default_connection.vendor
     if vendor == "postgresql":
-        frequencies = pg_gram_frequencies()
+        frequencies = pg_gram_frequencies(names.pg_index)
         rarest = min(frequencies.get(g, 0.0) for g in grams)
-        if rarest >= PG_COMMON_GRAM:
+        if rarest >= common:
             # Every gram is common: the name-order walk finds a page's rows at once and the capped count
             # stops early, where reading the index would collect all of them first (a measured 114 ms
             # against 83 ms for 智能 at 1,000,000 firms, and growing with the register).
             return contains
-        by_grams = Q(_GramsContain(F(f"{prefix}name"), grams))
+        by_grams = Q(_GramsContain(F("name"), grams))
         if rarest == 0.0:
             # A gram too rare for the statistics' common elements: the planner guesses its rows (3,000 of
             # 4,000,000 for 恒瑞, 228 in fact) and walks the name-order index filtering every row (7.9 s for a
             # province officer at 4M). Its firms are read off the gram index first, then the page is theirs.
-            from gaoqi.registry.models import Enterprise
-
             ids = list(
-                Enterprise.objects.filter(_GramsContain(F("name"), grams)).values_list("pk", flat=True)[
-                    : GRAM_DRIVE_MAX + 1
-                ]
+                apps.get_model(names.model)
+                .objects.filter(_GramsContain(F("name"), grams))
+                .values_list(names.firm, flat=True)[: GRAM_DRIVE_MAX + 1]
             )
             if len(ids) <= GRAM_DRIVE_MAX:
-                key = f"{prefix}id__in" if prefix else "pk__in"
-                return Q(**{key: ids}) & contains
+                return Q(**{in_ids: ids}) & contains
         if len(fragment) <= 2 and not any(c.isascii() and c.isalpha() for c in fragment):
             # Exact without the LIKE (no letter whose case the grams ignore, one gram is the whole fragment),
             # and the planner estimates the rows from the grams' statistics alone: with the LIKE beside them
@@ -173,9 +194,9 @@ def name_contains_q(fragment: str, *, prefix: str = "") -> Q:
             return Q(pk__in=[])  # no name holds it
         if counts[rarest] > GRAM_DRIVE_MAX:
             return contains
+        # The register's grams: a table of `names` holds its firm's name, so the firm's grams are its own.
         ids = RawSQL(f"SELECT enterprise_id FROM {SQLITE_TABLE} WHERE gram = %s", [rarest])
-        key = f"{prefix}id__in" if prefix else "pk__in"
-        return Q(**{key: ids}) & contains
+        return Q(**{in_ids: ids}) & contains
     return contains
 
 
@@ -200,20 +221,23 @@ BEGIN
 END
 $$
 """
-PG_INDEX_SQL = (
-    f"CREATE INDEX IF NOT EXISTS {PG_INDEX} ON registry_enterprise USING gin ({GRAM_FUNCTION}(name))"
-)
 # Building a GIN index sorts every (gram, row) pair: with the default 64 MB it spills; 512 MB is for the build
 # only (measured: 85 s for 1,000,000 names on a loaded 2-CPU machine with the default).
 PG_BUILD_MEMORY = "512MB"
 
 
-def _pg_create_index(cursor) -> None:
+def pg_create_gram_index(cursor, table: str, index: str) -> None:
+    """PostgreSQL: the GIN index `index` on `gaoqi_name_grams(name)` of `table` (the function exists: registry
+    migration 0010)."""
     cursor.execute("SELECT set_config('maintenance_work_mem', %s, false)", [PG_BUILD_MEMORY])
     try:
-        cursor.execute(PG_INDEX_SQL)
+        cursor.execute(f"CREATE INDEX IF NOT EXISTS {index} ON {table} USING gin ({GRAM_FUNCTION}(name))")
     finally:
         cursor.execute("RESET maintenance_work_mem")
+
+
+def _pg_create_index(cursor) -> None:
+    pg_create_gram_index(cursor, "registry_enterprise", PG_INDEX)
 
 
 def _sqlite_insert_grams(name: str, eid: str, source: str = "") -> str:

@@ -13,6 +13,7 @@ from gaoqi.accounts.scope import can, can_create_enterprise_in, can_write_source
 from gaoqi.audit.models import AuditAction
 from gaoqi.audit.services import audit_record, changed_fields
 from gaoqi.errors import PermissionDenied, ValidationFailed
+from gaoqi.ledger.names import follow_renames
 from gaoqi.regions.models import Level, Region
 from gaoqi.registry.models import (
     FACT_FIELDS,
@@ -160,6 +161,8 @@ def enterprise_update(*, actor, enterprise: Enterprise, reason: str = "", **chan
         for field, value in changes.items():
             setattr(enterprise, field, value)
         enterprise.save(update_fields=[*changes, "updated_at"])
+        if "name" in changes:
+            follow_renames([enterprise.pk])  # the ledger entry's name and pinyin key
         old, new = changed_fields(before, changes)
         if new:
             audit_record(
