@@ -47,7 +47,7 @@ OUTCOME = {"pass": "通过", "fail": "不通过", "undetermined": "待专家评�
 # The query's columns (the selector's field paths) and their types, in the order of COLUMNS.
 FIELDS = {
     "enterprise__credit_code": pl.Utf8,
-    "enterprise__name": pl.Utf8,
+    "name": pl.Utf8,  # the entry's copy of the firm's name (kept in step with renames: ledger.names)
     "city_id": pl.Utf8,
     "county_id": pl.Utf8,
     "tech_field_id": pl.Utf8,
@@ -77,7 +77,7 @@ def ledger_sheet(*, actor, filters: LedgerFilter) -> pl.DataFrame:
 
     cells = [
         pl.col("enterprise__credit_code"),
-        pl.col("enterprise__name"),
+        pl.col("name"),
         pl.col("city_id").replace_strict(regions, return_dtype=pl.Utf8),
         pl.col("county_id").replace_strict(regions, return_dtype=pl.Utf8),
         pl.col("tech_field_id").replace_strict(fields, default="", return_dtype=pl.Utf8),
