@@ -1,8 +1,8 @@
 """The ledger as an Excel file.
 
 The filtered ledger's rows come from one query, built from the selector's queryset (`ledger_entries`: the
-actor's scope and the filters stay enforced there) with the entry's own columns and its firm's credit code and
-name, in the ledger's order; read as a Polars frame (COPY on PostgreSQL). The names of regions and tech
+actor's scope and the filters stay enforced there) with the entry's own columns (its copy of the firm's name
+included) and the firm's credit code, in the ledger's order; read as a Polars frame (COPY on PostgreSQL). The names of regions and tech
 fields and the labels (tier, outcome, yes/no) are mapped in Polars from small lookup tables, not joined per
 row nor built as Python objects per row. Written by rustpy-xlsxwriter (Python bindings of the Rust port of
 XlsxWriter, from the frame's columns) to a temporary file, which the view streams.
