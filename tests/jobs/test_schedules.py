@@ -98,7 +98,13 @@ def _scan(world, **fields):
 
 def test_the_standing_schedules_are_there_and_disabled(db):
     codes = set(Schedule.objects.values_list("code", flat=True))
-    assert {"alert-scan-daily", "kpi-snapshot-monthly", "bulletins-monthly", "bulletins-quarterly"} <= codes
+    assert {
+        "alert-scan-daily",
+        "kpi-snapshot-daily",
+        "kpi-snapshot-monthly",
+        "bulletins-monthly",
+        "bulletins-quarterly",
+    } <= codes
     assert not Schedule.objects.filter(enabled=True).exists()
 
 

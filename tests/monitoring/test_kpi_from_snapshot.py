@@ -2,6 +2,7 @@
 holds is computed live. Snapshots: 2026-09-30, 2026-10-31 and 2026-11-20 (today, the running month)."""
 
 from datetime import date
+from html import unescape
 
 import pytest
 from django.core.management import call_command
@@ -11,6 +12,7 @@ from gaoqi.monitoring import bulletins, selectors
 from gaoqi.monitoring.bulletins import parse_period
 from gaoqi.monitoring.models import KpiSnapshot, KpiZoneCell
 from gaoqi.registry import selectors as registry_selectors
+from tests.htmx import list_after_load
 from tests.monitoring.conftest import TODAY
 
 
@@ -81,9 +83,7 @@ def test_detail_page_shows_the_snapshot(client, snapped):
         'data-region="320583"><td><a href="?region=320583&as_of=2026-11-20">昆山市</a></td><td class="num">555'
         in html
     )
-    assert (
-        "昆山丙" in html.split('data-testid="missing"')[1]
-    )  # the lapsed HTE: the live list as of 2026-11-20
+    assert "昆山丙" in list_after_load(client, html)  # the lapsed HTE: the live list as of 2026-11-20
     # the same day asked for explicitly reads the same snapshot
     html = client.get("/monitoring/kpi/valid_hte/?as_of=2026-11-20").content.decode()
     assert "777" in html.split('data-testid="kpi-value"')[1].split("</div>")[0]
@@ -115,11 +115,15 @@ def test_city_officer_cannot_read_another_city(client, snapped, query):
         f"/monitoring/kpi/valid_hte/?region=320100{query}",
         f"/monitoring/kpi/zone_share/?region=320115{query}",
         f"/monitoring/kpi/valid_hte/?region=320000{query}",
+        f"/monitoring/kpi/valid_hte/missing/?region=320100{query}",
+        f"/monitoring/kpi/zone_share/missing/?region=320115{query}",
+        f"/monitoring/kpi/valid_hte/missing/?region=320000{query}",
         f"/api/monitoring/kpis?region=320100{query}",
         f"/api/monitoring/kpis?region=320000{query}",
     ):
         assert client.get(url).status_code == 404, url
     assert client.get(f"/monitoring/kpi/valid_hte/?region=320583{query}").status_code == 200
+    assert client.get(f"/monitoring/kpi/valid_hte/missing/?region=320583{query}").status_code == 200
 
 
 def test_api_reads_the_snapshot(client, snapped):
@@ -191,12 +195,26 @@ def test_missing_list_next_page_link_and_api(client, kpi_world):
         cert(p, firm, CertificateKind.HTE, date(2026, 3, 10))
     client.force_login(kpi_world["suzhou"])
     html = client.get("/monitoring/kpi/rnd_coverage/").content.decode()
-    missing = html.split('data-testid="missing"')[1]
+    missing = list_after_load(client, html)
     assert missing.count("/enterprises/") == 50 and "昆山乙" not in missing  # 52 missing: 50 on page 1
-    after = missing.split('data-testid="next-after"')[0].rsplit("after=", 1)[1].split('"')[0]
-    html = client.get(f"/monitoring/kpi/rnd_coverage/?after={after}").content.decode()
-    missing = html.split('data-testid="missing"')[1]
-    assert "昆山乙" in missing and 'data-testid="next-after"' not in missing
+    link = missing.split('data-testid="next-after"')[0].rsplit("<a ", 1)[1]
+    url = unescape(link.split('hx-get="')[1].split('"')[0])
+    assert 'hx-target="#kpi-missing"' in link and unescape(link.split('href="')[1].split('"')[0]) == url
+    after = url.rsplit("after=", 1)[1]
+    missing = client.get(url, HTTP_HX_REQUEST="true").content.decode()  # the next page swaps the list only
+    assert "<html" not in missing and missing.lstrip().startswith('<section class="panel" id="kpi-missing"')
+    assert (
+        "昆山乙" in missing
+        and 'data-testid="next-after"' not in missing
+        and 'data-testid="first-page"' in missing
+    )
+    # Without script (the fallback link, a bookmark) the same list comes in a page of its own.
+    page = client.get(url).content.decode()
+    assert "<html" in page and "昆山乙" in page and 'data-testid="fragment-back"' in page
+    # An old page link with a cursor hands the cursor on to the list it loads.
+    assert "昆山乙" in list_after_load(
+        client, client.get(f"/monitoring/kpi/rnd_coverage/?after={after}").content.decode()
+    )
     data = client.get("/api/monitoring/kpis/rnd_coverage/missing").json()
     assert len(data["items"]) == 50 and data["next_after"] == after
     data = client.get(f"/api/monitoring/kpis/rnd_coverage/missing?after={after}").json()
@@ -228,15 +246,14 @@ def test_missing_list_reads_a_bounded_window_per_request(kpi_world, monkeypatch,
     assert names == ["常熟庚", "昆山乙", "太仓壬", "张家港辛"]
     assert short_pages > 0  # the window, not the page size, ended some requests
     client.force_login(kpi_world["suzhou"])
-    html, seen = "", []
-    url = "/monitoring/kpi/rnd_coverage/"
+    html, seen = list_after_load(client, client.get("/monitoring/kpi/rnd_coverage/").content.decode()), []
     for _ in range(100):
-        html = client.get(url).content.decode().split('data-testid="missing"')[1]
         seen += [n for n in ("常熟庚", "昆山乙", "太仓壬", "张家港辛") if n in html]
         if 'data-testid="next-after"' not in html:
             break
         assert 'data-testid="missing-window"' in html or html.count("/enterprises/") == 50
-        url = "/monitoring/kpi/rnd_coverage/?after=" + html.split('data-testid="next-after"')[0].rsplit("after=", 1)[1].split('"')[0]  # fmt: skip
+        url = unescape(html.split('data-testid="next-after"')[0].rsplit('hx-get="', 1)[1].split('"')[0])
+        html = client.get(url, HTTP_HX_REQUEST="true").content.decode()
     assert seen == ["常熟庚", "昆山乙", "太仓壬", "张家港辛"]
 
 
@@ -318,4 +335,61 @@ def test_rnd_missing_list_pages_by_window(client, kpi_world, monkeypatch):
     assert names == ["常熟庚", "昆山乙", "太仓壬", "张家港辛"]
     client.force_login(kpi_world["suzhou"])
     html = client.get("/rnd/coverage/").content.decode()
-    assert "未建研发机构的规上高企 4 家" in html and 'data-testid="next-after"' in html
+    assert "未建研发机构的规上高企 4 家" in html and "常熟庚" not in html  # the count first, the list after
+    missing = list_after_load(client, html)
+    assert "<html" not in missing and missing.lstrip().startswith('<div id="coverage-missing"')
+    assert 'data-testid="next-after"' in missing and 'hx-target="#coverage-missing"' in missing
+
+
+# --- The list after the figures (htmx) -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kpi", ["valid_hte", "rnd_coverage", "rnd_share", "invention_patents", "zone_share"])
+@pytest.mark.parametrize("actor, query", [("province", ""), ("suzhou", "?region=320583&as_of=2026-10-15")])
+def test_the_loaded_list_holds_the_rows_the_page_showed(client, snapped, kpi, actor, query):
+    """The page's first answer holds the figures and no firm (not one query of the register's firms, with a
+    snapshot); the list it loads holds the rows of `selectors.missing_firms` as of the figures' day, in order."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    user = snapped[actor]
+    client.force_login(user)
+    with CaptureQueriesContext(connection) as ctx:
+        html = client.get(f"/monitoring/kpi/{kpi}/{query}").content.decode()
+    if not query:  # from the snapshot: the page reads no firm
+        assert not [q["sql"] for q in ctx.captured_queries if "registry_enterprise" in q["sql"]]
+    region = "320583" if query else None
+    as_of = date(2026, 10, 15) if query else TODAY
+    expected = [
+        e.credit_code
+        for e in selectors.missing_firms(actor=user, kpi=kpi, as_of=as_of, region_code=region).object_list
+    ]
+    assert 'data-testid="kpi-value"' in html and not [c for c in expected if c in html]
+    rows = list_after_load(client, html)
+    assert [c.split("/")[0] for c in rows.split('href="/enterprises/')[1:]] == expected
+    assert expected or "没有未计入分子的企业" in rows
+
+
+def test_the_list_is_as_of_the_figures_day(client, snapped, time_machine):
+    """Without a day the page shows the latest snapshot's figures (as of 2026-11-20, five days ago): its list
+    is as of that day too, not of today, and the list's own answer without a day keeps to the same rule."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from gaoqi.regions.models import Region
+
+    time_machine.move_to(datetime(2026, 11, 25, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False)
+    suzhou = Region.objects.get(code="320500")
+    assert selectors.figures_day(region=suzhou, as_of=None) == TODAY
+    assert selectors.figures_day(region=suzhou, as_of=date(2026, 10, 1)) == date(2026, 10, 1)
+    client.force_login(snapped["suzhou"])
+    html = client.get("/monitoring/kpi/valid_hte/").content.decode()
+    assert "as_of=2026-11-20" in html.split('data-testid="missing-pending"')[1].split(">")[0]
+    # the list asked for without a day (a bare link) is as of the same day: its page links back to that day
+    page = client.get("/monitoring/kpi/valid_hte/missing/").content.decode()
+    assert (
+        "region=320500&amp;as_of=2026-11-20"
+        in page.split('data-testid="fragment-back"')[0].rsplit("<a ", 1)[1]
+    )
+    KpiSnapshot.objects.all().delete()
+    assert selectors.figures_day(region=suzhou, as_of=None) == date(2026, 11, 25)  # live: today

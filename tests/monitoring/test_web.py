@@ -4,6 +4,7 @@ import pytest
 from django.core.management import call_command
 
 from gaoqi.monitoring.models import KpiSnapshot
+from tests.htmx import list_after_load
 
 
 @pytest.fixture
@@ -60,6 +61,9 @@ def test_city_officer_scope(client, snapped):
         "/monitoring/?region=320115",
         "/monitoring/kpi/valid_hte/?region=320100",
         "/monitoring/kpi/rnd_coverage/?region=320115",
+        "/monitoring/kpi/valid_hte/missing/?region=320100",
+        "/monitoring/kpi/rnd_coverage/missing/?region=320115",
+        "/monitoring/kpi/zone_share/missing/?region=320000",
         "/api/monitoring/kpis?region=320100",
         "/api/monitoring/kpis/zone_share/missing?region=320100",
     ):
@@ -71,6 +75,7 @@ def test_non_officers_get_404(client, snapped, role):
     client.force_login(snapped[role])
     assert client.get("/monitoring/").status_code == 404
     assert client.get("/monitoring/kpi/valid_hte/").status_code == 404
+    assert client.get("/monitoring/kpi/valid_hte/missing/").status_code == 404
     assert client.get("/api/monitoring/kpis?region=320500").status_code == 404
 
 
@@ -80,10 +85,17 @@ def test_kpi_detail_and_missing_list(client, snapped):
     html = res.content.decode()
     assert res.status_code == 200
     assert "规模以上高企研发机构建有率" in html and "50.0%" in html
-    assert "昆山乙" in html and "昆山甲" not in html.split('data-testid="missing"')[1]
     assert "口径" in html and "数据来源" in html
+    assert "昆山乙" not in html  # the figures first: the list comes after the page has loaded
+    missing = list_after_load(client, html)
+    assert "昆山乙" in missing and "昆山甲" not in missing and "<html" not in missing
     html = client.get("/monitoring/kpi/rnd_share/?region=320500&as_of=2026-11-20").content.decode()
-    assert 'data-testid="denominator-updated"' in html and "80.0%" in html and "吴中戊" in html
+    assert 'data-testid="denominator-updated"' in html and "80.0%" in html
+    assert "吴中戊" in list_after_load(client, html)
+    html = client.get("/monitoring/kpi/hitech_output_share/").content.decode()
+    assert "missing-pending" not in html and "不提供企业清单" in html  # no firm list applies
+    assert client.get("/monitoring/kpi/hitech_output_share/missing/").status_code == 404
+    assert client.get("/monitoring/kpi/nonsense/missing/").status_code == 404
     assert client.get("/monitoring/kpi/nonsense/").status_code == 404
 
 

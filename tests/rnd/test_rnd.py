@@ -13,6 +13,7 @@ from gaoqi.policy import RndInstitutionFacts, evaluate, load_policy
 from gaoqi.rnd import selectors, services
 from gaoqi.rnd.models import InstitutionPerformance, RndActionTag, RndInstitution
 from tests import factories
+from tests.htmx import list_after_load
 
 pytestmark = pytest.mark.django_db
 
@@ -76,6 +77,8 @@ def test_pages_answer_404_across_regions(client, coverage_world):
     assert client.get(f"/rnd/{w['inst_ks_a'].pk}/").status_code == 200
     assert client.get(f"/rnd/{w['inst_nj_a'].pk}/").status_code == 404
     assert client.get("/rnd/coverage/?region=320100").status_code == 404
+    assert client.get("/rnd/coverage/missing/?region=320100").status_code == 404
+    assert client.get("/rnd/coverage/missing/?region=320000", HTTP_HX_REQUEST="true").status_code == 404
     res = client.get("/rnd/")
     assert res.status_code == 200
     body = res.content.decode()
@@ -186,7 +189,12 @@ def test_coverage_page_and_api(client, coverage_world):
     client.force_login(w["suzhou"])
     res = client.get("/rnd/coverage/")
     assert res.status_code == 200
-    assert "昆山丙" in res.content.decode()
+    html = res.content.decode()
+    assert "昆山丙" not in html  # the table first; the list is loaded after the page
+    missing = list_after_load(client, html)
+    assert "昆山丙" in missing and "江宁乙" not in missing and "<html" not in missing
+    page = client.get("/rnd/coverage/missing/").content.decode()  # without script: a page of its own
+    assert "<html" in page and "昆山丙" in page and 'href="/rnd/coverage/?region=320500&amp;as_of=' in page
     data = client.get("/api/rnd/coverage").json()
     assert data["total"]["above_scale_htes"] == 4 and data["total"]["without_institution"] == 2
     res = client.get("/rnd/coverage/missing.xlsx")

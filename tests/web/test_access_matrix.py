@@ -87,6 +87,7 @@ PAGES = {
     "rnd:new": "302 200 200 200 404 404 404",
     "rnd:import": "405 405 405 405 405 405 405",
     "rnd:coverage": "302 200 200 200 404 404 404",
+    "rnd:coverage_missing": "302 200 200 200 404 404 404",
     "rnd:coverage_export": "302 200 200 200 404 404 404",
     "rnd:tag": "405 405 405 405 405 405 405",
     "rnd:evaluation": "302 200 200 200 404 404 404",
@@ -161,6 +162,23 @@ NOT_OBJECTS = {
     ("/api/rnd/evaluations/{year}", "get"): {"year": "2025"},
     ("/api/monitoring/kpis/{code}/missing", "get"): {"code": "valid_hte"},
 }
+
+
+# Pages whose object is a region named in the query (`?region=`): with a foreign region (Nanjing for the
+# Suzhou-side roles, a missing one for the province officer) every role gets what a foreign object gets. Routes
+# with a KPI `code` are called with a real one, so that the region decides.
+REGION_PAGES = (
+    "monitoring:dashboard",
+    "monitoring:kpi",
+    "monitoring:kpi_missing",
+    "rnd:coverage",
+    "rnd:coverage_missing",
+    "rnd:coverage_export",
+)
+
+
+def _foreign_region(role: str) -> str:
+    return "999999" if role == "province" else "320100"
 
 
 def _client(world, role: str) -> Client:
@@ -255,6 +273,8 @@ def _page_kwargs(pattern, world, cast, role: str) -> dict:
             values[name] = "999999" if province else "320100"
         elif name == "tab":
             values[name] = "overview"
+        elif name == "code":  # a KPI: the region in the query is the foreign object (REGION_PAGES)
+            values[name] = "valid_hte"
         elif name == "pk" and pattern.callback.__module__.endswith("agency_views") and not province:
             values[name] = cast["agency"].pk
         elif name == "pk" and pattern.callback.__module__.endswith("account_views") and not province:
@@ -274,6 +294,8 @@ def test_every_page_with_an_object_refuses_a_foreign_or_missing_one(world, cast)
         client = _client(world, role)
         for name, pattern in routes:
             url = reverse(name, kwargs=_page_kwargs(pattern, world, cast, role))
+            if name in REGION_PAGES:
+                url += f"?region={_foreign_region(role)}"
             get = client.get(url).status_code
             post = client.post(url, {"reason": "x"}).status_code
             if role == "anon":
@@ -282,6 +304,24 @@ def test_every_page_with_an_object_refuses_a_foreign_or_missing_one(world, cast)
                 ok = get in (404, 405) and post in (404, 405)
             if not ok:
                 wrong.append(f"{name} {url} as {role}: GET {get}, POST {post}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_every_page_read_by_region_refuses_a_foreign_one(world):
+    routes = dict(_routes())
+    assert set(REGION_PAGES) <= set(routes)
+    wrong = []
+    for role in ROLES:
+        client = _client(world, role)
+        for name in REGION_PAGES:
+            kwargs = _page_kwargs(routes[name], world, {}, role)
+            url = f"{reverse(name, kwargs=kwargs)}?region={_foreign_region(role)}"
+            for htmx in (False, True):  # the page and its htmx fragment alike
+                response = client.get(url, **({"HTTP_HX_REQUEST": "true"} if htmx else {}))
+                # the anonymous: to the login (htmx is told so with HX-Redirect and no content)
+                expected = (204 if htmx else 302) if role == "anon" else 404
+                if response.status_code != expected:
+                    wrong.append(f"{url} as {role}{' (htmx)' if htmx else ''}: {response.status_code}")
     assert not wrong, "\n".join(wrong)
 
 

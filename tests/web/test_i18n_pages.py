@@ -164,6 +164,7 @@ OFFICER_PAGES = [
     "rnd:list",
     "rnd:new",
     "rnd:coverage",
+    "rnd:coverage_missing",
     "rnd:evaluation",
     "targets:progress",
     "targets:edit",
@@ -182,6 +183,7 @@ def test_a_city_officers_pages_speak_english(request):
         reverse("programmes:queue") + "?phase=submitted",
         reverse("targets:history", args=["320500"]),
         reverse("monitoring:kpi", args=["valid_hte"]),
+        reverse("monitoring:kpi_missing", args=["valid_hte"]),  # the list's page of its own (no script)
         reverse("web:enterprise_tab", args=[ks, "evaluation"]),
         reverse("web:enterprise_tab", args=[ks, "facts"]),
         reverse("web:enterprise_tab", args=[ks, "certificates"]),

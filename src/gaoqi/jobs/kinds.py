@@ -9,7 +9,7 @@ JOB_KINDS = {
     "ledger.reevaluate": _("重新评价"),
     "export": _("导出"),
     "monitoring.bulletin": _("生成进展通报"),
-    "monitoring.snapshot": _("指标月度快照"),
+    "monitoring.snapshot": _("指标快照"),
     "alerts.scan": _("监测预警扫描"),
     "simulation.run": _("政策模拟"),
 }

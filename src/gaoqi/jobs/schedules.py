@@ -131,12 +131,15 @@ SCHEDULED_TASKS: dict[str, ScheduledTask] = {
         (Freq.DAILY,),
         lambda params, period, user_id: {"today": period},
     ),
+    # Daily: the running month as of the firing day (the home page, target progress and the R&D coverage table
+    # read the snapshot taken that day); monthly: the month before as of its last day. The job computes
+    # `month` as of min(its last day, today): a late run never stores an older day than the one it ran on.
     "monitoring.snapshot": ScheduledTask(
-        _("指标月度快照"),
+        _("指标快照"),
         "monitoring.snapshot",
         "gaoqi.monitoring.services.snapshot_job",
-        (Freq.MONTHLY,),
-        lambda params, period, user_id: {"user_id": user_id, "month": period},
+        (Freq.DAILY, Freq.MONTHLY),
+        lambda params, period, user_id: {"user_id": user_id, "month": period[:7]},
     ),
     "monitoring.bulletins": ScheduledTask(
         _("进展通报（各地区）"),
@@ -153,10 +156,11 @@ def task_label(code: str) -> str:
     return str(task.label) if task else code
 
 
-# The standing schedules' names (jobs migration 0002), so that the catalogue translates them on the page.
+# The standing schedules' names (jobs migrations 0002 and 0003), so that the catalogue translates them on the page.
 STANDING_NAMES = (
     gettext_noop("每日监测预警扫描"),
     gettext_noop("月度指标快照"),
+    gettext_noop("每日指标快照"),
     gettext_noop("月度进展通报（全省及各设区市）"),
     gettext_noop("季度进展通报（全省及各设区市）"),
 )

@@ -280,12 +280,29 @@ def missing_firms_qs(
     return qs.select_related("city", "county", "hitech_zone").order_by(*LIST_ORDER)
 
 
+def figures_day(*, region: Region, as_of: date | None) -> date:
+    """The day `kpi_figures` gives the region's figures as of, without reading them: the asked day, else the
+    latest snapshot's day, else today. One indexed aggregate (the missing-firm list loaded after its page)."""
+    if as_of is not None:
+        return as_of
+    latest = KpiSnapshot.objects.filter(region=region).aggregate(d=Max("as_of"))["d"]
+    return latest or timezone.localdate()
+
+
 def missing_firms(
-    *, actor, kpi: str, as_of: date, region_code: str | None = None, after: str | None = None, per_page=50
+    *,
+    actor,
+    kpi: str,
+    as_of: date,
+    region_code: str | None = None,
+    region: Region | None = None,
+    after: str | None = None,
+    per_page=50,
 ) -> KeysetPage:
     """A page of the firms missing from the KPI's numerator in the enterprise list's name order, after the
-    cursor `after`: `registry.selectors.windowed_page` over the region's firms (no count, no OFFSET)."""
-    region = region_for(actor, region_code)
+    cursor `after`: `registry.selectors.windowed_page` over the region's firms (no count, no OFFSET).
+    `region`: an already checked region instead of `region_code`."""
+    region = region or region_for(actor, region_code)
     qs = missing_firms_qs(actor=actor, kpi=kpi, as_of=as_of, region=region)
     firms = scope_enterprises(actor).filter(kpis.region_q(region))
     return windowed_page(firms, qs, after=after, per_page=per_page)

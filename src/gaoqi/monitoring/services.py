@@ -127,7 +127,7 @@ def snapshot_month(*, month: date, actor=None, province_code: str = "320000", pr
 
 
 def snapshot_job(*, user_id: int | None, month: str, progress=None) -> dict:
-    """The background job behind the dashboard's "recompute" button (and a scheduler's monthly call)."""
+    """The background job behind the dashboard's "recompute" button and the daily and monthly schedules."""
     from django.urls import reverse
 
     from gaoqi.accounts.models import User

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied as Forbidden
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -27,6 +28,8 @@ from gaoqi.monitoring.kpis import KPI_BY_CODE, KPIS
 from gaoqi.monitoring.models import BulletinFormat
 from gaoqi.replica import reads_from_replica
 from gaoqi.web.decorators import officer_page
+from gaoqi.web.fragments import render_fragment
+from gaoqi.web.templatetags.gaoqi_ui import local_name
 
 
 def _as_of(request) -> date | None:
@@ -73,15 +76,6 @@ def kpi_detail(request, code: str):
     as_of = overview.as_of
     own = overview.own.get(code)
     children = [(r, r.get(code)) for r in overview.children]
-    page = None
-    if definition.missing:
-        page = selectors.missing_firms(
-            actor=request.user,
-            kpi=code,
-            as_of=as_of,
-            region_code=overview.region.code,
-            after=request.GET.get("after") or None,
-        )
     trend = [(m, t.get(code)) for m, t in selectors.trend(actor=request.user, region=overview.region)]
     context = {
         "kpi": definition,
@@ -90,13 +84,37 @@ def kpi_detail(request, code: str):
         "v": own,
         "children": children,
         "zones": overview.zones if code not in ("rnd_share", "hitech_output_share") else [],
-        "page": page,
         "after": request.GET.get("after") or "",
         "trend": trend,
         "parents": parents(request.user, overview.region),
         "query": f"region={overview.region.code}&as_of={as_of.isoformat()}",
     }
     return render(request, "monitoring/kpi_detail.html", context)
+
+
+@officer_page
+def kpi_missing(request, code: str):
+    """The KPI page's missing-firm list, loaded by htmx after the page's figures (and by its cursor links);
+    scoped like the page: a region outside the officer's answers 404."""
+    definition = KPI_BY_CODE.get(code)
+    if definition is None or definition.missing is None:
+        raise Http404
+    region = selectors.region_for(request.user, request.GET.get("region"))
+    as_of = selectors.figures_day(region=region, as_of=_as_of(request))
+    after = request.GET.get("after") or ""
+    page = selectors.missing_firms(
+        actor=request.user, kpi=code, as_of=as_of, region=region, after=after or None
+    )
+    query = f"region={region.code}&as_of={as_of.isoformat()}"
+    context = {"kpi": definition, "page": page, "after": after, "query": query}
+    return render_fragment(
+        request,
+        "monitoring/_kpi_missing.html",
+        context,
+        title=f"{definition.label} · {local_name(region)}",
+        back_url=f"{reverse('monitoring:kpi', args=[code])}?{query}",
+        back_label=_("返回指标页"),
+    )
 
 
 @officer_page

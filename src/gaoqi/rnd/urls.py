@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/status/", views.institution_status, name="status"),
     path("<int:pk>/performance/", views.institution_performance, name="performance"),
     path("coverage/", views.coverage, name="coverage"),
+    path("coverage/missing/", views.coverage_missing, name="coverage_missing"),
     path("coverage/missing.xlsx", views.coverage_export, name="coverage_export"),
     path("tags/", views.action_tag, name="tag"),
     path("evaluation/", views.evaluation, name="evaluation"),

@@ -9,6 +9,7 @@ from datetime import date
 from django.contrib import messages
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -24,6 +25,8 @@ from gaoqi.rnd.models import ActionTier, InstitutionKind, InstitutionLevel, Inst
 from gaoqi.web import selectors as web_selectors
 from gaoqi.web.decorators import officer_page
 from gaoqi.web.forms import apply_errors, first_error
+from gaoqi.web.fragments import render_fragment
+from gaoqi.web.templatetags.gaoqi_ui import local_name
 
 
 def _choice(value, allowed):
@@ -187,22 +190,39 @@ def coverage(request):
     as_of = _as_of(request)
     region = request.GET.get("region") or request.user.region_id
     cov = selectors.coverage(actor=request.user, as_of=as_of, region_code=region)
-    missing = selectors.missing_firms(
-        actor=request.user, as_of=as_of, region_code=region, after=request.GET.get("after") or None
-    )
     parents = [
         c for c in cov.region.ancestor_codes() if c != cov.region.code and can_view_region(request.user, c)
     ]
     context = {
         "cov": cov,
-        "missing": missing,
-        "page": missing,
         "tiers": ActionTier.choices,
         "tag_form": TagForm(initial={"year": as_of.year}),
         "parents": _regions(parents),
         "as_of": as_of,
+        "after": request.GET.get("after") or "",
+        "query": f"region={cov.region.code}&as_of={as_of.isoformat()}",
     }
     return render(request, "rnd/coverage.html", context)
+
+
+@officer_page
+def coverage_missing(request):
+    """The coverage page's list of above-scale HTEs without an institution, loaded by htmx after the table
+    (and by its cursor links); scoped like the page: a region outside the officer's answers 404."""
+    as_of = _as_of(request)
+    code = request.GET.get("region") or request.user.region_id
+    after = request.GET.get("after") or ""
+    missing = selectors.missing_firms(actor=request.user, as_of=as_of, region_code=code, after=after or None)
+    query = f"region={code}&as_of={as_of.isoformat()}"
+    context = {"missing": missing, "after": after, "query": query}
+    return render_fragment(
+        request,
+        "rnd/_coverage_missing.html",
+        context,
+        title=f"{_('未建研发机构的规上高企')} · {local_name(_regions([code])[0])}",
+        back_url=f"{reverse('rnd:coverage')}?{query}",
+        back_label=_("返回研发机构建有率"),
+    )
 
 
 def _regions(codes):
