@@ -8,7 +8,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -18,21 +17,9 @@ from gaoqi.jobs import selectors, services
 from gaoqi.jobs.models import JobStatus
 from gaoqi.registry.selectors import checked_page
 from gaoqi.web.decorators import officer_page
+from gaoqi.web.fragments import render_partial
 
 PAGE_SIZE = 50
-
-
-def _partial(request) -> bool:
-    return (
-        request.headers.get("HX-Request") == "true"
-        and request.headers.get("HX-History-Restore-Request") != "true"
-    )
-
-
-def _render(request, template: str, partial_template: str, context: dict):
-    response = render(request, partial_template if _partial(request) else template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
 
 
 @login_required
@@ -49,7 +36,7 @@ def job_list(request):
         "can_try": settings.DEBUG and request.user.is_officer,
         "can_schedule": bool(can_manage_schedules(request.user)),
     }
-    return _render(request, "jobs/job_list.html", "jobs/_job_rows.html", context)
+    return render_partial(request, "jobs/job_list.html", "jobs/_job_rows.html", context)
 
 
 @login_required
@@ -58,7 +45,7 @@ def job_detail(request, pk: int):
         job = selectors.get_job_for_actor(actor=request.user, pk=pk)
     except NotFound as exc:
         raise Http404(exc.message) from exc
-    return _render(request, "jobs/job_detail.html", "jobs/_job_status.html", {"job": job})
+    return render_partial(request, "jobs/job_detail.html", "jobs/_job_status.html", {"job": job})
 
 
 @login_required

@@ -22,6 +22,7 @@ from gaoqi.ledger.models import Grade
 from gaoqi.registry import selectors as registry_selectors
 from gaoqi.replica import reads_from_replica
 from gaoqi.web import selectors as web_selectors
+from gaoqi.web.fragments import is_partial
 
 
 def _filters(request) -> tuple[selectors.LedgerFilter, list[dict]]:
@@ -73,10 +74,7 @@ def ledger(request):
         "summary": summary,
         "query": request.GET.urlencode(),
     }
-    partial = (
-        request.headers.get("HX-Request") == "true"
-        and request.headers.get("HX-History-Restore-Request") != "true"
-    )
+    partial = is_partial(request)
     response = render(request, "ledger/_results.html" if partial else "ledger/ledger.html", context)
     patch_vary_headers(response, ["HX-Request"])
     if problems and not partial:  # htmx swaps only successful responses: the panel shows the problems

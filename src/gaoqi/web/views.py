@@ -8,7 +8,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext_lazy as _
 
 from gaoqi.accounts.models import Role
@@ -23,6 +22,7 @@ from gaoqi.replica import reads_from_replica
 from gaoqi.web import evaluation as web_evaluation
 from gaoqi.web import selectors as web_selectors
 from gaoqi.web.forms import ServiceRecordForm
+from gaoqi.web.fragments import is_partial, render_partial
 from gaoqi.workflow import selectors as workflow_selectors
 
 TABS = (
@@ -36,20 +36,6 @@ TABS = (
     ("service_records", _("服务记录"), "view_service_records"),
     ("audit", _("审计记录"), "view_audit"),
 )
-
-
-def _partial(request) -> bool:
-    """An htmx request that swaps a fragment (a history restore wants the whole page)."""
-    return (
-        request.headers.get("HX-Request") == "true"
-        and request.headers.get("HX-History-Restore-Request") != "true"
-    )
-
-
-def _render(request, template: str, partial_template: str, context: dict):
-    response = render(request, partial_template if _partial(request) else template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
 
 
 @login_required
@@ -91,9 +77,9 @@ def enterprise_list(request):
         problems = exc
         filters = selectors.EnterpriseFilter()
         page = selectors.enterprise_list(actor=request.user, filters=filters)
-        status = 200 if _partial(request) else 400
+        status = 200 if is_partial(request) else 400
     context = {"page": page, "filters": filters, "options": options, "problems": problems}
-    response = _render(request, "web/enterprise_list.html", "web/_enterprise_results.html", context)
+    response = render_partial(request, "web/enterprise_list.html", "web/_enterprise_results.html", context)
     response.status_code = status
     return response
 
@@ -190,7 +176,7 @@ def render_enterprise_page(request, enterprise, tab: str, context: dict, status:
     if tab not in {code for code, _label in tabs}:
         raise Http404(str(_("对象不存在或无权访问")))
     context.update(enterprise=enterprise, tabs=tabs, tab=tab)
-    response = _render(request, "web/enterprise_detail.html", "web/_enterprise_tabs.html", context)
+    response = render_partial(request, "web/enterprise_detail.html", "web/_enterprise_tabs.html", context)
     response.status_code = status
     return response
 
