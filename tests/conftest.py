@@ -77,8 +77,9 @@ def _reference_data(request):
             importlib.import_module(module).load(django_apps, connection.schema_editor())
     from gaoqi.jobs.models import Schedule
 
-    if not Schedule.objects.exists():  # the standing schedules (jobs migration 0002), also flushed
+    if not Schedule.objects.exists():  # the standing schedules (jobs migrations 0002, 0003), also flushed
         importlib.import_module("gaoqi.jobs.migrations.0002_schedules").add_defaults(django_apps, None)
+        importlib.import_module("gaoqi.jobs.migrations.0003_daily_kpi_snapshot").add_daily(django_apps, None)
     yield
 
 
