@@ -42,7 +42,7 @@ def _near_misses() -> tuple[list[list], set[int]]:
         [bad_digit, "丁公司", 2024, 1, 2, 1, 0],  # 7: a wrong check digit: an error
         [c[6], " 戊公司", 2024, 1, 2, 1, 0],  # 8: a space before the name
         [c[7], "己  公司", 2024, 1, 2, 1, 0],  # 9: two spaces in the name
-        [c[8], "庚公司", 2024, "1,000", 2, 1, 0],  # 10: an amount as text
+        [c[8], "庚公司", 2024, "1,000", "20", 1, 0],  # 10: plain, amounts as text
         [c[9], "辛公司", 2024, -5, 2, 1, 0],  # 11: negative money: an error
         [c[10], "壬公司", 2024, 1.5, 2, 1, 0],  # 12: a fraction of a yuan: an error
         [c[11], "癸公司", 2024, 10**13, 2, 1, 0],  # 13: beyond the engine's limit
@@ -68,8 +68,16 @@ def _near_misses() -> tuple[list[list], set[int]]:
         [12345, "数字代码", 2024, 1, 2, 1, 0],  # 33: a number as the code
         [c[25], "甲乙", 2024.0, 1, 2, 1, ""],  # 34: plain, an empty text cell
         [c[26], "甲丙", 2024, "  ", 2, 1, 0],  # 35: blanks in an amount
+        [c[27], "甲丁", 2024, "1,00", 2, 1, 0],  # 36: a separator out of place: an error
+        [c[28], "甲戊", 2024, "１,０００", 2, 1, 0],  # 37: full-width digits: the reader reads them
+        [c[29], "甲己", 2024, "1000.0", 2, 1, 0],  # 38: a decimal point: the reader
+        [c[30], "甲庚", 2024, " 1,000", 2, 1, 0],  # 39: a space before: the reader
+        [c[31], "甲辛", 2024, "-1,000", 2, 1, 0],  # 40: negative: an error
+        [c[32], "甲壬", 2024, "10,000,000,000,000", 2, 1, 0],  # 41: beyond the engine's limit
+        [c[33], "甲癸", 2024, "0012", 2, 1, 0],  # 42: plain, leading zeros
+        [c[34], "乙甲", 2024, "1,234,567,890,123,456,789,012", 2, 1, 0],  # 43: beyond Int64
     ]
-    return rows, {2, 3, 4, 25, 26, 31, 34}
+    return rows, {2, 3, 4, 10, 25, 26, 31, 34, 42}
 
 
 def _read(path, monkeypatch, split: bool):

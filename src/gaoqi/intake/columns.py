@@ -2,7 +2,8 @@
 
 A plain row is one whose every mapped cell `RowReader.parse` would decide inline with no message: a
 canonical credit code (as written: no spaces, upper case, its check digit right), a plain name or none, a
-year as a whole number, whole numbers of yuan, nothing in any other mapped column; with a year for its
+year as a whole number, whole numbers of yuan (numbers, or text of digits with or without thousands
+separators where they belong), nothing in any other mapped column; with a year for its
 figures, at least one figure, its required columns filled and the engine's cross-field rules kept, and no
 other row for the same firm and year. Such a row becomes a line of a frame (`PlainRows`); every other row
 is parsed by the `RowReader`, which says what is wrong with the file, sheet, row and column as before.
@@ -28,6 +29,7 @@ _TYPE_CODE = {type(None): _NONE, float: _FLOAT, int: _INT, str: _STR}
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _CODE_RE = r"^[0-9]{8}[0-9A-HJ-NPQRTUWXY]{10}$"
+_AMOUNT_RE = r"^(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)$"  # what cells.parse_money reads as whole yuan as is
 _EDGE_SPACE = r"^[\s\x1c-\x1f]|[\s\x1c-\x1f]$"  # what Python's strip() removes (\s lacks \x1c-\x1f)
 KEYS = ("line", "credit_code", "name", "year", "bucket")
 
@@ -83,8 +85,7 @@ def _check_digit_ok(code: pl.Expr) -> pl.Expr:
 def split(reader: RowReader, rows: list[list], first_index: int) -> tuple[PlainRows, list[int]]:
     """(the plain rows among `rows`, the data rows starting at 0-based sheet row `first_index`; the
     positions in `rows` of the others, for the reader)."""
-    width = max(col for col, *_ in reader.plan) + 1
-    columns = list(zip_longest(*(r[:width] for r in rows))) if rows else []
+    columns = list(zip_longest(*rows)) if rows else []
     this_year, cap = reader.today.year, reader.cell_cap
     first = first_index + 1
     data: dict[str, pl.Series] = {"line": pl.Series(range(first, first + len(rows)), dtype=pl.Int64)}
@@ -112,6 +113,13 @@ def split(reader: RowReader, rows: list[list], first_index: int) -> tuple[PlainR
                 fine = number & (r >= 1949) & (r <= this_year)
             fine = fine.fill_null(False)
             value = pl.when(fine).then(r.cast(pl.Int64, strict=False))
+            if fast == FAST_MONEY and text in data:  # whole yuan written as text: "1,234,567", "1234"
+                t = pl.col(text)
+                amount = t.str.replace_all(",", "", literal=True).cast(pl.Int64, strict=False)
+                written = (k == _STR) & (t.str.len_chars() <= 17) & t.str.contains(_AMOUNT_RE)
+                written = (written & (amount < MONEY_LIMIT)).fill_null(False)
+                value = value.when(written).then(amount)
+                fine = fine | written
         else:
             t = pl.col(text)
             if fast == FAST_CODE:

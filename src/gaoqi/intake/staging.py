@@ -136,7 +136,7 @@ def read_rows(
     if workbook.kind != "csv" and columns.eligible(reader):
         # The sheet is held by python-calamine already; its plain rows are decided a column at a time and
         # never become ParsedRows, the others are parsed below.
-        sheet_rows = [c for _, c in data]
+        sheet_rows = head[first:] + list(rest)
         plain, others = columns.split(reader, sheet_rows, first) if sheet_rows else (None, [])
         data = ((first + i, sheet_rows[i]) for i in others)
     parsed: list[ParsedRow] = []
@@ -201,16 +201,12 @@ def _with_repeats(
     """`parsed` with the plain rows that repeat a parsed row's firm and year parsed too (in line order):
     which of them is a duplicate or an error is `_duplicates`' to say. Plain rows repeating each other were
     left to the reader already."""
-    keys = {_row_key(profile, r) for r in parsed if not r.errors and r.credit_code}
-    repeats = (
-        {
-            line
-            for line, code, year in plain.frame.select("line", "credit_code", "bucket").iter_rows()
-            if (code, (year,)) in keys
-        }
-        if keys
-        else set()
-    )
+    keys = [_row_key(profile, r) for r in parsed if not r.errors and r.credit_code]
+    keys = [(code, years[0]) for code, years in keys if len(years) == 1]
+    if not keys:
+        return parsed
+    taken = pl.DataFrame(keys, schema={"credit_code": pl.String, "bucket": pl.Int64}, orient="row")
+    repeats = set(plain.frame.join(taken, on=["credit_code", "bucket"], how="semi")["line"].to_list())
     if not repeats:
         return parsed
     plain.frame = plain.frame.filter(~pl.col("line").is_in(sorted(repeats)))
