@@ -159,6 +159,7 @@ def classify_rows(
     return [(row, o, o.status if o is not None else status) for row, o, status in out]
 
 
+@bulk.without_cycle_collection
 def batch_stage(
     *,
     actor,
@@ -374,6 +375,7 @@ def row_confirm_match(*, actor, row: StagedRow, enterprise_id: int | None) -> St
     return row
 
 
+@bulk.without_cycle_collection
 def batch_commit(
     *, actor, batch: ImportBatch, reason: str = "", progress: Progress | None = None
 ) -> ImportBatch:
