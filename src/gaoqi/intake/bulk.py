@@ -3,13 +3,16 @@
 `insert`: executemany on SQLite, COPY on PostgreSQL, for tables whose new rows need no id back (staged rows,
 reports, extra facts); values must already be in the database's form (JSON as text, datetimes adapted by
 `now()`). `frame_in`: the rows of a query whose key is among many values, as a Polars frame.
+`without_cycle_collection`: a whole staging or commit without the cycle collector's passes.
 """
 
 from __future__ import annotations
 
+import functools
+import gc
 import itertools
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import polars as pl
 from django.db import connection, transaction
@@ -20,6 +23,25 @@ from gaoqi.ledger.store import copy_frame
 BATCH = 5_000
 CHUNK = 5_000  # keys per `IN (…)` list on SQLite (its limit on a statement's parameters is 32,766)
 _key_tables = itertools.count()
+
+
+def without_cycle_collection(fn: Callable) -> Callable:
+    """`fn` run with Python's cycle collector paused. Staging or committing a big file makes millions of
+    short-lived objects (rows, dicts, JSON texts), none of them in a cycle; every full collection in between
+    walks all that are alive (a third of a 100,000-row commit's CPU, measured). Reference counting still
+    frees them; collection resumes after (process-wide: another thread's work goes without it meanwhile)."""
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        if not gc.isenabled():
+            return fn(*args, **kwargs)
+        gc.disable()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            gc.enable()
+
+    return run
 
 
 def now():

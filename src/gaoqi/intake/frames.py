@@ -17,6 +17,7 @@ from django.db.models import BooleanField, ExpressionWrapper
 
 from gaoqi.accounts.scope import enterprise_q
 from gaoqi.intake.bulk import frame_in
+from gaoqi.intake.columns import PlainRows
 from gaoqi.intake.models import ExtraFact, RowStatus
 from gaoqi.intake.profiles import Profile
 from gaoqi.intake.rows import ParsedRow
@@ -34,33 +35,77 @@ def _text(*parts) -> pl.Expr:
     return pl.concat_str([pl.lit(p) if isinstance(p, str) else p.cast(pl.String) for p in parts])
 
 
+def _joined(frame: pl.LazyFrame, keys: list[str], **text: pl.Expr) -> pl.LazyFrame:
+    """Per group of `keys` (in their order of appearance), its rows' texts joined by commas: each row's text
+    made a column at a time first, then listed and joined (a `str.join` inside the group-by cost twice as
+    much: the text expression ran per group)."""
+    ((name, expr),) = text.items()
+    return (
+        frame.with_columns(expr.alias(name))
+        .group_by(keys, maintain_order=True)
+        .agg(pl.col(name))
+        .with_columns(pl.col(name).list.join(","))
+    )
+
+
 def _candidates(rows: list[ParsedRow]) -> list[ParsedRow]:
     return [r for r in rows if r.credit_code and r.years and not (r.firm or r.item or r.county)]
 
 
-def preview(actor, profile: Profile, rows: list[ParsedRow]) -> tuple[pl.DataFrame | None, set[int]]:
-    """(the staged columns of the plain rows among `rows` — rows without errors or duplicates — and their
-    lines), or (None, empty) when the file is not one for this path."""
-    if profile.kind != "facts" or not rows or any(not r.credit_code for r in rows):
+def preview(
+    actor, profile: Profile, rows: list[ParsedRow], columnar: PlainRows | None = None
+) -> tuple[pl.DataFrame | None, set[int]]:
+    """(the staged columns of the plain rows among `rows` — parsed rows without errors or duplicates — and
+    the reader's plain rows `columnar`, and their lines), or (None, empty) when the file is not one for this
+    path."""
+    if profile.kind != "facts" or any(not r.credit_code for r in rows):
         return None, set()
     if any(TARGETS[n].yearly and TARGETS[n].kind not in WHOLE_NUMBERS for n in profile.columns):
         return None, set()  # a yearly flag: not a whole number
     candidates = _candidates(rows)
-    if not candidates:
+    table = columnar.frame if columnar is not None else None
+    if not candidates and (table is None or table.is_empty()):
         return None, set()
-    firms = _firms(actor, sorted({r.credit_code for r in candidates}))
+    codes = {r.credit_code for r in candidates}
+    if table is not None:
+        codes.update(table["credit_code"].to_list())
+    found = _firms(actor, sorted(codes))
+    firms = dict(
+        zip(
+            found["code"],
+            zip(found["id"], found["name"], found["in_scope"].fill_null(False), strict=True),
+            strict=True,
+        )
+    )
     plain = [
         r
         for r in candidates
         if (f := firms.get(r.credit_code)) is not None and f[2] and (not r.name or r.name == f[1])
     ]
-    if not plain:
+    long, heads = _long(plain, firms), _heads(plain, firms)
+    if table is not None and not table.is_empty():
+        matched = (
+            table.join(found.rename({"name": "registered"}), left_on="credit_code", right_on="code")
+            .filter(pl.col("in_scope").fill_null(False))
+            .filter((pl.col("name") == "") | (pl.col("name") == pl.col("registered")))
+        )
+        long = pl.concat([long, _long_columns(matched, columnar.figures)]).sort("line", maintain_order=True)
+        heads = pl.concat(
+            [
+                heads,
+                matched.select(
+                    "line", "credit_code", pl.col("name").str.slice(0, 200), enterprise=pl.col("id")
+                ),
+            ]
+        )
+    if heads.is_empty():
         return None, set()
-    long = _long(plain, firms).lazy()
+    lines = set(heads["line"].to_list())
+    ids = long["eid"].unique().sort().to_list()
+    years = long["year"].unique().sort().to_list()
+    long = long.lazy()
     report_fields = [f for f in FACT_FIELDS if f in profile.columns]
     extra_fields = [f for f in EXTRA_FIELDS if f in profile.columns]
-    ids = sorted({firms[code][0] for code in {r.credit_code for r in plain}})
-    years = sorted({y for r in plain for y in r.years})
     mine, others = (f.lazy() for f in _reports(profile.department, report_fields, ids, years))
     extras = _extras(profile.department, extra_fields, ids).lazy()
     is_extra = pl.col("field").is_in(extra_fields)
@@ -70,42 +115,29 @@ def preview(actor, profile: Profile, rows: list[ParsedRow]) -> tuple[pl.DataFram
         .with_columns(old=pl.when(is_extra).then(pl.col("old_extra")).otherwise(pl.col("old")))
         .with_columns(changed=pl.col("old").is_null() | (pl.col("old") != pl.col("new")))
     )
-    changes = (
-        compared.filter("changed")
-        .sort("line", "pos")
-        .group_by("line", maintain_order=True)
-        .agg(
-            changes=_text(
-                '{"year":',
-                pl.col("year"),
-                ',"field":"',
-                pl.col("field"),
-                '","old":',
-                pl.col("old").cast(pl.String).fill_null("null"),
-                ',"new":',
-                pl.col("new"),
-                "}",
-            ).str.join(",")
-        )
+    changes = _joined(
+        compared.filter("changed").sort("line", "pos"),
+        ["line"],
+        changes=_text(
+            '{"year":',
+            pl.col("year"),
+            ',"field":"',
+            pl.col("field"),
+            '","old":',
+            pl.col("old").cast(pl.String).fill_null("null"),
+            ',"new":',
+            pl.col("new"),
+            "}",
+        ),
     )
     conflicts = _conflicts(profile.department, long.filter(~is_extra), others)
-    values = (
-        long.join(changes, on="line", how="semi")
-        .sort("line", "year", "pos")
-        .group_by("line", "year", maintain_order=True)
-        .agg(figures=_text('"', pl.col("field"), '":', pl.col("new")).str.join(","))
-        .group_by("line", maintain_order=True)
-        .agg(years=_text('"', pl.col("year"), '":{', pl.col("figures"), "}").str.join(","))
+    figures = _joined(
+        long.join(changes, on="line", how="semi").sort("line", "year", "pos"),
+        ["line", "year"],
+        figures=_text('"', pl.col("field"), '":', pl.col("new")),
     )
-    heads = pl.DataFrame(
-        {
-            "line": [r.line for r in plain],
-            "credit_code": [r.credit_code for r in plain],
-            "name": [r.name[:200] for r in plain],
-            "enterprise": [firms[r.credit_code][0] for r in plain],
-        },
-        schema_overrides={"line": pl.Int64, "enterprise": pl.Int64},
-    ).lazy()
+    values = _joined(figures, ["line"], years=_text('"', pl.col("year"), '":{', pl.col("figures"), "}"))
+    heads = heads.lazy()
     staged = (
         heads.join(changes, on="line", how="left")
         .join(conflicts, on="line", how="left")
@@ -132,25 +164,49 @@ def preview(actor, profile: Profile, rows: list[ParsedRow]) -> tuple[pl.DataFram
         .sort("line")
         .collect()
     )
-    return staged, {r.line for r in plain}
+    return staged, lines
 
 
-def _firms(actor, codes: list[str]) -> dict[str, tuple[int, str, bool]]:
-    """credit code -> (id, name, in the officer's scope) of the registered firms among `codes`."""
+def _firms(actor, codes: list[str]) -> pl.DataFrame:
+    """id, code, name and in_scope (in the officer's scope) of the registered firms among `codes`."""
     qs = Enterprise.objects.annotate(
         in_scope=ExpressionWrapper(enterprise_q(actor), output_field=BooleanField())
     ).order_by()
-    frame = frame_in(
+    return frame_in(
         qs.values_list("id", "credit_code", "name", "in_scope"),
         "credit_code",
         codes,
         {"id": pl.Int64, "code": pl.String, "name": pl.String, "in_scope": pl.Boolean},
     )
-    return dict(
-        zip(
-            frame["code"],
-            zip(frame["id"], frame["name"], frame["in_scope"].fill_null(False), strict=True),
-            strict=True,
+
+
+def _heads(rows: list[ParsedRow], firms: dict) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "line": [r.line for r in rows],
+            "credit_code": [r.credit_code for r in rows],
+            "name": [r.name[:200] for r in rows],
+            "enterprise": [firms[r.credit_code][0] for r in rows],
+        },
+        schema={"line": pl.Int64, "credit_code": pl.String, "name": pl.String, "enterprise": pl.Int64},
+    )
+
+
+def _long_columns(matched: pl.DataFrame, figures: list[str]) -> pl.DataFrame:
+    """`_long` of the reader's plain rows (one figure column each, in the reader's order) joined to firms."""
+    return (
+        matched.select("line", pl.col("id").alias("eid"), pl.col("bucket").alias("year"), *figures)
+        .unpivot(index=["line", "eid", "year"], on=figures, variable_name="field", value_name="new")
+        .with_columns(order=pl.col("field").replace_strict(figures, list(range(len(figures)))))
+        .drop_nulls("new")
+        .sort("line", "order")
+        .select(
+            "line",
+            "eid",
+            "year",
+            pos=pl.int_range(pl.len()).over("line").cast(pl.Int64),
+            field="field",
+            new=pl.col("new").cast(pl.Int64),
         )
     )
 
@@ -257,28 +313,29 @@ def _conflicts(department: str, long: pl.DataFrame, others: pl.DataFrame) -> pl.
         orient="row",
     ).lazy()
     mine = ranks.filter(pl.col("department") == department).select("field", mine="rank")
-    return (
+    differing = (
         long.join(others, on=KEYS, how="inner")
         .filter(pl.col("other") != pl.col("new"))
         .join(ranks, on=["field", "department"], how="left")
         .join(mine, on="field", how="left")
         .sort("line", "pos", "first")
-        .group_by("line", maintain_order=True)
-        .agg(
-            conflicts=_text(
-                '{"year":',
-                pl.col("year"),
-                ',"field":"',
-                pl.col("field"),
-                '","new":',
-                pl.col("new"),
-                ',"other":',
-                pl.col("other"),
-                ',"department":"',
-                pl.col("department"),
-                '","wins":',
-                pl.when(pl.col("mine") < pl.col("rank")).then(pl.lit("true")).otherwise(pl.lit("false")),
-                "}",
-            ).str.join(",")
-        )
+    )
+    return _joined(
+        differing,
+        ["line"],
+        conflicts=_text(
+            '{"year":',
+            pl.col("year"),
+            ',"field":"',
+            pl.col("field"),
+            '","new":',
+            pl.col("new"),
+            ',"other":',
+            pl.col("other"),
+            ',"department":"',
+            pl.col("department"),
+            '","wins":',
+            pl.when(pl.col("mine") < pl.col("rank")).then(pl.lit("true")).otherwise(pl.lit("false")),
+            "}",
+        ),
     )

@@ -14,7 +14,7 @@ letter) and never stops the other rows. Decisions where the source is ambiguous,
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -304,12 +304,12 @@ class RowReader:
             return row.year is not None
         return name in row.firm or name in row.item or any(name in v for v in row.years.values())
 
-    def rows(self, rows: Iterator[list], first_index: int) -> Iterator[tuple[ParsedRow, list]]:
-        """(parsed row, its cells) for every data row from `first_index` on."""
+    def rows(self, rows: Iterable[tuple[int, list]]) -> Iterator[tuple[ParsedRow, list]]:
+        """(parsed row, its cells) for every (0-based sheet row, cells) of `rows`, in the sheet's order."""
         starts: dict[int, list[int]] = {}
         for r0, c0 in self._merged_tops:
             starts.setdefault(r0, []).append(c0)
-        for index, cells in enumerate(rows, start=first_index):
+        for index, cells in rows:
             for c0 in starts.get(index, ()):
                 if c0 < len(cells):
                     self._merge_values[(index, c0)] = cells[c0]

@@ -30,7 +30,7 @@ from gaoqi.intake.preview import Classifier, Outcome, same_file_batch
 from gaoqi.intake.profiles import Profile, get_profile
 from gaoqi.intake.rows import ParsedRow
 from gaoqi.intake.selectors import batch_for_actor, can_import
-from gaoqi.intake.staging import Progress, ReadOutcome, read_rows
+from gaoqi.intake.staging import Progress, read_rows
 from gaoqi.intake.targets import EXTRA_FIELDS, TARGETS
 from gaoqi.intake.writes import revert_batch, write_batch
 from gaoqi.jobs.services import start_job
@@ -136,21 +136,19 @@ def _same_firm(profile: Profile, pairs: list[tuple[ParsedRow, Outcome]]) -> None
 def classify_rows(
     actor,
     profile: Profile,
-    read: ReadOutcome,
+    rows: list[ParsedRow],
+    duplicates: dict[int, int],
     progress: Progress | None = None,
-    skip: frozenset = frozenset(),
 ):
-    """(row, outcome or None, status) for every parsed row but those on the lines in `skip`: the preview."""
-    clean = [r for r in read.rows if not r.errors and r.line not in read.duplicates and r.line not in skip]
+    """(row, outcome or None, status) for every row of `rows` (in line order): the preview."""
+    clean = [r for r in rows if not r.errors and r.line not in duplicates]
     classifier = Classifier(actor, profile, clean)
     out = []
-    total = len(read.rows)
-    for n, row in enumerate(read.rows, start=1):
-        if row.line in skip:
-            pass
-        elif row.errors:
+    total = len(rows)
+    for n, row in enumerate(rows, start=1):
+        if row.errors:
             out.append((row, None, RowStatus.ERROR))
-        elif row.line in read.duplicates:
+        elif row.line in duplicates:
             out.append((row, None, RowStatus.DUPLICATE))
         else:
             outcome = classifier.classify(row)
@@ -161,6 +159,7 @@ def classify_rows(
     return [(row, o, o.status if o is not None else status) for row, o, status in out]
 
 
+@bulk.without_cycle_collection
 def batch_stage(
     *,
     actor,
@@ -183,10 +182,9 @@ def batch_stage(
     except FileProblem as exc:
         raise ImportFileError(exc) from exc
     mark = recheck.registry_mark()  # before the registry is read
-    plain, lines = frames.preview(
-        actor, prof, [r for r in read.rows if not r.errors and r.line not in read.duplicates]
-    )
-    classified = classify_rows(actor, prof, read, progress, skip=frozenset(lines))
+    clean = [r for r in read.parsed if not r.errors and r.line not in read.duplicates]
+    plain, lines = frames.preview(actor, prof, clean, read.plain)
+    classified = classify_rows(actor, prof, read.rows_except(lines), read.duplicates, progress)
     counts: dict[str, int] = {}
     conflicts = 0
     for _, out, status in classified:
@@ -219,7 +217,7 @@ def batch_stage(
             same_file_as=same,
             header=read.layout.header_rows,
             mapping=[c.describe() for c in read.layout.columns],
-            summary={"rows": len(read.rows), "counts": counts, "conflicts": conflicts},
+            summary={"rows": read.count, "counts": counts, "conflicts": conflicts},
             notes=notes,
             registry_mark=mark,
         )
@@ -237,7 +235,7 @@ def batch_stage(
                 "file": batch.file_name,
                 "sha256": batch.file_sha256,
                 "profile": batch.profile,
-                "rows": len(read.rows),
+                "rows": read.count,
             },
             reason=f"暂存导入预览 {batch.file_name}",
         )
@@ -377,6 +375,7 @@ def row_confirm_match(*, actor, row: StagedRow, enterprise_id: int | None) -> St
     return row
 
 
+@bulk.without_cycle_collection
 def batch_commit(
     *, actor, batch: ImportBatch, reason: str = "", progress: Progress | None = None
 ) -> ImportBatch:

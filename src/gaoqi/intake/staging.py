@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 from itertools import chain, islice
 from pathlib import Path
 
+import polars as pl
+
+from gaoqi.intake import columns
+from gaoqi.intake.columns import PlainRows
 from gaoqi.intake.files import FileProblem, Sheet, Workbook, limits, open_workbook, sniff_delimiter
 from gaoqi.intake.layout import HEADER_SEARCH_ROWS, Layout, find_layout, resolve
 from gaoqi.intake.matching import name_key
@@ -31,10 +35,28 @@ class ReadOutcome:
     size: int
     sheet: Sheet
     layout: Layout
-    rows: list[ParsedRow]
+    parsed: list[ParsedRow]  # the rows the reader parsed, in line order (all of them without `plain`)
     duplicates: dict[int, int] = field(default_factory=dict)  # line -> first line with the same content
     notes: list[str] = field(default_factory=list)
     synthetic: bool = False
+    plain: PlainRows | None = None  # the plain rows, a column at a time (`intake.columns`)
+
+    @property
+    def count(self) -> int:
+        return len(self.parsed) + (self.plain.height if self.plain else 0)
+
+    def rows_except(self, lines: set[int]) -> list[ParsedRow]:
+        """Every row but those on `lines` as ParsedRows (the plain ones made now), in line order."""
+        rows = [r for r in self.parsed if r.line not in lines]
+        if self.plain is None or not self.plain.height:
+            return rows
+        kept = set(self.plain.frame["line"].to_list()) - lines
+        return sorted(rows + self.plain.parsed(kept), key=lambda r: r.line) if kept else rows
+
+    @property
+    def rows(self) -> list[ParsedRow]:
+        """Every row as a ParsedRow, in line order."""
+        return self.rows_except(set())
 
 
 def file_digest(path: Path) -> tuple[str, int]:
@@ -105,14 +127,22 @@ def read_rows(
     sha256, size = file_digest(path)
     sheet, layout, head, rest = _choose_sheet(workbook, profile, year)
     reader = RowReader(profile, layout, sheet, file, year)
-    data = chain(head[layout.header_index + 1 :], rest)
+    first = layout.header_index + 1
+    data = enumerate(chain(head[first:], rest), start=first)
     total = sheet.height or 0
     cap = limits()["cell_chars"]
     max_rows = limits()["rows"]
+    plain = None
+    if workbook.kind != "csv" and columns.eligible(reader):
+        # The sheet is held by python-calamine already; its plain rows are decided a column at a time and
+        # never become ParsedRows, the others are parsed below.
+        sheet_rows = head[first:] + list(rest)
+        plain, others = columns.split(reader, sheet_rows, first) if sheet_rows else (None, [])
+        data = ((first + i, sheet_rows[i]) for i in others)
     parsed: list[ParsedRow] = []
     # Only an error row keeps its cells (as short texts, for the error workbook): memory follows the parsed
     # rows, not the file. A row that turns out to be an error later (a conflicting duplicate) is read again.
-    for n, (row, cells) in enumerate(reader.rows(data, layout.header_index + 1), start=1):
+    for n, (row, cells) in enumerate(reader.rows(data), start=1):
         if n > max_rows:
             raise FileProblem(
                 file, f"数据行数超过上限 {max_rows:,}（请分成多个文件导入）", sheet=sheet.name, row=row.line
@@ -122,7 +152,14 @@ def read_rows(
         parsed.append(row)
         if progress and n % PROGRESS_EVERY == 0:
             progress(row.line, total, "读取并校验")
-    if not parsed:
+    if plain is not None:
+        parsed = _with_repeats(profile, reader, plain, parsed, first, sheet_rows)
+        if len(parsed) + plain.height > max_rows:
+            line = sorted([r.line for r in parsed] + plain.frame["line"].to_list())[max_rows]
+            raise FileProblem(
+                file, f"数据行数超过上限 {max_rows:,}（请分成多个文件导入）", sheet=sheet.name, row=line
+            )
+    if not parsed and not (plain and plain.height):
         raise FileProblem(file, "只有表头，没有数据行", sheet=sheet.name, row=layout.header_index + 1)
     duplicates = _duplicates(profile, parsed)
     later = {row.line: row for row in parsed if row.errors and row.raw is None}
@@ -148,8 +185,35 @@ def read_rows(
         isinstance(c, str) and SYNTHETIC_MARK in c for r in head[: layout.header_index] for c in r
     )
     if progress:
-        progress(total or len(parsed), total or len(parsed), "读取并校验")
-    return ReadOutcome(file, sha256, size, sheet, layout, parsed, duplicates, notes, synthetic)
+        done = len(parsed) + (plain.height if plain else 0)
+        progress(total or done, total or done, "读取并校验")
+    return ReadOutcome(file, sha256, size, sheet, layout, parsed, duplicates, notes, synthetic, plain)
+
+
+def _with_repeats(
+    profile: Profile,
+    reader: RowReader,
+    plain: PlainRows,
+    parsed: list[ParsedRow],
+    first: int,
+    sheet_rows: list[list],
+) -> list[ParsedRow]:
+    """`parsed` with the plain rows that repeat a parsed row's firm and year parsed too (in line order):
+    which of them is a duplicate or an error is `_duplicates`' to say. Plain rows repeating each other were
+    left to the reader already."""
+    keys = [_row_key(profile, r) for r in parsed if not r.errors and r.credit_code]
+    keys = [(code, years[0]) for code, years in keys if len(years) == 1]
+    if not keys:
+        return parsed
+    taken = pl.DataFrame(keys, schema={"credit_code": pl.String, "bucket": pl.Int64}, orient="row")
+    repeats = set(plain.frame.join(taken, on=["credit_code", "bucket"], how="semi")["line"].to_list())
+    if not repeats:
+        return parsed
+    plain.frame = plain.frame.filter(~pl.col("line").is_in(sorted(repeats)))
+    again = [
+        row for row, _ in reader.rows((line - 1, sheet_rows[line - 1 - first]) for line in sorted(repeats))
+    ]
+    return sorted(parsed + again, key=lambda r: r.line)
 
 
 def _duplicates(profile: Profile, rows: list[ParsedRow]) -> dict[int, int]:
