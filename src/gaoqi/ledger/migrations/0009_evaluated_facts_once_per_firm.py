@@ -30,7 +30,7 @@ BACK = (
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("ledger", "0007_tally_by_zone"),
+        ("ledger", "0008_ledgerentry_name"),
         ("registry", "0010_enterprise_name_grams"),
     ]
 
