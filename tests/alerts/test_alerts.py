@@ -188,7 +188,6 @@ def _snapshot(firm, as_of, hard_failed: int, *, errors=None):
         criteria_json=json.dumps(crit),
         engine_version="t",
         param_hash="t",
-        facts_revision="t",
         evaluated_at=timezone.now(),
     )
 

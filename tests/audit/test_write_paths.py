@@ -39,6 +39,7 @@ PURE_OR_HELPER = {
     "gaoqi.jobs.services.takes_progress": "pure",
     "gaoqi.jobs.services.failure_message": "pure",
     "gaoqi.ledger.services.compact_criteria": "pure (a Polars expression)",
+    "gaoqi.ledger.services.facts_revisions": "pure: a digest of each firm's facts",
 }
 # Writes that are derived state refreshed inside an audited service (never called on their own by a view).
 HELPER_WRITES = {

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 import polars as pl
 import pytest
 from django.db import connection
+from django.db.models import OuterRef, Subquery
 
 from gaoqi.audit.models import AuditEvent
 from gaoqi.demo.generator import generate
@@ -19,7 +20,7 @@ from gaoqi.demo.loader import load
 from gaoqi.jobs.services import start_job
 from gaoqi.jobs.testing import run_queued_jobs
 from gaoqi.ledger.facts import facts_table
-from gaoqi.ledger.models import EvaluationSnapshot, LedgerEntry
+from gaoqi.ledger.models import EvaluatedFacts, EvaluationSnapshot, LedgerEntry
 from gaoqi.ledger.services import ENTRY_RESULT, reevaluate
 from gaoqi.ledger.store import Written, copy_frame, read_frame
 from gaoqi.registry.models import AnnualReport
@@ -45,8 +46,14 @@ def loaded(postgres):
 
 
 def _snapshots() -> set[tuple]:
+    """The snapshots' results, each with its facts revision (the firm's, for the date)."""
     fields = [f.attname for f in EvaluationSnapshot._meta.fields if f.attname not in ("id", "evaluated_at")]
-    return set(EvaluationSnapshot.objects.values_list(*fields))
+    revision = EvaluatedFacts.objects.filter(enterprise_id=OuterRef("enterprise_id"), as_of=OuterRef("as_of"))
+    return set(
+        EvaluationSnapshot.objects.annotate(
+            revision=Subquery(revision.values("facts_revision")[:1])
+        ).values_list(*fields, "revision")
+    )
 
 
 def _entries() -> set[tuple]:
@@ -97,6 +104,7 @@ def test_the_bulk_path_stores_the_same_rows_as_the_row_path(loaded):
     assert len(expected_snapshots) == N * 4 and len(expected_entries) == N
     EvaluationSnapshot.objects.all().delete()
     LedgerEntry.objects.all().delete()
+    EvaluatedFacts.objects.all().delete()
     bulk = reevaluate(as_of=AS_OF, bulk=True)
     assert _snapshots() == expected_snapshots
     assert _entries() == expected_entries
@@ -114,19 +122,31 @@ def test_the_bulk_path_writes_only_the_rows_that_changed(loaded):
     report = AnnualReport.objects.filter(year=AS_OF.year - 1, employees__isnull=False).first()
     firm = report.enterprise_id
     AnnualReport.objects.filter(pk=report.pk).update(employees=report.employees + 5_000)  # too big a tech SME
-    expected = _snapshots()
+    expected, revisions = _snapshots(), _versions(EvaluatedFacts)
     third = reevaluate(as_of=AS_OF, bulk=True)
     assert third.written.inserted == 0 and third.written.unchanged == N * 4 - 4
     assert third.written.rewritten + third.written.touched == 4 and third.written.rewritten >= 1
     after = _versions(EvaluationSnapshot)
     changed = {pk for pk, version in after.items() if snapshots[pk] != version}
-    assert changed == set(EvaluationSnapshot.objects.filter(enterprise=firm).values_list("pk", flat=True))
+    # Only the firm's snapshots whose result changed are written; its touched ones keep their row, the new
+    # facts revision is written once, in the firm's EvaluatedFacts row.
+    assert len(changed) == third.written.rewritten
+    assert changed < set(EvaluationSnapshot.objects.filter(enterprise=firm).values_list("pk", flat=True))
+    facts = EvaluatedFacts.objects.get(enterprise=firm, as_of=AS_OF).pk
+    assert {pk for pk, version in _versions(EvaluatedFacts).items() if revisions[pk] != version} == {facts}
+    with connection.cursor() as cursor:  # room left on its page (fillfactor): no index entry written
+        cursor.execute(
+            "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables WHERE relname = %s",
+            [EvaluatedFacts._meta.db_table],
+        )
+        assert cursor.fetchone() == (1, 1)
     # The other firms' rows are exactly as they were; the firm's are what the row path computes.
     bulk_rows = _snapshots()
     assert {r for r in bulk_rows if r[0] != firm} == {r for r in expected if r[0] != firm}
     assert {r for r in bulk_rows if r[0] == firm} != {r for r in expected if r[0] == firm}
     EvaluationSnapshot.objects.all().delete()
     LedgerEntry.objects.all().delete()
+    EvaluatedFacts.objects.all().delete()
     reevaluate(as_of=AS_OF, bulk=False)
     assert _snapshots() == bulk_rows
 
@@ -157,6 +177,7 @@ def test_a_sliced_run_stores_what_the_whole_run_stores(loaded):
     expected_snapshots, expected_entries = _snapshots(), _entries()
     EvaluationSnapshot.objects.all().delete()
     LedgerEntry.objects.all().delete()
+    EvaluatedFacts.objects.all().delete()
     seen = []
     sliced = reevaluate(as_of=AS_OF, slice_size=40, progress=lambda d, t, m: seen.append(m))
     assert _snapshots() == expected_snapshots and _entries() == expected_entries
@@ -184,6 +205,7 @@ def test_a_big_first_write_checks_the_keys_at_once_and_builds_the_indexes_after(
     expected_snapshots, expected_entries = _snapshots(), _entries()
     EvaluationSnapshot.objects.all().delete()
     LedgerEntry.objects.all().delete()
+    EvaluatedFacts.objects.all().delete()
     indexes = "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = %s::regclass"
     with connection.cursor() as cursor:
         cursor.execute(indexes, [LedgerEntry._meta.db_table])
@@ -196,7 +218,7 @@ def test_a_big_first_write_checks_the_keys_at_once_and_builds_the_indexes_after(
     result = reevaluate(as_of=AS_OF, bulk=True, slice_size=60)
     assert result.written == Written(inserted=N * 4) and result.entries == Written(inserted=N)
     assert _snapshots() == expected_snapshots and _entries() == expected_entries
-    assert checked.count(LedgerEntry._meta.db_table) == 1 and len(checked) == 5
+    assert checked.count(LedgerEntry._meta.db_table) == 1 and len(checked) == 6  # 4 policies, facts, ledger
     assert len(dropped[-1]) >= 12  # the ledger's secondary indexes, built again below
     with connection.cursor() as cursor:
         cursor.execute(indexes, [LedgerEntry._meta.db_table])

@@ -6,12 +6,13 @@ import io
 from datetime import date
 
 import pytest
+from django.db.models import OuterRef, Subquery
 
 from gaoqi.demo.generator import generate
 from gaoqi.demo.loader import load
 from gaoqi.ledger.facts import facts_table
-from gaoqi.ledger.models import EvaluationSnapshot
-from gaoqi.ledger.services import reevaluate
+from gaoqi.ledger.models import EvaluatedFacts, EvaluationSnapshot
+from gaoqi.ledger.services import facts_revisions, reevaluate
 from gaoqi.ledger.store import Written
 from gaoqi.policy import ENTERPRISE_POLICIES, evaluate, load_policy
 from gaoqi.policy.policies.ledger_tier.facts import LedgerFacts
@@ -119,13 +120,56 @@ def test_a_second_run_writes_only_what_changed(loaded):
     assert EvaluationSnapshot.objects.count() == N * 4
 
 
+def test_new_facts_with_the_same_verdicts_write_the_firm_s_revision_once(loaded):
+    """An import that changes a figure but not a verdict: the firm's snapshots are touched (counted), keep
+    their rows (result and time), and say the new facts revision through the firm's one EvaluatedFacts row."""
+    reevaluate(as_of=AS_OF)
+    report = AnnualReport.objects.filter(year=AS_OF.year - 1, revenue__isnull=False).order_by("pk").first()
+    firm = report.enterprise
+    fields = [f.attname for f in EvaluationSnapshot._meta.fields]
+    before = {s["policy"]: s for s in EvaluationSnapshot.objects.filter(enterprise=firm).values(*fields)}
+    facts_before = EvaluatedFacts.objects.get(enterprise=firm, as_of=AS_OF)
+    others = set(
+        EvaluatedFacts.objects.exclude(enterprise=firm).values_list("pk", "facts_revision", "evaluated_at")
+    )
+    AnnualReport.objects.filter(pk=report.pk).update(revenue=report.revenue + 1_000)
+
+    result = reevaluate(as_of=AS_OF)
+    assert result.written.inserted == 0 and result.written.unchanged == N * 4 - 4
+    assert result.written.touched >= 1 and result.written.rewritten + result.written.touched == 4
+    (revision,) = facts_revisions(facts_table(AS_OF, [firm.pk])).get_column("facts_revision")
+    facts = EvaluatedFacts.objects.get(enterprise=firm, as_of=AS_OF)
+    assert facts.pk == facts_before.pk and facts.facts_revision == revision != facts_before.facts_revision
+    assert facts.evaluated_at > facts_before.evaluated_at
+    after = {s["policy"]: s for s in EvaluationSnapshot.objects.filter(enterprise=firm).values(*fields)}
+    kept = [p for p in after if after[p] == before[p]]  # the touched ones: row and time as they were
+    assert len(kept) == result.written.touched
+    for snapshot in EvaluationSnapshot.objects.filter(enterprise=firm):
+        assert snapshot.facts_revision == revision  # the facts that produced each snapshot
+    assert (
+        set(
+            EvaluatedFacts.objects.exclude(enterprise=firm).values_list(
+                "pk", "facts_revision", "evaluated_at"
+            )
+        )
+        == others
+    )
+    assert EvaluatedFacts.objects.count() == N
+
+
 def test_a_sliced_run_stores_what_the_whole_run_stores(loaded):
     """Four slices of at most 40 firms: the same snapshots, ledger rows and counts as one slice."""
     from gaoqi.ledger.models import LedgerEntry
 
     def stored():
-        snaps = EvaluationSnapshot.objects.values_list(
-            *[f.attname for f in EvaluationSnapshot._meta.fields if f.attname not in ("id", "evaluated_at")]
+        revision = EvaluatedFacts.objects.filter(
+            enterprise_id=OuterRef("enterprise_id"), as_of=OuterRef("as_of")
+        )
+        snaps = EvaluationSnapshot.objects.annotate(
+            revision=Subquery(revision.values("facts_revision")[:1])
+        ).values_list(
+            *[f.attname for f in EvaluationSnapshot._meta.fields if f.attname not in ("id", "evaluated_at")],
+            "revision",
         )
         entries = LedgerEntry.objects.values_list(
             *[f.attname for f in LedgerEntry._meta.fields if f.attname not in ("id", "updated_at")]
@@ -136,6 +180,7 @@ def test_a_sliced_run_stores_what_the_whole_run_stores(loaded):
     expected = stored()
     EvaluationSnapshot.objects.all().delete()
     LedgerEntry.objects.all().delete()
+    EvaluatedFacts.objects.all().delete()
     sliced = reevaluate(as_of=AS_OF, slice_size=40)
     assert stored() == expected and len(expected[0]) == N * 4
     assert (sliced.firms, sliced.written, sliced.entries, sliced.by_grade) == (

@@ -1,6 +1,8 @@
 """Stored evaluation results (snapshots): what lists, the ledger and monitoring read instead of evaluating on
 every page view. Derived data: a re-evaluation replaces the snapshot of the same firm, policy and date; the
-engine version, the parameter hash and the facts revision say exactly what produced it."""
+engine version, the parameter hash and the facts revision say exactly what produced it. The facts revision is
+the firm's for the date (`EvaluatedFacts`, one row per firm and date, shared by its four snapshots): an import
+that changes a figure but no verdict rewrites that one narrow row, not four wide snapshots."""
 
 from __future__ import annotations
 
@@ -29,7 +31,9 @@ class EvaluationSnapshot(models.Model):
     )  # compact per-criterion results, as the bulk path gives them
     engine_version = models.CharField(max_length=16)
     param_hash = models.CharField(max_length=64)
-    facts_revision = models.CharField(_("数据版本"), max_length=32)
+    # When this result was written (inserted or changed). The facts it was evaluated on are the firm's
+    # `EvaluatedFacts` of the date (`facts`): the later of the two times is when the snapshot was last
+    # confirmed by an evaluation with new facts or a new result.
     evaluated_at = models.DateTimeField(_("评价时间"))
 
     class Meta:
@@ -42,6 +46,16 @@ class EvaluationSnapshot(models.Model):
             models.Index(fields=["policy", "as_of", "outcome"], name="snapshot_policy_outcome"),
         ]
 
+    @property
+    def facts(self) -> EvaluatedFacts | None:
+        """The firm's facts revision of this snapshot's date: the facts that produced this result."""
+        return EvaluatedFacts.objects.filter(enterprise_id=self.enterprise_id, as_of=self.as_of).first()
+
+    @property
+    def facts_revision(self) -> str | None:
+        facts = self.facts
+        return facts.facts_revision if facts else None
+
     def criteria(self, criterion_ids) -> dict[str, dict]:
         """{criterion id: {passed, points_min, points_max}} given the policy's criteria in order ({} when the
         firm could not be evaluated)."""
@@ -51,6 +65,30 @@ class EvaluationSnapshot(models.Model):
             cid: {"passed": None if p is None else bool(p), "points_min": lo, "points_max": hi}
             for cid, (p, lo, hi) in zip(criterion_ids, json.loads(self.criteria_json), strict=True)
         }
+
+
+class EvaluatedFacts(models.Model):
+    """The facts revision (a digest of exactly the facts evaluated) a firm's snapshots of a date were evaluated
+    on, and when that revision was first evaluated. One row per firm and date for its four policies'
+    snapshots, which a re-evaluation always writes together. Written only by `services.reevaluate`."""
+
+    # The unique key below leads with the firm: no index of its own.
+    enterprise = models.ForeignKey(
+        "registry.Enterprise",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("企业"),
+    )
+    as_of = models.DateField(_("评价基准日"))
+    facts_revision = models.CharField(_("数据版本"), max_length=32)
+    evaluated_at = models.DateTimeField(_("评价时间"))
+
+    class Meta:
+        verbose_name = _("评价数据版本")
+        constraints = [
+            models.UniqueConstraint(fields=["enterprise", "as_of"], name="evaluated_facts_unique"),
+        ]
 
 
 class Grade(models.TextChoices):

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from gaoqi.audit.models import AuditAction
 from gaoqi.audit.services import PendingEvent, audit_record_many
 from gaoqi.ledger.facts import SCHEMA, facts_table
-from gaoqi.ledger.models import EvaluationSnapshot, LedgerEntry
+from gaoqi.ledger.models import EvaluatedFacts, EvaluationSnapshot, LedgerEntry
 from gaoqi.ledger.pinyin import sort_keys
 from gaoqi.ledger.store import Stage, Written, firms_clause, read_frame, stored_rows, sync
 from gaoqi.policy import ENGINE_VERSION, ENTERPRISE_POLICIES, RULES, load_policy
@@ -93,6 +93,14 @@ def _ledger_facts(
     )
     names = [f for f in LedgerFacts.__dataclass_fields__]
     return out.select("enterprise_id", *names)
+
+
+def facts_revisions(facts: pl.DataFrame) -> pl.DataFrame:
+    """(enterprise_id, facts_revision): a digest of exactly the facts each firm was evaluated on."""
+    return facts.select(
+        "enterprise_id",
+        pl.struct([pl.col(c) for c in SCHEMA]).hash(seed=0).cast(pl.String).alias("facts_revision"),
+    )
 
 
 def compact_criteria(cols: set[str], criterion_ids: list[str]) -> pl.Expr:
@@ -193,10 +201,14 @@ class _Writer:
         constant: dict | None = None,
         unique: list[str],
         order: tuple[str, ...] = (),
+        source: str | None = None,
+        touches: bool = True,
     ):
-        self.sync = dict(key=key, result=result, bookkeeping=bookkeeping, stamp=stamp, constant=constant)
-        self.table, self.written = table, Written()
-        self.stage = Stage(table, **self.sync, unique=unique, order=order) if bulk else None
+        self.sync = dict(
+            key=key, result=result, bookkeeping=bookkeeping, stamp=stamp, constant=constant, touches=touches
+        )
+        self.table, self.source, self.written = table, source or table, Written()
+        self.stage = Stage(table, **self.sync, unique=unique, order=order, source=source) if bulk else None
 
     def add(self, new: pl.DataFrame, firms: Firms) -> None:
         if self.stage is not None:
@@ -207,7 +219,7 @@ class _Writer:
         where = " AND ".join(["1 = 1", *(f"{c} = %s" for c in constant)])
         schema = {c: new.schema[c] for c in values}
         stored = stored_rows(
-            self.table, key, schema, where, list(constant.values()), firms_clause(key, *firms)
+            self.source, key, schema, where, list(constant.values()), firms_clause(key, *firms)
         )
         self.written += sync(self.table, new, stored, **self.sync)
 
@@ -216,9 +228,13 @@ class _Writer:
 
 
 def _snapshot_writer(policy, as_of: date, now, bulk: bool) -> _Writer:
-    """The policy's snapshots for `as_of`, written where they changed."""
+    """The policy's snapshots for `as_of`, written where their result changed. A snapshot whose result is
+    the same but whose firm's facts revision changed is touched: counted, and its revision written once
+    for the firm's four snapshots by `_facts_writer` (which must write after the snapshot writers compared)."""
+    snapshots, facts = EvaluationSnapshot._meta.db_table, EvaluatedFacts._meta.db_table
+    stored = ", ".join(f"s.{c}" for c in ("id", "enterprise_id", "policy", "as_of", *SNAPSHOT_RESULT))
     return _Writer(
-        EvaluationSnapshot._meta.db_table,
+        snapshots,
         bulk=bulk,
         key="enterprise_id",
         result=list(SNAPSHOT_RESULT),
@@ -226,6 +242,23 @@ def _snapshot_writer(policy, as_of: date, now, bulk: bool) -> _Writer:
         stamp={"evaluated_at": now},
         constant={"policy": policy.name, "as_of": as_of},
         unique=["enterprise_id", "policy", "as_of"],
+        source=f"(SELECT {stored}, f.facts_revision FROM {snapshots} s LEFT JOIN {facts} f "
+        "ON f.enterprise_id = s.enterprise_id AND f.as_of = s.as_of)",
+        touches=False,
+    )
+
+
+def _facts_writer(as_of: date, now, bulk: bool) -> _Writer:
+    """The firms' facts revisions for `as_of` (one row per firm for its four snapshots), written where they
+    changed: an import that changes figures but no verdict writes these narrow rows only."""
+    return _Writer(
+        EvaluatedFacts._meta.db_table,
+        bulk=bulk,
+        key="enterprise_id",
+        result=["facts_revision"],
+        stamp={"evaluated_at": now},
+        constant={"as_of": as_of},
+        unique=["enterprise_id", "as_of"],
     )
 
 
@@ -355,6 +388,7 @@ def reevaluate(
         # The bulk path writes after the last slice: the slices are the first half of the progress.
         share = 0.5 if bulk else 1.0
         writers = [_snapshot_writer(p, as_of, now, bulk) for p in [*policies, ledger]]
+        revisions = _facts_writer(as_of, now, bulk)
         entries = _entry_writer(now, bulk)
         done = evaluated = 0
         for k, firms in enumerate(slices, 1):
@@ -364,13 +398,13 @@ def reevaluate(
             results = evaluate_tables(facts, policies, as_of, keep=("enterprise_id",))
             ledger_facts = _ledger_facts(facts, results, as_of, firms, bulk)
             ledger_table = evaluate_table(ledger_facts, ledger, as_of, keep=("enterprise_id",))
-            revision = facts.select(
-                "enterprise_id",
-                pl.struct([pl.col(c) for c in SCHEMA]).hash(seed=0).cast(pl.String).alias("facts_revision"),
-            )
+            revision = facts_revisions(facts)
             for writer, policy in zip(writers, [*policies, ledger], strict=True):
                 table = ledger_table if policy is ledger else results[policy.name]
                 writer.add(_snapshots(_rows(table, policy, revision, now), policy), firms)
+            revisions.add(
+                revision, firms
+            )  # after the snapshot writers: they compare with the stored revision
             entries.add(_entries(results, ledger_facts, ledger_table, as_of, firms, bulk), firms)
             grades.append(ledger_table.group_by("grade").len())
             evaluated += facts.height
@@ -383,6 +417,7 @@ def reevaluate(
             written += writer.finish()
             if bulk:
                 done += int(total * (1 - share) / (len(writers) + 1))
+        revisions.finish()
         if progress:
             progress(done, total, _("保存台账"))
         stored = entries.finish()
