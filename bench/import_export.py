@@ -90,20 +90,12 @@ def _measure() -> None:
     from django.utils import timezone
 
     from bench import touch_memory
-    from bench.intake import write_tax_file
-    from gaoqi.accounts.models import Role, User
+    from bench.intake import tax_file
     from gaoqi.intake import services
-    from gaoqi.registry.models import AnnualReport, DataSource, Enterprise
+    from gaoqi.registry.models import AnnualReport, DataSource
 
-    n = int(os.environ.get("BENCH_IE_N", "100000"))
-    actor = User.objects.create_user(
-        username=f"bench-{os.getpid()}", password="x", role=Role.PROVINCE_OFFICER, region_id="320000"
-    )
-    firms = list(Enterprise.objects.order_by("id").values_list("credit_code", "name")[:n])
-    year = AnnualReport.objects.order_by("-year").values_list("year", flat=True).first() or 2024
-    path = Path(tempfile.mkdtemp()) / "tax_bench.xlsx"
-    write_tax_file(path, firms, year)
-    print(f"  {len(firms):,}-row 税务 xlsx ({path.stat().st_size / 2**20:.1f} MB), {load_line()}")
+    actor, path, rows = tax_file(int(os.environ.get("BENCH_IE_N", "100000")))
+    print(f"  {rows:,}-row 税务 xlsx ({path.stat().st_size / 2**20:.1f} MB), {load_line()}")
 
     def timed(label: str, fn):
         touch_memory(1.0)

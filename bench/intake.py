@@ -52,6 +52,21 @@ def write_tax_file(path: Path, firms: list[tuple[str, str]], year: int) -> None:
     book.close()
 
 
+def tax_file(n: int):
+    """(a province officer made for the bench, the path of a 税务 xlsx of the first `n` firms, its rows)."""
+    from gaoqi.accounts.models import Role, User
+    from gaoqi.registry.models import AnnualReport, Enterprise
+
+    actor = User.objects.create_user(
+        username=f"bench-{os.getpid()}", password="x", role=Role.PROVINCE_OFFICER, region_id="320000"
+    )
+    firms = list(Enterprise.objects.order_by("id").values_list("credit_code", "name")[:n])
+    year = AnnualReport.objects.order_by("-year").values_list("year", flat=True).first() or 2024
+    path = Path(tempfile.mkdtemp()) / "tax_bench.xlsx"
+    write_tax_file(path, firms, year)
+    return actor, path, len(firms)
+
+
 def _measure() -> None:
     """In a process whose settings point at the prepared database."""
     import django
@@ -60,21 +75,12 @@ def _measure() -> None:
     from django.db import connection
 
     from bench import touch_memory
-    from gaoqi.accounts.models import Role, User
     from gaoqi.intake import services
-    from gaoqi.registry.models import AnnualReport, Enterprise
 
-    n = int(os.environ.get("BENCH_INTAKE_N", "100000"))
-    actor = User.objects.create_user(
-        username=f"bench-{os.getpid()}", password="x", role=Role.PROVINCE_OFFICER, region_id="320000"
-    )
-    firms = list(Enterprise.objects.order_by("id").values_list("credit_code", "name")[:n])
-    year = AnnualReport.objects.order_by("-year").values_list("year", flat=True).first() or 2024
-    path = Path(tempfile.mkdtemp()) / "tax_bench.xlsx"
     start = time.perf_counter()
-    write_tax_file(path, firms, year)
+    actor, path, rows = tax_file(int(os.environ.get("BENCH_INTAKE_N", "100000")))
     print(
-        f"  {connection.vendor}: wrote {len(firms):,}-row xlsx ({path.stat().st_size / 2**20:.1f} MB) in {time.perf_counter() - start:.1f} s"
+        f"  {connection.vendor}: wrote {rows:,}-row xlsx ({path.stat().st_size / 2**20:.1f} MB) in {time.perf_counter() - start:.1f} s"
     )
 
     def timed(label: str, fn):
