@@ -32,6 +32,22 @@ def gaoqi(args: list[str], env: dict, timeout: float | None = None) -> str:
     return done.stdout
 
 
+def measure_in(module: str, env: dict) -> None:
+    """Run `python -m MODULE --measure` in a process whose settings (`env`) point at the benchmark database; print
+    its output, or RuntimeError with the end of its stderr."""
+    done = subprocess.run(
+        [sys.executable, "-m", module, "--measure"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    print(done.stdout, end="", flush=True)
+    if done.returncode:
+        raise RuntimeError(done.stderr[-3000:])
+
+
 def postgres_up() -> bool:
     """Whether PostgreSQL answers on 127.0.0.1:5432 (this machine kind starts one, trust auth)."""
     import socket

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from bench import existing_database, gaoqi, load_line, postgres_up, temporary_postgres
+from bench import existing_database, gaoqi, load_line, measure_in, postgres_up, temporary_postgres
 
 ROOT = Path(__file__).resolve().parents[1]
 REPEAT = 30
@@ -57,17 +56,7 @@ def _prepare(env: dict, n: int) -> None:
 
 def _measure(env: dict) -> None:
     """Run the timing part in a subprocess whose settings point at the benchmark database."""
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.enterprise_list", "--measure"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    print(done.stdout, end="", flush=True)
-    if done.returncode:
-        raise RuntimeError(done.stderr[-3000:])
+    measure_in("bench.enterprise_list", env)
 
 
 def run() -> None:

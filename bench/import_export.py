@@ -18,13 +18,12 @@ departments, no extra facts such as the income tax): it does less than Gaoqi's i
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from bench import gaoqi, load_line
+from bench import gaoqi, load_line, measure_in
 
 ROOT = Path(__file__).resolve().parents[1]
 # django-import-export runs on the first SAMPLE rows of the file (a query or three per row: its time grows
@@ -171,17 +170,7 @@ def run() -> None:
             ["demo-data", "--enterprises", str(n), "--seed", "2019", "--ip-items", "none", "--no-progress"],
             env,
         )
-        done = subprocess.run(
-            [sys.executable, "-m", "bench.import_export", "--measure"],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        print(done.stdout, end="", flush=True)
-        if done.returncode:
-            raise RuntimeError(done.stderr[-3000:])
+        measure_in("bench.import_export", env)
 
 
 if __name__ == "__main__":

@@ -10,13 +10,12 @@ the same file again (every row unchanged, nothing written), and revert. Printed,
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from bench import gaoqi, postgres_up, temporary_postgres
+from bench import gaoqi, measure_in, postgres_up, temporary_postgres
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADERS = [
@@ -132,17 +131,7 @@ def _case(env: dict, n: int) -> None:
         ["demo-data", "--enterprises", str(n), "--seed", "2019", "--ip-items", "none", "--no-progress"], env
     )
     print(f"  loaded {n:,} synthetic firms with facts in {time.perf_counter() - start:.1f} s", flush=True)
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.intake", "--measure"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    print(done.stdout, end="", flush=True)
-    if done.returncode:
-        raise RuntimeError(done.stderr[-3000:])
+    measure_in("bench.intake", env)
 
 
 def run() -> None:

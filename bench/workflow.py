@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from bench import gaoqi, postgres_up, temporary_postgres
+from bench import gaoqi, measure_in, postgres_up, temporary_postgres
 
 ROOT = Path(__file__).resolve().parents[1]
 REPEAT = 30
@@ -33,17 +32,7 @@ TARGET_BATCH, TARGET_P95 = 10.0, 0.150
 
 
 def _measure(env: dict) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.workflow", "--measure"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    print(done.stdout, end="", flush=True)
-    if done.returncode:
-        raise RuntimeError(done.stderr[-3000:])
+    measure_in("bench.workflow", env)
 
 
 def _prepare(env: dict, firms: int) -> None:
