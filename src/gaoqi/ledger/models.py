@@ -175,7 +175,12 @@ class LedgerEntry(models.Model):
 class LedgerTally(models.Model):
     """The ledger's counts by city, county, tier, list, tech field and high-tech zone (ledger.tally): what the summary above the ledger
     page shows for a region, without counting a province's entries per page view. Derived data, rebuilt by
-    `tally.refresh()` after a re-evaluation; `source_updated_at` is the latest entry write it has seen."""
+    `tally.refresh()` after a re-evaluation; `source_updated_at` is the latest entry write it has seen.
+    Besides the rows of each field and zone, roll-up rows (`tech_field` = ROLLUP: all fields; with
+    `hitech_zone` = ROLLUP also all zones) answer the filters without a field in ~1,000 rows for a province
+    instead of ~15,000."""
+
+    ROLLUP = "*"  # no field or zone code (digits, letters) sorts or compares equal to it
 
     city = models.CharField(max_length=6)
     county = models.CharField(max_length=6)
@@ -196,4 +201,9 @@ class LedgerTally(models.Model):
                 fields=["list", "county", "grade", "tech_field", "in_hitech_zone", "hitech_zone"],
                 name="ledger_tally_once",
             ),
+        ]
+        indexes = [
+            # The summary's rows off an index: a list's roll-up rows (tech field ROLLUP, and zone ROLLUP or
+            # each zone: tally.py), or its rows of a tech field (a code range), then the region.
+            models.Index(fields=["list", "tech_field", "hitech_zone", "city"], name="ledger_tally_rows"),
         ]

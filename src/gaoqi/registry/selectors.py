@@ -80,17 +80,20 @@ def hitech_zone_q(value: str | None) -> Q:
     return Q(hitech_zone=value) if value else Q()
 
 
-def tech_field_q(code: str) -> Q:
+def tech_field_q(code: str, *, column: str | None = None) -> Q:
     """Rows (with a `tech_field` foreign key) in the field `code`; a top-level field (two digits) with its
     sub-fields. Sub-field codes extend their field's code (801 under 80; a test holds the fixture to it), so a
     top-level field is the code range [80, 81): an index range on both databases, where the LIKE prefix is
     none (SQLite's LIKE is case-insensitive, PostgreSQL's needs pattern operators); `startswith` keeps it
-    exact."""
+    exact. `column`: a text column holding the field's code instead of the foreign key (the ledger tally)."""
+    key, prefix = (
+        (column, f"{column}__startswith") if column else ("tech_field_id", "tech_field__code__startswith")
+    )
     if len(code) != 2:
-        return Q(tech_field_id=code)
-    q = Q(tech_field_id__gte=code, tech_field__code__startswith=code)
+        return Q(**{key: code})
+    q = Q(**{f"{key}__gte": code, prefix: code})
     if upper := _next_prefix(code):
-        q &= Q(tech_field_id__lt=upper)
+        q &= Q(**{f"{key}__lt": upper})
     return q
 
 
