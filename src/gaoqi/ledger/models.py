@@ -205,5 +205,8 @@ class LedgerTally(models.Model):
         indexes = [
             # The summary's rows off an index: a list's roll-up rows (tech field ROLLUP, and zone ROLLUP or
             # each zone: tally.py), or its rows of a tech field (a code range), then the region.
-            models.Index(fields=["list", "tech_field", "hitech_zone", "city"], name="ledger_tally_rows"),
+            models.Index(
+                fields=["list", "tech_field", "hitech_zone", "city", "county", "grade"],
+                name="ledger_tally_rows",
+            ),
         ]

@@ -6,6 +6,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -16,7 +17,16 @@ from gaoqi.ledger.models import LISTS as LEDGER_LISTS
 from gaoqi.ledger.models import Grade, LedgerEntry
 from gaoqi.ledger.names import LEDGER as LEDGER_NAMES
 from gaoqi.registry.models import Enterprise
-from gaoqi.registry.name_search import PG_COMMON_GRAM, name_contains_q
+from gaoqi.registry.name_search import (
+    GRAM_DRIVE_MAX,
+    PG_COMMON_GRAM,
+    RarestGram,
+    Unindexed,
+    exact_by_grams,
+    name_contains_q,
+    sqlite_gram_q,
+    sqlite_rarest_gram,
+)
 from gaoqi.registry.selectors import (
     after_q,
     hitech_zone_q,
@@ -56,28 +66,57 @@ def _scoped(actor) -> QuerySet:
 COUNT_COMMON_GRAM = 0.15
 
 
-def _filtered(actor, f: LedgerFilter, *, with_grade: bool = True, counting: bool = False) -> QuerySet:
-    qs = _scoped(actor).filter(LISTS.get(f.list, Q()))
+# SQLite plans (the ledger has no statistics there: its planner takes every indexed condition for a
+# selective one). `Steer` says what the page's or the count's query reads first; the other conditions are
+# `Unindexed` (tested on each row read). PostgreSQL plans from its statistics: no steering.
+WALK = "walk"  # the name-order index of the scope, tier or list; field, zone and name tested per row
+GRAM = "gram"  # the firms holding the name's rarest gram (the gram table), every other condition per row
+
+
+@dataclass(frozen=True)
+class Steer:
+    how: str  # WALK or GRAM
+    gram: str | None = None  # GRAM: the gram that drives
+
+
+def _filtered(
+    actor, f: LedgerFilter, *, with_grade: bool = True, counting: bool = False, steer: Steer | None = None
+) -> QuerySet:
+    # Conditions the steered plan does not read off an index (SQLite; elsewhere as they are).
+    def tested(q: Q, indexed: bool) -> Q | Unindexed:
+        return q if indexed or not q else Unindexed(q)
+
+    ordered = steer is None or steer.how == WALK  # the scope, tier and list: name-ordered indexes
+    other = steer is None  # field and zone
+    qs = _scoped(actor) if ordered else LedgerEntry.objects.filter(tested(regional_q(actor), False))
+    qs = qs.filter(tested(LISTS.get(f.list, Q()), ordered))
     if f.city:
-        qs = qs.filter(city_id=f.city)
+        qs = qs.filter(tested(Q(city_id=f.city), ordered))
     if f.county:
-        qs = qs.filter(county_id=f.county)
+        qs = qs.filter(tested(Q(county_id=f.county), ordered))
     if f.tech_field:
-        qs = qs.filter(tech_field_q(f.tech_field))
-    qs = qs.filter(hitech_zone_q(f.hitech_zone))
+        qs = qs.filter(tested(tech_field_q(f.tech_field), other))
+    qs = qs.filter(tested(hitech_zone_q(f.hitech_zone), other))
     if f.q:
         # The entry's own name through its gram index (ledger.names): no join to the register. A credit-code
         # prefix only when the term could be one (a Chinese fragment cannot), its firms by a subquery.
-        common = COUNT_COMMON_GRAM if counting else PG_COMMON_GRAM
-        by_name = name_contains_q(f.q, names=LEDGER_NAMES, common=common)
+        if steer is None:
+            common = COUNT_COMMON_GRAM if counting else PG_COMMON_GRAM
+            by_name = name_contains_q(f.q, names=LEDGER_NAMES, common=common)
+        elif steer.how == GRAM:
+            by_name = sqlite_gram_q(steer.gram, LEDGER_NAMES)
+            if not exact_by_grams(f.q):
+                by_name &= Q(name__contains=f.q)
+        else:
+            by_name = Q(name__contains=f.q)
         code = f.q.upper()
         if CREDIT_CODE_CHARS.fullmatch(code):
             by_name |= Q(
                 enterprise_id__in=Enterprise.objects.filter(credit_code__startswith=code).values("pk")
             )
-        qs = qs.filter(by_name)
+        qs = qs.filter(tested(by_name, steer is None or steer.how == GRAM))
     if with_grade and f.grade:
-        qs = qs.filter(grade=f.grade)
+        qs = qs.filter(tested(Q(grade=f.grade), ordered))
     return qs
 
 
@@ -181,14 +220,23 @@ def ledger_page(
     keys are read in order; the rows with their firm, regions and field are fetched for those keys (a join
     first let the planner sort the whole selection). The total is the `summary`'s of the same filters.
     ValidationFailed for a cursor or page number that is not one, or both given (never another page instead)."""
-    keys = _filtered(actor, filters).order_by(*LEDGER_ORDER).values_list("pk", "name_pinyin", "enterprise_id")
     total = summary.by_grade.get(filters.grade, 0) if filters.grade else summary.total
     capped = summary.capped_grade if filters.grade else summary.capped
+    steer = _page_steer(filters, summary, total, capped)
+    keys = (
+        _filtered(actor, filters, steer=steer)
+        .order_by(*LEDGER_ORDER)
+        .values_list("pk", "name_pinyin", "enterprise_id")
+    )
+
+    def cursor_q(q: Q) -> Q | Unindexed:  # the gram drives: the cursor is tested on its matches
+        return Unindexed(q) if steer is not None and steer.how == GRAM else q
+
     if sum(x is not None for x in (page, after, before)) > 1:
         raise ValidationFailed(_("页码有误"), [{"field": "page", "reason": _("翻页位置与页码不能同时使用")}])
     if before is not None:
         key, pk, position = decode_cursor(before, field="before")
-        earlier = keys.filter(_before(key, pk)).order_by("-name_pinyin", "-enterprise_id")
+        earlier = keys.filter(cursor_q(_before(key, pk))).order_by("-name_pinyin", "-enterprise_id")
         rows = list(earlier[: PER_PAGE + 1])
         if len(rows) > PER_PAGE:
             rows, start = rows[:PER_PAGE][::-1], max(position - PER_PAGE, 1)
@@ -196,7 +244,8 @@ def ledger_page(
             rows, start = list(keys[: PER_PAGE + 1]), 0
     elif after is not None:
         key, pk, position = decode_cursor(after, field="after")
-        rows, start = list(keys.filter(after_q(key, pk, "enterprise_id"))[: PER_PAGE + 1]), position + 1
+        after = cursor_q(after_q(key, pk, "enterprise_id"))
+        rows, start = list(keys.filter(after)[: PER_PAGE + 1]), position + 1
     else:
         number = page_number(1 if page is None else page)
         if number > PAGE_NUMBER_MAX or (number > 1 and not capped and (number - 1) * PER_PAGE >= total):
@@ -230,6 +279,26 @@ def ledger_page(
     )
 
 
+# SQLite, the page: from this many matches on, walking the name order to a page's 51 rows reads fewer rows
+# than reading every match and sorting (about 51 × scope / matches against matches: even at a province's
+# 300,000 entries, 5,100 rows at most on either side of it).
+WALK_MIN = 3_000
+
+
+def _page_steer(f: LedgerFilter, summary: Summary, total: int, capped: bool) -> Steer | None:
+    """SQLite: how the page's keys are read when the filters hold a field, zone or name (the scope, tier and
+    list alone have name-ordered indexes the planner finds): many matches, the name order walked; few
+    matches of a name whose rarest gram is rare, from the gram table and sorted; else as planned."""
+    if connection.vendor != "sqlite" or not (f.tech_field or f.hitech_zone or f.q):
+        return None
+    if capped or total >= WALK_MIN:
+        return Steer(WALK)
+    rarest = summary.gram
+    if rarest is not None and rarest.firms <= GRAM_DRIVE_MAX:
+        return Steer(GRAM, rarest.gram)
+    return None
+
+
 def _before(key: str, pk: int) -> Q:
     return Q(name_pinyin__lte=key) & (Q(name_pinyin__lt=key) | Q(enterprise_id__lt=pk))
 
@@ -249,6 +318,7 @@ class Summary:
     as_of: object
     capped: bool = False
     capped_grade: bool = False
+    gram: RarestGram | None = None  # SQLite, a name: its rarest gram (the page's plan reuses it)
 
 
 def ledger_summary(*, actor, filters: LedgerFilter, cap: int | None = None) -> Summary:
@@ -262,6 +332,7 @@ def ledger_summary(*, actor, filters: LedgerFilter, cap: int | None = None) -> S
     from gaoqi.ledger import tally
 
     cap = cap or SUMMARY_CAP
+    gram = None
     level = "city" if actor.role == Role.PROVINCE_OFFICER and not filters.city else "county"
     stored = tally.rows_for(actor=actor, filters=filters, level=level)
     if stored is None and not filters.q:
@@ -269,14 +340,15 @@ def ledger_summary(*, actor, filters: LedgerFilter, cap: int | None = None) -> S
         qs = _filtered(actor, filters, with_grade=False).order_by()
         stored = qs.values_list(f"{level}_id", "grade").annotate(n=Count("pk"), latest=Max("as_of"))
     elif stored is None:
-        qs = _filtered(actor, filters, with_grade=False, counting=True).order_by()
+        gram, steer = _count_steer(actor, filters)
+        qs = _filtered(actor, filters, with_grade=False, counting=True, steer=steer).order_by()
         found = list(qs.values_list(f"{level}_id", "grade", "as_of")[: cap + 1])
         if len(found) > cap:
             by_grade, capped_grade = {g: 0 for g in Grade.values}, False
             if filters.grade:
-                n = _filtered(actor, filters, counting=True).order_by()[: cap + 1].count()
+                n = _filtered(actor, filters, counting=True, steer=steer).order_by()[: cap + 1].count()
                 by_grade[filters.grade], capped_grade = min(n, cap), n > cap
-            return Summary(by_grade, [], cap, None, capped=True, capped_grade=capped_grade)
+            return Summary(by_grade, [], cap, None, capped=True, capped_grade=capped_grade, gram=gram)
         # grouped here (up to 10,000 rows): one row per region and tier, as the tally gives them
         latest = max((as_of for _, _, as_of in found if as_of), default=None)
         stored = [(*key, n, latest) for key, n in Counter((r, g) for r, g, _ in found).items()]
@@ -297,4 +369,34 @@ def ledger_summary(*, actor, filters: LedgerFilter, cap: int | None = None) -> S
     rows = [
         {"region": regions[code], "counts": c, "total": sum(c.values())} for code, c in sorted(counts.items())
     ]
-    return Summary(by_grade, rows, sum(by_grade.values()), latest)
+    return Summary(by_grade, rows, sum(by_grade.values()), latest, gram=gram if filters.q else None)
+
+
+# SQLite, a name's summary count: the gram table drives when its rarest gram is held by at most this many
+# firms and by fewer than the scope's entries (counting the gram's firms reads its index range: ~1 ms).
+COUNT_DRIVE_MAX = 100_000
+
+
+def _count_steer(actor, f: LedgerFilter) -> tuple[RarestGram | None, Steer | None]:
+    """SQLite: the name's rarest gram and how its summary count reads the entries. The gram's firms (each
+    looked up, the scope tested) when they are fewer than the entries of the scope and other filters (the
+    tally's count of the same filters without the name; a county's few thousand entries are read
+    faster off its index); else as planned. Measured at 300,000 firms, Suzhou's 7,583 matches of 智能 (its
+    25,621 firms): 262 ms testing the city's 90,000 names, 61 ms from the gram."""
+    if connection.vendor != "sqlite" or CREDIT_CODE_CHARS.fullmatch(f.q.upper()):
+        return None, None
+    rarest = sqlite_rarest_gram(f.q, COUNT_DRIVE_MAX)
+    if rarest is None or rarest.firms > COUNT_DRIVE_MAX:
+        return rarest, None
+    from dataclasses import replace
+
+    from gaoqi.ledger import tally
+
+    scope = tally.total_for(actor=actor, filters=replace(f, q=None, grade=None))
+    if scope is None:  # the tally is not current: a county's entries are few
+        small = bool(f.county) or actor.role == Role.COUNTY_OFFICER
+    else:
+        small = scope <= rarest.firms
+    if small:
+        return rarest, None
+    return rarest, Steer(GRAM, rarest.gram)

@@ -106,6 +106,19 @@ def rows_for(*, actor, filters, level: str = "county") -> list[tuple] | None:
     field the roll-up rows answer (every field; every zone too without a zone filter: ~1,000 rows for a
     province instead of ~15,000). Summed in the database by `level` ("city" or "county") and tier:
     [(region, grade, n, latest as_of)]."""
+    qs = _rows(actor=actor, filters=filters)
+    if qs is None:
+        return None
+    return list(qs.values_list(level, "grade").annotate(total=Sum("n"), latest=Max("as_of")).order_by())
+
+
+def total_for(*, actor, filters) -> int | None:
+    """The number of entries `rows_for` counts (None as there), summed in the database without grouping."""
+    qs = _rows(actor=actor, filters=filters)
+    return None if qs is None else qs.aggregate(n=Sum("n"))["n"] or 0
+
+
+def _rows(*, actor, filters):
     from gaoqi.accounts.models import Role
 
     if filters.q or not current():
@@ -134,7 +147,7 @@ def rows_for(*, actor, filters, level: str = "county") -> list[tuple] | None:
         qs = qs.filter(city=filters.city)
     if filters.county:
         qs = qs.filter(county=filters.county)
-    return list(qs.values_list(level, "grade").annotate(total=Sum("n"), latest=Max("as_of")).order_by())
+    return qs
 
 
-__all__ = ["Grade", "current", "refresh", "rows_for"]
+__all__ = ["Grade", "current", "refresh", "rows_for", "total_for"]

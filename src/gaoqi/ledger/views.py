@@ -8,6 +8,7 @@ from datetime import date
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
@@ -23,6 +24,7 @@ from gaoqi.registry import selectors as registry_selectors
 from gaoqi.replica import reads_from_replica
 from gaoqi.web import selectors as web_selectors
 from gaoqi.web.fragments import is_partial
+from gaoqi.web.templatetags.gaoqi_ui import local_name, zone_name
 
 
 def _filters(request) -> tuple[selectors.LedgerFilter, list[dict]]:
@@ -65,21 +67,79 @@ def ledger(request):
     except ValidationFailed as exc:  # a page number or cursor that is not one: the first page, said so
         problems = exc.errors
         page = selectors.ledger_page(actor=request.user, filters=filters, summary=summary)
+    grades = [(value, str(label)) for value, label in Grade.choices]
     context = {
         "problems": problems,
         "page": page,
+        "rows": _rows(page),
         "filters": filters,
         "options": options,
-        "grades": Grade.choices,
+        "grades": grades,
         "summary": summary,
+        "summary_rows": [
+            (local_name(row["region"]), [row["counts"][g] for g, _ in grades], row["total"])
+            for row in summary.rows
+        ],
+        "summary_totals": [(g, summary.by_grade.get(g, "")) for g, _ in grades],
         "query": request.GET.urlencode(),
     }
     partial = is_partial(request)
+    if not partial:  # the filter form's choices (a province's ~100 counties), labelled once
+        context["choices"] = {
+            key: [(o.code, label(o), o.code == chosen) for o in getattr(options, key)]
+            for key, label, chosen in (
+                ("cities", local_name, filters.city),
+                ("counties", local_name, filters.county),
+                ("tech_fields", local_name, filters.tech_field),
+                ("zones", zone_name, filters.hitech_zone),
+            )
+        }
     response = render(request, "ledger/_results.html" if partial else "ledger/ledger.html", context)
     patch_vary_headers(response, ["HX-Request"])
     if problems and not partial:  # htmx swaps only successful responses: the panel shows the problems
         response.status_code = 400
     return response
+
+
+def _rows(page) -> list[dict]:
+    """The page's table, each cell as shown, formatted here once: the template's tags and filters per cell
+    (a URL reversed, three region or field names, four labels per row) were most of the page's rendering."""
+    entries = page.object_list
+    if not entries:
+        return []
+    # One reverse, the other rows' addresses by the same pattern (a credit code is [0-9A-Z], as in the URL).
+    marker = "0" * 18
+    url = reverse("web:enterprise_tab", args=[marker, "evaluation"])
+    head, tail = url.split(marker, 1)
+    hte = {"pass": _("通过"), "fail": _("不通过"), "undetermined": _("待专家评审")}
+    incomplete, registered, eligible, ineligible = _("资料不全"), _("已入库"), _("符合未入库"), _("不符合")
+    grades = {value: str(label) for value, label in Grade.choices}
+    rows = []
+    for number, e in enumerate(entries, start=page.start_index):
+        sme = e.tech_sme_eligible
+        rows.append(
+            {
+                "number": number,
+                "id": e.enterprise_id,
+                "url": f"{head}{e.enterprise.credit_code}{tail}",
+                "name": e.enterprise.name,
+                "region": f"{local_name(e.city)} · {local_name(e.county)}",
+                "field": local_name(e.tech_field) or "—",
+                "grade": e.grade,
+                "grade_label": grades.get(e.grade, e.grade),
+                "hte": hte.get(e.hte_outcome, incomplete),
+                "hte_muted": e.hte_outcome not in hte,
+                "sme": registered
+                if e.tech_sme_registered
+                else eligible
+                if sme
+                else incomplete
+                if sme is None
+                else ineligible,
+                "sme_muted": not e.tech_sme_registered and sme is None,
+            }
+        )
+    return rows
 
 
 @login_required

@@ -136,17 +136,77 @@ def pg_gram_frequencies(index: str = PG_INDEX) -> dict[str, float]:
     return freqs
 
 
-def _sqlite_gram_counts(grams: list[str]) -> dict[str, int]:
-    """How many firms hold each gram, up to GRAM_DRIVE_MAX + 1 (one index range count each)."""
+def _sqlite_gram_counts(grams: list[str], limit: int = GRAM_DRIVE_MAX) -> dict[str, int]:
+    """How many firms hold each gram, up to `limit` + 1 (one index range count each)."""
     counts = {}
     with default_connection.cursor() as cursor:
         for gram in grams:
             cursor.execute(
                 f"SELECT count(*) FROM (SELECT 1 FROM {SQLITE_TABLE} WHERE gram = %s LIMIT %s)",
-                [gram, GRAM_DRIVE_MAX + 1],
+                [gram, limit + 1],
             )
             counts[gram] = cursor.fetchone()[0]
     return counts
+
+
+@dataclass(frozen=True)
+class RarestGram:
+    """SQLite: the fragment's gram held by the fewest firms, and how many hold it (counted up to a limit:
+    `firms` is then limit + 1)."""
+
+    gram: str
+    firms: int
+
+
+def sqlite_rarest_gram(fragment: str, limit: int = GRAM_DRIVE_MAX) -> RarestGram | None:
+    """SQLite: the fragment's rarest gram with its firms counted up to `limit` + 1; None without grams."""
+    grams = fragment_grams(fragment)
+    if not grams:
+        return None
+    counts = _sqlite_gram_counts(grams, limit)
+    rarest = min(grams, key=lambda g: counts[g])
+    return RarestGram(rarest, counts[rarest])
+
+
+def exact_by_grams(fragment: str) -> bool:
+    """Whether holding the fragment's grams is containing it: one gram is the whole fragment (one or two
+    characters) and no ASCII letter is in it (the grams are lowered, PostgreSQL's `contains` is not)."""
+    return 0 < len(fragment) <= 2 and not any(c.isascii() and c.isalpha() for c in fragment)
+
+
+def sqlite_gram_q(gram: str, names: Names = REGISTER) -> Q:
+    """SQLite: the rows of `names` whose firm's name holds `gram` (the gram table, read by the gram)."""
+    ids = RawSQL(f"SELECT enterprise_id FROM {SQLITE_TABLE} WHERE gram = %s", [gram])
+    return Q(**{f"{names.firm}__in": ids})
+
+
+class Unindexed(Expression):
+    """A condition the SQLite planner cannot read off an index (`+(…)`: the same truth, SQLite's way of
+    saying "not this index"); as it is elsewhere. For plans SQLite's planner gets wrong without statistics
+    (ledger.selectors): the page walks a name-order index and tests the other conditions on each row, or
+    the gram table drives and the scope is tested on each match."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, condition: Q):
+        super().__init__()
+        self.condition = condition
+
+    def get_source_expressions(self):
+        return [self.condition]
+
+    def set_source_expressions(self, exprs):
+        (self.condition,) = exprs
+
+    def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
+        c = self.copy()
+        c.condition = self.condition.resolve_expression(query, allow_joins, reuse, summarize, for_save)
+        return c
+
+    def as_sql(self, compiler, connection):
+        sql, params = compiler.compile(self.condition)
+        return (f"+({sql})" if connection.vendor == "sqlite" else f"({sql})"), params
 
 
 def name_contains_q(fragment: str, *, names: Names = REGISTER, common: float = PG_COMMON_GRAM) -> Q:
@@ -180,7 +240,7 @@ def name_contains_q(fragment: str, *, names: Names = REGISTER, common: float = P
             )
             if len(ids) <= GRAM_DRIVE_MAX:
                 return Q(**{in_ids: ids}) & contains
-        if len(fragment) <= 2 and not any(c.isascii() and c.isalpha() for c in fragment):
+        if exact_by_grams(fragment):
             # Exact without the LIKE (no letter whose case the grams ignore, one gram is the whole fragment),
             # and the planner estimates the rows from the grams' statistics alone: with the LIKE beside them
             # it multiplied the two (as if independent), took a common fragment for a rare one and counted
@@ -195,8 +255,7 @@ def name_contains_q(fragment: str, *, names: Names = REGISTER, common: float = P
         if counts[rarest] > GRAM_DRIVE_MAX:
             return contains
         # The register's grams: a table of `names` holds its firm's name, so the firm's grams are its own.
-        ids = RawSQL(f"SELECT enterprise_id FROM {SQLITE_TABLE} WHERE gram = %s", [rarest])
-        return Q(**{in_ids: ids}) & contains
+        return sqlite_gram_q(rarest, names) & contains
     return contains
 
 

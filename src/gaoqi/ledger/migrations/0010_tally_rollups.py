@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name="ledgertally",
-            index=models.Index(fields=["list", "tech_field", "hitech_zone", "city"], name="ledger_tally_rows"),
+            index=models.Index(fields=["list", "tech_field", "hitech_zone", "city", "county", "grade"], name="ledger_tally_rows"),
         ),
         migrations.RunSQL(
             ROLLUPS.format(in_zone="in_hitech_zone", zone="hitech_zone", group=", in_hitech_zone, hitech_zone"),
