@@ -108,3 +108,27 @@ def test_the_background_job_leaves_the_tally_current(ledger):
     assert not tally.current()
     reevaluate_region(region="320000", as_of=(AS_OF + timedelta(days=1)).isoformat())
     assert tally.current()
+
+
+def test_the_migrations_rollups_are_the_refreshs(ledger):
+    """Migration 0010 adds the roll-up rows to a tally built before it from its detail rows (SQL); they are
+    the rows `refresh()` writes (Python), so a tally current before the migration stays right after it."""
+    import importlib
+
+    from django.db import connection
+
+    from gaoqi.ledger.models import LedgerTally
+
+    migration = importlib.import_module("gaoqi.ledger.migrations.0010_tally_rollups")
+    tally.refresh()
+    columns = ("list", "city", "county", "grade", "tech_field", "in_hitech_zone", "hitech_zone", "n", "as_of")
+    rollups = LedgerTally.objects.filter(tech_field=LedgerTally.ROLLUP)
+    written = sorted(rollups.values_list(*columns))
+    assert {r[6] for r in written} > {LedgerTally.ROLLUP}  # per zone, and over every zone
+    rollups.delete()
+    with connection.cursor() as cursor:
+        for operation in migration.Migration.operations:
+            if hasattr(operation, "sql"):
+                cursor.execute(operation.sql)
+    assert sorted(rollups.values_list(*columns)) == written
+    assert tally.current()

@@ -80,7 +80,13 @@ class Steer:
 
 
 def _filtered(
-    actor, f: LedgerFilter, *, with_grade: bool = True, counting: bool = False, steer: Steer | None = None
+    actor,
+    f: LedgerFilter,
+    *,
+    with_grade: bool = True,
+    counting: bool = False,
+    steer: Steer | None = None,
+    rarest: RarestGram | None = None,
 ) -> QuerySet:
     # Conditions the steered plan does not read off an index (SQLite; elsewhere as they are).
     def tested(q: Q, indexed: bool) -> Q | Unindexed:
@@ -102,7 +108,7 @@ def _filtered(
         # prefix only when the term could be one (a Chinese fragment cannot), its firms by a subquery.
         if steer is None:
             common = COUNT_COMMON_GRAM if counting else PG_COMMON_GRAM
-            by_name = name_contains_q(f.q, names=LEDGER_NAMES, common=common)
+            by_name = name_contains_q(f.q, names=LEDGER_NAMES, common=common, sqlite_rarest=rarest)
         elif steer.how == GRAM:
             by_name = sqlite_gram_q(steer.gram, LEDGER_NAMES)
             if not exact_by_grams(f.q):
@@ -224,7 +230,7 @@ def ledger_page(
     capped = summary.capped_grade if filters.grade else summary.capped
     steer = _page_steer(filters, summary, total, capped)
     keys = (
-        _filtered(actor, filters, steer=steer)
+        _filtered(actor, filters, steer=steer, rarest=summary.gram)
         .order_by(*LEDGER_ORDER)
         .values_list("pk", "name_pinyin", "enterprise_id")
     )
@@ -341,12 +347,13 @@ def ledger_summary(*, actor, filters: LedgerFilter, cap: int | None = None) -> S
         stored = qs.values_list(f"{level}_id", "grade").annotate(n=Count("pk"), latest=Max("as_of"))
     elif stored is None:
         gram, steer = _count_steer(actor, filters)
-        qs = _filtered(actor, filters, with_grade=False, counting=True, steer=steer).order_by()
+        qs = _filtered(actor, filters, with_grade=False, counting=True, steer=steer, rarest=gram).order_by()
         found = list(qs.values_list(f"{level}_id", "grade", "as_of")[: cap + 1])
         if len(found) > cap:
             by_grade, capped_grade = {g: 0 for g in Grade.values}, False
             if filters.grade:
-                n = _filtered(actor, filters, counting=True, steer=steer).order_by()[: cap + 1].count()
+                n = _filtered(actor, filters, counting=True, steer=steer, rarest=gram)
+                n = n.order_by()[: cap + 1].count()
                 by_grade[filters.grade], capped_grade = min(n, cap), n > cap
             return Summary(by_grade, [], cap, None, capped=True, capped_grade=capped_grade, gram=gram)
         # grouped here (up to 10,000 rows): one row per region and tier, as the tally gives them

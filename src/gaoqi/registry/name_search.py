@@ -209,11 +209,19 @@ class Unindexed(Expression):
         return (f"+({sql})" if connection.vendor == "sqlite" else f"({sql})"), params
 
 
-def name_contains_q(fragment: str, *, names: Names = REGISTER, common: float = PG_COMMON_GRAM) -> Q:
+def name_contains_q(
+    fragment: str,
+    *,
+    names: Names = REGISTER,
+    common: float = PG_COMMON_GRAM,
+    sqlite_rarest: RarestGram | None = None,
+) -> Q:
     """A filter of the rows of `names` (the register, or a table of one row per firm holding its name) whose
     name contains `fragment`, served by the gram index. Same rows as `name__contains`. `common` (PostgreSQL):
     the share of names from which a gram counts as common (a plain LIKE then); a count of every match in a
-    scope may pass a higher one than a page walking the name order (ledger.selectors)."""
+    scope may pass a higher one than a page walking the name order (ledger.selectors). `sqlite_rarest`: the
+    fragment's rarest gram as `sqlite_rarest_gram` counted it (with a limit of at least GRAM_DRIVE_MAX), when
+    the caller has it: not counted again."""
     contains = Q(name__contains=fragment)
     grams = fragment_grams(fragment)
     if not grams:
@@ -248,11 +256,14 @@ def name_contains_q(fragment: str, *, names: Names = REGISTER, common: float = P
             return by_grams
         return by_grams & contains
     if vendor == "sqlite":
-        counts = _sqlite_gram_counts(grams)
-        rarest = min(grams, key=lambda g: counts[g])
-        if counts[rarest] == 0:
+        if sqlite_rarest is None:
+            counts = _sqlite_gram_counts(grams)
+            rarest = min(grams, key=lambda g: counts[g])
+            sqlite_rarest = RarestGram(rarest, counts[rarest])
+        rarest = sqlite_rarest.gram
+        if sqlite_rarest.firms == 0:
             return Q(pk__in=[])  # no name holds it
-        if counts[rarest] > GRAM_DRIVE_MAX:
+        if sqlite_rarest.firms > GRAM_DRIVE_MAX:
             return contains
         # The register's grams: a table of `names` holds its firm's name, so the firm's grams are its own.
         return sqlite_gram_q(rarest, names) & contains
