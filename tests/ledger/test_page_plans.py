@@ -216,3 +216,18 @@ def test_the_ledger_page_runs_a_bounded_number_of_queries_for_any_filter(
             following = {k: v for k, v in params.items() if k != "page"} | {"after": first.next_cursor}
             with django_assert_max_num_queries(MAX_QUERIES):
                 assert client.get("/ledger/", following).status_code == 200
+
+
+@sqlite_only
+def test_a_name_count_reads_the_firm_index_and_counts_the_same_without_it(ledger):
+    f = LedgerFilter(q="科技")
+    with CaptureQueriesContext(connection) as queries:
+        summary = ledger_summary(actor=ledger["province"], filters=f)
+    assert any(f"INDEXED BY {selectors.SQLITE_SUMMARY_INDEX}" in q["sql"] for q in queries)
+    matching = [e for e in LedgerEntry.objects.all() if "科技" in e.name]
+    assert summary.total == len(matching) > 0
+    assert summary.as_of == max(e.as_of for e in matching)
+    with connection.cursor() as cursor:  # as a later migration rebuilding the table would leave it
+        cursor.execute(f"DROP INDEX {selectors.SQLITE_SUMMARY_INDEX}")
+    again = ledger_summary(actor=ledger["province"], filters=f)
+    assert (again.by_grade, again.total, again.as_of) == (summary.by_grade, summary.total, summary.as_of)
