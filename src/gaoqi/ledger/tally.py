@@ -14,7 +14,7 @@ refresh.)
 from __future__ import annotations
 
 from django.db import connection, transaction
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, Max, Q, Subquery, Sum
 from django.utils import timezone
 
 from gaoqi.ledger.models import LISTS, Grade, LedgerEntry, LedgerTally
@@ -92,11 +92,16 @@ def _rollups(detail: list[tuple]) -> list[tuple]:
 
 
 def current() -> bool:
-    """Whether the tally reflects the ledger's latest write (and exists)."""
-    stamp = LedgerTally.objects.values_list("source_updated_at", flat=True).first()
-    if stamp is None:
-        return False
-    return stamp == LedgerEntry.objects.aggregate(m=Max("updated_at"))["m"]
+    """Whether the tally reflects the ledger's latest write (and exists): one query, the stamp of its first row
+    and the latest write (off the index)."""
+    latest = LedgerEntry.objects.order_by("-updated_at").values("updated_at")[:1]
+    row = (
+        LedgerTally.objects.order_by("pk")
+        .annotate(latest=Subquery(latest))
+        .values_list("source_updated_at", "latest")
+        .first()
+    )
+    return row is not None and row[0] is not None and row[0] == row[1]
 
 
 def rows_for(*, actor, filters, level: str = "county") -> list[tuple] | None:
