@@ -250,8 +250,8 @@ def ledger_page(
             rows, start = list(keys[: PER_PAGE + 1]), 0
     elif after is not None:
         key, pk, position = decode_cursor(after, field="after")
-        after = cursor_q(after_q(key, pk, "enterprise_id"))
-        rows, start = list(keys.filter(after)[: PER_PAGE + 1]), position + 1
+        following = cursor_q(after_q(key, pk, "enterprise_id"))
+        rows, start = list(keys.filter(following)[: PER_PAGE + 1]), position + 1
     else:
         number = page_number(1 if page is None else page)
         if number > PAGE_NUMBER_MAX or (number > 1 and not capped and (number - 1) * PER_PAGE >= total):
