@@ -47,6 +47,29 @@ def credit_codes(county_codes: np.ndarray, rng: np.random.Generator, start: int 
     return chars.view("S18").ravel().astype("U18")
 
 
+def valid_credit_codes(codes: np.ndarray) -> np.ndarray:
+    """Which codes are valid unified social credit codes, as `stdnum.cn.uscc.validate` (and so the registry's
+    `credit_code_errors`) decides, vectorised — stricter only in refusing what stdnum would first compact
+    (spaces, dashes, lower case): 18 characters, the first 8 digits, the rest from the code alphabet, the last
+    the GB 32100 check character of the first 17. The tests hold it equal to `credit_code_errors`."""
+    codes = np.asarray(codes, dtype=str)
+    n = len(codes)
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    width = codes.dtype.itemsize // 4
+    if width < 18:
+        return np.zeros(n, dtype=bool)
+    points = codes.view(np.uint32).reshape(n, width)  # code points, 0 after a shorter string's end
+    ok = (points[:, :18] != 0).all(axis=1) & (points[:, 18:] == 0).all(axis=1)
+    table = np.full(128, -1, dtype=np.int64)
+    table[_ALPHABET_BYTES] = np.arange(len(USCC_ALPHABET))
+    head = points[:, :18]
+    values = np.where(head < 128, table[np.minimum(head, 127)], -1)
+    ok &= (values >= 0).all(axis=1) & (values[:, :8] < 10).all(axis=1)
+    check = (31 - (values[:, :17] * USCC_WEIGHTS).sum(axis=1)) % 31
+    return ok & (check == values[:, 17])
+
+
 def company_names(
     places: np.ndarray, place_idx: np.ndarray, field_tops: np.ndarray, rng: np.random.Generator
 ) -> np.ndarray:

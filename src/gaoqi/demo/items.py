@@ -8,6 +8,7 @@ so the parts of a large set never repeat one.
 from __future__ import annotations
 
 import numpy as np
+import polars as pl
 
 from gaoqi.demo.generator import DAY, Dataset, _dates
 
@@ -46,7 +47,12 @@ TITLE_OBJECTS = (
 )
 
 
+KINDS = tuple(k for k, _p in CLASS1_KINDS + CLASS2_KINDS)  # an item's kind: its index here
+PATENT_DIGIT = {"invention_patent": "1", "utility_model": "2", "design": "3"}
+
+
 def _number(kind: str, year: int, serial: int) -> str:
+    """One item's number (the per-item form of `_numbers`; the tests hold the two equal)."""
     if kind == "invention_patent":
         return f"ZL{year}1{serial:07d}.{serial % 10}"
     if kind == "utility_model":
@@ -58,9 +64,44 @@ def _number(kind: str, year: int, serial: int) -> str:
     return f"{kind[:3].upper()}{year}{serial:08d}"
 
 
+def _numbers(kind: np.ndarray, year: np.ndarray, serial: np.ndarray) -> pl.Series:
+    """`_number` of every item (kind: indexes into KINDS), vectorised: Polars string columns instead of a
+    Python string per item. A number is prefix + year + middle + serial (7 or 8 digits, at least) + suffix."""
+
+    def per_kind(values) -> pl.Expr:
+        return pl.lit(pl.Series(values, dtype=pl.String)).gather(pl.col("kind"))
+
+    patent = [k in PATENT_DIGIT for k in KINDS]
+    other = [k not in PATENT_DIGIT and k != "software_copyright" for k in KINDS]
+    digits = pl.col("serial").cast(pl.String)
+    number = pl.concat_str(
+        [
+            per_kind(
+                [
+                    "ZL" if p else k[:3].upper() if o else ""
+                    for k, p, o in zip(KINDS, patent, other, strict=True)
+                ]
+            ),
+            pl.col("year").cast(pl.String),
+            per_kind([PATENT_DIGIT.get(k, "SR" if k == "software_copyright" else "") for k in KINDS]),
+            pl.when(pl.lit(pl.Series(other)).gather(pl.col("kind")))
+            .then(digits.str.zfill(8))
+            .otherwise(digits.str.zfill(7)),
+            pl.when(pl.lit(pl.Series(patent)).gather(pl.col("kind")))
+            .then(pl.concat_str([pl.lit("."), (pl.col("serial") % 10).cast(pl.String)]))
+            .otherwise(pl.lit("")),
+        ]
+    )
+    frame = pl.DataFrame(
+        {"kind": kind, "year": year, "serial": serial},
+        schema={"kind": pl.Int64, "year": pl.Int64, "serial": pl.Int64},
+    )
+    return frame.select(number.alias("number")).to_series()
+
+
 def ip_items(
     ds: Dataset, firm_mask: np.ndarray | None = None, serial_start: int = 0
-) -> dict[str, np.ndarray | list]:
+) -> dict[str, np.ndarray | pl.Series]:
     """One row per IP item of the firms in `firm_mask` (all by default), as column arrays.
 
     Firm i has ip_class1[i, 2] class I and ip_class2[i, 2] class II items; items counted in year k were
@@ -91,34 +132,33 @@ def ip_items(
     granted = lower + (rng.random(len(idx)) * (span + 1)).astype(np.int64) * DAY
     kinds1, p1 = zip(*CLASS1_KINDS, strict=True)
     kinds2, p2 = zip(*CLASS2_KINDS, strict=True)
-    kind = np.where(
+    # The kind as its index in KINDS (the same draws as ever, as strings only at the end)
+    code = np.where(
         cls == 1,
-        np.array(kinds1)[rng.choice(len(kinds1), len(idx), p=p1)],
-        np.array(kinds2)[rng.choice(len(kinds2), len(idx), p=p2)],
-    )
-    life = np.vectorize(LIFE_YEARS.get, otypes=[np.int64])(kind) if len(idx) else np.zeros(0, np.int64)
+        rng.choice(len(kinds1), len(idx), p=p1),
+        len(kinds1) + rng.choice(len(kinds2), len(idx), p=p2),
+    ).astype(np.int64)
+    life = np.array([LIFE_YEARS[k] for k in KINDS], dtype=np.int64)[code]
     expires = granted + (life * 365) * DAY
     grant_year = granted.astype("datetime64[Y]").astype(np.int64) + 1970
-    serial = np.arange(serial_start, serial_start + len(idx))
-    numbers = [
-        _number(k, y, s) for k, y, s in zip(kind.tolist(), grant_year.tolist(), serial.tolist(), strict=True)
-    ]
-    words = np.array(TITLE_WORDS)[rng.integers(0, len(TITLE_WORDS), len(idx))]
-    objects = np.array(TITLE_OBJECTS)[rng.integers(0, len(TITLE_OBJECTS), len(idx))]
+    serial = np.arange(serial_start, serial_start + len(idx), dtype=np.int64)
+    words = rng.integers(0, len(TITLE_WORDS), len(idx))
+    objects = rng.integers(0, len(TITLE_OBJECTS), len(idx))
+    titles = pl.Series([w + o for w in TITLE_WORDS for o in TITLE_OBJECTS], dtype=pl.String)
     self_developed = ds.firm["ip_self_developed"][idx] | (rng.random(len(idx)) < 0.2)
-    return {
+    return {  # kind, number and title: Polars string columns
         "firm": idx,
         "ip_class": cls,
-        "kind": kind,
-        "number": numbers,
-        "title": np.char.add(words, objects),
+        "kind": pl.Series(KINDS, dtype=pl.String).gather(code),
+        "number": _numbers(code, grant_year, serial),
+        "title": titles.gather(words * len(TITLE_OBJECTS) + objects),
         "granted_on": granted,
         "expires_on": expires,
         "self_developed": self_developed,
     }
 
 
-def certificates(ds: Dataset) -> dict[str, np.ndarray | list]:
+def certificates(ds: Dataset) -> dict[str, np.ndarray | pl.Series]:
     """Certificate rows: valid HTE (3 years) and the ones it renewed, expired HTE (recertification
     candidates), tech SME (1 year)."""
     f = ds.firm
@@ -136,10 +176,13 @@ def certificates(ds: Dataset) -> dict[str, np.ndarray | list]:
     kind = np.concatenate([np.full(len(p[1]), p[0]) for p in parts])
     issued = np.concatenate([p[2] for p in parts])
     expires = np.concatenate([p[3] for p in parts])
-    year = (issued.astype("datetime64[Y]").astype(np.int64) + 1970).tolist()
-    county = f["county"][firm].tolist()
-    numbers = [
-        f"GR{y}32{i:07d}" if k == "hte" else f"{y}{c}A{i:07d}"
-        for k, y, c, i in zip(kind.tolist(), year, county, (firm + ds.offset).tolist(), strict=True)
-    ]
+    year = pl.Series(issued.astype("datetime64[Y]").astype(np.int64) + 1970).cast(pl.String)
+    county = pl.Series(f["county"][firm], dtype=pl.String)
+    serial = pl.Series((firm + ds.offset).astype(np.int64)).cast(pl.String).str.zfill(7)
+    # GR{year}32{serial:07d} (HTE), {year}{county}A{serial:07d} (tech SME): a Polars string column
+    numbers = pl.select(
+        pl.when(pl.Series(kind) == "hte")
+        .then(pl.concat_str([pl.lit("GR"), year, pl.lit("32"), serial]))
+        .otherwise(pl.concat_str([year, county, pl.lit("A"), serial]))
+    ).to_series()
     return {"firm": firm, "kind": kind, "number": numbers, "issued_on": issued, "expires_on": expires}

@@ -1,7 +1,8 @@
 """Loading a synthetic `Dataset` into the database, fast: explicit ids, batched inserts, one transaction.
 
-Per-row services are bypassed for speed, but the values pass the same rules: every credit code through
-`credit_code_errors`, yearly figures through `report_errors` (all of them up to REPORT_CHECK_ALL reports,
+Per-row services are bypassed for speed, but the values pass the same rules: every credit code by the rules of
+`credit_code_errors` (vectorised: `codes.valid_credit_codes`, tested to agree; a sample through the function
+itself), yearly figures through `report_errors` (all of them up to REPORT_CHECK_ALL reports,
 a deterministic sample beyond, plus vectorised checks of the database constraints on every row).
 
 A province-size set (millions of firms) is generated and written part by part (`generator.generate_parts`),
@@ -18,8 +19,11 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
 import re
 import sys
+import threading
+import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -35,6 +39,7 @@ from tqdm import tqdm
 from gaoqi.audit.models import AuditAction, AuditEvent
 from gaoqi.audit.services import audit_record
 from gaoqi.demo import items
+from gaoqi.demo.codes import valid_credit_codes
 from gaoqi.demo.generator import Dataset
 from gaoqi.ledger.pinyin import sort_keys
 from gaoqi.regions.models import Level, Region
@@ -74,6 +79,7 @@ SCI_FIELDS = (
     "standards_led",
 )
 REPORT_CHECK_ALL = 150_000
+CODE_CHECK_SAMPLE = 10_000  # credit codes of a part also checked one by one by credit_code_errors
 BATCH = 5_000
 COPY_ROWS = 200_000  # rows per CSV block written to COPY
 BULK_MIN = 200_000  # firms from which a PostgreSQL load rebuilds indexes and foreign keys at the end
@@ -91,6 +97,74 @@ class LoadResult:
     certificates: int = 0
     ip_items: int = 0
     sources: tuple = ()
+    timings: Timings | None = None
+
+
+def _backend_cpu_reader():
+    """A function returning the CPU seconds (user + system) used so far by this connection's PostgreSQL
+    backend, when the server runs on this host (/proc); None otherwise (SQLite, another host)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        if not open(f"/proc/{pid}/cmdline", "rb").read().startswith(b"postgres"):
+            return None  # the server is elsewhere: that pid is another process here (or none)
+    except OSError:
+        return None
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def read() -> float | None:
+        try:
+            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / tick
+
+    return read
+
+
+class Timings:
+    """Wall time, the loader's CPU (of the thread doing the work) and the PostgreSQL backend's CPU per phase of
+    a load, summed over the parts. The backend's CPU is read from /proc when the server is on this host (its
+    parallel workers, which PostgreSQL starts for B-tree builds, are not included); "-" elsewhere."""
+
+    def __init__(self):
+        self.phases: dict[str, list[float]] = {}  # name: [wall, loader CPU, server CPU (or nan)]
+        self.lock = threading.Lock()
+        self.server = None
+
+    def attach(self) -> None:
+        self.server = _backend_cpu_reader()
+
+    @contextlib.contextmanager
+    def phase(self, name: str, server: bool = True):
+        read = self.server if server else None
+        wall, cpu = time.perf_counter(), time.thread_time()
+        before = read() if read else None
+        try:
+            yield
+        finally:
+            after = read() if read else None
+            row = [
+                time.perf_counter() - wall,
+                time.thread_time() - cpu,
+                after - before if before is not None and after is not None else float("nan"),
+            ]
+            with self.lock:
+                total = self.phases.setdefault(name, [0.0, 0.0, 0.0])
+                for i, v in enumerate(row):
+                    total[i] += v
+
+    def table(self) -> str:
+        def server(v: float) -> str:
+            return "-" if v != v else f"{v:.1f}"
+
+        lines = [f"{'阶段 phase':<64} {'墙钟 wall s':>11} {'载入进程 CPU s':>14} {'数据库 CPU s':>13}"]
+        for name, (wall, cpu, srv) in self.phases.items():
+            lines.append(f"{name:<64} {wall:>11.1f} {cpu:>14.1f} {server(srv):>13}")
+        return "\n".join(lines)
 
 
 def _column(model, name: str) -> str:
@@ -101,15 +175,19 @@ class _Writer:
     """Writes column frames: COPY … (FORMAT csv) from Polars' CSV writer on PostgreSQL, batched INSERTs on
     SQLite. The progress bar counts firms over the whole load (all parts)."""
 
-    def __init__(self, total: int, progress: bool):
+    def __init__(self, total: int, progress: bool, timings: Timings):
         self.bar = tqdm(total=total, unit="家", file=sys.stderr, disable=not progress, desc="载入合成数据")
         self.now = connection.ops.adapt_datetimefield_value(timezone.now())
         self.rows = 0
+        self.timings = timings
+        self.defaulted: dict[type, tuple[str, ...]] = {}  # columns the table's temporary default fills
 
     def insert(self, model, frame: pl.DataFrame) -> int:
+        frame = frame.drop(self.defaulted.get(model, ()))
         table = connection.ops.quote_name(model._meta.db_table)
         quoted = ", ".join(connection.ops.quote_name(_column(model, c)) for c in frame.columns)
-        with connection.cursor() as cursor:
+        verb = "COPY" if connection.vendor == "postgresql" else "INSERT"
+        with connection.cursor() as cursor, self.timings.phase(f"{verb} {model._meta.db_table}"):
             if connection.vendor == "postgresql":
                 with cursor.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN (FORMAT csv)") as copy:
                     for start in range(0, frame.height, COPY_ROWS):
@@ -146,8 +224,13 @@ def _check(ds: Dataset, known: _Known, today) -> None:
     if ds.as_of > today:
         raise DemoDataError(f"as-of date {ds.as_of} is in the future")
     f = ds.firm
-    bad = [e for code in f["credit_code"].tolist() if (e := credit_code_errors(code))]
-    if bad:
+    codes = f["credit_code"]
+    # Every code by the vectorised check (the same rules as credit_code_errors: tested), a sample of them
+    # through credit_code_errors itself.
+    if invalid := codes[~valid_credit_codes(codes)][:3].tolist():
+        raise DemoDataError(f"invalid credit codes: {[(c, credit_code_errors(c)) for c in invalid]}")
+    sample = codes[:: max(1, len(codes) // CODE_CHECK_SAMPLE)].tolist()
+    if bad := [e for code in sample if (e := credit_code_errors(code))]:
         raise DemoDataError(f"invalid credit codes: {bad[:3]}")
     if missing := set(np.unique(f["county"]).tolist()) - known.counties:
         raise DemoDataError(f"unknown county codes {sorted(missing)[:5]}: migrate first")
@@ -289,22 +372,38 @@ class _Plan:
     ip: bool
     known: _Known
     today: object
+    timings: Timings
     ip_serial: int = 0
 
     def frames(self, ds: Dataset) -> _Part:
-        _check(ds, self.known, self.today)
-        _validate_reports(ds, self.today, budget=max(1, REPORT_CHECK_ALL * ds.n // self.n))
+        phase = self.timings.phase
+        with phase("检查 check (generating thread)", server=False):
+            _check(ds, self.known, self.today)
+            _validate_reports(ds, self.today, budget=max(1, REPORT_CHECK_ALL * ds.n // self.n))
         ids = np.arange(self.base + ds.offset, self.base + ds.offset + ds.n, dtype=np.int64)
-        tables: list[tuple[type, pl.DataFrame]] = [(Enterprise, _enterprise_frame(ds, ids, self.now))]
+        with phase("表帧 frames: firms (generating thread)", server=False):
+            tables: list[tuple[type, pl.DataFrame]] = [(Enterprise, _enterprise_frame(ds, ids, self.now))]
         if self.facts:
-            for source, fields in ((self.tax, TAX_FIELDS), (self.sci, SCI_FIELDS)):
-                tables.append((AnnualReport, _report_frame(ds, source, fields, ids, self.now)))
-        tables.append((Certificate, _certificate_frame(ds, ids, self.sci)))
+            with phase("表帧 frames: reports (generating thread)", server=False):
+                for source, fields in ((self.tax, TAX_FIELDS), (self.sci, SCI_FIELDS)):
+                    tables.append((AnnualReport, _report_frame(ds, source, fields, ids, self.now)))
+        with phase("表帧 frames: certificates (generating thread)", server=False):
+            tables.append((Certificate, _certificate_frame(ds, ids, self.sci)))
         if self.ip:
-            frame = _ip_frame(ds, ids, self.sci, self.ip_serial)
+            with phase("表帧 frames: IP items (generating thread)", server=False):
+                frame = _ip_frame(ds, ids, self.sci, self.ip_serial)
             self.ip_serial += frame.height
             tables.append((IntellectualProperty, frame))
         return _Part(ds.n, ds.firm["credit_code"].tolist(), tables)
+
+    def generated(self, parts: Iterator[Dataset]) -> Iterator[Dataset]:
+        """The parts, each one's generation timed (it runs in the generating thread, alongside the writes)."""
+        while True:
+            with self.timings.phase("生成 generate (generating thread)", server=False):
+                ds = next(parts, None)
+            if ds is None:
+                return
+            yield ds
 
 
 def _prefetch(items: Iterator[_Part]) -> Iterator[_Part]:
@@ -353,13 +452,20 @@ def load(
         delete_synthetic()
     others = Enterprise.objects.exists()  # firms that are not synthetic: codes must not clash with them
     today = timezone.localdate()
-    writer = _Writer(n, progress)
+    timings = Timings()
+    writer = _Writer(n, progress, timings)
     now = str(writer.now)
-    result = LoadResult()
+    result = LoadResult(timings=timings)
     counts: dict[int, int] = {}
+    commit = contextlib.ExitStack()
+    started = time.perf_counter(), time.process_time()
     with transaction.atomic():
+        timings.attach()
         # Before any write of the transaction: ALTER TABLE refuses tables with pending (deferred) checks.
-        restore = _indexes_off() if connection.vendor == "postgresql" and n >= BULK_MIN else []
+        with timings.phase("删除索引与约束 drop indexes and constraints"):
+            restore = _indexes_off() if connection.vendor == "postgresql" and n >= BULK_MIN else []
+            if restore:
+                restore = _constant_defaults(writer, now) + restore
         base = (Enterprise.objects.aggregate(m=Max("id"))["m"] or 0) + 1
         note = f"合成数据 seed={seed} n={n} as_of={as_of} enterprise_ids={base}-{base + n - 1}"
         sources = [
@@ -374,7 +480,9 @@ def load(
         ]
         tax, sci = sources
         counts = {tax.pk: 0, sci.pk: 0}
-        plan = _Plan(base, n, tax, sci, now, facts, ip_items == "all" and facts, _Known.read(), today)
+        plan = _Plan(
+            base, n, tax, sci, now, facts, ip_items == "all" and facts, _Known.read(), today, timings
+        )
         # SQLite's name index (a table kept by a trigger) is filled once after the rows; on PostgreSQL the index
         # is an expression index: among those `_indexes_off` rebuilds, else kept by the database as rows come.
         grams = name_search.deferred() if connection.vendor == "sqlite" else contextlib.nullcontext()
@@ -382,7 +490,7 @@ def load(
             _write_parts(parts, plan, writer, result, counts, others)
         if restore:
             writer.bar.set_postfix_str(f"{writer.rows:,} 行；建立索引", refresh=True)
-            _indexes_on(restore)
+            _indexes_on(restore, timings)
         result.reports = sum(counts.values())
         _reset_sequences()
         for source, extra in (
@@ -403,10 +511,18 @@ def load(
                 },
                 reason=f"合成演示数据导入：{source}",
             )
+        commit.enter_context(timings.phase("提交 COMMIT"))
+    commit.close()
     if not connection.in_atomic_block:
         writer.bar.set_postfix_str(f"{writer.rows:,} 行；更新统计信息", refresh=True)
-        _analyze()
+        _analyze(timings)
     writer.bar.close()
+    if progress:
+        wall, cpu = time.perf_counter() - started[0], time.process_time() - started[1]
+        print(
+            f"{timings.table()}\n合计 total: {wall:.1f} s wall, loader {cpu:.1f} s CPU (all threads)",
+            file=sys.stderr,
+        )
     result.sources = tuple(sources)
     return result
 
@@ -417,7 +533,7 @@ BULK_TABLES = (Enterprise, AnnualReport, Certificate, IntellectualProperty)
 def _write_parts(parts, plan, writer, result, counts, others) -> None:
     """Each part's tables written by COPY (PostgreSQL) or batched inserts, counted into `result`/`counts`."""
     firms_done = 0
-    for part in _prefetch(plan.frames(ds) for ds in parts):
+    for part in _prefetch(plan.frames(ds) for ds in plan.generated(parts)):
         if others and Enterprise.objects.filter(credit_code__in=part.codes).exists():
             raise DemoDataError("生成的信用代码与库中已有企业重复，请换一个 --seed")
         for k, (model, frame) in enumerate(part.tables, start=1):
@@ -436,14 +552,15 @@ def _write_parts(parts, plan, writer, result, counts, others) -> None:
 
 
 def _indexes_off() -> list[str]:
-    """Drop the bulk tables' foreign keys, unique constraints (those no foreign key relies on) and secondary
-    indexes; return the statements that put them back (indexes, then unique constraints, then foreign keys:
-    adding them checks every row, so a load that broke one fails and rolls back). Primary keys stay."""
+    """Drop the bulk tables' foreign keys, unique constraints and primary keys (those no foreign key relies on:
+    the reports', certificates' and IP items' primary keys go, the firms' stays) and secondary indexes; return
+    the statements that put them back (indexes, then unique constraints and primary keys, then foreign keys:
+    adding them checks every row, so a load that broke one fails and rolls back)."""
     tables = [m._meta.db_table for m in BULK_TABLES]
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint c "
-            "WHERE conrelid::regclass::text = ANY(%s) AND (contype = 'f' OR contype = 'u' AND NOT EXISTS "
+            "WHERE conrelid::regclass::text = ANY(%s) AND (contype = 'f' OR contype IN ('u', 'p') AND NOT EXISTS "
             "(SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = c.conindid)) "
             "ORDER BY contype DESC, 1, 2",
             [tables],
@@ -470,12 +587,54 @@ def _indexes_off() -> list[str]:
     ]
 
 
-def _indexes_on(statements: list[str]) -> None:
+# The load's one timestamp in every row of these columns: a parsed CSV timestamp per row costs the server about a
+# fifth of the reports' COPY; a column default is parsed once.
+CONSTANT_COLUMNS = {Enterprise: ("created_at", "updated_at"), AnnualReport: ("recorded_at",)}
+
+
+def _constant_defaults(writer: _Writer, now: str) -> list[str]:
+    """PostgreSQL bulk load: give CONSTANT_COLUMNS the load's timestamp as their default for the load (the writer
+    then leaves them out of the COPY); return the statements that put the previous defaults back."""
+    restore = []
+    with connection.cursor() as cursor:
+        for model, fields in CONSTANT_COLUMNS.items():
+            table = model._meta.db_table
+            for field in fields:
+                column = _column(model, field)
+                cursor.execute(
+                    "SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a "
+                    "ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = %s::regclass "
+                    "AND a.attname = %s",
+                    [table, column],
+                )
+                previous = cursor.fetchone()
+                alter = f"ALTER TABLE {connection.ops.quote_name(table)} ALTER COLUMN {connection.ops.quote_name(column)}"
+                literal = "'" + now.replace("'", "''") + "'"  # a utility statement: no bound parameters
+                cursor.execute(f"{alter} SET DEFAULT {literal}::timestamptz")
+                restore.append(f"{alter} SET DEFAULT {previous[0]}" if previous else f"{alter} DROP DEFAULT")
+            writer.defaulted[model] = fields
+    return restore
+
+
+def _phase_name(statement: str) -> str:
+    """ "CREATE INDEX enterprise_pinyin", "ADD CONSTRAINT report_once_per_source" … for the timings."""
+    if m := re.match(r"CREATE (?:UNIQUE )?INDEX (\S+)", statement):
+        return f"CREATE INDEX {m.group(1)}"
+    if m := re.search(r"ADD CONSTRAINT (\S+) (\w+)", statement):
+        return f"ADD CONSTRAINT {m.group(1).strip(chr(34))} ({m.group(2)})"
+    if "ALTER COLUMN" in statement:
+        return "column defaults put back"
+    return statement[:60]
+
+
+def _indexes_on(statements: list[str], timings: Timings | None = None) -> None:
+    timings = timings or Timings()
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # ALTER TABLE refuses tables with pending checks
         cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
         for statement in statements:
-            cursor.execute(statement)
+            with timings.phase(_phase_name(statement)):
+                cursor.execute(statement)
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # Django's foreign keys: INITIALLY DEFERRED
 
 
@@ -490,7 +649,7 @@ def _reset_sequences() -> None:
             cursor.execute(statement)
 
 
-def _analyze() -> None:
+def _analyze(timings: Timings | None = None) -> None:
     """Fresh planner statistics after a bulk load (outside any transaction).
 
     SQLite without statistics sorts a province officer's whole scope for the first list page (0.6 s at
@@ -501,15 +660,19 @@ def _analyze() -> None:
         connection.ops.quote_name(m._meta.db_table)
         for m in (Enterprise, AnnualReport, Certificate, IntellectualProperty)
     ]
+    timings = timings or Timings()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             for table in tables:
-                cursor.execute(f"VACUUM ANALYZE {table}")
+                with timings.phase(f"VACUUM ANALYZE {table.strip(chr(34))}"):
+                    cursor.execute(f"VACUUM ANALYZE {table}")
             # Also the small tables loaded by migrations (regions, tech fields): without statistics the
             # planner takes "province_code = X" for 1 region instead of all 109 and nests loops badly.
-            cursor.execute("ANALYZE")
+            with timings.phase("ANALYZE (the other tables)"):
+                cursor.execute("ANALYZE")
         elif connection.vendor == "sqlite":
-            cursor.execute("ANALYZE")
+            with timings.phase("ANALYZE"):
+                cursor.execute("ANALYZE")
 
 
 def synthetic_enterprise_ids() -> list[tuple[int, int]]:
