@@ -192,16 +192,23 @@ class ExtraFact(models.Model):
     """A department's figure the registry has no column for (income tax, output value, the super-deduction
     base...). Integer yuan or count; a percentage in hundredths of a percent. `year` null: not yearly."""
 
-    enterprise = models.ForeignKey("registry.Enterprise", on_delete=models.CASCADE, related_name="+")
+    # Looked up by the unique constraint below (firm, year, field, batch): no index of its own.
+    enterprise = models.ForeignKey(
+        "registry.Enterprise", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     year = models.PositiveSmallIntegerField(_("年度"), null=True, blank=True)
     field = models.CharField(_("指标"), max_length=40)
     value = models.BigIntegerField(_("数值"))
-    batch = models.ForeignKey(ImportBatch, on_delete=models.PROTECT, related_name="extra_facts")
+    # No foreign-key constraint in the database (Django still protects the batch on delete): a commit writes
+    # the facts of the batch it holds locked, and checking 100,000 rows against it at the end of the
+    # transaction was server time for nothing (docs/intake.md, Figures).
+    batch = models.ForeignKey(
+        ImportBatch, on_delete=models.PROTECT, related_name="extra_facts", db_constraint=False
+    )
     source_row = models.PositiveIntegerField(_("来源行号"))
 
     class Meta:
         verbose_name = _("其他指标")
-        indexes = [models.Index(fields=["enterprise", "year", "field"], name="intake_extra_lookup")]
         constraints = [
             models.UniqueConstraint(
                 fields=["enterprise", "year", "field", "batch"],
