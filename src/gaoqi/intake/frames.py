@@ -35,17 +35,20 @@ def _text(*parts) -> pl.Expr:
     return pl.concat_str([pl.lit(p) if isinstance(p, str) else p.cast(pl.String) for p in parts])
 
 
-def _joined(frame: pl.LazyFrame, keys: list[str], **text: pl.Expr) -> pl.LazyFrame:
-    """Per group of `keys` (in their order of appearance), its rows' texts joined by commas: each row's text
-    made a column at a time first, then listed and joined (a `str.join` inside the group-by cost twice as
-    much: the text expression ran per group)."""
+def _joined(
+    frame: pl.LazyFrame, keys: list[str], order: list[str] | None = None, **text: pl.Expr
+) -> pl.LazyFrame:
+    """Per group of `keys`, its rows' texts joined by commas, in the rows' order or, given `order`, sorted by
+    those columns within the group (cheaper than sorting the whole frame first; the groups then come in
+    no particular order): each row's text made a column at a time first, then listed and joined (a
+    `str.join` inside the group-by cost twice as much: the text expression ran per group)."""
     ((name, expr),) = text.items()
-    return (
-        frame.with_columns(expr.alias(name))
-        .group_by(keys, maintain_order=True)
-        .agg(pl.col(name))
-        .with_columns(pl.col(name).list.join(","))
-    )
+    frame = frame.with_columns(expr.alias(name))
+    if order is None:
+        grouped = frame.group_by(keys, maintain_order=True).agg(pl.col(name))
+    else:
+        grouped = frame.group_by(keys).agg(pl.col(name).sort_by(order))
+    return grouped.with_columns(pl.col(name).list.join(","))
 
 
 def _candidates(rows: list[ParsedRow]) -> list[ParsedRow]:
@@ -87,6 +90,17 @@ def preview(
         if (f := firms.get(r.credit_code)) is not None and f[2] and (not r.name or r.name == f[1])
     ]
     long, heads = _long(plain, firms), _heads(plain, firms)
+    # The figures as the staged values write them ("year":{"field":value,…}): the parsed rows' from their long
+    # lines, the reader's plain rows' straight from their figure columns, a row at a time (no group-by).
+    values = _joined(
+        _joined(
+            long.lazy().sort("line", "year", "pos"),
+            ["line", "year"],
+            figures=_text('"', pl.col("field"), '":', pl.col("new")),
+        ),
+        ["line"],
+        years=_text('"', pl.col("year"), '":{', pl.col("figures"), "}"),
+    ).select("line", "years")
     if table is not None and not table.is_empty():
         matched = (
             table.join(found.rename({"name": "registered"}), left_on="credit_code", right_on="code")
@@ -94,6 +108,14 @@ def preview(
             .filter((pl.col("name") == "") | (pl.col("name") == pl.col("registered")))
         )
         long = pl.concat([long, _long_columns(matched, columnar.figures)])  # every use below sorts
+        figures = pl.concat_str(
+            [pl.when(pl.col(f).is_not_null()).then(_text(f'"{f}":', pl.col(f))) for f in columnar.figures],
+            separator=",",
+            ignore_nulls=True,
+        )
+        values = pl.concat(
+            [values, matched.lazy().select("line", years=_text('"', pl.col("bucket"), '":{', figures, "}"))]
+        )
         heads = pl.concat(
             [
                 heads,
@@ -120,8 +142,9 @@ def preview(
         .with_columns(changed=pl.col("old").is_null() | (pl.col("old") != pl.col("new")))
     )
     changes = _joined(
-        compared.filter("changed").sort("line", "pos"),
+        compared.filter("changed"),
         ["line"],
+        ["pos"],
         changes=_text(
             '{"year":',
             pl.col("year"),
@@ -135,12 +158,6 @@ def preview(
         ),
     )
     conflicts = _conflicts(profile.department, long.filter(~is_extra), others)
-    figures = _joined(
-        long.join(changes, on="line", how="semi").sort("line", "year", "pos"),
-        ["line", "year"],
-        figures=_text('"', pl.col("field"), '":', pl.col("new")),
-    )
-    values = _joined(figures, ["line"], years=_text('"', pl.col("year"), '":{', pl.col("figures"), "}"))
     heads = heads.lazy()
     staged = (
         heads.join(changes, on="line", how="left")
