@@ -6,9 +6,32 @@ committed; committing creates the batch's `DataSource` (the provenance of every 
 revert removes what it wrote and restores what it replaced (`FieldChange` is the undo log).
 """
 
+import json
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+
+
+class JSONText(models.TextField):
+    """A JSON value kept as text: the same Python values as a JSONField, without its database side. The
+    database never looks inside a staged row's JSON, and a JSONField cost on every write of a 100,000-row
+    batch: SQLite checks `json_valid` on each column of each row, PostgreSQL parses each into jsonb
+    (docs/intake.md, Figures). `bulk.insert` writes the text as it is (`bulk.dumps`)."""
+
+    def from_db_value(self, value, expression, connection):
+        return None if value is None else json.loads(value)
+
+    def to_python(self, value):
+        return json.loads(value) if isinstance(value, str) else value
+
+    def get_prep_value(self, value):
+        return None if value is None else _dumps(value)
+
+    def value_to_string(self, obj):
+        return self.get_prep_value(self.value_from_object(obj))
 
 
 class BatchStatus(models.TextChoices):
@@ -90,7 +113,10 @@ class StagedRow(models.Model):
     # delete): the one transaction that creates a batch writes its rows, with firm ids it has just read, and
     # checking each of 100,000 rows twice at commit (a row lock on every firm) was a third of the time
     # PostgreSQL spent writing a staged batch (docs/intake.md, Figures).
-    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rows", db_constraint=False)
+    # No index of its own either: the (batch, status, line) index below starts with it.
+    batch = models.ForeignKey(
+        ImportBatch, on_delete=models.CASCADE, related_name="rows", db_constraint=False, db_index=False
+    )
     line = models.PositiveIntegerField(_("行号"))  # 1-based spreadsheet row
     status = models.CharField(_("结果"), max_length=12, choices=RowStatus.choices)
     has_conflict = models.BooleanField(_("与其他部门不一致"), default=False)
@@ -105,21 +131,34 @@ class StagedRow(models.Model):
         related_name="+",
         db_constraint=False,
     )
-    # Set when an officer picked the enterprise among the fuzzy-name candidates.
+    # Set when an officer picked the enterprise among the fuzzy-name candidates (indexed where set: the rows
+    # of a batch are written with none).
     confirmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
-    values = models.JSONField(default=dict)  # {"firm": {...}, "years": {"2023": {...}}, "item": {...}}
-    changes = models.JSONField(default=list)  # [{year, field, old, new}]
-    conflicts = models.JSONField(default=list)  # [{year, field, new, other, department, wins}]
-    errors = models.JSONField(default=list)  # [{col, column, reason}]
-    candidates = models.JSONField(default=list)  # [{id, name, credit_code, county, score}]
-    raw = models.JSONField(default=list)  # the row's cells as text (error rows only: the error workbook)
+    values = JSONText(default=dict)  # {"firm": {...}, "years": {"2023": {...}}, "item": {...}}
+    changes = JSONText(default=list)  # [{year, field, old, new}]
+    conflicts = JSONText(default=list)  # [{year, field, new, other, department, wins}]
+    errors = JSONText(default=list)  # [{col, column, reason}]
+    candidates = JSONText(default=list)  # [{id, name, credit_code, county, score}]
+    raw = JSONText(default=list)  # the row's cells as text (error rows only: the error workbook)
 
     class Meta:
         verbose_name = _("暂存行")
         ordering = ["batch_id", "line"]
-        indexes = [models.Index(fields=["batch", "status", "line"], name="intake_row_status")]
+        indexes = [
+            models.Index(fields=["batch", "status", "line"], name="intake_row_status"),
+            models.Index(
+                fields=["confirmed_by"],
+                condition=models.Q(confirmed_by__isnull=False),
+                name="intake_row_confirmed",
+            ),
+        ]
 
 
 class Tag(models.TextChoices):
@@ -153,16 +192,23 @@ class ExtraFact(models.Model):
     """A department's figure the registry has no column for (income tax, output value, the super-deduction
     base...). Integer yuan or count; a percentage in hundredths of a percent. `year` null: not yearly."""
 
-    enterprise = models.ForeignKey("registry.Enterprise", on_delete=models.CASCADE, related_name="+")
+    # Looked up by the unique constraint below (firm, year, field, batch): no index of its own.
+    enterprise = models.ForeignKey(
+        "registry.Enterprise", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     year = models.PositiveSmallIntegerField(_("年度"), null=True, blank=True)
     field = models.CharField(_("指标"), max_length=40)
     value = models.BigIntegerField(_("数值"))
-    batch = models.ForeignKey(ImportBatch, on_delete=models.PROTECT, related_name="extra_facts")
+    # No foreign-key constraint in the database (Django still protects the batch on delete): a commit writes
+    # the facts of the batch it holds locked, and checking 100,000 rows against it at the end of the
+    # transaction was server time for nothing (docs/intake.md, Figures).
+    batch = models.ForeignKey(
+        ImportBatch, on_delete=models.PROTECT, related_name="extra_facts", db_constraint=False
+    )
     source_row = models.PositiveIntegerField(_("来源行号"))
 
     class Meta:
         verbose_name = _("其他指标")
-        indexes = [models.Index(fields=["enterprise", "year", "field"], name="intake_extra_lookup")]
         constraints = [
             models.UniqueConstraint(
                 fields=["enterprise", "year", "field", "batch"],

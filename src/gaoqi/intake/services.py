@@ -221,11 +221,15 @@ def batch_stage(
             notes=notes,
             registry_mark=mark,
         )
-        staged = _staged_rows(batch, classified)
         if plain is not None:
-            columnar = plain.select(pl.lit(batch.pk).alias("batch"), *plain.columns).iter_rows()
-            staged = heapq.merge(staged, columnar, key=operator.itemgetter(1)) if classified else columnar
-        bulk.insert(StagedRow, STAGED_COLUMNS, staged)
+            plain = plain.select(pl.lit(batch.pk).alias("batch"), *plain.columns)
+        if plain is not None and not classified:
+            bulk.insert_frame(StagedRow, plain)
+        else:
+            staged = _staged_rows(batch, classified)
+            if plain is not None:
+                staged = heapq.merge(staged, plain.iter_rows(), key=operator.itemgetter(1))
+            bulk.insert(StagedRow, STAGED_COLUMNS, staged)
         audit_record(
             actor=actor,
             action=AuditAction.CREATE,
