@@ -261,7 +261,11 @@ REPORT_CROSS_RULES = _report_cross_rules()
 class AnnualReport(ReportFigures):
     """One source's figures for one enterprise and accounting year. Money in integer CNY yuan."""
 
-    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="annual_reports")
+    # No index of its own: the unique (enterprise, year, source) index leads with the firm and serves every
+    # lookup by firm; a second index only cost each import's commit and a province load's rebuild.
+    enterprise = models.ForeignKey(
+        Enterprise, on_delete=models.CASCADE, related_name="annual_reports", db_index=False
+    )
     year = models.PositiveSmallIntegerField(_("年度"))
     source = models.ForeignKey(DataSource, on_delete=models.PROTECT, related_name="reports")
     source_row = models.PositiveIntegerField(_("来源行号"), null=True, blank=True)
