@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from gaoqi.audit.models import AuditAction
 from gaoqi.audit.services import PendingEvent, audit_record_many
+from gaoqi.ledger.digest import results_digests
 from gaoqi.ledger.facts import SCHEMA, facts_table
 from gaoqi.ledger.models import EvaluatedFacts, EvaluationSnapshot, LedgerEntry
 from gaoqi.ledger.pinyin import sort_keys
@@ -210,18 +211,24 @@ class _Writer:
         self.table, self.source, self.written = table, source or table, Written()
         self.stage = Stage(table, **self.sync, unique=unique, order=order, source=source) if bulk else None
 
-    def add(self, new: pl.DataFrame, firms: Firms) -> None:
+    def add(self, new: pl.DataFrame, firms: Firms, stored: pl.DataFrame | None = None) -> None:
+        """`firms`: a selection holding at least `new`'s firms (the stored rows of the row path are read
+        for it); `stored`: those stored rows when the caller has read them already."""
         if self.stage is not None:
             self.stage.add(new)
             return
+        if stored is None:
+            stored = self.stored(new, firms)
+        self.written += sync(self.table, new, stored, **self.sync)
+
+    def stored(self, new: pl.DataFrame, firms: Firms) -> pl.DataFrame:
         key, constant = self.sync["key"], self.sync["constant"] or {}
         values = [*self.sync["result"], *self.sync["bookkeeping"]]
         where = " AND ".join(["1 = 1", *(f"{c} = %s" for c in constant)])
         schema = {c: new.schema[c] for c in values}
-        stored = stored_rows(
+        return stored_rows(
             self.source, key, schema, where, list(constant.values()), firms_clause(key, *firms)
         )
-        self.written += sync(self.table, new, stored, **self.sync)
 
     def finish(self) -> Written:
         return self.written if self.stage is None else self.stage.apply()
@@ -255,11 +262,50 @@ def _facts_writer(as_of: date, now, bulk: bool) -> _Writer:
         EvaluatedFacts._meta.db_table,
         bulk=bulk,
         key="enterprise_id",
-        result=["facts_revision"],
+        result=["facts_revision", "results_digest"],
         stamp={"evaluated_at": now},
         constant={"as_of": as_of},
         unique=["enterprise_id", "as_of"],
     )
+
+
+REVISION_SCHEMA = {"facts_revision": pl.String, "results_digest": pl.Int64}
+
+
+def _settled(
+    revisions: _Writer, revision: pl.DataFrame, firms: Firms, bulk: bool
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, Written]:
+    """Split a slice's firms by their stored results digest: (the ids of the firms whose four snapshots
+    may have changed, those firms' new revision rows to write (revision or digest changed), the stored
+    revision rows of the slice). A firm whose stored digest is the new one has its four snapshots stored
+    as they would be written (`ledger.digest`): they are not built, staged nor compared; they are counted
+    (touched when the facts revision changed, else unchanged: `Written`, as the writers would count them)."""
+    stored = read_frame(
+        f"SELECT id, enterprise_id, facts_revision, results_digest FROM {revisions.table} "
+        f"WHERE as_of = %s{firms_clause('enterprise_id', *firms)[0]}",
+        [revisions.sync["constant"]["as_of"], *firms_clause("enterprise_id", *firms)[1]],
+        {"id": pl.Int64, "enterprise_id": pl.Int64, **REVISION_SCHEMA},
+        bulk=bulk,
+    )
+    joined = revision.join(stored, on="enterprise_id", how="left", suffix="__old")
+    same = (
+        pl.col("results_digest").eq_missing(pl.col("results_digest__old"))
+        & pl.col("results_digest__old").is_not_null()
+    )
+    same_revision = pl.col("facts_revision").eq_missing(pl.col("facts_revision__old"))
+    changed = joined.filter(~same).select("enterprise_id")
+    write = joined.filter(~(same & same_revision)).select(revision.columns)
+    settled = joined.filter(same).select(same_revision.alias("same")).get_column("same")
+    kept = int(settled.sum())
+    return changed, write, stored, Written(touched=4 * (settled.len() - kept), unchanged=4 * kept)
+
+
+def _listed(ids: pl.DataFrame, firms: Firms, height: int) -> Firms:
+    """A selection holding the firms `ids` of the slice `firms` (of `height` firms), for reading their stored
+    rows: the ids themselves where the database takes them in one query, else the slice."""
+    if ids.height == height or (connection.vendor != "postgresql" and ids.height > SQLITE_LISTED):
+        return firms
+    return ids.get_column("enterprise_id").to_list(), None
 
 
 def _snapshots(rows: pl.DataFrame, policy) -> pl.DataFrame:
@@ -391,6 +437,7 @@ def reevaluate(
         revisions = _facts_writer(as_of, now, bulk)
         entries = _entry_writer(now, bulk)
         done = evaluated = 0
+        settled = Written()  # the snapshots of firms whose results digest is unchanged: not compared
         for k, firms in enumerate(slices, 1):
             if progress:
                 progress(done, total, _("第 %(k)s/%(m)s 批企业：读取、评价") % {"k": k, "m": len(slices)})
@@ -398,19 +445,26 @@ def reevaluate(
             results = evaluate_tables(facts, policies, as_of, keep=("enterprise_id",))
             ledger_facts = _ledger_facts(facts, results, as_of, firms, bulk)
             ledger_table = evaluate_table(ledger_facts, ledger, as_of, keep=("enterprise_id",))
-            revision = facts_revisions(facts)
-            for writer, policy in zip(writers, [*policies, ledger], strict=True):
-                table = ledger_table if policy is ledger else results[policy.name]
-                writer.add(_snapshots(_rows(table, policy, revision, now), policy), firms)
-            revisions.add(
-                revision, firms
-            )  # after the snapshot writers: they compare with the stored revision
+            tables = [(results[p.name], p) for p in policies] + [(ledger_table, ledger)]
+            revision = facts_revisions(facts).join(
+                results_digests(tables, ENGINE_VERSION), on="enterprise_id", how="left"
+            )
+            changed, write, stored_revisions, counted = _settled(revisions, revision, firms, bulk)
+            settled += counted
+            if changed.height:
+                subset = _listed(changed, firms, facts.height)
+                for writer, (table, policy) in zip(writers, tables, strict=True):
+                    if changed.height < facts.height:
+                        table = table.join(changed, on="enterprise_id", how="semi")
+                    writer.add(_snapshots(_rows(table, policy, revision, now), policy), subset)
+            if write.height:  # after the snapshot writers: they compare with the stored revision
+                revisions.add(write, firms, stored=stored_revisions)
             entries.add(_entries(results, ledger_facts, ledger_table, as_of, firms, bulk), firms)
             grades.append(ledger_table.group_by("grade").len())
             evaluated += facts.height
             done = int(evaluated * (len(policies) + 1) * share)
-            del facts, results, ledger_facts, ledger_table, revision
-        written = Written()
+            del facts, results, ledger_facts, ledger_table, revision, tables
+        written = settled
         for writer, policy in zip(writers, [*policies, ledger], strict=True):
             if progress:
                 progress(done, total, _("保存 %(policy)s 评价结果") % {"policy": policy.title_zh})
