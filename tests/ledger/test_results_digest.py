@@ -179,3 +179,44 @@ def test_the_side_by_side_merge_equals_the_sorted_one(loaded, monkeypatch):
     sorted_ = facts_module.merged_reports(years).sort("enterprise_id", "year")
     monkeypatch.setattr(facts_module, "WIDE_SOURCES", 6)
     assert facts_module.merged_reports(years).sort("enterprise_id", "year").equals(sorted_)
+
+
+def test_an_unchanged_entry_is_not_compared_and_a_changed_one_is(loaded, monkeypatch):
+    from datetime import timedelta
+
+    from gaoqi.ledger.names import follow_renames
+    from gaoqi.registry.models import Enterprise
+
+    reevaluate(as_of=AS_OF)
+    assert not LedgerEntry.objects.filter(results_digest__isnull=True).exists()
+    given = []
+    real_add = services._Writer.add
+    monkeypatch.setattr(
+        services._Writer,
+        "add",
+        lambda self, new, *a, **k: (given.append((self.table, new.height)), real_add(self, new, *a, **k))[1],
+    )
+    entries = LedgerEntry._meta.db_table
+    before = _stored()[1]
+    assert reevaluate(as_of=AS_OF).entries == Written(unchanged=N)
+    assert [g for g in given if g[0] == entries] == [] and _stored()[1] == before
+
+    # A rename followed on the entry (name and key, not the digest): compared, its digest written alone.
+    firm = Enterprise.objects.order_by("pk")[5]
+    Enterprise.objects.filter(pk=firm.pk).update(name="无锡蠡湖动力有限公司", name_pinyin="wu2 xi1 li2 hu2")
+    follow_renames([firm.pk])
+    renamed = reevaluate(as_of=AS_OF)
+    assert renamed.entries == Written(touched=1, unchanged=N - 1)
+    assert [g for g in given if g[0] == entries] == [(entries, 1)]
+    assert reevaluate(as_of=AS_OF).entries == Written(unchanged=N)
+
+    # Another date rewrites every entry; going back to the first date rewrites them again (the digest is
+    # the entry's, not the date's).
+    assert reevaluate(as_of=AS_OF + timedelta(days=1)).entries.rewritten == N
+    assert reevaluate(as_of=AS_OF).entries.rewritten == N
+    assert set(LedgerEntry.objects.values_list("as_of", flat=True)) == {AS_OF}
+
+    # A wrong digest: compared in full, the same row, the digest put right (touched).
+    LedgerEntry.objects.filter(enterprise=firm).update(results_digest=1)
+    assert reevaluate(as_of=AS_OF).entries == Written(touched=1, unchanged=N - 1)
+    assert LedgerEntry.objects.get(enterprise=firm).results_digest != 1

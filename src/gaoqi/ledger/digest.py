@@ -63,6 +63,9 @@ def _words(series: pl.Series) -> np.ndarray:
             distinct, [int(string_word(s)) for s in distinct], default=None, return_dtype=pl.UInt64
         )
         return codes.fill_null(int(NULL)).to_numpy().astype(np.uint64, copy=False)
+    if dtype.is_temporal():  # a date as its day number, a time as its count of units
+        series = series.to_physical()
+        dtype = series.dtype
     if dtype == pl.Boolean:
         values = series.cast(pl.UInt64)
     elif dtype.is_float():  # by its bits
@@ -120,3 +123,12 @@ def _aligned(table: pl.DataFrame, ids: pl.Series) -> pl.DataFrame:
     if out.height != len(ids):
         raise ValueError("a result table has more than one row for a firm")
     return out
+
+
+def rows_digests(frame: pl.DataFrame, columns: list[str], seed: str) -> pl.Series:
+    """A digest of each row's `columns` (Int64), folded as `results_digests` folds a policy's."""
+    h = np.full(frame.height, _seed(seed), dtype=np.uint64)
+    for column in frame.select(columns).iter_columns():
+        h ^= _words(column)
+        _mix(h)
+    return pl.Series("results_digest", h.view(np.int64))

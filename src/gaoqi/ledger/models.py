@@ -138,6 +138,10 @@ class LedgerEntry(models.Model):
     hte_outcome = models.CharField(max_length=16, null=True)  # noqa: DJ001 - null = not evaluated
     hte_hard_failed = models.PositiveSmallIntegerField(null=True)
     pool_eligible = models.BooleanField(null=True)
+    # A digest of the columns above as written (`ledger.digest.rows_digests`): a re-evaluation whose new row
+    # has this digest leaves the entry alone without reading it. Null: not known (compared in full). A write
+    # of the entry elsewhere (`names.follow_renames`) leaves it stale: the next run compares that entry.
+    results_digest = models.BigIntegerField(null=True)
     updated_at = models.DateTimeField()
 
     class Meta:

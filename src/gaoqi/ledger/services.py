@@ -28,10 +28,9 @@ from django.utils.translation import gettext as _
 
 from gaoqi.audit.models import AuditAction
 from gaoqi.audit.services import PendingEvent, audit_record_many
-from gaoqi.ledger.digest import results_digests
+from gaoqi.ledger.digest import results_digests, rows_digests
 from gaoqi.ledger.facts import SCHEMA, facts_table
 from gaoqi.ledger.models import EvaluatedFacts, EvaluationSnapshot, LedgerEntry
-from gaoqi.ledger.pinyin import sort_keys
 from gaoqi.ledger.store import Stage, Written, firms_clause, read_frame, stored_rows, sync
 from gaoqi.policy import ENGINE_VERSION, ENTERPRISE_POLICIES, RULES, load_policy
 from gaoqi.policy.bulk.plan import evaluate_table, evaluate_tables
@@ -326,10 +325,34 @@ def _entry_writer(now, bulk: bool) -> _Writer:
         bulk=bulk,
         key="enterprise_id",
         result=list(ENTRY_RESULT),
+        bookkeeping=("results_digest",),
         stamp={"updated_at": now},
         unique=["enterprise_id"],
         order=("name_pinyin", "enterprise_id"),
     )
+
+
+ENTRY_DIGEST = "ledger-entry/1"  # the entries' digest (`digest.rows_digests` of ENTRY_RESULT, in order)
+
+
+def _entries_to_write(
+    entries: _Writer, rows: pl.DataFrame, firms: Firms, bulk: bool
+) -> tuple[pl.DataFrame, int]:
+    """A slice's entry rows with their digest, less those whose stored digest is the same (the entry is
+    stored as it would be written: not staged nor compared); and the number of those left alone."""
+    rows = rows.with_columns(rows_digests(rows, list(ENTRY_RESULT), ENTRY_DIGEST))
+    where, params = firms_clause("enterprise_id", *firms)
+    stored = read_frame(
+        f"SELECT enterprise_id, results_digest FROM {entries.table} WHERE results_digest IS NOT NULL{where}",
+        params,
+        {"enterprise_id": pl.Int64, "stored_digest": pl.Int64},
+        bulk=bulk,
+    )
+    same = rows.join(stored, on="enterprise_id", how="left").select(
+        pl.col("results_digest") == pl.col("stored_digest")
+    )
+    same = same.to_series().fill_null(False)
+    return rows.filter(~same), int(same.sum())
 
 
 def _entries(
@@ -340,7 +363,8 @@ def _entries(
     firms: Firms,
     bulk: bool = False,
 ) -> pl.DataFrame:
-    """The ledger rows of a slice's firms (the name and its pinyin key are the current name's)."""
+    """The ledger rows of a slice's firms (the name and its pinyin key are the register's: `Enterprise.save`,
+    the loaders and the imports keep `name_pinyin` the key of the name, as `names.follow_renames` copies)."""
     ent = Enterprise._meta.db_table
     firm_schema = {
         "enterprise_id": pl.Int64,
@@ -350,14 +374,12 @@ def _entries(
         "in_hitech_zone": pl.Boolean,
         "hitech_zone_id": pl.String,
         "name": pl.String,
+        "name_pinyin": pl.String,
     }
     cols = ", ".join(["id", *[c for c in firm_schema if c != "enterprise_id"]])
     where, params = firms_clause("id", *firms)
     registry = read_frame(f"SELECT {cols} FROM {ent} WHERE 1 = 1{where}", params, firm_schema, bulk=bulk)
-    registry = registry.with_columns(
-        sort_keys(registry.get_column("name")),
-        pl.col("in_hitech_zone").fill_null(False),
-    )
+    registry = registry.with_columns(pl.col("in_hitech_zone").fill_null(False))
     return (
         ledger_table.select("enterprise_id", "grade")
         .join(
@@ -438,6 +460,7 @@ def reevaluate(
         entries = _entry_writer(now, bulk)
         done = evaluated = 0
         settled = Written()  # the snapshots of firms whose results digest is unchanged: not compared
+        entries_same = 0  # the entries whose digest is unchanged: not compared
         for k, firms in enumerate(slices, 1):
             if progress:
                 progress(done, total, _("第 %(k)s/%(m)s 批企业：读取、评价") % {"k": k, "m": len(slices)})
@@ -459,7 +482,12 @@ def reevaluate(
                     writer.add(_snapshots(_rows(table, policy, revision, now), policy), subset)
             if write.height:  # after the snapshot writers: they compare with the stored revision
                 revisions.add(write, firms, stored=stored_revisions)
-            entries.add(_entries(results, ledger_facts, ledger_table, as_of, firms, bulk), firms)
+            rows, same = _entries_to_write(
+                entries, _entries(results, ledger_facts, ledger_table, as_of, firms, bulk), firms, bulk
+            )
+            entries_same += same
+            if rows.height:
+                entries.add(rows, _listed(rows.select("enterprise_id"), firms, facts.height))
             grades.append(ledger_table.group_by("grade").len())
             evaluated += facts.height
             done = int(evaluated * (len(policies) + 1) * share)
@@ -474,7 +502,7 @@ def reevaluate(
         revisions.finish()
         if progress:
             progress(done, total, _("保存台账"))
-        stored = entries.finish()
+        stored = entries.finish() + Written(unchanged=entries_same)
         if progress:
             progress(total, total, _("保存台账"))
         by_grade = {
@@ -504,6 +532,7 @@ def reevaluate(
                         "entries": {
                             "inserted": stored.inserted,
                             "rewritten": stored.rewritten,
+                            "touched": stored.touched,  # the digest written alone (`LedgerEntry`)
                             "unchanged": stored.unchanged,
                         },
                         "by_grade": by_grade,
