@@ -138,9 +138,10 @@ class LedgerEntry(models.Model):
     hte_outcome = models.CharField(max_length=16, null=True)  # noqa: DJ001 - null = not evaluated
     hte_hard_failed = models.PositiveSmallIntegerField(null=True)
     pool_eligible = models.BooleanField(null=True)
-    # A digest of the columns above as written (`ledger.digest.rows_digests`): a re-evaluation whose new row
-    # has this digest leaves the entry alone without reading it. Null: not known (compared in full). A write
-    # of the entry elsewhere (`names.follow_renames`) leaves it stale: the next run compares that entry.
+    # A digest of the columns above as the re-evaluation wrote them (`ledger.digest.rows_digests`): a run
+    # whose new row has this digest leaves the entry alone without reading it. Written with every written
+    # row, never on its own; null (written before migration 0011) or stale (a rename followed by
+    # `names.follow_renames`): the entry is compared in full, as before.
     results_digest = models.BigIntegerField(null=True)
     updated_at = models.DateTimeField()
 

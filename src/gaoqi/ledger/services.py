@@ -203,9 +203,16 @@ class _Writer:
         order: tuple[str, ...] = (),
         source: str | None = None,
         touches: bool = True,
+        carried: tuple[str, ...] = (),
     ):
         self.sync = dict(
-            key=key, result=result, bookkeeping=bookkeeping, stamp=stamp, constant=constant, touches=touches
+            key=key,
+            result=result,
+            bookkeeping=bookkeeping,
+            stamp=stamp,
+            constant=constant,
+            touches=touches,
+            carried=carried,
         )
         self.table, self.source, self.written = table, source or table, Written()
         self.stage = Stage(table, **self.sync, unique=unique, order=order, source=source) if bulk else None
@@ -319,13 +326,16 @@ def _snapshots(rows: pl.DataFrame, policy) -> pl.DataFrame:
 
 def _entry_writer(now, bulk: bool) -> _Writer:
     """The ledger's current rows of the firms evaluated, written where they changed; a first run's rows
-    go in the order of the name-ordered indexes (eight of the fourteen), which then grow at their ends."""
+    go in the order of the name-ordered indexes (eight of the fourteen), which then grow at their ends. Each
+    written row carries its digest (`_entries_to_write`), written with it and never compared: an entry
+    without one (written before migration 0011) or with a stale one (renamed by `names.follow_renames`) is
+    compared in full, as before, until it is next written."""
     return _Writer(
         LedgerEntry._meta.db_table,
         bulk=bulk,
         key="enterprise_id",
         result=list(ENTRY_RESULT),
-        bookkeeping=("results_digest",),
+        carried=("results_digest",),
         stamp={"updated_at": now},
         unique=["enterprise_id"],
         order=("name_pinyin", "enterprise_id"),
@@ -532,7 +542,6 @@ def reevaluate(
                         "entries": {
                             "inserted": stored.inserted,
                             "rewritten": stored.rewritten,
-                            "touched": stored.touched,  # the digest written alone (`LedgerEntry`)
                             "unchanged": stored.unchanged,
                         },
                         "by_grade": by_grade,
