@@ -8,7 +8,9 @@ date) in one transaction. Long: takes a `progress(done, total, message)` callbac
 Two ways of moving the rows, one result: on SQLite (and with `bulk=False`) rows go through Python (`store.sync`
 after reading the stored rows); on PostgreSQL the bulk path reads with COPY and stages the new rows in the
 database (`store.copy_frame`, `store.Stage`), then writes the changes with one upsert per table that skips
-unchanged rows, for a province's millions of firms. A test holds the two paths' rows equal.
+unchanged rows, for a province's millions of firms. A test holds the two paths' rows equal. Before either, a
+firm whose results digest is the stored one (`ledger.digest`: its four snapshots in `EvaluatedFacts`, its
+ledger entry on the entry) is set aside and counted: its rows are neither built nor staged nor compared.
 
 The firms go in slices (`GAOQI_REEVALUATE_SLICE`): each slice is read, evaluated and handed to the writers
 before the next is read, so the memory is one slice's; a test holds the sliced result equal to the whole one.
