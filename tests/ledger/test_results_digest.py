@@ -171,14 +171,46 @@ def test_a_missing_or_wrong_digest_compares_in_full_and_stores_the_same_rows(loa
 
 
 def test_the_side_by_side_merge_equals_the_sorted_one(loaded, monkeypatch):
-    """Few sources: merged side by side; many: sorted by priority (WIDE_SOURCES lowered to force it)."""
-    wide = facts_table(AS_OF)
-    monkeypatch.setattr(facts_module, "WIDE_SOURCES", 0)
-    assert facts_table(AS_OF).sort("enterprise_id").equals(wide.sort("enterprise_id"))
+    """Few sources: merged side by side (by the database on the row path, in Polars on PostgreSQL's bulk
+    path); many: sorted by priority (WIDE_SOURCES lowered to force it). Also with a newer import of a
+    department (ties: the latest) and a less trusted one, checked against the per-firm merge."""
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from gaoqi.registry.models import DataSource, Enterprise
+    from gaoqi.registry.selectors import facts_for_policy
+    from tests import factories
+
     years = [AS_OF.year - 3, AS_OF.year - 2, AS_OF.year - 1]
-    sorted_ = facts_module.merged_reports(years).sort("enterprise_id", "year")
-    monkeypatch.setattr(facts_module, "WIDE_SOURCES", 6)
-    assert facts_module.merged_reports(years).sort("enterprise_id", "year").equals(sorted_)
+    reports = list(AnnualReport.objects.filter(source__department="tax").order_by("pk")[:40])
+    newer = DataSource.objects.create(
+        department="tax", file_name="t2.xlsx", imported_at=timezone.now() + timedelta(days=1)
+    )
+    stats = DataSource.objects.create(department="statistics", file_name="s.xlsx", imported_at=timezone.now())
+    for i, report in enumerate(reports):
+        for source, bump in ((newer, 7), (stats, 11)):
+            report.pk, report.source = None, source
+            report.revenue = None if i % 5 == 0 else (report.revenue or 0) + bump
+            report.employees = None if i % 3 == 0 else (report.employees or 0) + bump
+            report.save()
+
+    def tables():
+        out = [facts_table(AS_OF).sort("enterprise_id")]
+        if connection.vendor == "postgresql":
+            out.append(facts_table(AS_OF, bulk=True).sort("enterprise_id"))
+        return out, facts_module.merged_reports(years).sort("enterprise_id", "year")
+
+    wide, wide_merged = tables()
+    monkeypatch.setattr(facts_module, "WIDE_SOURCES", 0)
+    sorted_, sorted_merged = tables()
+    assert all(t.equals(sorted_[0]) for t in [*wide, *sorted_]) and wide_merged.equals(sorted_merged)
+    actor = factories.province_admin()
+    for firm_id in {r.enterprise_id for r in reports}:
+        row = sorted_[0].filter(pl.col("enterprise_id") == firm_id).drop("enterprise_id").to_dicts()[0]
+        firm = Enterprise.objects.get(pk=firm_id)
+        assert row == facts_for_policy(actor=actor, enterprise=firm, as_of=AS_OF).as_dict()
 
 
 def test_an_unchanged_entry_is_not_compared_and_a_changed_one_is(loaded, monkeypatch):
