@@ -23,7 +23,7 @@ CPU before, 94.1 s / 44.4 s after (the touches' writes 10.3 s CPU before, 1.6 s 
 wall / 94 CPU-seconds (Python and server) before, 182.2 s / 51 after (the writes' server CPU 46.6 s before,
 5.9 s after); at load 5–8 on 2 shared cores. Since then the callers pass only the rows of firms whose
 results digest changed (`ledger.digest`): the same run, back to back at load 5–6, PostgreSQL 29.4 s / 17.9
-CPU-seconds before, 12.7 s / 10.0 after; SQLite 35.0 s / 18.9 s before, 29.9 s / 11.0 s after.
+CPU-seconds before, 12.7 s / 10.0 after; SQLite 35.0 s / 18.9 s before, 23.9 s / 9.0 s after.
 """
 
 from __future__ import annotations
