@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ledger', '0009_evaluated_facts_once_per_firm'),
+        ('ledger', '0011_sqlite_firm_summary_index'),
     ]
 
     operations = [

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ledger', '0010_evaluated_facts_results_digest'),
+        ('ledger', '0012_evaluated_facts_results_digest'),
     ]
 
     operations = [
