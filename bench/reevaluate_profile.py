@@ -4,6 +4,8 @@ statement) with wall time, this process's CPU and, on PostgreSQL, the server bac
 
     DATABASE_URL=… python -m bench.reevaluate_profile import   # as bench/ledger.py's import, then the run
     DATABASE_URL=… python -m bench.reevaluate_profile same     # the run alone
+    DATABASE_URL=… python -m bench.reevaluate_profile digests  # no run: every stored ledger entry given its
+        # digest, as if written since migration 0011 (a new evaluation date or a first run writes them all)
 
 Not a `python -m bench` benchmark (no `run()`): it changes the database it is given.
 """
@@ -70,6 +72,23 @@ def main(mode: str) -> None:
         key = " ".join(sql.split())[:100] + (" [many]" if many else "")
         return measured(statements, key, lambda: execute(sql, params, many, context))
 
+    if mode == "digests":
+        import polars as pl
+
+        from gaoqi.ledger.digest import rows_digests
+        from gaoqi.ledger.models import LedgerEntry
+
+        table = LedgerEntry._meta.db_table
+        schema = {"id": pl.Int64, **services.ENTRY_RESULT}
+        rows = store.read_frame(f"SELECT {', '.join(schema)} FROM {table}", [], schema)
+        digests = rows.select("id", rows_digests(rows, list(services.ENTRY_RESULT), services.ENTRY_DIGEST))
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"UPDATE {table} SET results_digest = %s WHERE id = %s",
+                [(d, i) for i, d in digests.iter_rows()],
+            )
+        print(f"{digests.height:,} entries given their digest")
+        return
     if mode == "import":
         rows = AnnualReport.objects.filter(
             year=AS_OF.year - 1, revenue__isnull=False, total_income__isnull=False

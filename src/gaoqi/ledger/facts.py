@@ -46,12 +46,30 @@ def merged_reports(
     *,
     bulk: bool = False,
     span: tuple[int, int] | None = None,
+    fields_of: dict[int, tuple[str, ...]] | None = None,
 ) -> pl.DataFrame:
     """(enterprise_id, year, <fact fields>): one row per firm and year, merged across departments (of the
-    listed firms and/or the id range `span`, or all)."""
+    listed firms and/or the id range `span`, or all). `fields_of`: the fields read of a year, when not all
+    (the others are null in its rows): facts_table needs five of the earlier years' 22."""
+    wanted: dict[tuple[str, ...], list[int]] = {}
+    for year in years:
+        wanted.setdefault(tuple((fields_of or {}).get(year, FACT_FIELDS)), []).append(year)
+    parts = [_merged(fields, of_years, enterprise_ids, bulk, span) for fields, of_years in wanted.items()]
+    columns = ["enterprise_id", "year", *FACT_FIELDS]
+    return pl.concat(parts, how="diagonal").select(columns) if len(parts) > 1 else parts[0].select(columns)
+
+
+def _merged(
+    fields: tuple[str, ...],
+    years: list[int],
+    enterprise_ids: list[int] | None,
+    bulk: bool,
+    span: tuple[int, int] | None,
+) -> pl.DataFrame:
+    """merged_reports of `fields` (the other fact fields null) of `years`."""
     report, source = AnnualReport._meta.db_table, DataSource._meta.db_table
     where, params = firms_clause("r.enterprise_id", enterprise_ids, span)
-    cols = ", ".join(f"r.{f}" for f in FACT_FIELDS)
+    cols = ", ".join(f"r.{f}" for f in fields)
     sql = (
         f"SELECT r.enterprise_id, r.year, r.source_id, {cols} FROM {report} r "
         f"WHERE r.year IN ({','.join(['%s'] * len(years))}){where}"
@@ -60,31 +78,103 @@ def merged_reports(
     schema = {"enterprise_id": pl.Int64, "year": pl.Int64, "source_id": pl.Int64}
     for f in FACT_FIELDS:
         schema[f] = pl.Boolean if types[f].get_internal_type() == "BooleanField" else pl.Int64
+    read = {c: dt for c, dt in schema.items() if c in ("enterprise_id", "year", "source_id", *fields)}
     # The sources are few: joined here rather than on every report row in the database.
     sources = _frame(
         f"SELECT id, department, imported_at FROM {source}",
         [],
         {"source_id": pl.Int64, "department": pl.String, "imported_at": pl.Datetime},
     )
-    raw = _frame(sql, [*years, *params], schema, bulk).join(sources, on="source_id", how="inner")
     keys = ["enterprise_id", "year"]
+    if not bulk and 0 < sources.height <= WIDE_SOURCES:
+        return _merged_in_sql(fields, years, where, params, sources, schema)
+    raw = _frame(sql, [*years, *params], read, bulk)
     if raw.is_empty():
         return pl.DataFrame(schema={**{k: pl.Int64 for k in keys}, **{f: schema[f] for f in FACT_FIELDS}})
+    absent = [pl.lit(None, schema[f]).alias(f) for f in FACT_FIELDS if f not in fields]
+    present = set(raw.get_column("source_id").unique().to_list())
+    ranked = {  # per priority order, the sources present, most trusted first (ties: the latest import)
+        order: [s for s in _ranked_sources(sources, order) if s in present]
+        for order in {tuple(FIELD_PRIORITY[f]) for f in fields}
+    }
+    if len(present) <= WIDE_SOURCES:
+        return _merged_wide(raw, fields, ranked).with_columns(absent)
+    raw = raw.join(sources, on="source_id", how="inner")
     out = None
     by_order: dict[tuple, list[str]] = {}
-    for f in FACT_FIELDS:
+    for f in fields:
         by_order.setdefault(tuple(FIELD_PRIORITY[f]), []).append(f)
-    for order, fields in by_order.items():
+    for order, of_order in by_order.items():
         rank = pl.col("department").replace_strict(
             [str(d) for d in order], list(range(len(order))), default=99
         )
-        ranked = raw.with_columns(rank.alias("_rank")).sort(
+        ordered = raw.with_columns(rank.alias("_rank")).sort(
             ["enterprise_id", "year", "_rank", "imported_at", "source_id"],
             descending=[False, False, False, True, True],
         )
-        merged = ranked.group_by(keys, maintain_order=True).agg(pl.col(fields).drop_nulls().first())
+        merged = ordered.group_by(keys, maintain_order=True).agg(pl.col(of_order).drop_nulls().first())
         out = merged if out is None else out.join(merged, on=keys, how="full", coalesce=True)
-    return out
+    return out.with_columns(absent)
+
+
+WIDE_SOURCES = 6  # up to this many sources in the rows read, merged side by side (one column per source)
+
+
+def _merged_in_sql(
+    fields: tuple[str, ...], years: list[int], where: str, params: list, sources: pl.DataFrame, schema: dict
+) -> pl.DataFrame:
+    """The side-by-side merge done by the database (the row path: SQLite), when the registry has few sources:
+    each (firm, year) once, each source's report of it joined by the unique key (firm, year, source), each
+    field the first non-null in its priority order. One row per firm and year comes through Python instead of
+    one per report (half as many: two departments report most years)."""
+    report = AnnualReport._meta.db_table
+    ids = sorted(sources.get_column("source_id").to_list())
+    joins = " ".join(
+        f"LEFT JOIN {report} s{s} ON s{s}.enterprise_id = k.enterprise_id AND s{s}.year = k.year "
+        f"AND s{s}.source_id = {int(s)}"
+        for s in ids
+    )
+    ranked = {order: _ranked_sources(sources, order) for order in {tuple(FIELD_PRIORITY[f]) for f in fields}}
+    values = ", ".join(
+        f"COALESCE({', '.join(f's{s}.{f}' for s in ranked[tuple(FIELD_PRIORITY[f])])}, NULL)" for f in fields
+    )
+    sql = (
+        f"SELECT k.enterprise_id, k.year, {values} FROM (SELECT DISTINCT r.enterprise_id, r.year FROM {report} r "
+        f"WHERE r.year IN ({','.join(['%s'] * len(years))}){where}) k {joins}"
+    )
+    read = {"enterprise_id": pl.Int64, "year": pl.Int64, **{f: schema[f] for f in fields}}
+    merged = _frame(sql, [*years, *params], read)
+    return merged.with_columns(pl.lit(None, schema[f]).alias(f) for f in FACT_FIELDS if f not in fields)
+
+
+def _ranked_sources(sources: pl.DataFrame, order: tuple) -> list[int]:
+    rank = pl.col("department").replace_strict([str(d) for d in order], list(range(len(order))), default=99)
+    return (
+        sources.with_columns(rank.alias("_rank"))
+        .sort(["_rank", "imported_at", "source_id"], descending=[False, True, True])
+        .get_column("source_id")
+        .to_list()
+    )
+
+
+def _merged_wide(raw: pl.DataFrame, fields: tuple[str, ...], ranked: dict[tuple, list[int]]) -> pl.DataFrame:
+    """The merge when the sources are few: one frame per source (a firm reports a year once per source),
+    joined side by side on (firm, year); each field the first non-null of its sources in priority order. The
+    same rows as sorting every report by priority and taking each field's first value, without the sort."""
+    keys = ["enterprise_id", "year"]
+    out = None
+    for source in sorted({s for order in ranked.values() for s in order}):
+        part = raw.filter(pl.col("source_id") == source).select(
+            *keys, *[pl.col(f).alias(f"{f}__{source}") for f in fields]
+        )
+        out = part if out is None else out.join(part, on=keys, how="full", coalesce=True)
+    return out.select(
+        *keys,
+        *[
+            pl.coalesce([pl.col(f"{f}__{s}") for s in ranked[tuple(FIELD_PRIORITY[f])]]).alias(f)
+            for f in fields
+        ],
+    )
 
 
 def facts_table(
@@ -97,7 +187,13 @@ def facts_table(
     """One row per enterprise: `enterprise_id` plus every EnterpriseFacts column, as facts_for_policy builds
     (the listed firms and/or those of the id range `span` (first, last), or all)."""
     years = {k: as_of.year - 4 + k for k in (1, 2, 3)}
-    merged = merged_reports(list(years.values()), enterprise_ids, bulk=bulk, span=span)
+    # The earlier years' reports are read for their yearly figures and three-year totals only.
+    fields_of = {
+        year: tuple(f for f in FACT_FIELDS if k in YEARS_OF.get(f, ()) or f in THREE_YEAR_TOTALS)
+        for k, year in years.items()
+        if k != LATEST_YEAR
+    }
+    merged = merged_reports(list(years.values()), enterprise_ids, bulk=bulk, span=span, fields_of=fields_of)
     ent = Enterprise._meta.db_table
     where, params = firms_clause("e.id", enterprise_ids, span)
     firms = _frame(
@@ -114,17 +210,22 @@ def facts_table(
         },
         bulk,
     )
-    columns = [pl.col("enterprise_id")]
-    for stem in YEARLY_FIELDS:
-        for k, year in years.items():
-            if k not in YEARS_OF[stem]:
-                continue
-            columns.append(pl.col(stem).filter(pl.col("year") == year).first().alias(f"{stem}_y{k}"))
-    for f in LATEST_YEAR_FIELDS:
-        columns.append(pl.col(f).filter(pl.col("year") == years[LATEST_YEAR]).first().alias(f))
-    for f in THREE_YEAR_TOTALS:
-        columns.append(pl.when(pl.col(f).is_not_null().any()).then(pl.col(f).sum()).alias(f))
-    wide = merged.group_by("enterprise_id").agg(columns[1:]) if merged.height else None
+    # One row per firm: each year's rows side by side (a firm has one merged row per year at most).
+    wide = None
+    for k, year in years.items() if merged.height else ():
+        columns = [pl.col(stem).alias(f"{stem}_y{k}") for stem in YEARLY_FIELDS if k in YEARS_OF[stem]]
+        columns += [pl.col(f) for f in LATEST_YEAR_FIELDS] if k == LATEST_YEAR else []
+        columns += [pl.col(f).alias(f"{f}__{k}") for f in THREE_YEAR_TOTALS]
+        part = merged.filter(pl.col("year") == year).select("enterprise_id", *columns)
+        wide = part if wide is None else wide.join(part, on="enterprise_id", how="full", coalesce=True)
+    if wide is not None:
+        totals = {f: [pl.col(f"{f}__{k}") for k in years] for f in THREE_YEAR_TOTALS}
+        wide = wide.with_columns(
+            pl.when(pl.any_horizontal([c.is_not_null() for c in parts]))
+            .then(pl.sum_horizontal(parts))
+            .alias(f)
+            for f, parts in totals.items()
+        ).drop(f"{f}__{k}" for f in THREE_YEAR_TOTALS for k in years)
     table = firms if wide is None else firms.join(wide, on="enterprise_id", how="left")
     held = _held(as_of, enterprise_ids, bulk, span)
     table = table.join(held, on="enterprise_id", how="left").with_columns(

@@ -69,7 +69,7 @@ class EvaluationSnapshot(models.Model):
 
 class EvaluatedFacts(models.Model):
     """The facts revision (a digest of exactly the facts evaluated) a firm's snapshots of a date were evaluated
-    on, and when that revision was first evaluated. One row per firm and date for its four policies'
+    on, a digest of those snapshots' results, and when either last changed. One row per firm and date for its four policies'
     snapshots, which a re-evaluation always writes together. Written only by `services.reevaluate`."""
 
     # The unique key below leads with the firm: no index of its own.
@@ -82,6 +82,10 @@ class EvaluatedFacts(models.Model):
     )
     as_of = models.DateField(_("评价基准日"))
     facts_revision = models.CharField(_("数据版本"), max_length=32)
+    # A digest of the four snapshots' stored results of the date (`ledger.digest`): a re-evaluation whose new
+    # digest is this one leaves the snapshots alone without reading them. Null: not known (compared in full).
+    # Anything that changes or deletes snapshots besides `services.reevaluate` must delete this row too.
+    results_digest = models.BigIntegerField(null=True)
     evaluated_at = models.DateTimeField(_("评价时间"))
 
     class Meta:
@@ -134,6 +138,11 @@ class LedgerEntry(models.Model):
     hte_outcome = models.CharField(max_length=16, null=True)  # noqa: DJ001 - null = not evaluated
     hte_hard_failed = models.PositiveSmallIntegerField(null=True)
     pool_eligible = models.BooleanField(null=True)
+    # A digest of the columns above as the re-evaluation wrote them (`ledger.digest.rows_digests`): a run
+    # whose new row has this digest leaves the entry alone without reading it. Written with every written
+    # row, never on its own; null (written before migration 0011) or stale (a rename followed by
+    # `names.follow_renames`): the entry is compared in full, as before.
+    results_digest = models.BigIntegerField(null=True)
     updated_at = models.DateTimeField()
 
     class Meta:

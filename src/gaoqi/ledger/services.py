@@ -8,7 +8,9 @@ date) in one transaction. Long: takes a `progress(done, total, message)` callbac
 Two ways of moving the rows, one result: on SQLite (and with `bulk=False`) rows go through Python (`store.sync`
 after reading the stored rows); on PostgreSQL the bulk path reads with COPY and stages the new rows in the
 database (`store.copy_frame`, `store.Stage`), then writes the changes with one upsert per table that skips
-unchanged rows, for a province's millions of firms. A test holds the two paths' rows equal.
+unchanged rows, for a province's millions of firms. A test holds the two paths' rows equal. Before either, a
+firm whose results digest is the stored one (`ledger.digest`: its four snapshots in `EvaluatedFacts`, its
+ledger entry on the entry) is set aside and counted: its rows are neither built nor staged nor compared.
 
 The firms go in slices (`GAOQI_REEVALUATE_SLICE`): each slice is read, evaluated and handed to the writers
 before the next is read, so the memory is one slice's; a test holds the sliced result equal to the whole one.
@@ -28,9 +30,9 @@ from django.utils.translation import gettext as _
 
 from gaoqi.audit.models import AuditAction
 from gaoqi.audit.services import PendingEvent, audit_record_many
+from gaoqi.ledger.digest import results_digests, rows_digests
 from gaoqi.ledger.facts import SCHEMA, facts_table
 from gaoqi.ledger.models import EvaluatedFacts, EvaluationSnapshot, LedgerEntry
-from gaoqi.ledger.pinyin import sort_keys
 from gaoqi.ledger.store import Stage, Written, firms_clause, read_frame, stored_rows, sync
 from gaoqi.policy import ENGINE_VERSION, ENTERPRISE_POLICIES, RULES, load_policy
 from gaoqi.policy.bulk.plan import evaluate_table, evaluate_tables
@@ -203,25 +205,38 @@ class _Writer:
         order: tuple[str, ...] = (),
         source: str | None = None,
         touches: bool = True,
+        carried: tuple[str, ...] = (),
     ):
         self.sync = dict(
-            key=key, result=result, bookkeeping=bookkeeping, stamp=stamp, constant=constant, touches=touches
+            key=key,
+            result=result,
+            bookkeeping=bookkeeping,
+            stamp=stamp,
+            constant=constant,
+            touches=touches,
+            carried=carried,
         )
         self.table, self.source, self.written = table, source or table, Written()
         self.stage = Stage(table, **self.sync, unique=unique, order=order, source=source) if bulk else None
 
-    def add(self, new: pl.DataFrame, firms: Firms) -> None:
+    def add(self, new: pl.DataFrame, firms: Firms, stored: pl.DataFrame | None = None) -> None:
+        """`firms`: a selection holding at least `new`'s firms (the stored rows of the row path are read
+        for it); `stored`: those stored rows when the caller has read them already."""
         if self.stage is not None:
             self.stage.add(new)
             return
+        if stored is None:
+            stored = self.stored(new, firms)
+        self.written += sync(self.table, new, stored, **self.sync)
+
+    def stored(self, new: pl.DataFrame, firms: Firms) -> pl.DataFrame:
         key, constant = self.sync["key"], self.sync["constant"] or {}
         values = [*self.sync["result"], *self.sync["bookkeeping"]]
         where = " AND ".join(["1 = 1", *(f"{c} = %s" for c in constant)])
         schema = {c: new.schema[c] for c in values}
-        stored = stored_rows(
+        return stored_rows(
             self.source, key, schema, where, list(constant.values()), firms_clause(key, *firms)
         )
-        self.written += sync(self.table, new, stored, **self.sync)
 
     def finish(self) -> Written:
         return self.written if self.stage is None else self.stage.apply()
@@ -255,11 +270,50 @@ def _facts_writer(as_of: date, now, bulk: bool) -> _Writer:
         EvaluatedFacts._meta.db_table,
         bulk=bulk,
         key="enterprise_id",
-        result=["facts_revision"],
+        result=["facts_revision", "results_digest"],
         stamp={"evaluated_at": now},
         constant={"as_of": as_of},
         unique=["enterprise_id", "as_of"],
     )
+
+
+REVISION_SCHEMA = {"facts_revision": pl.String, "results_digest": pl.Int64}
+
+
+def _settled(
+    revisions: _Writer, revision: pl.DataFrame, firms: Firms, bulk: bool
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, Written]:
+    """Split a slice's firms by their stored results digest: (the ids of the firms whose four snapshots
+    may have changed, those firms' new revision rows to write (revision or digest changed), the stored
+    revision rows of the slice). A firm whose stored digest is the new one has its four snapshots stored
+    as they would be written (`ledger.digest`): they are not built, staged nor compared; they are counted
+    (touched when the facts revision changed, else unchanged: `Written`, as the writers would count them)."""
+    stored = read_frame(
+        f"SELECT id, enterprise_id, facts_revision, results_digest FROM {revisions.table} "
+        f"WHERE as_of = %s{firms_clause('enterprise_id', *firms)[0]}",
+        [revisions.sync["constant"]["as_of"], *firms_clause("enterprise_id", *firms)[1]],
+        {"id": pl.Int64, "enterprise_id": pl.Int64, **REVISION_SCHEMA},
+        bulk=bulk,
+    )
+    joined = revision.join(stored, on="enterprise_id", how="left", suffix="__old")
+    same = (
+        pl.col("results_digest").eq_missing(pl.col("results_digest__old"))
+        & pl.col("results_digest__old").is_not_null()
+    )
+    same_revision = pl.col("facts_revision").eq_missing(pl.col("facts_revision__old"))
+    changed = joined.filter(~same).select("enterprise_id")
+    write = joined.filter(~(same & same_revision)).select(revision.columns)
+    settled = joined.filter(same).select(same_revision.alias("same")).get_column("same")
+    kept = int(settled.sum())
+    return changed, write, stored, Written(touched=4 * (settled.len() - kept), unchanged=4 * kept)
+
+
+def _listed(ids: pl.DataFrame, firms: Firms, height: int) -> Firms:
+    """A selection holding the firms `ids` of the slice `firms` (of `height` firms), for reading their stored
+    rows: the ids themselves where the database takes them in one query, else the slice."""
+    if ids.height == height or (connection.vendor != "postgresql" and ids.height > SQLITE_LISTED):
+        return firms
+    return ids.get_column("enterprise_id").to_list(), None
 
 
 def _snapshots(rows: pl.DataFrame, policy) -> pl.DataFrame:
@@ -274,16 +328,43 @@ def _snapshots(rows: pl.DataFrame, policy) -> pl.DataFrame:
 
 def _entry_writer(now, bulk: bool) -> _Writer:
     """The ledger's current rows of the firms evaluated, written where they changed; a first run's rows
-    go in the order of the name-ordered indexes (eight of the fourteen), which then grow at their ends."""
+    go in the order of the name-ordered indexes (eight of the fourteen), which then grow at their ends. Each
+    written row carries its digest (`_entries_to_write`), written with it and never compared: an entry
+    without one (written before migration 0011) or with a stale one (renamed by `names.follow_renames`) is
+    compared in full, as before, until it is next written."""
     return _Writer(
         LedgerEntry._meta.db_table,
         bulk=bulk,
         key="enterprise_id",
         result=list(ENTRY_RESULT),
+        carried=("results_digest",),
         stamp={"updated_at": now},
         unique=["enterprise_id"],
         order=("name_pinyin", "enterprise_id"),
     )
+
+
+ENTRY_DIGEST = "ledger-entry/1"  # the entries' digest (`digest.rows_digests` of ENTRY_RESULT, in order)
+
+
+def _entries_to_write(
+    entries: _Writer, rows: pl.DataFrame, firms: Firms, bulk: bool
+) -> tuple[pl.DataFrame, int]:
+    """A slice's entry rows with their digest, less those whose stored digest is the same (the entry is
+    stored as it would be written: not staged nor compared); and the number of those left alone."""
+    rows = rows.with_columns(rows_digests(rows, list(ENTRY_RESULT), ENTRY_DIGEST))
+    where, params = firms_clause("enterprise_id", *firms)
+    stored = read_frame(
+        f"SELECT enterprise_id, results_digest FROM {entries.table} WHERE results_digest IS NOT NULL{where}",
+        params,
+        {"enterprise_id": pl.Int64, "stored_digest": pl.Int64},
+        bulk=bulk,
+    )
+    same = rows.join(stored, on="enterprise_id", how="left").select(
+        pl.col("results_digest") == pl.col("stored_digest")
+    )
+    same = same.to_series().fill_null(False)
+    return rows.filter(~same), int(same.sum())
 
 
 def _entries(
@@ -294,7 +375,8 @@ def _entries(
     firms: Firms,
     bulk: bool = False,
 ) -> pl.DataFrame:
-    """The ledger rows of a slice's firms (the name and its pinyin key are the current name's)."""
+    """The ledger rows of a slice's firms (the name and its pinyin key are the register's: `Enterprise.save`,
+    the loaders and the imports keep `name_pinyin` the key of the name, as `names.follow_renames` copies)."""
     ent = Enterprise._meta.db_table
     firm_schema = {
         "enterprise_id": pl.Int64,
@@ -304,14 +386,12 @@ def _entries(
         "in_hitech_zone": pl.Boolean,
         "hitech_zone_id": pl.String,
         "name": pl.String,
+        "name_pinyin": pl.String,
     }
     cols = ", ".join(["id", *[c for c in firm_schema if c != "enterprise_id"]])
     where, params = firms_clause("id", *firms)
     registry = read_frame(f"SELECT {cols} FROM {ent} WHERE 1 = 1{where}", params, firm_schema, bulk=bulk)
-    registry = registry.with_columns(
-        sort_keys(registry.get_column("name")),
-        pl.col("in_hitech_zone").fill_null(False),
-    )
+    registry = registry.with_columns(pl.col("in_hitech_zone").fill_null(False))
     return (
         ledger_table.select("enterprise_id", "grade")
         .join(
@@ -391,6 +471,8 @@ def reevaluate(
         revisions = _facts_writer(as_of, now, bulk)
         entries = _entry_writer(now, bulk)
         done = evaluated = 0
+        settled = Written()  # the snapshots of firms whose results digest is unchanged: not compared
+        entries_same = 0  # the entries whose digest is unchanged: not compared
         for k, firms in enumerate(slices, 1):
             if progress:
                 progress(done, total, _("第 %(k)s/%(m)s 批企业：读取、评价") % {"k": k, "m": len(slices)})
@@ -398,19 +480,31 @@ def reevaluate(
             results = evaluate_tables(facts, policies, as_of, keep=("enterprise_id",))
             ledger_facts = _ledger_facts(facts, results, as_of, firms, bulk)
             ledger_table = evaluate_table(ledger_facts, ledger, as_of, keep=("enterprise_id",))
-            revision = facts_revisions(facts)
-            for writer, policy in zip(writers, [*policies, ledger], strict=True):
-                table = ledger_table if policy is ledger else results[policy.name]
-                writer.add(_snapshots(_rows(table, policy, revision, now), policy), firms)
-            revisions.add(
-                revision, firms
-            )  # after the snapshot writers: they compare with the stored revision
-            entries.add(_entries(results, ledger_facts, ledger_table, as_of, firms, bulk), firms)
+            tables = [(results[p.name], p) for p in policies] + [(ledger_table, ledger)]
+            revision = facts_revisions(facts).join(
+                results_digests(tables, ENGINE_VERSION), on="enterprise_id", how="left"
+            )
+            changed, write, stored_revisions, counted = _settled(revisions, revision, firms, bulk)
+            settled += counted
+            if changed.height:
+                subset = _listed(changed, firms, facts.height)
+                for writer, (table, policy) in zip(writers, tables, strict=True):
+                    if changed.height < facts.height:
+                        table = table.join(changed, on="enterprise_id", how="semi")
+                    writer.add(_snapshots(_rows(table, policy, revision, now), policy), subset)
+            if write.height:  # after the snapshot writers: they compare with the stored revision
+                revisions.add(write, firms, stored=stored_revisions)
+            rows, same = _entries_to_write(
+                entries, _entries(results, ledger_facts, ledger_table, as_of, firms, bulk), firms, bulk
+            )
+            entries_same += same
+            if rows.height:
+                entries.add(rows, _listed(rows.select("enterprise_id"), firms, facts.height))
             grades.append(ledger_table.group_by("grade").len())
             evaluated += facts.height
             done = int(evaluated * (len(policies) + 1) * share)
-            del facts, results, ledger_facts, ledger_table, revision
-        written = Written()
+            del facts, results, ledger_facts, ledger_table, revision, tables
+        written = settled
         for writer, policy in zip(writers, [*policies, ledger], strict=True):
             if progress:
                 progress(done, total, _("保存 %(policy)s 评价结果") % {"policy": policy.title_zh})
@@ -420,7 +514,7 @@ def reevaluate(
         revisions.finish()
         if progress:
             progress(done, total, _("保存台账"))
-        stored = entries.finish()
+        stored = entries.finish() + Written(unchanged=entries_same)
         if progress:
             progress(total, total, _("保存台账"))
         by_grade = {

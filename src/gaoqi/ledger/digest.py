@@ -1,0 +1,134 @@
+"""A firm's evaluation results of a date as one 64-bit digest, stored with its facts revision
+(`EvaluatedFacts.results_digest`): a re-evaluation compares the digests (one narrow column) instead of the
+stored snapshot rows, and builds, stages and compares the snapshot rows of the firms whose digest changed only.
+
+Deterministic by construction, not by a library's hash (Polars' `hash` may change between versions): every
+value the stored snapshot is made of becomes a 64-bit word (integers and booleans as they are, floats by their
+bits, strings by the first 8 bytes of their BLAKE2b digest, computed once per distinct string, a null as a
+fixed word), and the words are folded in a fixed order, `h = mix(h ^ word)` with `mix` the splitmix64
+finaliser (a bijection). One differing word changes the digest for certain; several differing words leave it
+the same with a chance of about 2^-64.
+
+What is digested is what `services._rows` and `_snapshots` store for each of the firm's four snapshots:
+outcome, eligible, score (min, max), grade, direct-pass reason, errors, every criterion's passed flag and
+points as `compact_criteria` writes them (none when the firm has errors), the engine version and the
+parameter hash of each policy, in the policies' order. Equal digests mean equal stored rows: the snapshot
+writer only writes rows whose content changed, so a firm whose digest is unchanged has nothing to write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import polars as pl
+
+NULL = np.uint64(0x9E3779B97F4A7C15)  # the word of a missing value
+_M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+RESULT_COLUMNS = (
+    "outcome",
+    "eligible",
+    "score",
+    "score_min",
+    "score_max",
+    "grade",
+    "direct_pass_reason",
+    "errors",
+)
+
+
+def string_word(text: str) -> np.uint64:
+    return np.uint64(int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little"))
+
+
+def _mix(h: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser, in place (wrapping uint64 arithmetic)."""
+    h ^= h >> np.uint64(30)
+    h *= _M1
+    h ^= h >> np.uint64(27)
+    h *= _M2
+    h ^= h >> np.uint64(31)
+    return h
+
+
+def _words(series: pl.Series) -> np.ndarray:
+    """The column as uint64 words, a null as NULL."""
+    dtype = series.dtype
+    if dtype == pl.Null:
+        return np.full(len(series), NULL, dtype=np.uint64)
+    if dtype == pl.String or isinstance(dtype, (pl.Enum, pl.Categorical)):
+        series = series.cast(pl.String)
+        distinct = series.drop_nulls().unique()
+        codes = series.replace_strict(
+            distinct, [int(string_word(s)) for s in distinct], default=None, return_dtype=pl.UInt64
+        )
+        return codes.fill_null(int(NULL)).to_numpy().astype(np.uint64, copy=False)
+    if dtype.is_temporal():  # a date as its day number, a time as its count of units
+        series = series.to_physical()
+        dtype = series.dtype
+    if dtype == pl.Boolean:
+        values = series.cast(pl.UInt64)
+    elif dtype.is_float():  # by its bits
+        values = series.cast(pl.Float64).fill_null(0.0).to_numpy().view(np.uint64).copy()
+        values[series.is_null().to_numpy()] = NULL
+        return values
+    elif dtype.is_integer():
+        values = series.cast(pl.Int64).fill_null(0).to_numpy().view(np.uint64).copy()
+        if series.null_count():
+            values[series.is_null().to_numpy()] = NULL
+        return values
+    else:
+        raise TypeError(f"no digest word for {dtype}")
+    return values.fill_null(int(NULL)).to_numpy().astype(np.uint64, copy=False)
+
+
+def _seed(text: str) -> np.uint64:
+    return string_word(text)
+
+
+def policy_columns(table: pl.DataFrame, criterion_ids: list[str]) -> list[pl.Expr]:
+    """The columns of one policy's result table that its stored snapshot is made of, in a fixed order; the
+    criteria masked (null) where the firm has errors (stored as `[]` then)."""
+    cols = set(table.columns)
+    ok = pl.col("errors").is_null()
+    exprs = [pl.col(c) for c in RESULT_COLUMNS]
+    for cid in criterion_ids:
+        names = [f"{cid}__passed"] if f"{cid}__passed" in cols else []
+        names += (
+            [f"{cid}__points"]  # compact_criteria writes it twice (min and max): once is the same information
+            if f"{cid}__points" in cols
+            else [c for c in (f"{cid}__points_min", f"{cid}__points_max") if c in cols]
+        )
+        exprs += [pl.when(ok).then(pl.col(n)).alias(n) for n in names]
+    return exprs
+
+
+def results_digests(tables: list[tuple[pl.DataFrame, object]], engine_version: str) -> pl.DataFrame:
+    """(enterprise_id, results_digest Int64) of firms evaluated under each (result table, policy) — the tables
+    of one slice, with the same firms in each."""
+    ids = tables[0][0].get_column("enterprise_id")
+    h = np.full(len(ids), _seed(f"gaoqi-results/1 {engine_version}"), dtype=np.uint64)
+    for table, policy in tables:
+        aligned = table if table.get_column("enterprise_id").equals(ids) else _aligned(table, ids)
+        h ^= _seed(f"{policy.name} {policy.param_hash} {list(policy.criteria)}")
+        _mix(h)
+        for column in aligned.select(policy_columns(aligned, list(policy.criteria))).iter_columns():
+            h ^= _words(column)
+            _mix(h)
+    return pl.DataFrame({"enterprise_id": ids, "results_digest": pl.Series(h.view(np.int64))})
+
+
+def _aligned(table: pl.DataFrame, ids: pl.Series) -> pl.DataFrame:
+    out = ids.to_frame().join(table, on="enterprise_id", how="left", maintain_order="left")
+    if out.height != len(ids):
+        raise ValueError("a result table has more than one row for a firm")
+    return out
+
+
+def rows_digests(frame: pl.DataFrame, columns: list[str], seed: str) -> pl.Series:
+    """A digest of each row's `columns` (Int64), folded as `results_digests` folds a policy's."""
+    h = np.full(frame.height, _seed(seed), dtype=np.uint64)
+    for column in frame.select(columns).iter_columns():
+        h ^= _words(column)
+        _mix(h)
+    return pl.Series("results_digest", h.view(np.int64))

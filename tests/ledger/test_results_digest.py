@@ -1,0 +1,259 @@
+"""The results digest (`ledger.digest`, `EvaluatedFacts.results_digest`): deterministic, changed by any stored
+value, and a re-evaluation builds and compares the snapshots of the firms whose digest changed only — with the
+same stored rows and counts as comparing them all. Both databases (the default path of each)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+import pytest
+
+from gaoqi.demo.generator import generate
+from gaoqi.demo.loader import load
+from gaoqi.ledger import facts as facts_module
+from gaoqi.ledger import services
+from gaoqi.ledger.digest import results_digests
+from gaoqi.ledger.facts import facts_table
+from gaoqi.ledger.models import EvaluatedFacts, EvaluationSnapshot, LedgerEntry
+from gaoqi.ledger.services import reevaluate
+from gaoqi.ledger.store import Written
+from gaoqi.registry.models import AnnualReport
+
+AS_OF = date(2025, 6, 30)
+N = 120
+
+
+@dataclass
+class _Policy:
+    name: str
+    param_hash: str
+    criteria: tuple[str, ...]
+
+
+POLICY = _Policy("p", "h1", ("p.a", "p.b"))
+
+
+def _table(**changes) -> pl.DataFrame:
+    row = {
+        "enterprise_id": [1, 2],
+        "outcome": ["eligible", None],
+        "eligible": [True, None],
+        "score": [70, None],
+        "score_min": [70, None],
+        "score_max": [70, None],
+        "grade": [None, None],
+        "direct_pass_reason": [None, None],
+        "errors": [None, "revenue_y1"],
+        "p.a__passed": [True, False],
+        "p.a__value": [0.5, 0.1],  # shown, not stored: not digested
+        "p.b__points_min": [3, 1],
+        "p.b__points_max": [5, 1],
+    }
+    row.update(changes)
+    return pl.DataFrame(row, schema_overrides={"grade": pl.String, "direct_pass_reason": pl.String})
+
+
+def _digests(table: pl.DataFrame, policy=POLICY, engine="1") -> list[int]:
+    return (
+        results_digests([(table, policy)], engine)
+        .sort("enterprise_id")
+        .get_column("results_digest")
+        .to_list()
+    )
+
+
+def test_the_digest_is_fixed_by_the_code_not_by_a_library_version():
+    # The same values give the same digest in every process and version (a regression guard: changing the
+    # digest's definition changes these numbers, and makes every stored digest compare in full once).
+    assert _digests(_table()) == _digests(_table())
+    assert _digests(_table()) == [-6688884651462982842, 6746909751487857868]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"score": [71, None]},
+        {"score_max": [None, None]},
+        {"outcome": ["ineligible", None]},
+        {"eligible": [False, None]},
+        {"grade": ["A", None]},
+        {"p.a__passed": [None, False]},
+        {"p.b__points_min": [4, 1]},
+        {"errors": ["x", "revenue_y1"]},
+    ],
+)
+def test_every_stored_value_changes_the_digest(change):
+    before, after = _digests(_table()), _digests(_table(**change))
+    assert after[0] != before[0] and after[1] == before[1]
+
+
+def test_what_is_not_stored_does_not_change_the_digest_and_the_policy_does():
+    base = _digests(_table())
+    assert _digests(_table(**{"p.a__value": [0.9, 0.2]})) == base  # a displayed value
+    assert _digests(_table(**{"p.a__passed": [True, True]}))[1] == base[1]  # criteria of a firm with errors
+    assert _digests(_table(), _Policy("p", "h2", POLICY.criteria)) != base  # parameters
+    assert _digests(_table(), engine="2") != base  # engine version
+    # The same rows in another order: each firm keeps its digest.
+    assert _digests(_table().reverse()) == base
+
+
+@pytest.fixture
+def loaded(db):
+    load(generate(N, 11, AS_OF), progress=False)
+
+
+def _stored() -> tuple[set, set, dict]:
+    snaps = set(
+        EvaluationSnapshot.objects.values_list(
+            *[f.attname for f in EvaluationSnapshot._meta.fields if f.attname != "id"]
+        )
+    )
+    entries = set(LedgerEntry.objects.values_list(*[f.attname for f in LedgerEntry._meta.fields]))
+    facts = {
+        f.enterprise_id: (f.facts_revision, f.results_digest, f.evaluated_at)
+        for f in EvaluatedFacts.objects.all()
+    }
+    return snaps, entries, facts
+
+
+def test_unchanged_results_are_neither_built_nor_compared(loaded, monkeypatch):
+    first = reevaluate(as_of=AS_OF)
+    assert first.written == Written(inserted=N * 4)
+    assert not EvaluatedFacts.objects.filter(results_digest__isnull=True).exists()
+    before = _stored()
+    built = []
+    real_rows = services._rows
+    monkeypatch.setattr(
+        services, "_rows", lambda table, *a: built.append(table.height) or real_rows(table, *a)
+    )
+
+    again = reevaluate(as_of=AS_OF)
+    assert again.written == Written(unchanged=N * 4) and again.entries == Written(unchanged=N)
+    assert built == [] and _stored() == before  # nothing built, nothing written (not even a time)
+
+    # New facts, the same verdicts (a revenue up by 1 yuan): touched, counted, nothing built.
+    report = AnnualReport.objects.filter(year=AS_OF.year - 1, revenue__isnull=False).order_by("pk").first()
+    AnnualReport.objects.filter(pk=report.pk).update(revenue=report.revenue + 1)
+    touched = reevaluate(as_of=AS_OF)
+    assert touched.written == Written(touched=4, unchanged=N * 4 - 4) and built == []
+    snaps, entries, facts = _stored()
+    assert (snaps, entries) == before[:2]
+    firm = report.enterprise_id
+    assert facts[firm][0] != before[2][firm][0] and facts[firm][1] == before[2][firm][1]
+    assert {k: v for k, v in facts.items() if k != firm} == {k: v for k, v in before[2].items() if k != firm}
+
+    # A verdict changes (too many employees for a tech SME): that firm's four rows are built and compared.
+    report = AnnualReport.objects.filter(year=AS_OF.year - 1, employees__isnull=False).order_by("pk").first()
+    AnnualReport.objects.filter(pk=report.pk).update(employees=report.employees + 5_000)
+    changed = reevaluate(as_of=AS_OF)
+    assert built == [1, 1, 1, 1]
+    assert changed.written.rewritten >= 1 and changed.written.rewritten + changed.written.touched == 4
+    assert changed.written.unchanged == N * 4 - 4
+    digest = EvaluatedFacts.objects.get(enterprise_id=report.enterprise_id).results_digest
+    assert digest is not None and digest != before[2][report.enterprise_id][1]
+
+
+def test_a_missing_or_wrong_digest_compares_in_full_and_stores_the_same_rows(loaded):
+    reevaluate(as_of=AS_OF)
+    expected = _stored()
+    firms = list(EvaluatedFacts.objects.order_by("enterprise_id").values_list("enterprise_id", flat=True))
+    EvaluatedFacts.objects.filter(enterprise_id__in=firms[:30]).update(
+        results_digest=None
+    )  # after the migration
+    EvaluatedFacts.objects.filter(enterprise_id__in=firms[30:40]).update(results_digest=12345)
+    again = reevaluate(as_of=AS_OF, slice_size=50)
+    assert again.written == Written(unchanged=N * 4) and again.entries == Written(unchanged=N)
+    snaps, entries, facts = _stored()
+    assert (snaps, entries) == expected[:2]
+    assert {k: v[:2] for k, v in facts.items()} == {k: v[:2] for k, v in expected[2].items()}  # restored
+
+
+def test_the_side_by_side_merge_equals_the_sorted_one(loaded, monkeypatch):
+    """Few sources: merged side by side (by the database on the row path, in Polars on PostgreSQL's bulk
+    path); many: sorted by priority (WIDE_SOURCES lowered to force it). Also with a newer import of a
+    department (ties: the latest) and a less trusted one, checked against the per-firm merge."""
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from gaoqi.registry.models import DataSource, Enterprise
+    from gaoqi.registry.selectors import facts_for_policy
+    from tests import factories
+
+    years = [AS_OF.year - 3, AS_OF.year - 2, AS_OF.year - 1]
+    reports = list(AnnualReport.objects.filter(source__department="tax").order_by("pk")[:40])
+    newer = DataSource.objects.create(
+        department="tax", file_name="t2.xlsx", imported_at=timezone.now() + timedelta(days=1)
+    )
+    stats = DataSource.objects.create(department="statistics", file_name="s.xlsx", imported_at=timezone.now())
+    for i, report in enumerate(reports):
+        for source, bump in ((newer, 7), (stats, 11)):
+            report.pk, report.source = None, source
+            report.revenue = None if i % 5 == 0 else (report.revenue or 0) + bump
+            report.employees = None if i % 3 == 0 else (report.employees or 0) + bump
+            report.save()
+
+    def tables():
+        out = [facts_table(AS_OF).sort("enterprise_id")]
+        if connection.vendor == "postgresql":
+            out.append(facts_table(AS_OF, bulk=True).sort("enterprise_id"))
+        return out, facts_module.merged_reports(years).sort("enterprise_id", "year")
+
+    wide, wide_merged = tables()
+    monkeypatch.setattr(facts_module, "WIDE_SOURCES", 0)
+    sorted_, sorted_merged = tables()
+    assert all(t.equals(sorted_[0]) for t in [*wide, *sorted_]) and wide_merged.equals(sorted_merged)
+    actor = factories.province_admin()
+    for firm_id in {r.enterprise_id for r in reports}:
+        row = sorted_[0].filter(pl.col("enterprise_id") == firm_id).drop("enterprise_id").to_dicts()[0]
+        firm = Enterprise.objects.get(pk=firm_id)
+        assert row == facts_for_policy(actor=actor, enterprise=firm, as_of=AS_OF).as_dict()
+
+
+def test_an_unchanged_entry_is_not_compared_and_a_changed_one_is(loaded, monkeypatch):
+    from datetime import timedelta
+
+    from gaoqi.ledger.names import follow_renames
+    from gaoqi.registry.models import Enterprise
+
+    reevaluate(as_of=AS_OF)
+    assert not LedgerEntry.objects.filter(results_digest__isnull=True).exists()
+    given = []
+    real_add = services._Writer.add
+    monkeypatch.setattr(
+        services._Writer,
+        "add",
+        lambda self, new, *a, **k: (given.append((self.table, new.height)), real_add(self, new, *a, **k))[1],
+    )
+    entries = LedgerEntry._meta.db_table
+    before = _stored()[1]
+    assert reevaluate(as_of=AS_OF).entries == Written(unchanged=N)
+    assert [g for g in given if g[0] == entries] == [] and _stored()[1] == before
+
+    # A rename followed on the entry (name and key, not the digest): compared, the same values, not written.
+    firm = Enterprise.objects.order_by("pk")[5]
+    Enterprise.objects.filter(pk=firm.pk).update(name="无锡蠡湖动力有限公司", name_pinyin="wu2 xi1 li2 hu2")
+    follow_renames([firm.pk])
+    renamed = _stored()[1]
+    assert reevaluate(as_of=AS_OF).entries == Written(unchanged=N)
+    assert [g for g in given if g[0] == entries] == [(entries, 1)] and _stored()[1] == renamed
+
+    # Another date rewrites every entry; going back to the first date rewrites them again (the digest is
+    # the entry's, not the date's).
+    assert reevaluate(as_of=AS_OF + timedelta(days=1)).entries.rewritten == N
+    assert reevaluate(as_of=AS_OF).entries.rewritten == N
+    assert set(LedgerEntry.objects.values_list("as_of", flat=True)) == {AS_OF}
+
+    # No digest (an entry written before the digests) or a wrong one: compared in full, left as it is;
+    # a changed value writes the row with its digest.
+    LedgerEntry.objects.filter(enterprise=firm).update(results_digest=1)
+    LedgerEntry.objects.exclude(enterprise=firm).update(results_digest=None)
+    given.clear()
+    assert reevaluate(as_of=AS_OF).entries == Written(unchanged=N)
+    assert given[-1] == (entries, N) and LedgerEntry.objects.get(enterprise=firm).results_digest == 1
+    LedgerEntry.objects.filter(enterprise=firm).update(grade="E" if firm.ledger_entry.grade != "E" else "A")
+    assert reevaluate(as_of=AS_OF).entries == Written(rewritten=1, unchanged=N - 1)
+    assert LedgerEntry.objects.get(enterprise=firm).results_digest not in (1, None)
