@@ -26,7 +26,13 @@ def test_the_worker_command_runs_a_job_and_progress_is_written_while_it_runs(wor
         actor=world["suzhou"], kind="export", func_path="tests.jobs.funcs.watch_own_progress"
     )
     out = io.StringIO()
-    call_command("jobs", "worker", "--batch", "--interval", "0", stdout=out)
+    # A known handler first: a suite started in the background inherits SIGINT ignored (SIG_IGN).
+    inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        call_command("jobs", "worker", "--batch", "--interval", "0", stdout=out)
+        handler_after = signal.getsignal(signal.SIGINT)
+    finally:
+        signal.signal(signal.SIGINT, inherited)
     job.refresh_from_db()
     assert job.status == JobStatus.SUCCEEDED, job.traceback
     # Read back by the function itself mid-run: the runner's thread had written it to the database.
@@ -34,7 +40,7 @@ def test_the_worker_command_runs_a_job_and_progress_is_written_while_it_runs(wor
     assert (job.done, job.total, job.message) == (3, 3, "完成")
     assert DBTaskResult.objects.get().status == "SUCCESSFUL"
     assert "后台任务进程" in out.getvalue() and "已启动" in out.getvalue()
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the test process's handler is back
+    assert handler_after is signal.default_int_handler  # the test process's handler is back
 
 
 SETUP = """
