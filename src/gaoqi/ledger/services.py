@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 
 from gaoqi.audit.models import AuditAction
 from gaoqi.audit.services import PendingEvent, audit_record_many
-from gaoqi.ledger.digest import results_digests, rows_digests
+from gaoqi.ledger.digest import RESULT_COLUMNS, results_digests, rows_digests
 from gaoqi.ledger.facts import SCHEMA, facts_table
 from gaoqi.ledger.models import EvaluatedFacts, EvaluationSnapshot, LedgerEntry
 from gaoqi.ledger.store import Stage, Written, firms_clause, read_frame, stored_rows, sync
@@ -138,14 +138,7 @@ def _rows(table: pl.DataFrame, policy, facts_revision: pl.DataFrame, now) -> pl.
     return table.join(facts_revision, on="enterprise_id", how="left").select(
         "enterprise_id",
         pl.lit(policy.name).alias("policy"),
-        "outcome",
-        "eligible",
-        "score",
-        "score_min",
-        "score_max",
-        "grade",
-        "direct_pass_reason",
-        "errors",
+        *RESULT_COLUMNS,  # the digest covers the same columns (ledger.digest)
         pl.when(pl.col("errors").is_null())
         .then(compact_criteria(cols, list(policy.criteria)))
         .otherwise(pl.lit("[]"))
