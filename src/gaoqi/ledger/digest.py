@@ -82,10 +82,6 @@ def _words(series: pl.Series) -> np.ndarray:
     return values.fill_null(int(NULL)).to_numpy().astype(np.uint64, copy=False)
 
 
-def _seed(text: str) -> np.uint64:
-    return string_word(text)
-
-
 def policy_columns(table: pl.DataFrame, criterion_ids: list[str]) -> list[pl.Expr]:
     """The columns of one policy's result table that its stored snapshot is made of, in a fixed order; the
     criteria masked (null) where the firm has errors (stored as `[]` then)."""
@@ -107,10 +103,10 @@ def results_digests(tables: list[tuple[pl.DataFrame, object]], engine_version: s
     """(enterprise_id, results_digest Int64) of firms evaluated under each (result table, policy) — the tables
     of one slice, with the same firms in each."""
     ids = tables[0][0].get_column("enterprise_id")
-    h = np.full(len(ids), _seed(f"gaoqi-results/1 {engine_version}"), dtype=np.uint64)
+    h = np.full(len(ids), string_word(f"gaoqi-results/1 {engine_version}"), dtype=np.uint64)
     for table, policy in tables:
         aligned = table if table.get_column("enterprise_id").equals(ids) else _aligned(table, ids)
-        h ^= _seed(f"{policy.name} {policy.param_hash} {list(policy.criteria)}")
+        h ^= string_word(f"{policy.name} {policy.param_hash} {list(policy.criteria)}")
         _mix(h)
         for column in aligned.select(policy_columns(aligned, list(policy.criteria))).iter_columns():
             h ^= _words(column)
@@ -127,7 +123,7 @@ def _aligned(table: pl.DataFrame, ids: pl.Series) -> pl.DataFrame:
 
 def rows_digests(frame: pl.DataFrame, columns: list[str], seed: str) -> pl.Series:
     """A digest of each row's `columns` (Int64), folded as `results_digests` folds a policy's."""
-    h = np.full(frame.height, _seed(seed), dtype=np.uint64)
+    h = np.full(frame.height, string_word(seed), dtype=np.uint64)
     for column in frame.select(columns).iter_columns():
         h ^= _words(column)
         _mix(h)

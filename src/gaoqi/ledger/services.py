@@ -281,10 +281,11 @@ def _settled(
     revision rows of the slice). A firm whose stored digest is the new one has its four snapshots stored
     as they would be written (`ledger.digest`): they are not built, staged nor compared; they are counted
     (touched when the facts revision changed, else unchanged: `Written`, as the writers would count them)."""
+    where, params = firms_clause("enterprise_id", *firms)
     stored = read_frame(
         f"SELECT id, enterprise_id, facts_revision, results_digest FROM {revisions.table} "
-        f"WHERE as_of = %s{firms_clause('enterprise_id', *firms)[0]}",
-        [revisions.sync["constant"]["as_of"], *firms_clause("enterprise_id", *firms)[1]],
+        f"WHERE as_of = %s{where}",
+        [revisions.sync["constant"]["as_of"], *params],
         {"id": pl.Int64, "enterprise_id": pl.Int64, **REVISION_SCHEMA},
         bulk=bulk,
     )

@@ -117,6 +117,10 @@ def _rows(page) -> list[dict]:
     rows = []
     for number, e in enumerate(entries, start=page.start_index):
         sme = e.tech_sme_eligible
+        if e.tech_sme_registered:
+            sme_label = registered
+        else:
+            sme_label = incomplete if sme is None else eligible if sme else ineligible
         rows.append(
             {
                 "number": number,
@@ -129,13 +133,7 @@ def _rows(page) -> list[dict]:
                 "grade_label": grades.get(e.grade, e.grade),
                 "hte": hte.get(e.hte_outcome, incomplete),
                 "hte_muted": e.hte_outcome not in hte,
-                "sme": registered
-                if e.tech_sme_registered
-                else eligible
-                if sme
-                else incomplete
-                if sme is None
-                else ineligible,
+                "sme": sme_label,
                 "sme_muted": not e.tech_sme_registered and sme is None,
             }
         )
