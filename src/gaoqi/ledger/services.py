@@ -19,6 +19,7 @@ before the next is read, so the memory is one slice's; a test holds the sliced r
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date
 
@@ -33,7 +34,7 @@ from gaoqi.audit.services import PendingEvent, audit_record_many
 from gaoqi.ledger.digest import RESULT_COLUMNS, results_digests, rows_digests
 from gaoqi.ledger.facts import SCHEMA, facts_table
 from gaoqi.ledger.models import EvaluatedFacts, EvaluationSnapshot, LedgerEntry
-from gaoqi.ledger.store import Stage, Written, firms_clause, read_frame, stored_rows, sync
+from gaoqi.ledger.store import Stage, Written, firms_clause, read_frame, shared_snapshot, stored_rows, sync
 from gaoqi.policy import ENGINE_VERSION, ENTERPRISE_POLICIES, RULES, load_policy
 from gaoqi.policy.bulk.plan import evaluate_table, evaluate_tables
 from gaoqi.policy.policies.ledger_tier.facts import LedgerFacts
@@ -456,7 +457,7 @@ def reevaluate(
         progress(0, 1, _("读取企业数据"))
     now = timezone.now()
     grades = []
-    with transaction.atomic():
+    with transaction.atomic(), shared_snapshot() if bulk else nullcontext():
         slices, n = _slices(enterprise_ids, size, bulk)
         total = n * (len(policies) + 1)
         # The bulk path writes after the last slice: the slices are the first half of the progress.
