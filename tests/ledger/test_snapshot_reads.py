@@ -8,6 +8,7 @@ as a job's own transaction does.
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime
 
 import polars as pl
@@ -17,7 +18,7 @@ from django.db import connection, transaction
 
 from gaoqi.demo.generator import generate
 from gaoqi.demo.loader import load
-from gaoqi.ledger import store
+from gaoqi.ledger import services, store
 from gaoqi.ledger.facts import facts_table
 from gaoqi.ledger.models import EvaluatedFacts, EvaluationSnapshot, LedgerEntry
 from gaoqi.ledger.services import reevaluate
@@ -91,7 +92,9 @@ def test_the_shared_snapshot_is_the_transactions_not_a_later_commit(postgres):
 
 
 @COMMITTED
-def test_a_reevaluation_on_its_own_reads_through_the_snapshot_and_stores_the_row_paths_rows(postgres, reads):
+def test_a_reevaluation_on_its_own_reads_ahead_through_the_snapshot_and_stores_the_row_paths_rows(
+    postgres, reads, monkeypatch
+):
     load(generate(N, 7, AS_OF), progress=False)
     rows = reevaluate(as_of=AS_OF, bulk=False)
     expected = (
@@ -107,8 +110,17 @@ def test_a_reevaluation_on_its_own_reads_through_the_snapshot_and_stores_the_row
     EvaluationSnapshot.objects.all().delete()
     LedgerEntry.objects.all().delete()
     EvaluatedFacts.objects.all().delete()
-    bulk = reevaluate(as_of=AS_OF)
+    threads = []
+    read_slice = services._read_slice
+
+    def spied(*args):
+        threads.append(threading.current_thread().name)
+        return read_slice(*args)
+
+    monkeypatch.setattr(services, "_read_slice", spied)
+    bulk = reevaluate(as_of=AS_OF, slice_size=25)  # 4 slices: each next one read while this one is evaluated
     assert reads  # every slice's facts came through the second connection
+    assert len(threads) == 4 and all(name.startswith("gaoqi-read") for name in threads)
     assert (bulk.written, bulk.entries, bulk.by_grade) == (rows.written, rows.entries, rows.by_grade)
     assert (
         set(
@@ -138,3 +150,21 @@ def test_switched_off_the_reads_stay_on_the_connection(postgres, reads, settings
     load(generate(10, 7, AS_OF), progress=False)
     assert reevaluate(as_of=AS_OF).firms == 10
     assert not reads
+
+
+@COMMITTED
+def test_a_failed_read_ahead_fails_the_run_and_leaves_nothing(postgres, monkeypatch):
+    load(generate(N, 7, AS_OF), progress=False)
+    read_slice, calls = services._read_slice, []
+
+    def failing(as_of, firms, bulk):
+        calls.append(firms)
+        if len(calls) == 3:
+            raise RuntimeError("the database went away")
+        return read_slice(as_of, firms, bulk)
+
+    monkeypatch.setattr(services, "_read_slice", failing)
+    with pytest.raises(RuntimeError, match="went away"):
+        reevaluate(as_of=AS_OF, slice_size=25)
+    assert not LedgerEntry.objects.exists() and not EvaluationSnapshot.objects.exists()
+    assert store._reader.get() is None

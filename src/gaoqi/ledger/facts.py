@@ -84,6 +84,7 @@ def _merged(
         f"SELECT id, department, imported_at FROM {source}",
         [],
         {"source_id": pl.Int64, "department": pl.String, "imported_at": pl.Datetime},
+        bulk,
     )
     keys = ["enterprise_id", "year"]
     if not bulk and 0 < sources.height <= WIDE_SOURCES:

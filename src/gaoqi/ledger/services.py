@@ -18,14 +18,16 @@ before the next is read, so the memory is one slice's; a test holds the sliced r
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date
 
 import polars as pl
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -59,7 +61,7 @@ class ReevaluationResult:
 
 
 def _ledger_facts(
-    facts: pl.DataFrame, results: dict[str, pl.DataFrame], as_of: date, firms: Firms, bulk: bool = False
+    facts: pl.DataFrame, results: dict[str, pl.DataFrame], registered: pl.DataFrame
 ) -> pl.DataFrame:
     hard = RULES["hte"].groups["hard"]
     hte = results["hte"].select(
@@ -69,14 +71,6 @@ def _ledger_facts(
         .alias("hte_hard_failed"),
     )
     sme = results["tech_sme"].select("enterprise_id", pl.col("eligible").alias("tech_sme_eligible"))
-    ent = Enterprise._meta.db_table
-    where, params = firms_clause("id", *firms)
-    registered = read_frame(
-        f"SELECT id FROM {ent} WHERE tech_sme_valid_until >= %s{where}",
-        [as_of, *params],
-        {"enterprise_id": pl.Int64},
-        bulk=bulk,
-    )
     registered = registered.with_columns(pl.lit(True).alias("tech_sme_registered"))
     base = facts.select(
         "enterprise_id",
@@ -274,22 +268,12 @@ def _facts_writer(as_of: date, now, bulk: bool) -> _Writer:
 REVISION_SCHEMA = {"facts_revision": pl.String, "results_digest": pl.Int64}
 
 
-def _settled(
-    revisions: _Writer, revision: pl.DataFrame, firms: Firms, bulk: bool
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, Written]:
-    """Split a slice's firms by their stored results digest: (the ids of the firms whose four snapshots
-    may have changed, those firms' new revision rows to write (revision or digest changed), the stored
-    revision rows of the slice). A firm whose stored digest is the new one has its four snapshots stored
+def _settled(revision: pl.DataFrame, stored: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, Written]:
+    """Split a slice's firms by their stored results digest (`stored`: the slice's stored revision rows):
+    (the ids of the firms whose four snapshots may have changed, those firms' new revision rows to write
+    (revision or digest changed)). A firm whose stored digest is the new one has its four snapshots stored
     as they would be written (`ledger.digest`): they are not built, staged nor compared; they are counted
     (touched when the facts revision changed, else unchanged: `Written`, as the writers would count them)."""
-    where, params = firms_clause("enterprise_id", *firms)
-    stored = read_frame(
-        f"SELECT id, enterprise_id, facts_revision, results_digest FROM {revisions.table} "
-        f"WHERE as_of = %s{where}",
-        [revisions.sync["constant"]["as_of"], *params],
-        {"id": pl.Int64, "enterprise_id": pl.Int64, **REVISION_SCHEMA},
-        bulk=bulk,
-    )
     joined = revision.join(stored, on="enterprise_id", how="left", suffix="__old")
     same = (
         pl.col("results_digest").eq_missing(pl.col("results_digest__old"))
@@ -300,7 +284,7 @@ def _settled(
     write = joined.filter(~(same & same_revision)).select(revision.columns)
     settled = joined.filter(same).select(same_revision.alias("same")).get_column("same")
     kept = int(settled.sum())
-    return changed, write, stored, Written(touched=4 * (settled.len() - kept), unchanged=4 * kept)
+    return changed, write, Written(touched=4 * (settled.len() - kept), unchanged=4 * kept)
 
 
 def _listed(ids: pl.DataFrame, firms: Firms, height: int) -> Firms:
@@ -342,19 +326,10 @@ def _entry_writer(now, bulk: bool) -> _Writer:
 ENTRY_DIGEST = "ledger-entry/1"  # the entries' digest (`digest.rows_digests` of ENTRY_RESULT, in order)
 
 
-def _entries_to_write(
-    entries: _Writer, rows: pl.DataFrame, firms: Firms, bulk: bool
-) -> tuple[pl.DataFrame, int]:
-    """A slice's entry rows with their digest, less those whose stored digest is the same (the entry is
-    stored as it would be written: not staged nor compared); and the number of those left alone."""
+def _entries_to_write(rows: pl.DataFrame, stored: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """A slice's entry rows with their digest, less those whose stored digest (`stored`) is the same (the
+    entry is stored as it would be written: not staged nor compared); and the number of those left alone."""
     rows = rows.with_columns(rows_digests(rows, list(ENTRY_RESULT), ENTRY_DIGEST))
-    where, params = firms_clause("enterprise_id", *firms)
-    stored = read_frame(
-        f"SELECT enterprise_id, results_digest FROM {entries.table} WHERE results_digest IS NOT NULL{where}",
-        params,
-        {"enterprise_id": pl.Int64, "stored_digest": pl.Int64},
-        bulk=bulk,
-    )
     same = rows.join(stored, on="enterprise_id", how="left").select(
         pl.col("results_digest") == pl.col("stored_digest")
     )
@@ -367,26 +342,11 @@ def _entries(
     ledger_facts: pl.DataFrame,
     ledger_table: pl.DataFrame,
     as_of: date,
-    firms: Firms,
-    bulk: bool = False,
+    registry: pl.DataFrame,
 ) -> pl.DataFrame:
-    """The ledger rows of a slice's firms (the name and its pinyin key are the register's: `Enterprise.save`,
-    the loaders and the imports keep `name_pinyin` the key of the name, as `names.follow_renames` copies)."""
-    ent = Enterprise._meta.db_table
-    firm_schema = {
-        "enterprise_id": pl.Int64,
-        "city_id": pl.String,
-        "county_id": pl.String,
-        "tech_field_id": pl.String,
-        "in_hitech_zone": pl.Boolean,
-        "hitech_zone_id": pl.String,
-        "name": pl.String,
-        "name_pinyin": pl.String,
-    }
-    cols = ", ".join(["id", *[c for c in firm_schema if c != "enterprise_id"]])
-    where, params = firms_clause("id", *firms)
-    registry = read_frame(f"SELECT {cols} FROM {ent} WHERE 1 = 1{where}", params, firm_schema, bulk=bulk)
-    registry = registry.with_columns(pl.col("in_hitech_zone").fill_null(False))
+    """The ledger rows of a slice's firms (`registry`: their columns in the register; the name and its pinyin
+    key are the register's: `Enterprise.save`, the loaders and the imports keep `name_pinyin` the key of the
+    name, as `names.follow_renames` copies)."""
     return (
         ledger_table.select("enterprise_id", "grade")
         .join(
@@ -416,6 +376,93 @@ def _entries(
         .select("enterprise_id", *ENTRY_RESULT)
         .cast(ENTRY_RESULT)
     )
+
+
+FIRM_COLUMNS = {  # the ledger's columns of a firm, from the register (`_entries`)
+    "enterprise_id": pl.Int64,
+    "city_id": pl.String,
+    "county_id": pl.String,
+    "tech_field_id": pl.String,
+    "in_hitech_zone": pl.Boolean,
+    "hitech_zone_id": pl.String,
+    "name": pl.String,
+    "name_pinyin": pl.String,
+}
+
+
+@dataclass(frozen=True)
+class _SliceReads:
+    """Everything a slice's evaluation reads from the database, read before it is evaluated (so that the next
+    slice's reads can run while this one is evaluated: `_read_ahead`)."""
+
+    facts: pl.DataFrame  # facts_table
+    registered: pl.DataFrame  # (enterprise_id): the firms in the tech-SME register on the date
+    registry: pl.DataFrame  # FIRM_COLUMNS
+    revisions: pl.DataFrame  # the stored facts revisions and results digests of the date
+    entry_digests: pl.DataFrame  # (enterprise_id, stored_digest) of the stored ledger entries
+
+
+def _read_slice(as_of: date, firms: Firms, bulk: bool) -> _SliceReads:
+    ent = Enterprise._meta.db_table
+    where, params = firms_clause("id", *firms)
+    by_firm, firm_params = firms_clause("enterprise_id", *firms)
+    registry = read_frame(
+        f"SELECT id, {', '.join(c for c in FIRM_COLUMNS if c != 'enterprise_id')} FROM {ent} WHERE 1 = 1{where}",
+        params,
+        FIRM_COLUMNS,
+        bulk=bulk,
+    )
+    return _SliceReads(
+        facts=facts_table(as_of, firms[0], bulk=bulk, span=firms[1]),
+        registered=read_frame(
+            f"SELECT id FROM {ent} WHERE tech_sme_valid_until >= %s{where}",
+            [as_of, *params],
+            {"enterprise_id": pl.Int64},
+            bulk=bulk,
+        ),
+        registry=registry.with_columns(pl.col("in_hitech_zone").fill_null(False)),
+        revisions=read_frame(
+            f"SELECT id, enterprise_id, facts_revision, results_digest FROM {EvaluatedFacts._meta.db_table} "
+            f"WHERE as_of = %s{by_firm}",
+            [as_of, *firm_params],
+            {"id": pl.Int64, "enterprise_id": pl.Int64, **REVISION_SCHEMA},
+            bulk=bulk,
+        ),
+        entry_digests=read_frame(
+            f"SELECT enterprise_id, results_digest FROM {LedgerEntry._meta.db_table} "
+            f"WHERE results_digest IS NOT NULL{by_firm}",
+            firm_params,
+            {"enterprise_id": pl.Int64, "stored_digest": pl.Int64},
+            bulk=bulk,
+        ),
+    )
+
+
+def _read_ahead(read: Callable[[Firms], _SliceReads], slices: list[Firms], ahead: bool):
+    """(firms, reads) of each slice in order. `ahead`: the next slice is read in a second thread while the
+    caller evaluates this one (the reads then run on the shared snapshot's connection, the evaluation on
+    this thread: two cores busy instead of one); else each when it is needed."""
+    if not ahead or len(slices) < 2:
+        for firms in slices:
+            yield firms, read(firms)
+        return
+
+    def read_there(firms: Firms) -> _SliceReads:
+        try:
+            return read(firms)
+        finally:
+            connections.close_all()  # none is opened there (every read is the shared snapshot's); if one was
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gaoqi-read") as pool:
+        pending = pool.submit(contextvars.copy_context().run, read_there, slices[0])
+        try:
+            for k, firms in enumerate(slices):
+                data = pending.result()
+                if k + 1 < len(slices):
+                    pending = pool.submit(contextvars.copy_context().run, read_there, slices[k + 1])
+                yield firms, data
+        finally:
+            pending.cancel()
 
 
 def _slices(enterprise_ids: list[int] | None, size: int, bulk: bool) -> tuple[list[Firms], int]:
@@ -457,7 +504,7 @@ def reevaluate(
         progress(0, 1, _("读取企业数据"))
     now = timezone.now()
     grades = []
-    with transaction.atomic(), shared_snapshot() if bulk else nullcontext():
+    with transaction.atomic(), shared_snapshot() if bulk else nullcontext() as reads_shared:
         slices, n = _slices(enterprise_ids, size, bulk)
         total = n * (len(policies) + 1)
         # The bulk path writes after the last slice: the slices are the first half of the progress.
@@ -468,18 +515,21 @@ def reevaluate(
         done = evaluated = 0
         settled = Written()  # the snapshots of firms whose results digest is unchanged: not compared
         entries_same = 0  # the entries whose digest is unchanged: not compared
-        for k, firms in enumerate(slices, 1):
+        ahead = bulk and reads_shared
+        for k, (firms, data) in enumerate(
+            _read_ahead(lambda f: _read_slice(as_of, f, bulk), slices, ahead), 1
+        ):
             if progress:
                 progress(done, total, _("第 %(k)s/%(m)s 批企业：读取、评价") % {"k": k, "m": len(slices)})
-            facts = facts_table(as_of, firms[0], bulk=bulk, span=firms[1])
+            facts = data.facts
             results = evaluate_tables(facts, policies, as_of, keep=("enterprise_id",))
-            ledger_facts = _ledger_facts(facts, results, as_of, firms, bulk)
+            ledger_facts = _ledger_facts(facts, results, data.registered)
             ledger_table = evaluate_table(ledger_facts, ledger, as_of, keep=("enterprise_id",))
             tables = [(results[p.name], p) for p in policies] + [(ledger_table, ledger)]
             revision = facts_revisions(facts).join(
                 results_digests(tables, ENGINE_VERSION), on="enterprise_id", how="left"
             )
-            changed, write, stored_revisions, counted = _settled(revisions, revision, firms, bulk)
+            changed, write, counted = _settled(revision, data.revisions)
             settled += counted
             if changed.height:
                 subset = _listed(changed, firms, facts.height)
@@ -488,9 +538,9 @@ def reevaluate(
                         table = table.join(changed, on="enterprise_id", how="semi")
                     writer.add(_snapshots(_rows(table, policy, revision, now), policy), subset)
             if write.height:  # after the snapshot writers: they compare with the stored revision
-                revisions.add(write, firms, stored=stored_revisions)
+                revisions.add(write, firms, stored=data.revisions)
             rows, same = _entries_to_write(
-                entries, _entries(results, ledger_facts, ledger_table, as_of, firms, bulk), firms, bulk
+                _entries(results, ledger_facts, ledger_table, as_of, data.registry), data.entry_digests
             )
             entries_same += same
             if rows.height:
@@ -498,7 +548,7 @@ def reevaluate(
             grades.append(ledger_table.group_by("grade").len())
             evaluated += facts.height
             done = int(evaluated * (len(policies) + 1) * share)
-            del facts, results, ledger_facts, ledger_table, revision, tables
+            del data, facts, results, ledger_facts, ledger_table, revision, tables
         written = settled
         for writer, policy in zip(writers, [*policies, ledger], strict=True):
             if progress:
