@@ -132,3 +132,21 @@ def test_the_migrations_rollups_are_the_refreshs(ledger):
                 cursor.execute(operation.sql)
     assert sorted(rollups.values_list(*columns)) == written
     assert tally.current()
+
+
+def test_a_refresh_of_a_current_tally_rebuilds_nothing_until_the_ledger_changes(ledger):
+    from gaoqi.ledger.models import LedgerTally
+
+    assert tally.refresh() > 0
+    built = set(LedgerTally.objects.values_list("pk", "built_at"))
+    assert tally.refresh() == 0  # nothing written since: the same rows, not rebuilt
+    assert set(LedgerTally.objects.values_list("pk", "built_at")) == built
+    # An entry gone with its firm leaves the latest write as it was: the count tells, and it is rebuilt.
+    LedgerEntry.objects.filter(pk=LedgerEntry.objects.order_by("-updated_at").last().pk).delete()
+    assert tally.current()
+    assert tally.refresh() > 0
+    total = LedgerTally.objects.filter(
+        list="all", tech_field=LedgerTally.ROLLUP, hitech_zone=LedgerTally.ROLLUP
+    )
+    assert sum(total.values_list("n", flat=True)) == LedgerEntry.objects.count()
+    assert tally.refresh(force=True) > 0 and set(LedgerTally.objects.values_list("pk", "built_at")) != built

@@ -8,7 +8,7 @@ counts once, after a re-evaluation (`gaoqi reevaluate`, the region job and an im
 a zone (anything but a name). The rows are used only while they are current: `source_updated_at` must equal
 the latest write of an entry (an indexed max), so a re-evaluation not followed by a refresh falls back to
 counting live, never to stale figures. (An entry removed with its firm leaves the max unchanged: the tally counts it until the next
-refresh.)
+refresh, which then rebuilds it: the count of entries differs.)
 """
 
 from __future__ import annotations
@@ -23,8 +23,12 @@ from gaoqi.registry.selectors import hitech_zone_q, tech_field_q
 ROLLUP = LedgerTally.ROLLUP
 
 
-def refresh() -> int:
-    """Rebuild the tally from the ledger (a few grouped queries); the number of rows written."""
+def refresh(*, force: bool = False) -> int:
+    """Rebuild the tally from the ledger (a few grouped queries); the number of rows written. Nothing is
+    rebuilt (0) when the tally is current and counts every entry (a re-evaluation that changed no entry: at
+    4,000,000 firms the rebuild is 15 s of grouping the same rows again), unless `force`."""
+    if not force and _complete():
+        return 0
     now = timezone.now()
     with transaction.atomic():
         latest = LedgerEntry.objects.aggregate(m=Max("updated_at"))["m"]
@@ -89,6 +93,20 @@ def _rollups(detail: list[tuple]) -> list[tuple]:
             if as_of and (total[1] is None or as_of > total[1]):
                 total[1] = as_of
     return [(*key, n, as_of) for key, (n, as_of) in sums.items()]
+
+
+def _complete() -> bool:
+    """Current, and its province-wide roll-up rows add up to the number of entries (an entry deleted with its
+    firm leaves the latest write as it was, but not the count)."""
+    if not current():
+        return False
+    counted = (
+        LedgerTally.objects.filter(list="all", tech_field=ROLLUP, hitech_zone=ROLLUP).aggregate(n=Sum("n"))[
+            "n"
+        ]
+        or 0
+    )
+    return counted == LedgerEntry.objects.count()
 
 
 def current() -> bool:
