@@ -131,6 +131,14 @@ def loaded(db):
     load(generate(N, 11, AS_OF), progress=False)
 
 
+def _entries_but_digests() -> set:
+    return set(
+        LedgerEntry.objects.values_list(
+            *[f.attname for f in LedgerEntry._meta.fields if f.attname != "results_digest"]
+        )
+    )
+
+
 def _stored() -> tuple[set, set, dict]:
     snaps = set(
         EvaluationSnapshot.objects.values_list(
@@ -260,13 +268,18 @@ def test_an_unchanged_entry_is_not_compared_and_a_changed_one_is(loaded, monkeyp
     assert reevaluate(as_of=AS_OF).entries == Written(unchanged=N)
     assert [g for g in given if g[0] == entries] == [] and _stored()[1] == before
 
-    # A rename followed on the entry (name and key, not the digest): compared, the same values, not written.
+    # A rename followed on the entry (name and key, not the digest): compared, the same values: its digest
+    # alone is written (not its time), and the next run sets it aside again.
     firm = Enterprise.objects.order_by("pk")[5]
     Enterprise.objects.filter(pk=firm.pk).update(name="无锡蠡湖动力有限公司", name_pinyin="wu2 xi1 li2 hu2")
     follow_renames([firm.pk])
-    renamed = _stored()[1]
+    renamed, stale = _entries_but_digests(), LedgerEntry.objects.get(enterprise=firm).results_digest
     assert reevaluate(as_of=AS_OF).entries == Written(unchanged=N)
-    assert [g for g in given if g[0] == entries] == [(entries, 1)] and _stored()[1] == renamed
+    assert [g for g in given if g[0] == entries] == [(entries, 1)] and _entries_but_digests() == renamed
+    assert LedgerEntry.objects.get(enterprise=firm).results_digest != stale
+    given.clear()
+    assert reevaluate(as_of=AS_OF).entries == Written(unchanged=N)
+    assert [g for g in given if g[0] == entries] == []
 
     # Another date rewrites every entry; going back to the first date rewrites them again (the digest is
     # the entry's, not the date's).
@@ -274,13 +287,22 @@ def test_an_unchanged_entry_is_not_compared_and_a_changed_one_is(loaded, monkeyp
     assert reevaluate(as_of=AS_OF).entries.rewritten == N
     assert set(LedgerEntry.objects.values_list("as_of", flat=True)) == {AS_OF}
 
-    # No digest (an entry written before the digests) or a wrong one: compared in full, left as it is;
-    # a changed value writes the row with its digest.
+    # No digest (an entry written before the digests) or a wrong one: compared in full once, the values kept
+    # and the digest written (no time: nothing changed); then set aside. A changed value writes the row.
+    digests = dict(LedgerEntry.objects.values_list("enterprise_id", "results_digest"))
     LedgerEntry.objects.filter(enterprise=firm).update(results_digest=1)
     LedgerEntry.objects.exclude(enterprise=firm).update(results_digest=None)
     given.clear()
+    before = _entries_but_digests()
     assert reevaluate(as_of=AS_OF).entries == Written(unchanged=N)
-    assert given[-1] == (entries, N) and LedgerEntry.objects.get(enterprise=firm).results_digest == 1
-    LedgerEntry.objects.filter(enterprise=firm).update(grade="E" if firm.ledger_entry.grade != "E" else "A")
+    assert given[-1] == (entries, N) and _entries_but_digests() == before
+    assert dict(LedgerEntry.objects.values_list("enterprise_id", "results_digest")) == digests
+    given.clear()
+    assert reevaluate(as_of=AS_OF).entries == Written(unchanged=N) and given == []
+    # (A value changed behind the writer's back is not seen while the digest is the writer's: with a stale
+    # digest it is compared, found and rewritten.)
+    LedgerEntry.objects.filter(enterprise=firm).update(
+        grade="E" if firm.ledger_entry.grade != "E" else "A", results_digest=1
+    )
     assert reevaluate(as_of=AS_OF).entries == Written(rewritten=1, unchanged=N - 1)
     assert LedgerEntry.objects.get(enterprise=firm).results_digest not in (1, None)

@@ -219,7 +219,7 @@ class _Writer:
 
     def stored(self, new: pl.DataFrame, firms: Firms) -> pl.DataFrame:
         key, constant = self.sync["key"], self.sync["constant"] or {}
-        values = [*self.sync["result"], *self.sync["bookkeeping"]]
+        values = [*self.sync["result"], *self.sync["bookkeeping"], *self.sync["carried"]]
         where = " AND ".join(["1 = 1", *(f"{c} = %s" for c in constant)])
         schema = {c: new.schema[c] for c in values}
         return stored_rows(
@@ -308,9 +308,10 @@ def _snapshots(rows: pl.DataFrame, policy) -> pl.DataFrame:
 def _entry_writer(now, bulk: bool) -> _Writer:
     """The ledger's current rows of the firms evaluated, written where they changed; a first run's rows
     go in the order of the name-ordered indexes (eight of the fourteen), which then grow at their ends. Each
-    written row carries its digest (`_entries_to_write`), written with it and never compared: an entry
-    without one (written before migration 0011) or with a stale one (renamed by `names.follow_renames`) is
-    compared in full, as before, until it is next written."""
+    written row carries its digest (`_entries_to_write`), written with it and not compared: an entry
+    without one (written before migration 0011) or with a stale one (renamed by `names.follow_renames`, or
+    after a change of the digest's definition) is compared in full once; if its values are the same, its digest
+    alone is written (`store.sync`'s carried columns), so the next run sets it aside."""
     return _Writer(
         LedgerEntry._meta.db_table,
         bulk=bulk,
