@@ -113,9 +113,9 @@ def test_a_reevaluation_on_its_own_reads_ahead_through_the_snapshot_and_stores_t
     threads = []
     read_slice = services._read_slice
 
-    def spied(*args):
+    def spied(*args, **kwargs):
         threads.append(threading.current_thread().name)
-        return read_slice(*args)
+        return read_slice(*args, **kwargs)
 
     monkeypatch.setattr(services, "_read_slice", spied)
     bulk = reevaluate(as_of=AS_OF, slice_size=25)  # 4 slices: each next one read while this one is evaluated
@@ -157,11 +157,11 @@ def test_a_failed_read_ahead_fails_the_run_and_leaves_nothing(postgres, monkeypa
     load(generate(N, 7, AS_OF), progress=False)
     read_slice, calls = services._read_slice, []
 
-    def failing(as_of, firms, bulk):
-        calls.append(firms)
+    def failing(*args, **kwargs):
+        calls.append(args)
         if len(calls) == 3:
             raise RuntimeError("the database went away")
-        return read_slice(as_of, firms, bulk)
+        return read_slice(*args, **kwargs)
 
     monkeypatch.setattr(services, "_read_slice", failing)
     with pytest.raises(RuntimeError, match="went away"):

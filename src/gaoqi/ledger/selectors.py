@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
-from django.db import OperationalError, connection
+from django.db import OperationalError, connection, connections, transaction
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -352,14 +353,17 @@ def ledger_summary(*, actor, filters: LedgerFilter, cap: int | None = None) -> S
             found = _gram_rows(actor, filters, steer.gram, columns, with_grade=False, limit=cap + 1)
         else:
             qs = _filtered(actor, filters, with_grade=False, counting=True, rarest=gram).order_by()
-            found = list(qs.values_list(*columns)[: cap + 1])
+            with _exact_bitmaps(qs.db):
+                found = list(qs.values_list(*columns)[: cap + 1])
         if len(found) > cap:
             by_grade, capped_grade = {g: 0 for g in Grade.values}, False
             if filters.grade:
                 if steer is not None:
                     n = len(_gram_rows(actor, filters, steer.gram, ("id",), with_grade=True, limit=cap + 1))
                 else:
-                    n = _filtered(actor, filters, counting=True, rarest=gram).order_by()[: cap + 1].count()
+                    qs = _filtered(actor, filters, counting=True, rarest=gram).order_by()
+                    with _exact_bitmaps(qs.db):
+                        n = qs[: cap + 1].count()
                 by_grade[filters.grade], capped_grade = min(n, cap), n > cap
             return Summary(by_grade, [], cap, None, capped=True, capped_grade=capped_grade, gram=gram)
         # grouped here (up to 10,000 rows): one row per region and tier, as the tally gives them
@@ -383,6 +387,32 @@ def ledger_summary(*, actor, filters: LedgerFilter, cap: int | None = None) -> S
         {"region": regions[code], "counts": c, "total": sum(c.values())} for code, c in sorted(counts.items())
     ]
     return Summary(by_grade, rows, sum(by_grade.values()), latest, gram=gram if filters.q else None)
+
+
+# PostgreSQL, a name's summary count: the work memory of its bitmap of matches. A common fragment's matches
+# (智能: 461,000 of 4,000,000 entries, on most of the ledger's pages) overflow the default 4 MB: the bitmap
+# turns lossy, and every entry of a lossy page is tested again by computing its name's grams (543 ms against
+# 110 ms with the bitmap exact, measured at 4,000,000 firms). About 64 bytes a heap page: 32 MB holds a
+# ledger of 10,000,000 entries. For this one statement (SET LOCAL in its own transaction).
+PG_COUNT_WORK_MEM = "32MB"
+
+
+@contextmanager
+def _exact_bitmaps(alias: str):
+    """The block's statements on the database `alias` (the replica where the page reads one) run with
+    PG_COUNT_WORK_MEM (PostgreSQL; elsewhere nothing changes)."""
+    if connections[alias].vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting('work_mem'), set_config('work_mem', %s, true)", [PG_COUNT_WORK_MEM]
+        )
+        previous = cursor.fetchone()[0]
+        yield
+        # Back as it was for the rest of an enclosing transaction (a savepoint's release keeps a SET LOCAL;
+        # an error rolls it back with the savepoint).
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [previous])
 
 
 # SQLite: an index of the entries by firm holding what a summary counts (migration 0011, SQLite only): the

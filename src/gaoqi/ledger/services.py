@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 
 import polars as pl
 from django.conf import settings
@@ -403,7 +404,24 @@ class _SliceReads:
     entry_digests: pl.DataFrame  # (enterprise_id, stored_digest) of the stored ledger entries
 
 
-def _read_slice(as_of: date, firms: Firms, bulk: bool) -> _SliceReads:
+def _entry_digests(firms: Firms, bulk: bool) -> pl.DataFrame:
+    """(enterprise_id, stored_digest) of the stored ledger entries of a selection (`None, None`: all)."""
+    by_firm, params = firms_clause("enterprise_id", *firms)
+    return read_frame(
+        f"SELECT enterprise_id, results_digest FROM {LedgerEntry._meta.db_table} "
+        f"WHERE results_digest IS NOT NULL{by_firm}",
+        params,
+        {"enterprise_id": pl.Int64, "stored_digest": pl.Int64},
+        bulk=bulk,
+    )
+
+
+def _read_slice(
+    as_of: date, firms: Firms, bulk: bool, entry_digests: pl.DataFrame | None = None
+) -> _SliceReads:
+    """`entry_digests`: every stored entry's digest, read once for a run over the whole registry (the entries
+    lie in name order: a slice's firm range is read off its index at random, 6 s of server time in all at
+    4,000,000 firms against about 1 s for one sequential read)."""
     ent = Enterprise._meta.db_table
     where, params = firms_clause("id", *firms)
     by_firm, firm_params = firms_clause("enterprise_id", *firms)
@@ -429,13 +447,9 @@ def _read_slice(as_of: date, firms: Firms, bulk: bool) -> _SliceReads:
             {"id": pl.Int64, "enterprise_id": pl.Int64, **REVISION_SCHEMA},
             bulk=bulk,
         ),
-        entry_digests=read_frame(
-            f"SELECT enterprise_id, results_digest FROM {LedgerEntry._meta.db_table} "
-            f"WHERE results_digest IS NOT NULL{by_firm}",
-            firm_params,
-            {"enterprise_id": pl.Int64, "stored_digest": pl.Int64},
-            bulk=bulk,
-        ),
+        entry_digests=_entry_digests(firms, bulk)
+        if entry_digests is None
+        else entry_digests.filter(pl.col("enterprise_id").is_between(*firms[1])),
     )
 
 
@@ -517,9 +531,9 @@ def reevaluate(
         settled = Written()  # the snapshots of firms whose results digest is unchanged: not compared
         entries_same = 0  # the entries whose digest is unchanged: not compared
         ahead = bulk and reads_shared
-        for k, (firms, data) in enumerate(
-            _read_ahead(lambda f: _read_slice(as_of, f, bulk), slices, ahead), 1
-        ):
+        digests = _entry_digests((None, None), bulk) if enterprise_ids is None else None
+        read = partial(_read_slice, as_of, bulk=bulk, entry_digests=digests)
+        for k, (firms, data) in enumerate(_read_ahead(read, slices, ahead), 1):
             if progress:
                 progress(done, total, _("第 %(k)s/%(m)s 批企业：读取、评价") % {"k": k, "m": len(slices)})
             facts = data.facts
