@@ -34,6 +34,22 @@ from gaoqi.registry.models import (
 from gaoqi.registry.selectors import FIELD_PRIORITY, LATEST_YEAR_FIELDS, THREE_YEAR_TOTALS
 
 SCHEMA = schema_of(EnterpriseFacts)
+FIRM_FACTS = {  # the facts of the register's own row: fact name -> column
+    "enterprise_id": "id",
+    "credit_code": "credit_code",
+    "name": "name",
+    "region_code": "county_id",
+    "founded_on": "founded_on",
+    "tech_field": "tech_field_id",
+}
+FIRM_FACT_TYPES = {
+    "enterprise_id": pl.Int64,
+    "credit_code": pl.String,
+    "name": pl.String,
+    "region_code": pl.String,
+    "founded_on": pl.Date,
+    "tech_field": pl.String,
+}
 
 
 def _frame(sql: str, params: list, schema: dict[str, pl.DataType], bulk: bool = False) -> pl.DataFrame:
@@ -184,9 +200,11 @@ def facts_table(
     *,
     bulk: bool = False,
     span: tuple[int, int] | None = None,
+    firms: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """One row per enterprise: `enterprise_id` plus every EnterpriseFacts column, as facts_for_policy builds
-    (the listed firms and/or those of the id range `span` (first, last), or all)."""
+    (the listed firms and/or those of the id range `span` (first, last), or all). `firms`: their FIRM_FACTS
+    columns when the caller has read them (with others, in one read of the register)."""
     years = {k: as_of.year - 4 + k for k in (1, 2, 3)}
     # The earlier years' reports are read for their yearly figures and three-year totals only.
     fields_of = {
@@ -195,22 +213,17 @@ def facts_table(
         if k != LATEST_YEAR
     }
     merged = merged_reports(list(years.values()), enterprise_ids, bulk=bulk, span=span, fields_of=fields_of)
-    ent = Enterprise._meta.db_table
-    where, params = firms_clause("e.id", enterprise_ids, span)
-    firms = _frame(
-        f"SELECT e.id, e.credit_code, e.name, e.county_id, e.founded_on, e.tech_field_id FROM {ent} e "
-        f"WHERE 1=1{where}",
-        params,
-        {
-            "enterprise_id": pl.Int64,
-            "credit_code": pl.String,
-            "name": pl.String,
-            "region_code": pl.String,
-            "founded_on": pl.Date,
-            "tech_field": pl.String,
-        },
-        bulk,
-    )
+    if firms is None:
+        where, params = firms_clause("e.id", enterprise_ids, span)
+        firms = _frame(
+            f"SELECT {', '.join(f'e.{c}' for c in FIRM_FACTS.values())} FROM {Enterprise._meta.db_table} e "
+            f"WHERE 1=1{where}",
+            params,
+            {name: FIRM_FACT_TYPES[name] for name in FIRM_FACTS},
+            bulk,
+        )
+    else:
+        firms = firms.select(list(FIRM_FACTS))
     # One row per firm: each year's rows side by side (a firm has one merged row per year at most).
     wide = None
     for k, year in years.items() if merged.height else ():
