@@ -168,3 +168,25 @@ def test_a_failed_read_ahead_fails_the_run_and_leaves_nothing(postgres, monkeypa
         reevaluate(as_of=AS_OF, slice_size=25)
     assert not LedgerEntry.objects.exists() and not EvaluationSnapshot.objects.exists()
     assert store._reader.get() is None
+
+
+@COMMITTED
+def test_a_big_write_of_the_ledger_is_vacuumed_after_the_commit(postgres, monkeypatch):
+    # A job's own transaction: after it commits, the ledger is vacuumed when it wrote many entries (the
+    # threshold lowered here); a run writing none leaves it alone.
+    load(generate(N, 7, AS_OF), progress=False)
+    monkeypatch.setattr(store, "BIG_WRITE", N)
+    statements = []
+
+    def spy(execute, sql, params, many, context):
+        statements.append((sql, connection.in_atomic_block))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(spy):
+        assert reevaluate(as_of=AS_OF).entries.inserted == N
+    vacuums = [(sql, atomic) for sql, atomic in statements if sql.startswith("VACUUM")]
+    assert vacuums == [(f"VACUUM (ANALYZE) {LedgerEntry._meta.db_table}", False)]
+    statements.clear()
+    with connection.execute_wrapper(spy):
+        assert reevaluate(as_of=AS_OF).entries.unchanged == N
+    assert not [sql for sql, _ in statements if sql.startswith("VACUUM")]

@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 
 from gaoqi.audit.models import AuditAction
 from gaoqi.audit.services import PendingEvent, audit_record_many
+from gaoqi.ledger import store
 from gaoqi.ledger.digest import RESULT_COLUMNS, results_digests, rows_digests
 from gaoqi.ledger.facts import FIRM_FACT_TYPES, FIRM_FACTS, SCHEMA, facts_table
 from gaoqi.ledger.models import EvaluatedFacts, EvaluationSnapshot, LedgerEntry
@@ -516,6 +517,7 @@ def reevaluate(
         progress(0, 1, _("读取企业数据"))
     now = timezone.now()
     grades = []
+    outermost = not connection.in_atomic_block
     with transaction.atomic(), shared_snapshot() if bulk else nullcontext() as reads_shared:
         slices, n = _slices(enterprise_ids, size, bulk)
         total = n * (len(policies) + 1)
@@ -612,7 +614,22 @@ def reevaluate(
                 )
             ]
         )
+    if bulk and outermost and stored.inserted + stored.rewritten >= store.BIG_WRITE:
+        if progress:
+            progress(total, total, _("整理台账表"))
+        _vacuum(LedgerEntry._meta.db_table)
     return ReevaluationResult(as_of, evaluated, evaluated * (len(policies) + 1), by_grade, written, stored)
+
+
+def _vacuum(table: str) -> None:
+    """PostgreSQL, after a committed re-evaluation that wrote many ledger entries (a first run; a new date
+    rewrites every entry): their old versions cleared and the visibility map set now, not whenever autovacuum
+    (throttled) gets to it. Until then a name search reads the dead versions too: the bitmap of 智能's matches
+    held 685,000 entries instead of 461,000 and the summary's count read 97,000 pages, 648 ms, at 4,000,000
+    firms after a rewrite of every entry (110 ms vacuumed). Outside the job's transaction (VACUUM cannot run
+    in one)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM (ANALYZE) {table}")
 
 
 def reevaluate_region(*, region: str, as_of: str, progress: Progress | None = None) -> dict:
