@@ -381,16 +381,17 @@ def _entries(
     )
 
 
-FIRM_COLUMNS = {  # the ledger's columns of a firm, from the register (`_entries`)
-    "enterprise_id": pl.Int64,
-    "city_id": pl.String,
-    "county_id": pl.String,
-    "tech_field_id": pl.String,
-    "in_hitech_zone": pl.Boolean,
-    "hitech_zone_id": pl.String,
-    "name": pl.String,
-    "name_pinyin": pl.String,
-}
+REGISTER_COLUMNS = (
+    "city_id",
+    "county_id",
+    "tech_field_id",
+    "in_hitech_zone",
+    "hitech_zone_id",
+    "name",
+    "name_pinyin",
+)
+# the ledger's columns of a firm, from the register (`_entries`)
+FIRM_COLUMNS = {"enterprise_id": pl.Int64, **{c: ENTRY_RESULT[c] for c in REGISTER_COLUMNS}}
 
 
 @dataclass(frozen=True)
