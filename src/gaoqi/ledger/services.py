@@ -519,51 +519,54 @@ def reevaluate(
     now = timezone.now()
     grades = []
     outermost = not connection.in_atomic_block
-    with transaction.atomic(), shared_snapshot() if bulk else nullcontext() as reads_shared:
-        slices, n = _slices(enterprise_ids, size, bulk)
-        total = n * (len(policies) + 1)
-        # The bulk path writes after the last slice: the slices are the first half of the progress.
-        share = 0.5 if bulk else 1.0
-        writers = [_snapshot_writer(p, as_of, now, bulk) for p in [*policies, ledger]]
-        revisions = _facts_writer(as_of, now, bulk)
-        entries = _entry_writer(now, bulk)
-        done = evaluated = 0
-        settled = Written()  # the snapshots of firms whose results digest is unchanged: not compared
-        entries_same = 0  # the entries whose digest is unchanged: not compared
-        ahead = bulk and reads_shared
-        digests = _entry_digests((None, None), bulk) if enterprise_ids is None else None
-        read = partial(_read_slice, as_of, bulk=bulk, entry_digests=digests)
-        for k, (firms, data) in enumerate(_read_ahead(read, slices, ahead), 1):
-            if progress:
-                progress(done, total, _("第 %(k)s/%(m)s 批企业：读取、评价") % {"k": k, "m": len(slices)})
-            facts = data.facts
-            results = evaluate_tables(facts, policies, as_of, keep=("enterprise_id",))
-            ledger_facts = _ledger_facts(facts, results, data.registered)
-            ledger_table = evaluate_table(ledger_facts, ledger, as_of, keep=("enterprise_id",))
-            tables = [(results[p.name], p) for p in policies] + [(ledger_table, ledger)]
-            revision = facts_revisions(facts).join(
-                results_digests(tables, ENGINE_VERSION), on="enterprise_id", how="left"
-            )
-            changed, write, counted = _settled(revision, data.revisions)
-            settled += counted
-            if changed.height:
-                subset = _listed(changed, firms, facts.height)
-                for writer, (table, policy) in zip(writers, tables, strict=True):
-                    if changed.height < facts.height:
-                        table = table.join(changed, on="enterprise_id", how="semi")
-                    writer.add(_snapshots(_rows(table, policy, revision, now), policy), subset)
-            if write.height:  # after the snapshot writers: they compare with the stored revision
-                revisions.add(write, firms, stored=data.revisions)
-            rows, same = _entries_to_write(
-                _entries(results, ledger_facts, ledger_table, as_of, data.registry), data.entry_digests
-            )
-            entries_same += same
-            if rows.height:
-                entries.add(rows, _listed(rows.select("enterprise_id"), firms, facts.height))
-            grades.append(ledger_table.group_by("grade").len())
-            evaluated += facts.height
-            done = int(evaluated * (len(policies) + 1) * share)
-            del data, facts, results, ledger_facts, ledger_table, revision, tables
+    with transaction.atomic():
+        # The slices are read through the shared snapshot's connection, closed before the writes: its
+        # transaction holds the read tables' share locks, which a write dropping an index waits for.
+        with shared_snapshot() if bulk else nullcontext() as reads_shared:
+            slices, n = _slices(enterprise_ids, size, bulk)
+            total = n * (len(policies) + 1)
+            # The bulk path writes after the last slice: the slices are the first half of the progress.
+            share = 0.5 if bulk else 1.0
+            writers = [_snapshot_writer(p, as_of, now, bulk) for p in [*policies, ledger]]
+            revisions = _facts_writer(as_of, now, bulk)
+            entries = _entry_writer(now, bulk)
+            done = evaluated = 0
+            settled = Written()  # the snapshots of firms whose results digest is unchanged: not compared
+            entries_same = 0  # the entries whose digest is unchanged: not compared
+            ahead = bulk and reads_shared
+            digests = _entry_digests((None, None), bulk) if enterprise_ids is None else None
+            read = partial(_read_slice, as_of, bulk=bulk, entry_digests=digests)
+            for k, (firms, data) in enumerate(_read_ahead(read, slices, ahead), 1):
+                if progress:
+                    progress(done, total, _("第 %(k)s/%(m)s 批企业：读取、评价") % {"k": k, "m": len(slices)})
+                facts = data.facts
+                results = evaluate_tables(facts, policies, as_of, keep=("enterprise_id",))
+                ledger_facts = _ledger_facts(facts, results, data.registered)
+                ledger_table = evaluate_table(ledger_facts, ledger, as_of, keep=("enterprise_id",))
+                tables = [(results[p.name], p) for p in policies] + [(ledger_table, ledger)]
+                revision = facts_revisions(facts).join(
+                    results_digests(tables, ENGINE_VERSION), on="enterprise_id", how="left"
+                )
+                changed, write, counted = _settled(revision, data.revisions)
+                settled += counted
+                if changed.height:
+                    subset = _listed(changed, firms, facts.height)
+                    for writer, (table, policy) in zip(writers, tables, strict=True):
+                        if changed.height < facts.height:
+                            table = table.join(changed, on="enterprise_id", how="semi")
+                        writer.add(_snapshots(_rows(table, policy, revision, now), policy), subset)
+                if write.height:  # after the snapshot writers: they compare with the stored revision
+                    revisions.add(write, firms, stored=data.revisions)
+                rows, same = _entries_to_write(
+                    _entries(results, ledger_facts, ledger_table, as_of, data.registry), data.entry_digests
+                )
+                entries_same += same
+                if rows.height:
+                    entries.add(rows, _listed(rows.select("enterprise_id"), firms, facts.height))
+                grades.append(ledger_table.group_by("grade").len())
+                evaluated += facts.height
+                done = int(evaluated * (len(policies) + 1) * share)
+                del data, facts, results, ledger_facts, ledger_table, revision, tables
         written = settled
         for writer, policy in zip(writers, [*policies, ledger], strict=True):
             if progress:
