@@ -75,17 +75,20 @@ def test_the_bulk_path_is_refused_on_sqlite(db):
         reevaluate(as_of=AS_OF, bulk=True)
 
 
+# Nulls, empty strings, commas, quotes and line breaks, booleans, dates and timestamps; four parameters.
+EDGE_SQL = (
+    "SELECT * FROM (VALUES (1, '', true, DATE '2024-02-29', TIMESTAMPTZ '2025-06-30 23:59:59.123456+08'), "
+    "(2, NULL, false, NULL, NULL), (3, E'a,b\"c\\nd', NULL, DATE '1949-10-01', "
+    "TIMESTAMPTZ '1970-01-01 00:00:00+00'), (%s, %s, %s, %s, %s)) AS v(a, b, c, d, e)"
+)
+EDGE_SCHEMA = {"a": pl.Int64, "b": pl.String, "c": pl.Boolean, "d": pl.Date, "e": pl.Datetime("us")}
+
+
 def test_copy_frame_reads_what_the_row_reader_reads(postgres):
     """Nulls, empty strings, commas, quotes and line breaks, booleans, dates and timestamps survive COPY."""
-    sql = (
-        "SELECT * FROM (VALUES (1, '', true, DATE '2024-02-29', TIMESTAMPTZ '2025-06-30 23:59:59.123456+08'), "
-        "(2, NULL, false, NULL, NULL), (3, E'a,b\"c\\nd', NULL, DATE '1949-10-01', "
-        "TIMESTAMPTZ '1970-01-01 00:00:00+00'), (%s, %s, %s, %s, %s)) AS v(a, b, c, d, e)"
-    )
     params = [4, "苏州 ,x", True, date(2025, 1, 1), datetime(2025, 1, 1, 8, tzinfo=UTC)]
-    schema = {"a": pl.Int64, "b": pl.String, "c": pl.Boolean, "d": pl.Date, "e": pl.Datetime("us")}
-    bulk = copy_frame(sql, params, schema).sort("a")
-    rows = read_frame(sql, params, schema).sort("a")
+    bulk = copy_frame(EDGE_SQL, params, EDGE_SCHEMA).sort("a")
+    rows = read_frame(EDGE_SQL, params, EDGE_SCHEMA).sort("a")
     assert bulk.to_dicts() == rows.with_columns(pl.col("e").dt.replace_time_zone(None)).to_dicts()
     assert bulk.get_column("b").to_list() == ["", None, 'a,b"c\nd', "苏州 ,x"]
     assert bulk.get_column("e").to_list()[0] == datetime(2025, 6, 30, 15, 59, 59, 123456)  # UTC

@@ -23,6 +23,7 @@ from gaoqi.ledger.facts import facts_table
 from gaoqi.ledger.models import EvaluatedFacts, EvaluationSnapshot, LedgerEntry
 from gaoqi.ledger.services import reevaluate
 from gaoqi.registry.models import Enterprise
+from tests.ledger.test_bulk_reevaluation import EDGE_SCHEMA, EDGE_SQL
 
 AS_OF = date(2025, 6, 30)
 N = 80
@@ -59,13 +60,8 @@ def _other_connection() -> psycopg.Connection:
 @COMMITTED
 def test_the_shared_snapshot_reads_the_frames_copy_reads(postgres, reads):
     load(generate(N, 7, AS_OF), progress=False)
-    sql = (
-        "SELECT * FROM (VALUES (1, '', true, DATE '2024-02-29', TIMESTAMPTZ '2025-06-30 23:59:59.123456+08'), "
-        "(2, NULL, false, NULL, NULL), (3, E'a,b\"c\\nd', NULL, DATE '1949-10-01', "
-        "TIMESTAMPTZ '1970-01-01 00:00:00+00'), (%s, %s, %s, %s, %s)) AS v(a, b, c, d, e)"
-    )
     params = [4, "苏州 ,x'", True, date(2025, 1, 1), datetime(2025, 1, 1, 8, tzinfo=UTC)]
-    schema = {"a": pl.Int64, "b": pl.String, "c": pl.Boolean, "d": pl.Date, "e": pl.Datetime("us")}
+    sql, schema = EDGE_SQL, EDGE_SCHEMA
     copied, facts = store.copy_frame(sql, params, schema), facts_table(AS_OF, bulk=True)
     listed = facts_table(AS_OF, [1, 5, 9], bulk=True, span=(1, 40))
     assert not reads

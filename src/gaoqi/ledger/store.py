@@ -146,11 +146,8 @@ class _SnapshotReader:
         self._literal = psycopg.ClientCursor(main)
         self._conn = adbc.connect(psycopg.conninfo.make_conninfo(main.info.dsn, password=main.info.password))
         self._cursor = self._conn.cursor()
-        self._run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        self._run(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
-
-    def _run(self, sql: str) -> None:
-        self._cursor.execute(sql)
+        self._cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        self._cursor.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
 
     def frame(self, sql: str, params: Sequence, wire: dict[str, pl.DataType]) -> pl.DataFrame:
         # Parameters become literals, quoted by psycopg (ADBC's bound parameters skip its COPY path).
@@ -160,7 +157,7 @@ class _SnapshotReader:
 
     def close(self) -> None:
         try:
-            self._run("COMMIT")
+            self._cursor.execute("COMMIT")
         finally:
             self._cursor.close()
             self._conn.close()
