@@ -17,7 +17,7 @@ from gaoqi.demo.generator import generate
 from gaoqi.demo.loader import load
 from gaoqi.ledger import facts as facts_module
 from gaoqi.ledger import services
-from gaoqi.ledger.digest import NULL, _mix, _string_words, results_digests, string_word
+from gaoqi.ledger.digest import NULL, _mix, _string_words, _words, results_digests, string_word
 from gaoqi.ledger.facts import facts_table
 from gaoqi.ledger.models import EvaluatedFacts, EvaluationSnapshot, LedgerEntry
 from gaoqi.ledger.services import reevaluate
@@ -91,6 +91,17 @@ def test_a_string_word_is_its_definition_whatever_the_column(texts, cut):
     words = _string_words(column).tolist()
     assert words == [int(NULL) if t is None else _string_word_one_by_one(t) for t in texts]
     assert all(string_word(t) == w for t, w in zip(texts, words, strict=True) if t is not None)
+
+
+@given(
+    st.lists(st.one_of(st.none(), st.sampled_from(["", "A", "pass", "未通过", "x" * 17])), max_size=80),
+    st.integers(0, 5),
+)
+def test_a_column_of_few_strings_gets_each_strings_word(texts, cut):
+    # Few distinct strings (a grade, an outcome): each one's word computed once and looked up for the rest.
+    column = pl.Series(["padding"] * cut + texts, dtype=pl.String).slice(cut)
+    assert _words(column).tolist() == _string_words(column).tolist()
+    assert _words(column.cast(pl.Categorical)).tolist() == _string_words(column).tolist()
 
 
 def test_strings_differing_in_any_byte_or_length_have_other_words():
@@ -206,8 +217,8 @@ def test_a_missing_or_wrong_digest_compares_in_full_and_stores_the_same_rows(loa
 
 
 def test_the_side_by_side_merge_equals_the_sorted_one(loaded, monkeypatch):
-    """Few sources: merged side by side (by the database on the row path, in Polars on PostgreSQL's bulk
-    path); many: sorted by priority (WIDE_SOURCES lowered to force it). Also with a newer import of a
+    """Few sources: merged side by side by the database (both paths: the rows through Python or COPY);
+    many: sorted by priority (WIDE_SOURCES lowered to force it). Also with a newer import of a
     department (ties: the latest) and a less trusted one, checked against the per-firm merge."""
     from datetime import timedelta
 

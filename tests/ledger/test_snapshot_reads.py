@@ -78,13 +78,17 @@ def test_the_shared_snapshot_reads_the_frames_copy_reads(postgres, reads):
 def test_the_shared_snapshot_is_the_transactions_not_a_later_commit(postgres):
     load(generate(5, 7, AS_OF), progress=False)
     firm = Enterprise.objects.order_by("pk").first()
-    schema = {"name": pl.String}
-    sql = f"SELECT name FROM {Enterprise._meta.db_table} WHERE id = %s"
-    with transaction.atomic(), store.shared_snapshot():
+    schema = {"backend": pl.Int64, "name": pl.String}
+    sql = f"SELECT pg_backend_pid(), name FROM {Enterprise._meta.db_table} WHERE id = %s"
+    with transaction.atomic(), store.shared_snapshot() as readers:
+        assert readers == store.READERS > 1
         with _other_connection() as other:
             other.execute(f"UPDATE {Enterprise._meta.db_table} SET name = 'renamed' WHERE id = %s", [firm.pk])
-        assert store.copy_frame(sql, [firm.pk], schema).item() == firm.name
-    assert store.copy_frame(sql, [firm.pk], schema).item() == "renamed"
+        # A free connection is taken in turn: each of them reads once, every one in the snapshot.
+        seen = [store.copy_frame(sql, [firm.pk], schema).row(0) for _ in range(readers)]
+        assert len({backend for backend, _ in seen}) == readers
+        assert {name for _, name in seen} == {firm.name}
+    assert store.copy_frame(sql, [firm.pk], schema).item(0, "name") == "renamed"
 
 
 @COMMITTED

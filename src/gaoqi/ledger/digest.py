@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pyarrow as pa
+from numpy.lib.stride_tricks import as_strided
 
 NULL = np.uint64(0x9E3779B97F4A7C15)  # the word of a missing value
 _STRING_SEED = np.uint64(0x2545F4914F6CDD1D)
@@ -42,9 +43,6 @@ def string_word(text: str) -> np.uint64:
     return _string_words(pl.Series([text], dtype=pl.String))[0]
 
 
-_BYTE = np.arange(8, dtype=np.int64)
-
-
 def _string_words(series: pl.Series) -> np.ndarray:
     """Each string's word: from a fixed seed, its length in bytes and then its UTF-8 bytes in 8-byte
     little-endian words (the last one zero-padded) folded as `h = mix(h ^ word)`; a null is NULL. Vectorised:
@@ -59,10 +57,11 @@ def _string_words(series: pl.Series) -> np.ndarray:
     starts, lengths = ends[:-1], np.diff(ends)
     raw = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
     raw = np.concatenate([raw, np.zeros(8, np.uint8)])  # a word read at a string's end stays inside
+    eight = as_strided(raw, shape=(len(raw) - 7, 8), strides=(1, 1))  # row p: the 8 bytes from byte p on
     h = _mix(np.full(n, _STRING_SEED, dtype=np.uint64) ^ lengths.astype(np.uint64))
     for k in range(int(-(-lengths.max() // 8)) if n else 0):
         at = np.flatnonzero(lengths > 8 * k)
-        words = raw[starts[at, None] + 8 * k + _BYTE].view("<u8").ravel()
+        words = eight[starts[at] + 8 * k].view("<u8").ravel()
         left = lengths[at] - 8 * k  # bytes of the string from this word on
         short = left < 8
         words[short] &= (np.uint64(1) << (8 * left[short]).astype(np.uint64)) - np.uint64(1)
@@ -70,6 +69,18 @@ def _string_words(series: pl.Series) -> np.ndarray:
     if array.null_count:
         h[np.asarray(array.is_null())] = NULL
     return h
+
+
+def _few_string_words(series: pl.Series) -> np.ndarray:
+    """`_string_words`, each distinct string's word computed once where the strings are few (a grade, an
+    outcome, a region code: a handful of values in 500,000 rows) and looked up for the rest."""
+    sample = series.gather_every(max(1, len(series) // 1000))  # a name column: no hashing of every name
+    if 8 * sample.n_unique() >= len(sample):
+        return _string_words(series)
+    distinct = series.drop_nulls().unique()
+    words = pl.Series(_string_words(distinct).view(np.int64))
+    looked_up = series.replace_strict(distinct, words, default=None, return_dtype=pl.Int64)
+    return looked_up.fill_null(int(NULL.view(np.int64))).to_numpy().view(np.uint64)
 
 
 def _mix(h: np.ndarray) -> np.ndarray:
@@ -88,7 +99,7 @@ def _words(series: pl.Series) -> np.ndarray:
     if dtype == pl.Null:
         return np.full(len(series), NULL, dtype=np.uint64)
     if dtype == pl.String or isinstance(dtype, (pl.Enum, pl.Categorical)):
-        return _string_words(series)
+        return _few_string_words(series.cast(pl.String))
     if dtype.is_temporal():  # a date as its day number, a time as its count of units
         series = series.to_physical()
         dtype = series.dtype

@@ -19,6 +19,7 @@ before the next is read, so the memory is one slice's; a test holds the sliced r
 from __future__ import annotations
 
 import contextvars
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
@@ -84,11 +85,9 @@ def _ledger_facts(
         .otherwise(pl.col("ip_class1").fill_null(0) + pl.col("ip_class2").fill_null(0))
         .alias("ip_count"),
     )
-    out = (
-        base.join(hte, on="enterprise_id", how="left")
-        .join(sme, on="enterprise_id", how="left")
-        .join(registered, on="enterprise_id", how="left")
-        .with_columns(pl.col("tech_sme_registered").fill_null(False))
+    out = _beside(_beside(base, hte, "left"), sme, "left")
+    out = out.join(registered, on="enterprise_id", how="left").with_columns(
+        pl.col("tech_sme_registered").fill_null(False)
     )
     names = [f for f in LedgerFacts.__dataclass_fields__]
     return out.select("enterprise_id", *names)
@@ -350,28 +349,22 @@ def _entries(
     """The ledger rows of a slice's firms (`registry`: their columns in the register; the name and its pinyin
     key are the register's: `Enterprise.save`, the loaders and the imports keep `name_pinyin` the key of the
     name, as `names.follow_renames` copies)."""
-    return (
-        ledger_table.select("enterprise_id", "grade")
-        .join(
-            results["hte"].select("enterprise_id", pl.col("outcome").alias("hte_outcome")), on="enterprise_id"
-        )
-        .join(
-            results["tech_sme"].select("enterprise_id", pl.col("eligible").alias("tech_sme_eligible")),
-            on="enterprise_id",
-        )
-        .join(
-            results["pool"].select("enterprise_id", pl.col("eligible").alias("pool_eligible")),
-            on="enterprise_id",
-        )
-        .join(
+    out = ledger_table.select("enterprise_id", "grade")
+    for other, how in (
+        (results["hte"].select("enterprise_id", pl.col("outcome").alias("hte_outcome")), "inner"),
+        (results["tech_sme"].select("enterprise_id", pl.col("eligible").alias("tech_sme_eligible")), "inner"),
+        (results["pool"].select("enterprise_id", pl.col("eligible").alias("pool_eligible")), "inner"),
+        (
             ledger_facts.select(
                 "enterprise_id", "has_hte_certificate", "tech_sme_registered", "hte_hard_failed"
             ),
-            on="enterprise_id",
-            how="left",
-        )
-        .join(registry, on="enterprise_id", how="inner")
-        .with_columns(
+            "left",
+        ),
+        (registry, "inner"),
+    ):
+        out = _beside(out, other, how)
+    return (
+        out.with_columns(
             pl.lit(as_of).alias("as_of"),
             pl.col("has_hte_certificate").fill_null(False),
             pl.col("tech_sme_registered").fill_null(False),
@@ -379,6 +372,16 @@ def _entries(
         .select("enterprise_id", *ENTRY_RESULT)
         .cast(ENTRY_RESULT)
     )
+
+
+def _beside(base: pl.DataFrame, other: pl.DataFrame, how: str) -> pl.DataFrame:
+    """`base` joined with `other` on the firm (`how`: "inner" or "left"; one row per firm in each): where
+    both hold the same firms in the same order (a slice's tables: the evaluation keeps its input's rows),
+    `other`'s columns are set beside `base`'s without a join (the same frame; a slice's joins were 0.8 s of
+    CPU per 500,000 firms)."""
+    if base.get_column("enterprise_id").equals(other.get_column("enterprise_id")):
+        return base.hstack(other.drop("enterprise_id"))
+    return base.join(other, on="enterprise_id", how=how)
 
 
 REGISTER_COLUMNS = (
@@ -452,11 +455,13 @@ def _read_slice(
     )
 
 
-def _read_ahead(read: Callable[[Firms], _SliceReads], slices: list[Firms], ahead: bool):
-    """(firms, reads) of each slice in order. `ahead`: the next slice is read in a second thread while the
-    caller evaluates this one (the reads then run on the shared snapshot's connection, the evaluation on
-    this thread: two cores busy instead of one); else each when it is needed."""
-    if not ahead or len(slices) < 2:
+def _read_ahead(read: Callable[[Firms], _SliceReads], slices: list[Firms], readers: int):
+    """(firms, reads) of each slice in order. `readers` > 0: the slices are read ahead by that many threads
+    (each query on a free connection of the shared snapshot: ADBC's decoding and the server's work of two
+    slices at once) while the caller evaluates the slice before; else each slice when it is needed. A
+    slice's reads are one statement after another: with one thread ahead, the reads were the critical path
+    (the next slice not read when this one was evaluated)."""
+    if not readers or len(slices) < 2:
         for firms in slices:
             yield firms, read(firms)
         return
@@ -467,16 +472,25 @@ def _read_ahead(read: Callable[[Firms], _SliceReads], slices: list[Firms], ahead
         finally:
             connections.close_all()  # none is opened there (every read is the shared snapshot's); if one was
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gaoqi-read") as pool:
-        pending = pool.submit(contextvars.copy_context().run, read_there, slices[0])
+    upcoming, pending = iter(slices), deque()
+    with ThreadPoolExecutor(max_workers=readers, thread_name_prefix="gaoqi-read") as pool:
+
+        def submit() -> None:
+            firms = next(upcoming, None)
+            if firms is not None:
+                pending.append((firms, pool.submit(contextvars.copy_context().run, read_there, firms)))
+
+        for _ in range(readers):
+            submit()
         try:
-            for k, firms in enumerate(slices):
-                data = pending.result()
-                if k + 1 < len(slices):
-                    pending = pool.submit(contextvars.copy_context().run, read_there, slices[k + 1])
+            while pending:
+                firms, future = pending.popleft()
+                data = future.result()
+                submit()
                 yield firms, data
         finally:
-            pending.cancel()
+            for _, future in pending:
+                future.cancel()
 
 
 def _slices(enterprise_ids: list[int] | None, size: int, bulk: bool) -> tuple[list[Firms], int]:
@@ -520,9 +534,9 @@ def reevaluate(
     grades = []
     outermost = not connection.in_atomic_block
     with transaction.atomic():
-        # The slices are read through the shared snapshot's connection, closed before the writes: its
-        # transaction holds the read tables' share locks, which a write dropping an index waits for.
-        with shared_snapshot() if bulk else nullcontext() as reads_shared:
+        # The slices are read through the shared snapshot's connections (on PostgreSQL), closed before the
+        # writes: their transactions hold the read tables' share locks, which a write dropping an index waits for.
+        with shared_snapshot() if bulk else nullcontext(0) as reads_shared:
             slices, n = _slices(enterprise_ids, size, bulk)
             total = n * (len(policies) + 1)
             # The bulk path writes after the last slice: the slices are the first half of the progress.
@@ -533,10 +547,9 @@ def reevaluate(
             done = evaluated = 0
             settled = Written()  # the snapshots of firms whose results digest is unchanged: not compared
             entries_same = 0  # the entries whose digest is unchanged: not compared
-            ahead = bulk and reads_shared
             digests = _entry_digests((None, None), bulk) if enterprise_ids is None else None
             read = partial(_read_slice, as_of, bulk=bulk, entry_digests=digests)
-            for k, (firms, data) in enumerate(_read_ahead(read, slices, ahead), 1):
+            for k, (firms, data) in enumerate(_read_ahead(read, slices, reads_shared), 1):
                 if progress:
                     progress(done, total, _("第 %(k)s/%(m)s 批企业：读取、评价") % {"k": k, "m": len(slices)})
                 facts = data.facts
