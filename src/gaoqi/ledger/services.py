@@ -430,13 +430,18 @@ def _read_slice(
     4,000,000 firms against about 1 s for one sequential read)."""
     where, params = firms_clause("id", *firms)
     by_firm, firm_params = firms_clause("enterprise_id", *firms)
-    columns = {**FIRM_FACTS, **{c: c for c in FIRM_COLUMNS if c != "enterprise_id"}}
+    # Each column once (a fact named after another column of the register is that column, renamed).
+    types = {**FIRM_FACT_TYPES, **FIRM_COLUMNS}
+    named = {**FIRM_FACTS, **{c: c for c in REGISTER_COLUMNS}}
+    columns = {column: name for name, column in named.items()}  # column -> the name it is read as
     register = read_frame(
-        f"SELECT {', '.join(columns.values())}, tech_sme_valid_until >= %s FROM {Enterprise._meta.db_table} "
+        f"SELECT {', '.join(columns)}, tech_sme_valid_until >= %s FROM {Enterprise._meta.db_table} "
         f"WHERE 1 = 1{where}",
         [as_of, *params],
-        {**FIRM_FACT_TYPES, **FIRM_COLUMNS, "registered": pl.Boolean},
+        {**{name: types[name] for name in columns.values()}, "registered": pl.Boolean},
         bulk=bulk,
+    ).with_columns(
+        pl.col(columns[column]).alias(name) for name, column in FIRM_FACTS.items() if columns[column] != name
     )
     return _SliceReads(
         facts=facts_table(as_of, firms[0], bulk=bulk, span=firms[1], firms=register),

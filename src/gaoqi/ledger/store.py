@@ -214,7 +214,7 @@ def snapshot_reads_available(using: str = DEFAULT_DB_ALIAS) -> bool:
 
 
 @contextmanager
-def shared_snapshot(using: str = DEFAULT_DB_ALIAS, readers: int = READERS):
+def shared_snapshot(using: str = DEFAULT_DB_ALIAS, readers: int | None = None):
     """Inside the block, `copy_frame` on `using` reads through other connections (`readers` of them: the
     block yields that number, 0 where it reads as before) that share the current transaction's snapshot
     (`pg_export_snapshot`): the same rows, decoded by ADBC instead of row by row in Python (at a province's
@@ -232,6 +232,7 @@ def shared_snapshot(using: str = DEFAULT_DB_ALIAS, readers: int = READERS):
     with conn.cursor() as cursor:
         cursor.execute("SELECT pg_export_snapshot()")
         snapshot = cursor.fetchone()[0]
+    readers = readers or READERS
     reader = _SnapshotReader(using, snapshot, readers)
     token = _reader.set(reader)
     try:
