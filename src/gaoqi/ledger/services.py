@@ -422,11 +422,11 @@ def _entry_digests(firms: Firms, bulk: bool) -> pl.DataFrame:
 
 
 def _read_slice(
-    as_of: date, firms: Firms, bulk: bool, entry_digests: pl.DataFrame | None = None
+    as_of: date, firms: Firms, bulk: bool, entry_digests: Callable[[], pl.DataFrame | None] = lambda: None
 ) -> _SliceReads:
     """The register's rows are read once for the facts, the ledger's columns and the tech-SME register.
-    `entry_digests`: every stored entry's digest, read once for a run over the whole registry (the entries
-    lie in name order: a slice's firm range is read off its index at random, 6 s of server time in all at
+    `entry_digests`: every stored entry's digest when they are read once for a run over the whole registry
+    (called last: it may wait for that read) (the entries lie in name order: a slice's firm range is read off its index at random, 6 s of server time in all at
     4,000,000 firms against about 1 s for one sequential read)."""
     where, params = firms_clause("id", *firms)
     by_firm, firm_params = firms_clause("enterprise_id", *firms)
@@ -455,35 +455,45 @@ def _read_slice(
             bulk=bulk,
         ),
         entry_digests=_entry_digests(firms, bulk)
-        if entry_digests is None
-        else entry_digests.filter(pl.col("enterprise_id").is_between(*firms[1])),
+        if (stored := entry_digests()) is None
+        else stored.filter(pl.col("enterprise_id").is_between(*firms[1])),
     )
 
 
-def _read_ahead(read: Callable[[Firms], _SliceReads], slices: list[Firms], readers: int):
+def _read_ahead(
+    read: Callable[[Firms, Callable[[], pl.DataFrame | None]], _SliceReads],
+    slices: list[Firms],
+    readers: int,
+    whole: Callable[[], pl.DataFrame] | None = None,
+):
     """(firms, reads) of each slice in order. `readers` > 0: the slices are read ahead by that many threads
     (each query on a free connection of the shared snapshot: ADBC's decoding and the server's work of two
     slices at once) while the caller evaluates the slice before; else each slice when it is needed. A
     slice's reads are one statement after another: with one thread ahead, the reads were the critical path
-    (the next slice not read when this one was evaluated)."""
+    (the next slice not read when this one was evaluated). `whole`: a read the slices share (every entry's
+    digest), read once, first, beside the first slice; `read(firms, shared)` gets it by calling `shared`."""
     if not readers or len(slices) < 2:
+        value = whole() if whole else None
         for firms in slices:
-            yield firms, read(firms)
+            yield firms, read(firms, lambda: value)
         return
 
-    def read_there(firms: Firms) -> _SliceReads:
+    def there(call, *args):
         try:
-            return read(firms)
+            return call(*args)
         finally:
             connections.close_all()  # none is opened there (every read is the shared snapshot's); if one was
 
     upcoming, pending = iter(slices), deque()
     with ThreadPoolExecutor(max_workers=readers, thread_name_prefix="gaoqi-read") as pool:
+        shared = pool.submit(contextvars.copy_context().run, there, whole) if whole else None
+        value = shared.result if shared else (lambda: None)
 
         def submit() -> None:
             firms = next(upcoming, None)
             if firms is not None:
-                pending.append((firms, pool.submit(contextvars.copy_context().run, read_there, firms)))
+                future = pool.submit(contextvars.copy_context().run, there, read, firms, value)
+                pending.append((firms, future))
 
         for _ in range(readers):
             submit()
@@ -552,9 +562,12 @@ def reevaluate(
             done = evaluated = 0
             settled = Written()  # the snapshots of firms whose results digest is unchanged: not compared
             entries_same = 0  # the entries whose digest is unchanged: not compared
-            digests = _entry_digests((None, None), bulk) if enterprise_ids is None else None
-            read = partial(_read_slice, as_of, bulk=bulk, entry_digests=digests)
-            for k, (firms, data) in enumerate(_read_ahead(read, slices, reads_shared), 1):
+            whole = partial(_entry_digests, (None, None), bulk) if enterprise_ids is None else None
+
+            def read(firms: Firms, shared: Callable[[], pl.DataFrame | None]) -> _SliceReads:
+                return _read_slice(as_of, firms, bulk, shared)
+
+            for k, (firms, data) in enumerate(_read_ahead(read, slices, reads_shared, whole), 1):
                 if progress:
                     progress(done, total, _("第 %(k)s/%(m)s 批企业：读取、评价") % {"k": k, "m": len(slices)})
                 facts = data.facts
