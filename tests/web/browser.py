@@ -57,6 +57,7 @@ def login(browser, base: str, username: str, password: str, *, timeout_ms: int |
 def browser(monkeypatch):
     """Chromium for one test. Playwright's sync API runs an event loop in this thread; Django would refuse ORM
     calls from it (DJANGO_ALLOW_ASYNC_UNSAFE)."""
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -64,6 +65,10 @@ def browser(monkeypatch):
         instance = launch(p)
         yield instance
         instance.close()
+        # The ORM calls made while the loop ran (fixtures after this one, the test) had connections of their
+        # own (asgiref's Local: another context), closed by nobody: on PostgreSQL one stayed open and the test
+        # database could not be dropped at the end ("is being accessed by other users").
+        connections.close_all()
 
 
 @pytest.fixture
