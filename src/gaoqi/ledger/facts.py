@@ -149,25 +149,21 @@ def _merged_in_sql(
     ids = sorted(sources.get_column("source_id").to_list())
     cols = ", ".join(f"r.{f}" for f in fields)
     in_years = ",".join(["%s"] * len(years))
-    joined, key = "", None
-    for s in ids:
-        part = (
-            f"(SELECT r.enterprise_id, r.year, {cols} FROM {report} r "
-            f"WHERE r.source_id = {int(s)} AND r.year IN ({in_years}){where}) s{s}"
-        )
+    parts = [
+        f"(SELECT r.enterprise_id, r.year, {cols} FROM {report} r "
+        f"WHERE r.source_id = {int(s)} AND r.year IN ({in_years}){where}) s{s}"
+        for s in ids
+    ]
+    joined, firm, year = parts[0], [f"s{ids[0]}.enterprise_id"], [f"s{ids[0]}.year"]
+    for s, part in zip(ids[1:], parts[1:], strict=True):
         joined += (
-            part
-            if key is None
-            else f" FULL JOIN {part} ON s{s}.enterprise_id = {key[0]} AND s{s}.year = {key[1]}"
+            f" FULL JOIN {part} ON s{s}.enterprise_id = {_coalesce(firm)} AND s{s}.year = {_coalesce(year)}"
         )
-        firm, year = (
-            [f"s{t}.enterprise_id" for t in ids[: ids.index(s) + 1]],
-            [f"s{t}.year" for t in ids[: ids.index(s) + 1]],
-        )
-        key = (_coalesce(firm), _coalesce(year))
+        firm.append(f"s{s}.enterprise_id")
+        year.append(f"s{s}.year")
     ranked = {order: _ranked_sources(sources, order) for order in {tuple(FIELD_PRIORITY[f]) for f in fields}}
     values = ", ".join(_coalesce([f"s{s}.{f}" for s in ranked[tuple(FIELD_PRIORITY[f])]]) for f in fields)
-    sql = f"SELECT {key[0]}, {key[1]}, {values} FROM {joined}"
+    sql = f"SELECT {_coalesce(firm)}, {_coalesce(year)}, {values} FROM {joined}"
     read = {"enterprise_id": pl.Int64, "year": pl.Int64, **{f: schema[f] for f in fields}}
     merged = _frame(sql, [*years, *params] * len(ids), read, bulk)
     return merged.with_columns(pl.lit(None, schema[f]).alias(f) for f in FACT_FIELDS if f not in fields)

@@ -425,9 +425,10 @@ def _read_slice(
     as_of: date, firms: Firms, bulk: bool, entry_digests: Callable[[], pl.DataFrame | None] = lambda: None
 ) -> _SliceReads:
     """The register's rows are read once for the facts, the ledger's columns and the tech-SME register.
-    `entry_digests`: every stored entry's digest when they are read once for a run over the whole registry
-    (called last: it may wait for that read) (the entries lie in name order: a slice's firm range is read off its index at random, 6 s of server time in all at
-    4,000,000 firms against about 1 s for one sequential read)."""
+    `entry_digests`: gives every stored entry's digest where a run over the whole registry reads them once
+    (called last: it may wait for that read), else None. The entries lie in name order: a slice's firm range
+    is read off its index at random, 6 s of server time in all at 4,000,000 firms against about 1 s for one
+    sequential read."""
     where, params = firms_clause("id", *firms)
     by_firm, firm_params = firms_clause("enterprise_id", *firms)
     # Each column once (a fact named after another column of the register is that column, renamed).
