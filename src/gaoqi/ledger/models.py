@@ -1,8 +1,14 @@
 """Stored evaluation results (snapshots): what lists, the ledger and monitoring read instead of evaluating on
-every page view. Derived data: a re-evaluation replaces the snapshot of the same firm, policy and date; the
-engine version, the parameter hash and the facts revision say exactly what produced it. The facts revision is
-the firm's for the date (`EvaluatedFacts`, one row per firm and date, shared by its four snapshots): an import
-that changes a figure but no verdict rewrites that one narrow row, not four wide snapshots."""
+every page view. Derived data: the engine version, the parameter hash and the facts revision say exactly what
+produced a snapshot. The facts revision is the firm's for the date (`EvaluatedFacts`, one row per firm and
+date, shared by its four snapshots): an import that changes a figure but no verdict rewrites that one narrow
+row, not four wide snapshots.
+
+A snapshot (and a facts revision) holds from its date until a later one of the same firm (and policy)
+supersedes it: the result as of a date is the firm's latest snapshot of that date or before. A re-evaluation
+on a new date writes the results that changed only (beside the earlier rows, which stay: history); on the same
+date it replaces them in place. The ledger entry is the current row, dated by the run that last changed it;
+`LedgerRun` says when a whole region was last evaluated."""
 
 from __future__ import annotations
 
@@ -219,3 +225,20 @@ class LedgerTally(models.Model):
                 name="ledger_tally_rows",
             ),
         ]
+
+
+class LedgerRun(models.Model):
+    """A re-evaluation of every firm of a region (`region` None: of the whole registry) as of a date: the
+    ledger's evaluation date for that region, though its entries keep the date of the run that last changed
+    them (a run on a new date writes what changed only). Written by `services.reevaluate`."""
+
+    as_of = models.DateField(_("评价基准日"))
+    region = models.ForeignKey(
+        "regions.Region", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    firms = models.PositiveIntegerField()
+    finished_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("台账评价批次")
+        indexes = [models.Index(fields=["region", "as_of"], name="ledger_run_region")]

@@ -386,7 +386,23 @@ def ledger_summary(*, actor, filters: LedgerFilter, cap: int | None = None) -> S
     rows = [
         {"region": regions[code], "counts": c, "total": sum(c.values())} for code, c in sorted(counts.items())
     ]
+    run = _last_run(actor, filters)
+    if run and (latest is None or run > latest):
+        latest = run
     return Summary(by_grade, rows, sum(by_grade.values()), latest, gram=gram if filters.q else None)
+
+
+def _last_run(actor, filters: LedgerFilter):
+    """The date of the latest re-evaluation of every firm of a region holding the page's scope (or of the
+    whole registry): the ledger's evaluation date there, though entries whose values it did not change keep
+    the date of the run that wrote them (`LedgerRun`)."""
+    from gaoqi.ledger.models import LedgerRun
+
+    code = filters.county or filters.city or actor.region_id or ""
+    # the scope's province, city and itself (GB/T 2260: the code's first two and four digits)
+    covering = {code, f"{code[:2]}0000", f"{code[:4]}00"} if len(code) == 6 else set()
+    runs = LedgerRun.objects.filter(Q(region__isnull=True) | Q(region_id__in=covering))
+    return runs.aggregate(latest=Max("as_of"))["latest"]
 
 
 # PostgreSQL, a name's summary count: the work memory of its bitmap of matches. A common fragment's matches

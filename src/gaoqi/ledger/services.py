@@ -2,8 +2,11 @@
 stored as evaluation snapshots. The only writer of `EvaluationSnapshot`.
 
 The flow is the platform's: registry facts (`ledger.facts.facts_table`) -> tech_sme, hte, pool in one
-bulk pass -> their verdicts become the ledger facts -> ledger_tier -> snapshots, replaced per (firm, policy,
-date) in one transaction. Long: takes a `progress(done, total, message)` callback (a job or a CLI bar).
+bulk pass -> their verdicts become the ledger facts -> ledger_tier -> snapshots, in one transaction. A firm's
+snapshots and facts revision hold from their date until a later one supersedes them (`ledger.models`): each
+is compared with the firm's latest of the date or before, and a run on a new date writes what changed only
+(beside the earlier rows), a run on the same date rewrites in place. Long: takes a `progress(done, total,
+message)` callback (a job or a CLI bar).
 
 Two ways of moving the rows, one result: on SQLite (and with `bulk=False`) rows go through Python (`store.sync`
 after reading the stored rows); on PostgreSQL the bulk path reads with COPY and stages the new rows in the
@@ -38,8 +41,17 @@ from gaoqi.audit.services import PendingEvent, audit_record_many
 from gaoqi.ledger import store
 from gaoqi.ledger.digest import RESULT_COLUMNS, results_digests, rows_digests
 from gaoqi.ledger.facts import FIRM_FACT_TYPES, FIRM_FACTS, SCHEMA, facts_table
-from gaoqi.ledger.models import EvaluatedFacts, EvaluationSnapshot, LedgerEntry
-from gaoqi.ledger.store import Stage, Written, firms_clause, read_frame, shared_snapshot, stored_rows, sync
+from gaoqi.ledger.models import EvaluatedFacts, EvaluationSnapshot, LedgerEntry, LedgerRun
+from gaoqi.ledger.store import (
+    Stage,
+    Written,
+    firms_clause,
+    latest_rows,
+    read_frame,
+    shared_snapshot,
+    stored_rows,
+    sync,
+)
 from gaoqi.policy import ENGINE_VERSION, ENTERPRISE_POLICIES, RULES, load_policy
 from gaoqi.policy.bulk.plan import evaluate_table, evaluate_tables
 from gaoqi.policy.policies.ledger_tier.facts import LedgerFacts
@@ -157,7 +169,6 @@ SNAPSHOT_RESULT = {
     "param_hash": pl.String,
 }
 ENTRY_RESULT = {
-    "as_of": pl.Date,
     "grade": pl.String,
     "city_id": pl.String,
     "county_id": pl.String,
@@ -195,6 +206,7 @@ class _Writer:
         source: str | None = None,
         touches: bool = True,
         carried: tuple[str, ...] = (),
+        dated: str | None = None,
     ):
         self.sync = dict(
             key=key,
@@ -204,6 +216,7 @@ class _Writer:
             constant=constant,
             touches=touches,
             carried=carried,
+            dated=dated,
         )
         self.table, self.source, self.written = table, source or table, Written()
         self.stage = Stage(table, **self.sync, unique=unique, order=order, source=source) if bulk else None
@@ -219,10 +232,23 @@ class _Writer:
         self.written += sync(self.table, new, stored, **self.sync)
 
     def stored(self, new: pl.DataFrame, firms: Firms) -> pl.DataFrame:
-        key, constant = self.sync["key"], self.sync["constant"] or {}
+        key, constant, dated = self.sync["key"], self.sync["constant"] or {}, self.sync["dated"]
         values = [*self.sync["result"], *self.sync["bookkeeping"], *self.sync["carried"]]
-        where = " AND ".join(["1 = 1", *(f"{c} = %s" for c in constant)])
         schema = {c: new.schema[c] for c in values}
+        if dated:
+            others = {c: v for c, v in constant.items() if c != dated}
+            by_firm, params = firms_clause(f"t.{key}", *firms)
+            sql, params = latest_rows(
+                self.source,
+                key,
+                ["id", key, *values, dated],
+                dated,
+                constant[dated],
+                "".join(f" AND t.{c} = %s" for c in others) + by_firm,
+                [*others.values(), *params],
+            )
+            return read_frame(sql, params, {"id": pl.Int64, key: pl.Int64, **schema, dated: pl.Date})
+        where = " AND ".join(["1 = 1", *(f"{c} = %s" for c in constant)])
         return stored_rows(
             self.source, key, schema, where, list(constant.values()), firms_clause(key, *firms)
         )
@@ -232,7 +258,9 @@ class _Writer:
 
 
 def _snapshot_writer(policy, as_of: date, now, bulk: bool) -> _Writer:
-    """The policy's snapshots for `as_of`, written where their result changed. A snapshot whose result is
+    """The policy's snapshots as of `as_of`, written where the result differs from the firm's latest snapshot
+    of the date or before (a row of the date: rewritten; of an earlier date: a row of this date inserted
+    beside it, the earlier one stays). A snapshot whose result is
     the same but whose firm's facts revision changed is touched: counted, and its revision written once
     for the firm's four snapshots by `_facts_writer` (which must write after the snapshot writers compared)."""
     snapshots, facts = EvaluationSnapshot._meta.db_table, EvaluatedFacts._meta.db_table
@@ -249,12 +277,14 @@ def _snapshot_writer(policy, as_of: date, now, bulk: bool) -> _Writer:
         source=f"(SELECT {stored}, f.facts_revision FROM {snapshots} s LEFT JOIN {facts} f "
         "ON f.enterprise_id = s.enterprise_id AND f.as_of = s.as_of)",
         touches=False,
+        dated="as_of",
     )
 
 
 def _facts_writer(as_of: date, now, bulk: bool) -> _Writer:
-    """The firms' facts revisions for `as_of` (one row per firm for its four snapshots), written where they
-    changed: an import that changes figures but no verdict writes these narrow rows only."""
+    """The firms' facts revisions as of `as_of` (one row per firm for its four snapshots), written where they
+    differ from the firm's latest of the date or before (as the snapshots): an import that changes figures but
+    no verdict writes these narrow rows only."""
     return _Writer(
         EvaluatedFacts._meta.db_table,
         bulk=bulk,
@@ -263,6 +293,7 @@ def _facts_writer(as_of: date, now, bulk: bool) -> _Writer:
         stamp={"evaluated_at": now},
         constant={"as_of": as_of},
         unique=["enterprise_id", "as_of"],
+        dated="as_of",
     )
 
 
@@ -306,7 +337,7 @@ def _snapshots(rows: pl.DataFrame, policy) -> pl.DataFrame:
     ).cast(SNAPSHOT_RESULT)
 
 
-def _entry_writer(now, bulk: bool) -> _Writer:
+def _entry_writer(now, as_of: date, bulk: bool) -> _Writer:
     """The ledger's current rows of the firms evaluated, written where they changed; a first run's rows
     go in the order of the name-ordered indexes (eight of the fourteen), which then grow at their ends. Each
     written row carries its digest (`_entries_to_write`), written with it and not compared: an entry
@@ -319,13 +350,15 @@ def _entry_writer(now, bulk: bool) -> _Writer:
         key="enterprise_id",
         result=list(ENTRY_RESULT),
         carried=("results_digest",),
-        stamp={"updated_at": now},
+        # The date is the evaluation's that wrote the row, not compared: a run on a new date writes the
+        # entries whose values changed only (the others were evaluated so then, and hold).
+        stamp={"updated_at": now, "as_of": as_of},
         unique=["enterprise_id"],
         order=("name_pinyin", "enterprise_id"),
     )
 
 
-ENTRY_DIGEST = "ledger-entry/1"  # the entries' digest (`digest.rows_digests` of ENTRY_RESULT, in order)
+ENTRY_DIGEST = "ledger-entry/2"  # the entries' digest (`digest.rows_digests` of ENTRY_RESULT, in order)
 
 
 def _entries_to_write(rows: pl.DataFrame, stored: pl.DataFrame) -> tuple[pl.DataFrame, int]:
@@ -343,7 +376,6 @@ def _entries(
     results: dict[str, pl.DataFrame],
     ledger_facts: pl.DataFrame,
     ledger_table: pl.DataFrame,
-    as_of: date,
     registry: pl.DataFrame,
 ) -> pl.DataFrame:
     """The ledger rows of a slice's firms (`registry`: their columns in the register; the name and its pinyin
@@ -365,7 +397,6 @@ def _entries(
         out = _beside(out, other, how)
     return (
         out.with_columns(
-            pl.lit(as_of).alias("as_of"),
             pl.col("has_hte_certificate").fill_null(False),
             pl.col("tech_sme_registered").fill_null(False),
         )
@@ -430,7 +461,7 @@ def _read_slice(
     is read off its index at random, 6 s of server time in all at 4,000,000 firms against about 1 s for one
     sequential read."""
     where, params = firms_clause("id", *firms)
-    by_firm, firm_params = firms_clause("enterprise_id", *firms)
+    by_firm, firm_params = firms_clause("t.enterprise_id", *firms)
     # Each column once (a fact named after another column of the register is that column, renamed).
     types = {**FIRM_FACT_TYPES, **FIRM_COLUMNS}
     named = {**FIRM_FACTS, **{c: c for c in REGISTER_COLUMNS}}
@@ -449,10 +480,16 @@ def _read_slice(
         registered=register.filter(pl.col("registered")).select("enterprise_id"),
         registry=register.select(list(FIRM_COLUMNS)).with_columns(pl.col("in_hitech_zone").fill_null(False)),
         revisions=read_frame(
-            f"SELECT id, enterprise_id, facts_revision, results_digest FROM {EvaluatedFacts._meta.db_table} "
-            f"WHERE as_of = %s{by_firm}",
-            [as_of, *firm_params],
-            {"id": pl.Int64, "enterprise_id": pl.Int64, **REVISION_SCHEMA},
+            *latest_rows(
+                EvaluatedFacts._meta.db_table,
+                "enterprise_id",
+                ["id", "enterprise_id", "facts_revision", "results_digest", "as_of"],
+                "as_of",
+                as_of,
+                by_firm,
+                firm_params,
+            ),
+            {"id": pl.Int64, "enterprise_id": pl.Int64, **REVISION_SCHEMA, "as_of": pl.Date},
             bulk=bulk,
         ),
         entry_digests=_entry_digests(firms, bulk)
@@ -531,12 +568,15 @@ def reevaluate(
     progress: Progress | None = None,
     bulk: bool | None = None,
     slice_size: int | None = None,
+    region: str | None = None,
 ) -> ReevaluationResult:
     """Evaluate the firms (all when `enterprise_ids` is None) as of `as_of` and store their snapshots.
 
     In slices of `slice_size` firms (default `GAOQI_REEVALUATE_SLICE`), each read, evaluated and handed to
     the writers before the next is read: the memory is one slice's, the result the same. One transaction.
-    `bulk`: the PostgreSQL bulk path (COPY in and out, one upsert per table); by default on PostgreSQL."""
+    `bulk`: the PostgreSQL bulk path (COPY in and out, one upsert per table); by default on PostgreSQL.
+    `region`: the listed firms are every firm of this region (a region's run). A run over every firm or a
+    region's is recorded (`LedgerRun`): the ledger's evaluation date there, though only what changed is written."""
     if bulk is None:
         bulk = connection.vendor == "postgresql"
     if bulk and connection.vendor != "postgresql":
@@ -565,7 +605,7 @@ def reevaluate(
             share = 0.5 if bulk else 1.0
             writers = [_snapshot_writer(p, as_of, now, bulk) for p in [*policies, ledger]]
             revisions = _facts_writer(as_of, now, bulk)
-            entries = _entry_writer(now, bulk)
+            entries = _entry_writer(now, as_of, bulk)
             done = evaluated = 0
             settled = Written()  # the snapshots of firms whose results digest is unchanged: not compared
             entries_same = 0  # the entries whose digest is unchanged: not compared
@@ -596,7 +636,7 @@ def reevaluate(
                 if write.height:  # after the snapshot writers: they compare with the stored revision
                     revisions.add(write, firms, stored=data.revisions)
                 rows, same = _entries_to_write(
-                    _entries(results, ledger_facts, ledger_table, as_of, data.registry), data.entry_digests
+                    _entries(results, ledger_facts, ledger_table, data.registry), data.entry_digests
                 )
                 entries_same += same
                 if rows.height:
@@ -616,6 +656,10 @@ def reevaluate(
         if progress:
             progress(done, total, _("保存台账"))
         stored = entries.finish() + Written(unchanged=entries_same)
+        if enterprise_ids is None or region is not None:
+            LedgerRun.objects.create(
+                as_of=as_of, region_id=region, firms=evaluated, finished_at=timezone.now()
+            )
         if progress:
             progress(total, total, _("保存台账"))
         by_grade = {
@@ -677,11 +721,14 @@ def _vacuum(table: str) -> None:
 def reevaluate_region(*, region: str, as_of: str, progress: Progress | None = None) -> dict:
     """The background job's entry point: re-evaluate the firms of a region (a GB/T 2260 code: province, city
     or county) as of an ISO date; returns the job's summary."""
-    ids = None
+    ids, of_region = None, None
     if not region.endswith("0000"):
         field = "city_id" if region.endswith("00") else "county_id"
         ids = list(Enterprise.objects.filter(**{field: region}).values_list("pk", flat=True))
-    result = reevaluate(as_of=date.fromisoformat(as_of), enterprise_ids=ids, progress=progress)
+        of_region = region
+    result = reevaluate(
+        as_of=date.fromisoformat(as_of), enterprise_ids=ids, progress=progress, region=of_region
+    )
     from gaoqi.ledger import tally
 
     tally.refresh()  # the ledger summary's materialised counts (tally.py), as `gaoqi reevaluate` does

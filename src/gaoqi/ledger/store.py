@@ -254,8 +254,9 @@ class Stage:
     A write of many rows (`BIG_WRITE`) checks the table's foreign keys once, set-based (`_checked_keys`),
     instead of one deferred trigger per row, where the database role may (see there).
 
-    `source`, `touches`, `carried`: as `sync`'s (the stored rows with bookkeeping kept in another table;
-    columns written with a written row, never compared)."""
+    `source`, `touches`, `carried`, `dated`: as `sync`'s (the stored rows with bookkeeping kept in another
+    table; columns written with a written row, never compared; the date column of rows that hold until a later
+    row of the same key supersedes them)."""
 
     def __init__(
         self,
@@ -271,9 +272,11 @@ class Stage:
         source: str | None = None,
         touches: bool = True,
         carried: Sequence[str] = (),
+        dated: str | None = None,
     ):
         self.table, self.key, self.result, self.bookkeeping = table, key, list(result), list(bookkeeping)
         self.carried = list(carried)
+        self.dated = _checked_dated(dated, constant or {}, carried)
         self.stamp, self.constant, self.unique = stamp, constant or {}, list(unique)
         self.order = list(order) or [key]
         self.source, self.touches = source or table, touches
@@ -315,7 +318,18 @@ class Stage:
         def row(alias: str, names: Sequence[str]) -> str:
             return f"ROW({', '.join(f'{alias}.{c}' for c in names)})"
 
-        match = " AND ".join([f"t.{key} = s.{key}", *(f"t.{c} = %s" for c in constant)])
+        dated = self.dated
+        matched = {c: v for c, v in constant.items() if c != dated}
+        match = " AND ".join([f"t.{key} = s.{key}", *(f"t.{c} = %s" for c in matched)])
+        if dated:
+            # The stored row of a key is its latest of the date or before (it holds until superseded).
+            stored = (
+                f"LEFT JOIN LATERAL (SELECT * FROM {self.source} AS t WHERE {match} AND t.{dated} <= %s "
+                f"ORDER BY t.{dated} DESC LIMIT 1) t ON true"
+            )
+            match_params = [*matched.values(), constant[dated]]
+        else:
+            stored, match_params = f"LEFT JOIN {self.source} t ON {match}", list(matched.values())
         touch = (
             f"WHEN {row('t', self.bookkeeping)} IS DISTINCT FROM {row('s', self.bookkeeping)} THEN 'touch' "
             if self.bookkeeping
@@ -334,12 +348,24 @@ class Stage:
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {stage} ({key})")  # the join's estimate needs the key's statistics only
             # The plan is narrow (key, stored id, action): the staged rows are read again for the few written.
+            action = (
+                f"CASE WHEN t.id IS NULL THEN 'insert' "
+                f"WHEN {row('t', self.result)} IS DISTINCT FROM {row('s', self.result)} THEN 'rewrite' {touch}"
+                f"{carry}ELSE 'keep' END"
+            )
+            action_params = []
+            if dated:
+                # A changed row of an earlier date is not rewritten (it stays that date's): a row of the
+                # date is inserted beside it.
+                earlier = ", ".join(repr(a) for a in (("rewrite", "touch") if self.touches else ("rewrite",)))
+                action = (
+                    f"CASE WHEN t.{dated} < %s AND {action} IN ({earlier}) THEN 'insert' ELSE {action} END"
+                )
+                action_params = [constant[dated]]
             cursor.execute(
                 f"CREATE TEMPORARY TABLE {plan} ON COMMIT DROP AS "
-                f"SELECT s.{key}, t.id AS stored_id, CASE WHEN t.id IS NULL THEN 'insert' "
-                f"WHEN {row('t', self.result)} IS DISTINCT FROM {row('s', self.result)} THEN 'rewrite' {touch}"
-                f"{carry}ELSE 'keep' END AS action FROM {stage} s LEFT JOIN {self.source} t ON {match}",
-                list(constant.values()),
+                f"SELECT s.{key}, t.id AS stored_id, {action} AS action FROM {stage} s {stored}",
+                [*action_params, *match_params],
             )
             cursor.execute(f"SELECT action, count(*) FROM {plan} GROUP BY action")
             counts = dict(cursor.fetchall())
@@ -522,6 +548,7 @@ def sync(
     constant: dict[str, object] | None = None,
     touches: bool = True,
     carried: Sequence[str] = (),
+    dated: str | None = None,
 ) -> Written:
     """Bring `table` to `new` (one row per `key`): insert, rewrite, touch or leave each row.
 
@@ -538,8 +565,14 @@ def sync(
     `carried`: columns of `new` written with every inserted or rewritten row and not part of the comparison
     (a digest of the row): a stored row whose values are the same but whose carried columns differ (a digest
     missing, or stale after a rename) gets those columns alone written, without a stamp, and counts as
-    unchanged; it is then not compared again. `stored` holds them where they are to be compared so."""
+    unchanged; it is then not compared again. `stored` holds them where they are to be compared so.
+
+    `dated`: the column of `constant` holding the date of rows that hold from that date until a later row
+    of the same key (and other constants) supersedes them (`stored`: each key's latest row of the date or
+    before, with that column: `latest_rows`). A changed row of an earlier date is not rewritten, it stays
+    that date's: a row of the date is inserted beside it. So a run on a new date writes what changed only."""
     constant = constant or {}
+    _checked_dated(dated, constant, carried)
     joined = new.join(stored, on=key, how="left", suffix="__old")
     same = pl.all_horizontal([pl.col(c).eq_missing(pl.col(f"{c}__old")) for c in result])
     same_books = pl.all_horizontal(
@@ -562,6 +595,15 @@ def sync(
         .otherwise(pl.lit("keep"))
         .alias("_action")
     )
+    if dated:
+        earlier = ["rewrite", "touch"] if touches else ["rewrite"]
+        stored_date = f"{dated}__old" if f"{dated}__old" in plan.columns else dated
+        plan = plan.with_columns(
+            pl.when(pl.col("_action").is_in(earlier) & (pl.col(stored_date) < constant[dated]))
+            .then(pl.lit("insert"))
+            .otherwise(pl.col("_action"))
+            .alias("_action")
+        )
     counts = dict(plan.group_by("_action").len().iter_rows())
     values = [*result, *(bookkeeping if touches else []), *carried]
     stamps = list(stamp.values())
@@ -583,6 +625,31 @@ def sync(
         counts.get("touch", 0),
         counts.get("keep", 0) + counts.get("carry", 0),
     )
+
+
+def _checked_dated(dated: str | None, constant: dict, carried: Sequence[str]) -> str | None:
+    if dated is not None and (dated not in constant or carried):
+        raise ValueError("a dated table's date is one of its constants, and its rows carry no columns")
+    return dated
+
+
+def latest_rows(
+    source: str, key: str, columns: Sequence[str], dated: str, on: object, where: str = "", params=()
+) -> tuple[str, list]:
+    """(SQL, params) of each key's latest row of `source` dated `on` or before (rows that hold until
+    superseded: `sync`'s `dated`), its `columns` (the date among them); `where`: ` AND …` conditions of
+    `source`'s rows (alias `t`). PostgreSQL: DISTINCT ON; SQLite: the row of the group's max(date) (its
+    documented choice of a bare column's value; the date typed by its column name, as Django's converters
+    read a computed column's type)."""
+    if connection.vendor == "postgresql":
+        listed = ", ".join(f"t.{c}" for c in columns)
+        return (
+            f"SELECT DISTINCT ON (t.{key}) {listed} FROM {source} AS t WHERE t.{dated} <= %s{where} "
+            f"ORDER BY t.{key}, t.{dated} DESC",
+            [on, *params],
+        )
+    listed = ", ".join(f'max(t.{c}) AS "{c} [date]"' if c == dated else f"t.{c}" for c in columns)
+    return f"SELECT {listed} FROM {source} AS t WHERE t.{dated} <= %s{where} GROUP BY t.{key}", [on, *params]
 
 
 def _insert(table: str, columns: list[str], rows, extra: list) -> None:
