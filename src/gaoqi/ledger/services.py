@@ -43,6 +43,7 @@ from gaoqi.ledger.digest import RESULT_COLUMNS, results_digests, rows_digests
 from gaoqi.ledger.facts import FIRM_FACT_TYPES, FIRM_FACTS, SCHEMA, facts_table
 from gaoqi.ledger.models import EvaluatedFacts, EvaluationSnapshot, LedgerEntry, LedgerRun
 from gaoqi.ledger.store import (
+    Firms,
     Stage,
     Written,
     firms_clause,
@@ -60,9 +61,6 @@ from gaoqi.registry.models import Enterprise
 LEDGER_POLICY = "ledger_tier"
 SQLITE_LISTED = 30_000  # listed firms per slice on SQLite: one `IN (…)` parameter each, under its limit
 Progress = Callable[[int, int, str], None]
-Firms = tuple[
-    list[int] | None, tuple[int, int] | None
-]  # a slice: listed ids and/or an id range (store.firms_clause)
 
 
 @dataclass(frozen=True)
@@ -232,25 +230,14 @@ class _Writer:
         self.written += sync(self.table, new, stored, **self.sync)
 
     def stored(self, new: pl.DataFrame, firms: Firms) -> pl.DataFrame:
-        key, constant, dated = self.sync["key"], self.sync["constant"] or {}, self.sync["dated"]
         values = [*self.sync["result"], *self.sync["bookkeeping"], *self.sync["carried"]]
-        schema = {c: new.schema[c] for c in values}
-        if dated:
-            others = {c: v for c, v in constant.items() if c != dated}
-            by_firm, params = firms_clause(f"t.{key}", *firms)
-            sql, params = latest_rows(
-                self.source,
-                key,
-                ["id", key, *values, dated],
-                dated,
-                constant[dated],
-                "".join(f" AND t.{c} = %s" for c in others) + by_firm,
-                [*others.values(), *params],
-            )
-            return read_frame(sql, params, {"id": pl.Int64, key: pl.Int64, **schema, dated: pl.Date})
-        where = " AND ".join(["1 = 1", *(f"{c} = %s" for c in constant)])
         return stored_rows(
-            self.source, key, schema, where, list(constant.values()), firms_clause(key, *firms)
+            self.source,
+            self.sync["key"],
+            {c: new.schema[c] for c in values},
+            self.sync["constant"] or {},
+            firms,
+            self.sync["dated"],
         )
 
     def finish(self) -> Written:

@@ -330,8 +330,15 @@ class Stage:
             match_params = [*matched.values(), constant[dated]]
         else:
             stored, match_params = f"LEFT JOIN {self.source} t ON {match}", list(matched.values())
+        # Dated: a changed row of an earlier date is not rewritten (it stays that date's), a row of the date
+        # is inserted beside it (a touch too, where this table keeps the bookkeeping).
+        earlier = f"CASE WHEN t.{dated} < %s THEN 'insert' ELSE '{{}}' END" if dated else "'{}'"
+        rewrite, action_params = earlier.format("rewrite"), [constant[dated]] if dated else []
+        touched = earlier.format("touch") if self.touches else "'touch'"
+        if self.bookkeeping and dated and self.touches:
+            action_params.append(constant[dated])
         touch = (
-            f"WHEN {row('t', self.bookkeeping)} IS DISTINCT FROM {row('s', self.bookkeeping)} THEN 'touch' "
+            f"WHEN {row('t', self.bookkeeping)} IS DISTINCT FROM {row('s', self.bookkeeping)} THEN {touched} "
             if self.bookkeeping
             else ""
         )
@@ -348,23 +355,11 @@ class Stage:
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {stage} ({key})")  # the join's estimate needs the key's statistics only
             # The plan is narrow (key, stored id, action): the staged rows are read again for the few written.
-            action = (
-                f"CASE WHEN t.id IS NULL THEN 'insert' "
-                f"WHEN {row('t', self.result)} IS DISTINCT FROM {row('s', self.result)} THEN 'rewrite' {touch}"
-                f"{carry}ELSE 'keep' END"
-            )
-            action_params = []
-            if dated:
-                # A changed row of an earlier date is not rewritten (it stays that date's): a row of the
-                # date is inserted beside it.
-                earlier = ", ".join(repr(a) for a in (("rewrite", "touch") if self.touches else ("rewrite",)))
-                action = (
-                    f"CASE WHEN t.{dated} < %s AND {action} IN ({earlier}) THEN 'insert' ELSE {action} END"
-                )
-                action_params = [constant[dated]]
             cursor.execute(
                 f"CREATE TEMPORARY TABLE {plan} ON COMMIT DROP AS "
-                f"SELECT s.{key}, t.id AS stored_id, {action} AS action FROM {stage} s {stored}",
+                f"SELECT s.{key}, t.id AS stored_id, CASE WHEN t.id IS NULL THEN 'insert' "
+                f"WHEN {row('t', self.result)} IS DISTINCT FROM {row('s', self.result)} THEN {rewrite} {touch}"
+                f"{carry}ELSE 'keep' END AS action FROM {stage} s {stored}",
                 [*action_params, *match_params],
             )
             cursor.execute(f"SELECT action, count(*) FROM {plan} GROUP BY action")
@@ -505,6 +500,9 @@ def _checked_keys(cursor, table: str, rows: str, columns: Sequence[str]) -> bool
     return True
 
 
+Firms = tuple[Sequence[int] | None, tuple[int, int] | None]  # a slice: listed ids and/or an id range
+
+
 def firms_clause(column: str, ids: Sequence[int] | None = None, span: tuple[int, int] | None = None):
     """(` AND …`, params) selecting the listed firms (`ids`) and/or the firms of an id range (`span`: the
     first and last id, inclusive) by `column`; ("", []) for every firm. Listed ids go as one array on
@@ -524,15 +522,27 @@ def stored_rows(
     source: str,
     key: str,
     schema: dict[str, pl.DataType],
-    where: str,
-    params: Sequence,
-    firms: tuple[str, list],
+    constant: dict[str, object],
+    firms: Firms,
+    dated: str | None = None,
 ) -> pl.DataFrame:
     """`id`, `key` and the `schema` columns of the stored rows of `source` (a table, or a query of one joined
-    with another holding its bookkeeping) matching `where` and `firms` (a `firms_clause` on `key`)."""
+    with another holding its bookkeeping) with the `constant` values, of the firms `firms` (`firms_clause`).
+    `dated`: the constant that is a date: each key's latest row of that date or before (`latest_rows`),
+    with its date."""
+    by_firm, params = firms_clause(f"t.{key}", *firms)
+    others = {c: v for c, v in constant.items() if c != dated}
+    where = "".join(f" AND t.{c} = %s" for c in others) + by_firm
     full = {"id": pl.Int64, key: pl.Int64, **schema}
+    if dated:
+        full[dated] = pl.Date
+        sql, params = latest_rows(
+            source, key, list(full), dated, constant[dated], where, [*others.values(), *params]
+        )
+        return read_frame(sql, params, full)
+    listed = ", ".join(f"t.{c}" for c in full)
     return read_frame(
-        f"SELECT {', '.join(full)} FROM {source} AS t WHERE {where}{firms[0]}", [*params, *firms[1]], full
+        f"SELECT {listed} FROM {source} AS t WHERE 1 = 1{where}", [*others.values(), *params], full
     )
 
 
