@@ -6,6 +6,8 @@ statement) with wall time, this process's CPU and, on PostgreSQL, the server bac
     DATABASE_URL=… python -m bench.reevaluate_profile same     # the run alone
     DATABASE_URL=… python -m bench.reevaluate_profile digests  # no run: every stored ledger entry given its
         # digest, as if written since migration 0011 (a new evaluation date or a first run writes them all)
+    … python -m bench.reevaluate_profile same 2026-12-03       # as of that date (default 2025-06-30): a
+        # date later than the stored results' is the daily job's run (what changed is written beside them)
 
 Not a `python -m bench` benchmark (no `run()`): it changes the database it is given.
 """
@@ -21,7 +23,7 @@ from datetime import date
 AS_OF = date(2025, 6, 30)
 
 
-def main(mode: str) -> None:
+def main(mode: str, as_of: date = AS_OF) -> None:
     import django
 
     django.setup()
@@ -29,7 +31,7 @@ def main(mode: str) -> None:
     from django.db.models import F
 
     from gaoqi.ledger import facts as facts_module
-    from gaoqi.ledger import services, store
+    from gaoqi.ledger import services, store, tally
     from gaoqi.registry.models import AnnualReport
 
     backend = []
@@ -64,6 +66,9 @@ def main(mode: str) -> None:
     for name in ("sync", "stored_rows"):
         wrap(services, name)
     wrap(facts_module, "merged_reports")
+    for name in ("_grouped", "_replace", "entry_dates"):
+        wrap(tally, name)
+    wrap(services, "_entries_to_write")
     wrap(store, "copy_frame")
     for name in ("add", "apply"):
         wrap(store.Stage, name)
@@ -91,9 +96,9 @@ def main(mode: str) -> None:
         return
     if mode == "import":
         rows = AnnualReport.objects.filter(
-            year=AS_OF.year - 1, revenue__isnull=False, total_income__isnull=False
+            year=as_of.year - 1, revenue__isnull=False, total_income__isnull=False
         ).update(revenue=F("revenue") + 1_000, total_income=F("total_income") + 1_000)
-        print(f"changed the {AS_OF.year - 1} revenue of {rows:,} annual reports")
+        print(f"changed the {as_of.year - 1} revenue of {rows:,} annual reports")
     connection.ensure_connection()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -101,8 +106,10 @@ def main(mode: str) -> None:
             backend.append(cursor.fetchone()[0])
     load = os.getloadavg()[0]
     with connection.execute_wrapper(timed_sql):
-        result = measured(phases, "TOTAL", lambda: services.reevaluate(as_of=AS_OF))
-    print(f"{connection.vendor}, {mode}: load {load:.1f} before, {os.getloadavg()[0]:.1f} after")
+        result = measured(phases, "TOTAL", lambda: services.reevaluate(as_of=as_of))
+    print(
+        f"{connection.vendor}, {mode} as of {as_of}: load {load:.1f} before, {os.getloadavg()[0]:.1f} after"
+    )
     print(f"  snapshots {result.written}; entries {result.entries}")
     for title, table in (("phases", phases), ("statements", statements)):
         print(f"  {title} (wall / CPU here / server CPU, seconds):")
@@ -111,4 +118,7 @@ def main(mode: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "same")
+    main(
+        sys.argv[1] if len(sys.argv) > 1 else "same",
+        date.fromisoformat(sys.argv[2]) if len(sys.argv) > 2 else AS_OF,
+    )

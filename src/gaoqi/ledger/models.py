@@ -132,9 +132,16 @@ class LedgerEntry(models.Model):
     # The composite indexes below lead with city and county: no single-column index of their own.
     city = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+", db_index=False)
     county = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+", db_index=False)
-    tech_field = models.ForeignKey("registry.TechField", null=True, blank=True, on_delete=models.PROTECT)
+    # No index of their own beyond those below: a foreign key's default index on a text code is two (the
+    # column's, and one of its `LIKE` patterns, never used), and every index is written again when an entry
+    # changes (no heap-only update: its tier is indexed).
+    tech_field = models.ForeignKey(
+        "registry.TechField", null=True, blank=True, on_delete=models.PROTECT, db_index=False
+    )
     in_hitech_zone = models.BooleanField(default=False)
-    hitech_zone = models.ForeignKey("registry.HitechZone", null=True, blank=True, on_delete=models.PROTECT)
+    hitech_zone = models.ForeignKey(
+        "registry.HitechZone", null=True, blank=True, on_delete=models.PROTECT, db_index=False
+    )
     # The firm's name, searched by fragment through its own gram index (ledger.names; migration 0008).
     name = models.CharField(_("企业名称"), max_length=120)
     name_pinyin = models.CharField(max_length=200)
@@ -163,6 +170,7 @@ class LedgerEntry(models.Model):
             models.Index(fields=["county", "name_pinyin", "enterprise"], name="ledger_county_name"),
             models.Index(fields=["name_pinyin", "enterprise"], name="ledger_name"),
             models.Index(fields=["as_of"], name="ledger_as_of"),
+            models.Index(fields=["hitech_zone"], name="ledger_zone"),
             # A tech-field filter: its rows off an index (the summary's counts by region and tier read it
             # alone; the page walks the name order and checks the field).
             models.Index(fields=["tech_field", "city", "county", "grade"], name="ledger_field_region_grade"),

@@ -38,7 +38,7 @@ from django.utils.translation import gettext as _
 
 from gaoqi.audit.models import AuditAction
 from gaoqi.audit.services import PendingEvent, audit_record_many
-from gaoqi.ledger import store
+from gaoqi.ledger import store, tally
 from gaoqi.ledger.digest import RESULT_COLUMNS, results_digests, rows_digests
 from gaoqi.ledger.facts import FIRM_FACT_TYPES, FIRM_FACTS, SCHEMA, facts_table
 from gaoqi.ledger.models import EvaluatedFacts, EvaluationSnapshot, LedgerEntry, LedgerRun
@@ -348,15 +348,22 @@ def _entry_writer(now, as_of: date, bulk: bool) -> _Writer:
 ENTRY_DIGEST = "ledger-entry/2"  # the entries' digest (`digest.rows_digests` of ENTRY_RESULT, in order)
 
 
-def _entries_to_write(rows: pl.DataFrame, stored: pl.DataFrame) -> tuple[pl.DataFrame, int]:
-    """A slice's entry rows with their digest, less those whose stored digest (`stored`) is the same (the
-    entry is stored as it would be written: not staged nor compared); and the number of those left alone."""
+def _entries_to_write(rows: pl.DataFrame, stored: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A slice's entry rows with their digest, split by their stored digest (`stored`): (the rows to write,
+    and of those stored as they are (not staged nor compared) the columns the tally counts, with their stored
+    date as `as_of`). The join is of the digests alone: the rows' names are not copied."""
     rows = rows.with_columns(rows_digests(rows, list(ENTRY_RESULT), ENTRY_DIGEST))
-    same = rows.join(stored, on="enterprise_id", how="left").select(
-        pl.col("results_digest") == pl.col("stored_digest")
+    stored = (
+        rows.select("enterprise_id", "results_digest")
+        .join(stored, on="enterprise_id", how="left", maintain_order="left")
+        .select(
+            (pl.col("results_digest") == pl.col("stored_digest")).fill_null(False).alias("same"),
+            pl.col("stored_as_of").alias("as_of"),
+        )
     )
-    same = same.to_series().fill_null(False)
-    return rows.filter(~same), int(same.sum())
+    same = stored.get_column("same")
+    kept = rows.select(tally.COUNTED).with_columns(stored.get_column("as_of")).filter(same)
+    return rows.filter(~same), kept
 
 
 def _entries(
@@ -424,17 +431,18 @@ class _SliceReads:
     registered: pl.DataFrame  # (enterprise_id): the firms in the tech-SME register on the date
     registry: pl.DataFrame  # FIRM_COLUMNS
     revisions: pl.DataFrame  # the stored facts revisions and results digests of the date
-    entry_digests: pl.DataFrame  # (enterprise_id, stored_digest) of the stored ledger entries
+    entry_digests: pl.DataFrame  # (enterprise_id, stored_digest, stored_as_of) of the stored ledger entries
 
 
 def _entry_digests(firms: Firms, bulk: bool) -> pl.DataFrame:
-    """(enterprise_id, stored_digest) of the stored ledger entries of a selection (`None, None`: all)."""
+    """(enterprise_id, stored_digest, stored_as_of) of the stored ledger entries of a selection (`None, None`:
+    all)."""
     by_firm, params = firms_clause("enterprise_id", *firms)
     return read_frame(
-        f"SELECT enterprise_id, results_digest FROM {LedgerEntry._meta.db_table} "
+        f"SELECT enterprise_id, results_digest, as_of FROM {LedgerEntry._meta.db_table} "
         f"WHERE results_digest IS NOT NULL{by_firm}",
         params,
-        {"enterprise_id": pl.Int64, "stored_digest": pl.Int64},
+        {"enterprise_id": pl.Int64, "stored_digest": pl.Int64, "stored_as_of": pl.Date},
         bulk=bulk,
     )
 
@@ -597,6 +605,8 @@ def reevaluate(
             settled = Written()  # the snapshots of firms whose results digest is unchanged: not compared
             entries_same = 0  # the entries whose digest is unchanged: not compared
             whole = partial(_entry_digests, (None, None), bulk) if enterprise_ids is None else None
+            # A run over every firm counts the ledger's tally as it goes (tally.Counts)
+            counts = tally.Counts() if enterprise_ids is None else None
 
             def read(firms: Firms, shared: Callable[[], pl.DataFrame | None]) -> _SliceReads:
                 return _read_slice(as_of, firms, bulk, shared)
@@ -625,7 +635,10 @@ def reevaluate(
                 rows, same = _entries_to_write(
                     _entries(results, ledger_facts, ledger_table, data.registry), data.entry_digests
                 )
-                entries_same += same
+                entries_same += same.height
+                if counts is not None:
+                    counts.add(same)
+                    counts.add_written(rows)
                 if rows.height:
                     entries.add(rows, _listed(rows.select("enterprise_id"), firms, facts.height))
                 grades.append(ledger_table.group_by("grade").len())
@@ -643,6 +656,8 @@ def reevaluate(
         if progress:
             progress(done, total, _("保存台账"))
         stored = entries.finish() + Written(unchanged=entries_same)
+        if counts is not None and counts.complete:
+            counts.write(tally.entry_dates)  # else the callers' tally.refresh() rebuilds it
         if enterprise_ids is None or region is not None:
             LedgerRun.objects.create(
                 as_of=as_of, region_id=region, firms=evaluated, finished_at=timezone.now()
@@ -716,8 +731,6 @@ def reevaluate_region(*, region: str, as_of: str, progress: Progress | None = No
     result = reevaluate(
         as_of=date.fromisoformat(as_of), enterprise_ids=ids, progress=progress, region=of_region
     )
-    from gaoqi.ledger import tally
-
     tally.refresh()  # the ledger summary's materialised counts (tally.py), as `gaoqi reevaluate` does
     grades = "，".join(f"{g} {n}" for g, n in result.by_grade.items())
     return {"summary": f"{result.firms} 家企业已重新评价（{result.as_of}）：{grades}", "url": "/ledger/"}

@@ -9,18 +9,36 @@ a zone (anything but a name). The rows are used only while they are current: `so
 the latest write of an entry (an indexed max), so a re-evaluation not followed by a refresh falls back to
 counting live, never to stale figures. (An entry removed with its firm leaves the max unchanged: the tally counts it until the next
 refresh, which then rebuilds it: the count of entries differs.)
+
+A re-evaluation of every firm counts the tally itself from its entry rows as they pass (`Counts`: the rows it
+writes, and those it leaves as they are with their stored date) and stores it: no grouping
+of the whole ledger again (8.6 s at 4,000,000 firms, most of a daily run's margin). `refresh()` then finds
+the tally current and complete. A test holds the counted tally equal to the rebuilt one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import polars as pl
 from django.db import connection, transaction
 from django.db.models import Count, Max, Q, Subquery, Sum
 from django.utils import timezone
 
 from gaoqi.ledger.models import LISTS, Grade, LedgerEntry, LedgerTally
+from gaoqi.ledger.store import firms_clause, read_frame
 from gaoqi.registry.selectors import hitech_zone_q, tech_field_q
 
 ROLLUP = LedgerTally.ROLLUP
+# The tally's grouping: its columns, and the entry's columns they count
+GROUPED = {
+    "city": "city_id",
+    "county": "county_id",
+    "grade": "grade",
+    "tech_field": "tech_field_id",
+    "in_hitech_zone": "in_hitech_zone",
+    "hitech_zone": "hitech_zone_id",
+}
 
 
 def refresh(*, force: bool = False) -> int:
@@ -29,54 +47,186 @@ def refresh(*, force: bool = False) -> int:
     4,000,000 firms the rebuild is 15 s of grouping the same rows again), unless `force`."""
     if not force and _complete():
         return 0
-    now = timezone.now()
     with transaction.atomic():
-        latest = LedgerEntry.objects.aggregate(m=Max("updated_at"))["m"]
+        latest = _latest_write()  # before counting: a write after it leaves the tally not current
         rows = []
         for key, condition in {"all": Q(), **LISTS}.items():
             grouped = (
                 LedgerEntry.objects.filter(condition)
-                .values("city_id", "county_id", "grade", "tech_field_id", "in_hitech_zone", "hitech_zone_id")
+                .values_list(*GROUPED.values())
                 .annotate(n=Count("pk"), as_of=Max("as_of"))
                 .order_by()
             )
             detail = [
-                (
-                    r["city_id"],
-                    r["county_id"],
-                    r["grade"],
-                    r["tech_field_id"] or "",
-                    r["in_hitech_zone"],
-                    r["hitech_zone_id"] or "",
-                    r["n"],
-                    r["as_of"],
-                )
-                for r in grouped
+                (city, county, grade, field or "", in_zone, zone or "", n, as_of)
+                for city, county, grade, field, in_zone, zone, n, as_of in grouped
             ]
-            rows += [
+            rows += [(key, *row) for row in [*detail, *_rollups(detail)]]
+        return _replace(rows, latest)
+
+
+def list_expr(condition: Q) -> pl.Expr:
+    """A list's condition (`LISTS`: equalities joined by AND, the form they have) on a frame of entry rows:
+    the rows the condition selects in the database (a null equals nothing, as in SQL). Anything else is
+    refused rather than read another way."""
+    if condition.negated or condition.connector != Q.AND:
+        raise ValueError(f"not a conjunction of equalities: {condition!r}")
+    expr = pl.lit(True)
+    for child in condition.children:
+        if isinstance(child, Q):
+            expr = expr & list_expr(child)
+            continue
+        field, value = child
+        if "__" in field or value is None or not isinstance(value, bool | int | str):
+            raise ValueError(f"not an equality of a column and a value: {child!r}")
+        expr = expr & (pl.col(field) == value)
+    return expr
+
+
+_KEY = ["list", *GROUPED]
+# The entry columns a tally counts: its grouping's, and the lists' conditions'
+COUNTED = [*GROUPED.values(), *sorted({field for q in LISTS.values() for field, _ in q.children})]
+
+
+def _grouped(rows: pl.DataFrame) -> pl.DataFrame:
+    """Entry rows (their GROUPED columns, the lists' columns and `as_of`) counted per list and tally key."""
+    keys = [
+        pl.col(column).fill_null("").alias(name)
+        if name in ("tech_field", "hitech_zone")
+        else pl.col(column).alias(name)
+        for name, column in GROUPED.items()
+    ]
+    parts = []
+    for key, condition in {"all": Q(), **LISTS}.items():
+        of_list = rows if key == "all" else rows.filter(list_expr(condition))
+        parts.append(
+            of_list.group_by(keys)
+            .agg(pl.len().cast(pl.Int64).alias("n"), pl.col("as_of").max())
+            .with_columns(pl.lit(key).alias("list"))
+        )
+    return pl.concat(parts).select(*_KEY, "n", "as_of")
+
+
+# A run writing more entries than this (a first run, a new reporting year) leaves the tally to `refresh()`:
+# reading back the dates of millions of written entries is no cheaper than grouping the ledger.
+COUNTED_WRITES_MAX = 500_000
+
+
+class Counts:
+    """The tally of a re-evaluation of every firm, counted from its entry rows as its slices pass (and let
+    go): `add` the rows it leaves as they are stored (with their stored date, `as_of`), `add_written` those
+    it hands to the writer, whose date the write decides (the run's where the values changed, else the
+    stored one) and `write` reads back. After the run's writes, in its transaction, `write` stores the
+    tally, stamped with the ledger's latest write (the run's own)."""
+
+    def __init__(self):
+        self._parts: list[pl.DataFrame] = []
+        self._written: list[pl.DataFrame] = []
+        self.written = 0  # rows handed to the writer: their dates are read back
+
+    def add(self, rows: pl.DataFrame) -> None:
+        if rows.height:
+            self._parts.append(_grouped(rows))
+
+    def add_written(self, rows: pl.DataFrame) -> None:
+        self.written += rows.height
+        if not self.complete:
+            self._written.clear()  # not counted here: refresh() will
+        elif rows.height:
+            self._written.append(rows.select("enterprise_id", *COUNTED))
+
+    @property
+    def complete(self) -> bool:
+        """Whether `write` may store the tally (not too many written rows to read back)."""
+        return self.written <= COUNTED_WRITES_MAX
+
+    def write(self, dates_of: Callable[[list[int]], pl.DataFrame]) -> int:
+        """Store the counted tally, `complete` only (`dates_of(ids)`: (enterprise_id, as_of) of the stored
+        entries of the written firms); the number of tally rows."""
+        if not self.complete:
+            raise ValueError("too many written entries to count: refresh() the tally")
+        latest = _latest_write()
+        parts = list(self._parts)
+        if self._written:
+            written = pl.concat(self._written)
+            dated = dates_of(written.get_column("enterprise_id").to_list())
+            parts.append(_grouped(written.join(dated, on="enterprise_id", how="left")))
+        detail = (
+            pl.concat(parts).group_by(_KEY).agg(pl.col("n").sum(), pl.col("as_of").max())
+            if parts
+            else pl.DataFrame(schema={**dict.fromkeys(_KEY, pl.String), "n": pl.Int64, "as_of": pl.Date})
+        )
+        rows = []
+        for key in {"all": None, **LISTS}:
+            of_list = detail.filter(pl.col("list") == key).drop("list").rows()
+            rows += [(key, *row) for row in [*of_list, *_rollups(of_list)]]
+        return _replace(rows, latest)
+
+
+def _latest_write():
+    return LedgerEntry.objects.aggregate(m=Max("updated_at"))["m"]
+
+
+def _replace(rows: list[tuple], latest) -> int:
+    """Make these rows ((list, *GROUPED, n, as_of)) the tally, stamped with `latest` (the latest write of an
+    entry they count); their number. PostgreSQL: through COPY (65,000 rows at 4,000,000 firms: a tenth of a second, against seconds
+    of `bulk_create`), then fresh statistics (without them the planner took the 30,000 rows of a province for
+    one and read them through an index, then sorted: 385 ms against 85 ms, 300,000 firms, load ≈ 9)."""
+    now = timezone.now()
+    LedgerTally.objects.all().delete()
+    if connection.vendor != "postgresql":
+        LedgerTally.objects.bulk_create(
+            [
                 LedgerTally(
-                    city=city,
-                    county=county,
-                    grade=grade,
-                    tech_field=field,
-                    in_hitech_zone=in_zone,
-                    hitech_zone=zone,
-                    list=key,
-                    n=n,
-                    as_of=as_of,
+                    **dict(zip(_KEY, row[:7], strict=True)),
+                    n=row[7],
+                    as_of=row[8],
                     source_updated_at=latest,
                     built_at=now,
                 )
-                for city, county, grade, field, in_zone, zone, n, as_of in [*detail, *_rollups(detail)]
-            ]
-        LedgerTally.objects.all().delete()
-        LedgerTally.objects.bulk_create(rows, batch_size=1000)
-    if connection.vendor == "postgresql":
-        # Fresh statistics: without them the planner took the 30,000 rows of a province for one and read
-        # them through an index, then sorted (385 ms against 85 ms, 300,000 firms, load ≈ 9).
-        with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {LedgerTally._meta.db_table}")
+                for row in rows
+            ],
+            batch_size=1000,
+        )
+        return len(rows)
+    columns = [*_KEY, "n", "as_of"]
+    frame = pl.DataFrame(
+        rows,
+        schema={
+            **dict.fromkeys(_KEY, pl.String),
+            "in_hitech_zone": pl.Boolean,
+            "n": pl.Int64,
+            "as_of": pl.Date,
+        },
+        orient="row",
+    ).with_columns(
+        pl.lit(latest.isoformat() if latest else None, pl.String).alias("source_updated_at"),
+        pl.lit(now.isoformat()).alias("built_at"),
+    )
+    listed = ", ".join([*columns, "source_updated_at", "built_at"])
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(
+            f"COPY {LedgerTally._meta.db_table} ({listed}) FROM STDIN (FORMAT csv)"
+        ) as copy:
+            copy.write(frame.write_csv(include_header=False))
+        cursor.execute(f"ANALYZE {LedgerTally._meta.db_table}")
     return len(rows)
+
+
+def entry_dates(ids: list[int]) -> pl.DataFrame:
+    """(enterprise_id, as_of) of the stored entries of these firms."""
+    frames = []
+    step = len(ids) if connection.vendor == "postgresql" else 30_000  # SQLite: one parameter an id
+    for start in range(0, len(ids), step or 1):
+        where, params = firms_clause("enterprise_id", ids[start : start + step])
+        frames.append(
+            read_frame(
+                f"SELECT enterprise_id, as_of FROM {LedgerEntry._meta.db_table} WHERE 1 = 1{where}",
+                params,
+                {"enterprise_id": pl.Int64, "as_of": pl.Date},
+            )
+        )
+    return pl.concat(frames) if frames else pl.DataFrame(schema={"enterprise_id": pl.Int64, "as_of": pl.Date})
 
 
 def _rollups(detail: list[tuple]) -> list[tuple]:
