@@ -108,3 +108,29 @@ def test_a_lists_condition_reads_the_same_rows_in_the_frame_as_in_the_database(l
 def test_a_list_condition_of_another_form_is_refused(condition):
     with pytest.raises(ValueError):
         tally.list_expr(condition)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite's write transaction already serialises")
+def test_one_reevaluation_at_a_time(loaded):
+    """A run holds the re-evaluation lock from its start: another connection cannot take it meanwhile (its
+    run would wait), so no other run's entries are committed between a run's reads and its tally's stamp."""
+    from django.db import connections
+
+    from gaoqi.ledger.services import REEVALUATION_LOCK
+
+    seen, calls = [], []
+
+    def progress(done, total, message):
+        calls.append(message)
+        if seen or len(calls) < 2:  # the first call comes before the run's transaction
+            return
+        other = connections.create_connection("default")
+        try:
+            with other.cursor() as cursor:
+                cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [REEVALUATION_LOCK])
+                seen.append(cursor.fetchone()[0])
+        finally:
+            other.close()
+
+    reevaluate(as_of=D1, progress=progress)
+    assert seen == [False]

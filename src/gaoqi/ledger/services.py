@@ -59,6 +59,7 @@ from gaoqi.policy.policies.ledger_tier.facts import LedgerFacts
 from gaoqi.registry.models import Enterprise
 
 LEDGER_POLICY = "ledger_tier"
+REEVALUATION_LOCK = 0x6761_6F71_6901  # PostgreSQL advisory lock key of `reevaluate`
 SQLITE_LISTED = 30_000  # listed firms per slice on SQLite: one `IN (…)` parameter each, under its limit
 Progress = Callable[[int, int, str], None]
 
@@ -585,6 +586,12 @@ def reevaluate(
     grades = []
     outermost = not connection.in_atomic_block
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # One re-evaluation at a time (SQLite: its write transaction already is): a run over every firm
+            # counts the tally from what its snapshot saw and stamps it with the ledger's latest write, which
+            # another run's entries, committed meanwhile, would also carry (`tally.Counts`).
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [REEVALUATION_LOCK])
         if bulk:
             # The writes' statements are not compiled either (as the reads: store._SnapshotReader): at
             # 4,000,000 firms each staged comparison cost enough to be compiled, about 0.5 s of the server's
