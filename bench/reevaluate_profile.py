@@ -66,9 +66,10 @@ def main(mode: str, as_of: date = AS_OF) -> None:
     for name in ("sync", "stored_rows"):
         wrap(services, name)
     wrap(facts_module, "merged_reports")
-    for name in ("_grouped", "_replace", "entry_dates"):
+    for name in ("_grouped", "_replace"):
         wrap(tally, name)
     wrap(services, "_entries_to_write")
+    wrap(services, "_entry_dates")
     wrap(store, "copy_frame")
     for name in ("add", "apply"):
         wrap(store.Stage, name)

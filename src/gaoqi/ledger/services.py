@@ -448,6 +448,13 @@ def _entry_digests(firms: Firms, bulk: bool) -> pl.DataFrame:
     )
 
 
+def _entry_dates(ids: list[int], bulk: bool) -> pl.DataFrame:
+    """(enterprise_id, as_of) of the stored entries of these firms (written by the run: each has its digest)."""
+    step = len(ids) if connection.vendor == "postgresql" else SQLITE_LISTED
+    frames = [_entry_digests((ids[i : i + step], None), bulk) for i in range(0, len(ids), max(step, 1))]
+    return pl.concat(frames).select("enterprise_id", pl.col("stored_as_of").alias("as_of"))
+
+
 def _read_slice(
     as_of: date, firms: Firms, bulk: bool, entry_digests: Callable[[], pl.DataFrame | None] = lambda: None
 ) -> _SliceReads:
@@ -664,7 +671,7 @@ def reevaluate(
             progress(done, total, _("保存台账"))
         stored = entries.finish() + Written(unchanged=entries_same)
         if counts is not None and counts.complete:
-            counts.write(tally.entry_dates)  # else the callers' tally.refresh() rebuilds it
+            counts.write(partial(_entry_dates, bulk=bulk))  # else the callers' tally.refresh() rebuilds it
         if enterprise_ids is None or region is not None:
             LedgerRun.objects.create(
                 as_of=as_of, region_id=region, firms=evaluated, finished_at=timezone.now()

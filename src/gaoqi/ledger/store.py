@@ -242,6 +242,17 @@ def shared_snapshot(using: str = DEFAULT_DB_ALIAS, readers: int | None = None):
         reader.close()
 
 
+def copy_into(table: str, rows: pl.DataFrame) -> None:
+    """PostgreSQL: the frame's rows into `table` (its columns by name) through COPY, in CSV blocks."""
+    listed = ", ".join(rows.columns)
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} ({listed}) FROM STDIN (FORMAT csv)") as copy,
+    ):
+        for start in range(0, rows.height, COPY_ROWS):
+            copy.write(rows.slice(start, COPY_ROWS).write_csv(include_header=False))
+
+
 class Stage:
     """PostgreSQL: what `sync` does, in the database, for rows that arrive in slices.
 
@@ -294,14 +305,7 @@ class Stage:
 
     def add(self, new: pl.DataFrame) -> None:
         self.staged += new.height
-        listed = ", ".join(self.columns)
-        with (
-            connection.cursor() as cursor,
-            cursor.cursor.copy(f"COPY {self.name} ({listed}) FROM STDIN (FORMAT csv)") as copy,
-        ):
-            rows = new.select(self.columns)
-            for start in range(0, rows.height, COPY_ROWS):
-                copy.write(rows.slice(start, COPY_ROWS).write_csv(include_header=False))
+        copy_into(self.name, new.select(self.columns))
 
     def apply(self) -> Written:
         if not self.staged:

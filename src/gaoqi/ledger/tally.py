@@ -26,7 +26,7 @@ from django.db.models import Count, Max, Q, Subquery, Sum
 from django.utils import timezone
 
 from gaoqi.ledger.models import LISTS, Grade, LedgerEntry, LedgerTally
-from gaoqi.ledger.store import firms_clause, read_frame
+from gaoqi.ledger.store import copy_into
 from gaoqi.registry.selectors import hitech_zone_q, tech_field_q
 
 ROLLUP = LedgerTally.ROLLUP
@@ -189,7 +189,6 @@ def _replace(rows: list[tuple], latest) -> int:
             batch_size=1000,
         )
         return len(rows)
-    columns = [*_KEY, "n", "as_of"]
     frame = pl.DataFrame(
         rows,
         schema={
@@ -203,30 +202,10 @@ def _replace(rows: list[tuple], latest) -> int:
         pl.lit(latest.isoformat() if latest else None, pl.String).alias("source_updated_at"),
         pl.lit(now.isoformat()).alias("built_at"),
     )
-    listed = ", ".join([*columns, "source_updated_at", "built_at"])
+    copy_into(LedgerTally._meta.db_table, frame)
     with connection.cursor() as cursor:
-        with cursor.cursor.copy(
-            f"COPY {LedgerTally._meta.db_table} ({listed}) FROM STDIN (FORMAT csv)"
-        ) as copy:
-            copy.write(frame.write_csv(include_header=False))
         cursor.execute(f"ANALYZE {LedgerTally._meta.db_table}")
     return len(rows)
-
-
-def entry_dates(ids: list[int]) -> pl.DataFrame:
-    """(enterprise_id, as_of) of the stored entries of these firms."""
-    frames = []
-    step = len(ids) if connection.vendor == "postgresql" else 30_000  # SQLite: one parameter an id
-    for start in range(0, len(ids), step or 1):
-        where, params = firms_clause("enterprise_id", ids[start : start + step])
-        frames.append(
-            read_frame(
-                f"SELECT enterprise_id, as_of FROM {LedgerEntry._meta.db_table} WHERE 1 = 1{where}",
-                params,
-                {"enterprise_id": pl.Int64, "as_of": pl.Date},
-            )
-        )
-    return pl.concat(frames) if frames else pl.DataFrame(schema={"enterprise_id": pl.Int64, "as_of": pl.Date})
 
 
 def _rollups(detail: list[tuple]) -> list[tuple]:
