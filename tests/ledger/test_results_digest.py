@@ -17,7 +17,7 @@ from gaoqi.demo.generator import generate
 from gaoqi.demo.loader import load
 from gaoqi.ledger import facts as facts_module
 from gaoqi.ledger import services
-from gaoqi.ledger.digest import NULL, _mix, _string_words, _words, results_digests, string_word
+from gaoqi.ledger.digest import FEW_COMPARED, NULL, _mix, _string_words, _words, results_digests, string_word
 from gaoqi.ledger.facts import facts_table
 from gaoqi.ledger.models import EvaluatedFacts, EvaluationSnapshot, LedgerEntry
 from gaoqi.ledger.services import reevaluate
@@ -93,6 +93,14 @@ def test_a_string_word_is_its_definition_whatever_the_column(texts, cut):
     assert all(string_word(t) == w for t, w in zip(texts, words, strict=True) if t is not None)
 
 
+@given(st.lists(st.text(min_size=8, max_size=40), min_size=1, max_size=30))
+def test_strings_all_a_word_long_get_their_definition(texts):
+    # Every string at least 8 bytes: the first words are read for all of them at once, unmasked.
+    assert _string_words(pl.Series(texts, dtype=pl.String)).tolist() == [
+        _string_word_one_by_one(t) for t in texts
+    ]
+
+
 @given(
     st.lists(st.one_of(st.none(), st.sampled_from(["", "A", "pass", "未通过", "x" * 17])), max_size=80),
     st.integers(0, 5),
@@ -100,6 +108,20 @@ def test_a_string_word_is_its_definition_whatever_the_column(texts, cut):
 def test_a_column_of_few_strings_gets_each_strings_word(texts, cut):
     # Few distinct strings (a grade, an outcome): each one's word computed once and looked up for the rest.
     column = pl.Series(["padding"] * cut + texts, dtype=pl.String).slice(cut)
+    assert _words(column).tolist() == _string_words(column).tolist()
+    assert _words(column.cast(pl.Categorical)).tolist() == _string_words(column).tolist()
+
+
+REGIONS = [f"32{city:02d}00" for city in range(1, 14)] + ["苏州工业园区", "x" * 17]
+
+
+@given(
+    st.lists(st.one_of(st.none(), st.sampled_from(REGIONS)), min_size=160, max_size=400), st.integers(0, 5)
+)
+def test_a_column_of_more_than_a_few_strings_gets_each_strings_word(texts, cut):
+    # More distinct strings than are compared one by one (a region code): each picked by its code in an Enum.
+    column = pl.Series(["padding"] * cut + texts + REGIONS, dtype=pl.String).slice(cut)
+    assert column.n_unique() > FEW_COMPARED and 8 * column.n_unique() < len(column)  # the Enum's path
     assert _words(column).tolist() == _string_words(column).tolist()
     assert _words(column.cast(pl.Categorical)).tolist() == _string_words(column).tolist()
 
@@ -317,3 +339,33 @@ def test_an_unchanged_entry_is_not_compared_and_a_changed_one_is(loaded, monkeyp
     )
     assert reevaluate(as_of=AS_OF).entries == Written(rewritten=1, unchanged=N - 1)
     assert LedgerEntry.objects.get(enterprise=firm).results_digest not in (1, None)
+
+
+def _word_one_by_one(value) -> int:
+    # The definition of a non-string value's word: an integer's or a boolean's two's-complement bits, a
+    # float's IEEE bits, a missing value NULL.
+    if value is None:
+        return int(NULL)
+    if isinstance(value, float):
+        return int(np.array([value], dtype=np.float64).view(np.uint64)[0])
+    return int(value) & (2**64 - 1)
+
+
+@given(
+    st.one_of(
+        st.lists(st.one_of(st.none(), st.booleans()), max_size=30).map(
+            lambda v: pl.Series(v, dtype=pl.Boolean)
+        ),
+        st.lists(st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1)), max_size=30).map(
+            lambda v: pl.Series(v, dtype=pl.Int64)
+        ),
+        st.lists(st.one_of(st.none(), st.integers(0, 2**31 - 1)), max_size=30).map(
+            lambda v: pl.Series(v, dtype=pl.UInt32)
+        ),
+        st.lists(st.one_of(st.none(), st.floats(allow_nan=False)), max_size=30).map(
+            lambda v: pl.Series(v, dtype=pl.Float64)
+        ),
+    )
+)
+def test_a_value_word_is_its_definition(column):
+    assert _words(column).tolist() == [_word_one_by_one(v) for v in column.to_list()]

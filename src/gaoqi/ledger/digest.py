@@ -22,9 +22,10 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pyarrow as pa
-from numpy.lib.stride_tricks import as_strided
 
 NULL = np.uint64(0x9E3779B97F4A7C15)  # the word of a missing value
+_NULL_INT = int(NULL.view(np.int64))  # NULL's bits as an Int64 value
+_NULL_FLOAT = float(NULL.view(np.float64))  # and as a Float64 (a finite number, not a NaN)
 _STRING_SEED = np.uint64(0x2545F4914F6CDD1D)
 _M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
 RESULT_COLUMNS = (
@@ -57,11 +58,18 @@ def _string_words(series: pl.Series) -> np.ndarray:
     starts, lengths = ends[:-1], np.diff(ends)
     raw = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
     raw = np.concatenate([raw, np.zeros(8, np.uint8)])  # a word read at a string's end stays inside
-    eight = as_strided(raw, shape=(len(raw) - 7, 8), strides=(1, 1))  # row p: the 8 bytes from byte p on
+    # word_at[p]: the 8 bytes from byte p on, as a little-endian word (an unaligned view: no copy, and a
+    # gather of one uint64 per string instead of a row of 8 bytes)
+    word_at = np.ndarray(shape=(len(raw) - 7,), dtype="<u8", buffer=raw, strides=(1,))
     h = _mix(np.full(n, _STRING_SEED, dtype=np.uint64) ^ lengths.astype(np.uint64))
+    shortest = int(lengths.min()) if n else 0
     for k in range(int(-(-lengths.max() // 8)) if n else 0):
+        if 8 * k + 8 <= shortest:  # every string has a whole word here: no selection, no mask
+            h ^= word_at[starts + 8 * k]
+            _mix(h)
+            continue
         at = np.flatnonzero(lengths > 8 * k)
-        words = eight[starts[at] + 8 * k].view("<u8").ravel()
+        words = word_at[starts[at] + 8 * k]
         left = lengths[at] - 8 * k  # bytes of the string from this word on
         short = left < 8
         words[short] &= (np.uint64(1) << (8 * left[short]).astype(np.uint64)) - np.uint64(1)
@@ -71,16 +79,26 @@ def _string_words(series: pl.Series) -> np.ndarray:
     return h
 
 
+FEW_COMPARED = 8  # up to this many distinct strings, each row's word is picked by comparisons
+
+
 def _few_string_words(series: pl.Series) -> np.ndarray:
     """`_string_words`, each distinct string's word computed once where the strings are few (a grade, an
-    outcome, a region code: a handful of values in 500,000 rows) and looked up for the rest."""
+    outcome, a region code: a handful of values in 250,000 rows) and picked for the rest: by one comparison
+    per distinct string (string views compare without a hash), or, beyond FEW_COMPARED, by the string's code
+    in an Enum of them gathered from their words."""
     sample = series.gather_every(max(1, len(series) // 1000))  # a name column: no hashing of every name
     if 8 * sample.n_unique() >= len(sample):
         return _string_words(series)
     distinct = series.drop_nulls().unique()
-    words = pl.Series(_string_words(distinct).view(np.int64))
-    looked_up = series.replace_strict(distinct, words, default=None, return_dtype=pl.Int64)
-    return looked_up.fill_null(int(NULL.view(np.int64))).to_numpy().view(np.uint64)
+    words = _string_words(distinct)
+    if len(distinct) <= FEW_COMPARED:
+        picked = pl.lit(int(NULL.view(np.int64)), pl.Int64)
+        for text, word in zip(distinct, words.view(np.int64).tolist(), strict=True):
+            picked = pl.when(pl.col("s") == text).then(pl.lit(word, pl.Int64)).otherwise(picked)
+        return series.to_frame("s").select(picked).to_series().to_numpy().view(np.uint64)
+    codes = series.cast(pl.Enum(distinct)).to_physical().fill_null(len(distinct)).to_numpy()
+    return np.append(words, NULL)[codes]
 
 
 def _mix(h: np.ndarray) -> np.ndarray:
@@ -103,20 +121,12 @@ def _words(series: pl.Series) -> np.ndarray:
     if dtype.is_temporal():  # a date as its day number, a time as its count of units
         series = series.to_physical()
         dtype = series.dtype
-    if dtype == pl.Boolean:
-        values = series.cast(pl.UInt64)
-    elif dtype.is_float():  # by its bits
-        values = series.cast(pl.Float64).fill_null(0.0).to_numpy().view(np.uint64).copy()
-        values[series.is_null().to_numpy()] = NULL
-        return values
-    elif dtype.is_integer():
-        values = series.cast(pl.Int64).fill_null(0).to_numpy().view(np.uint64).copy()
-        if series.null_count():
-            values[series.is_null().to_numpy()] = NULL
-        return values
-    else:
-        raise TypeError(f"no digest word for {dtype}")
-    return values.fill_null(int(NULL)).to_numpy().astype(np.uint64, copy=False)
+    # One Polars fill and a view of its buffer (a null's word is written as a value of the column's type)
+    if dtype == pl.Boolean or dtype.is_integer():  # a boolean as 0 or 1
+        return series.cast(pl.Int64).fill_null(_NULL_INT).to_numpy().view(np.uint64)
+    if dtype.is_float():  # by its bits
+        return series.cast(pl.Float64).fill_null(_NULL_FLOAT).to_numpy().view(np.uint64)
+    raise TypeError(f"no digest word for {dtype}")
 
 
 def policy_columns(table: pl.DataFrame, criterion_ids: list[str]) -> list[pl.Expr]:
