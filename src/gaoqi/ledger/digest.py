@@ -93,7 +93,7 @@ def _few_string_words(series: pl.Series) -> np.ndarray:
     distinct = series.drop_nulls().unique()
     words = _string_words(distinct)
     if len(distinct) <= FEW_COMPARED:
-        picked = pl.lit(int(NULL.view(np.int64)), pl.Int64)
+        picked = pl.lit(_NULL_INT, pl.Int64)
         for text, word in zip(distinct, words.view(np.int64).tolist(), strict=True):
             picked = pl.when(pl.col("s") == text).then(pl.lit(word, pl.Int64)).otherwise(picked)
         return series.to_frame("s").select(picked).to_series().to_numpy().view(np.uint64)
